@@ -1,0 +1,1 @@
+"""The fast backtest, the parameter sweep and walk-forward runs, all on the engine's core."""

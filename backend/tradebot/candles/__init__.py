@@ -1,0 +1,1 @@
+"""Market data: candle series, their files, validation and fetching through a venue."""

@@ -1,0 +1,1 @@
+"""The ``tradebot`` command line: thin handlers over services; heavy imports stay inside them."""

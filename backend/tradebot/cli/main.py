@@ -1,0 +1,47 @@
+"""Entry point: parse, dispatch to one command module, and turn our errors into one line.
+
+Command modules import only the standard library at the top so ``tradebot --help`` stays fast;
+each imports its services inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# command name -> module under tradebot.cli that defines ``register(parser)`` and ``run(args)``
+COMMANDS = {
+    "backtest": ("backtest", "fast backtest of one grid over a candle file"),
+    "plan": ("plan", "print (and export) the grid plan summary without trading"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tradebot",
+        description="Grid-trading bots: one engine for backtest, paper and live trading.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(f"tradebot.cli.{module_name}")
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.register(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_module", None):
+        parser.print_help()
+        return 2
+    from tradebot.cli.errors import run_guarded
+
+    return run_guarded(args._module.run, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

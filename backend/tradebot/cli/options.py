@@ -1,0 +1,114 @@
+"""Options several commands share: the grid, and where outputs go."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tradebot.backtest.result import GridResult
+    from tradebot.candles.model import Candles
+    from tradebot.config import Settings
+    from tradebot.engine.types import GridConfig
+
+
+def add_grid_options(parser: argparse.ArgumentParser) -> None:
+    """Grid flags; each one left out falls back to its environment variable (GRID_*, TP...)."""
+    grid = parser.add_argument_group("grid (defaults from GRID_* settings)")
+    grid.add_argument("--lower", type=float, help="lowest line price (GRID_LOWER)")
+    grid.add_argument("--upper", type=float, help="highest line price (GRID_UPPER)")
+    grid.add_argument("--lines", type=int, help="number of lines, >= 2 (GRID_STEPS)")
+    grid.add_argument("--spacing", choices=["arithmetic", "geometric"], help="GRID_SPACING")
+    grid.add_argument("--investment", type=float, help="capital in quote (GRID_INVESTMENT)")
+    grid.add_argument("--maker-fee", type=float, help="fraction, e.g. 0.001 (MAKER_FEE)")
+    grid.add_argument("--taker-fee", type=float, help="fraction, e.g. 0.001 (TAKER_FEE)")
+    grid.add_argument("--tp", type=float, help="take profit in %% of investment, 0 = off (TP)")
+
+
+_FLAGS = {
+    "lower": "GRID_LOWER",
+    "upper": "GRID_UPPER",
+    "lines": "GRID_STEPS",
+    "spacing": "GRID_SPACING",
+    "investment": "GRID_INVESTMENT",
+    "maker_fee": "MAKER_FEE",
+    "taker_fee": "TAKER_FEE",
+    "tp": "TP",
+}
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Environment settings with the command line's grid flags laid over them."""
+    from tradebot.config import load_settings
+    from tradebot.errors import ConfigError
+
+    given = {
+        variable: getattr(args, flag)
+        for flag, variable in _FLAGS.items()
+        if getattr(args, flag, None) is not None
+    }
+    try:
+        return load_settings(**given)
+    except ConfigError as exc:
+        message = str(exc)
+        for flag, variable in _FLAGS.items():
+            if variable in given and message.startswith(variable):
+                message = f"--{flag.replace('_', '-')}" + message[len(variable) :]
+        raise ConfigError(message) from None
+
+
+def grid_from(args: argparse.Namespace) -> GridConfig:
+    return settings_from(args).grid_config()
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("outputs")
+    out.add_argument("--json", type=Path, help="write the results (the spec's names as keys)")
+    out.add_argument("--html", type=Path, help="write the self-contained HTML report")
+    out.add_argument("--fills-csv", type=Path, help="write every fill as CSV")
+    out.add_argument("--quiet", action="store_true", help="no terminal tables")
+
+
+def load_candle_file(path: Path | None) -> Candles:
+    """Load and validate a candle file (the bundled demo week by default); gaps are listed."""
+    import sys
+
+    from tradebot.candles.io import bundled, load_candles
+    from tradebot.candles.validate import require_valid
+
+    candles = load_candles(path or bundled())
+    report = require_valid(candles)
+    if report.gaps:
+        shown = ", ".join(f"{g.missing} after {g.after_ts}" for g in report.gaps[:5])
+        more = f" and {len(report.gaps) - 5} more" if len(report.gaps) > 5 else ""
+        print(f"tradebot: warning: {len(report.gaps)} gaps ({report.missing_candles} candles "
+              f"missing, not filled): {shown}{more}", file=sys.stderr)
+    return candles
+
+
+def write_outputs(args: argparse.Namespace, result: GridResult, candles: Candles, title: str) -> None:
+    """Every output is rendered before any is written, so an error leaves none behind."""
+    from tradebot.report.files import write_atomic
+
+    outputs: list[tuple[Path, str]] = []
+    if args.json:
+        import json
+
+        outputs.append((args.json, json.dumps(result.to_json(), indent=2) + "\n"))
+    if args.fills_csv:
+        from tradebot.report.fills_csv import fills_csv_text
+
+        outputs.append((args.fills_csv, fills_csv_text(result.fills)))
+    if args.html:
+        from tradebot.report.html import render_html
+
+        outputs.append((args.html, render_html(result, candles, title)))
+    for path, text in outputs:
+        write_atomic(path, text)
+    if not args.quiet:
+        from tradebot.report.terminal import print_result
+
+        print_result(result, title)
+        for path, _ in outputs:
+            print(f"wrote {path}")

@@ -1,0 +1,33 @@
+"""``tradebot plan``: the grid plan summary (what SUMMARY_ONLY=true prints and exports)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tradebot.cli.options import add_grid_options
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    add_grid_options(parser)
+    parser.add_argument("--price", type=float, help="reference price for the start split")
+    parser.add_argument("--json", type=Path, help="also write the summary here")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tradebot.cli.options import settings_from
+    from tradebot.engine.plan import build_plan
+    from tradebot.report.files import write_json
+    from tradebot.report.terminal import print_plan
+
+    settings = settings_from(args)
+    summary = build_plan(settings.grid_config()).summary(args.price)
+    summary["pair"] = settings.GRID_PAIR
+    print_plan(summary)
+    targets = [args.json] if args.json else []
+    if settings.SUMMARY_JSON_EXPORT:
+        targets.append(settings.SUMMARY_JSON_PATH)
+    for target in targets:
+        write_json(target, summary)
+        print(f"wrote {target}")
+    return 0

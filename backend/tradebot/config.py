@@ -1,0 +1,150 @@
+"""The one settings class: every environment variable of the product, typed, with its default.
+
+Names are the seed's, unprefixed (``PAPER_MODE``, ``BANKROLL_USD``...). ``load_settings`` turns a
+bad value into one ``ConfigError`` line that names the variable.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tradebot.engine.types import GridConfig, Spacing
+from tradebot.errors import ConfigError
+
+Pct = Annotated[float, Field(ge=0, le=100)]
+Ms = Annotated[int, Field(ge=0)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        case_sensitive=True, extra="ignore", env_file=None, populate_by_name=True
+    )
+
+    # Mode and sizing
+    PAPER_MODE: bool = True
+    BANKROLL_USD: Annotated[float, Field(gt=0)] = 1000.0
+    MAX_PER_TRADE_PCT: Annotated[float, Field(gt=0, le=100)] = 5.0
+    PER_TRADE_USD: Annotated[float | None, Field(gt=0)] = None
+    DEFAULT_EXCHANGE: str = "binance"
+    MAKER_FEE: Annotated[float, Field(ge=0, lt=0.1)] = 0.001
+    TAKER_FEE: Annotated[float, Field(ge=0, lt=0.1)] = 0.001
+
+    # The grid
+    GRID_PAIR: str = "BTC/USDT"
+    GRID_LOWER: Annotated[float, Field(gt=0)] = 90_000.0
+    GRID_UPPER: Annotated[float, Field(gt=0)] = 105_000.0
+    GRID_STEPS: Annotated[int, Field(ge=2, le=10_000)] = 20
+    GRID_SPACING: Spacing = Spacing.GEOMETRIC
+    GRID_INVESTMENT: Annotated[float | None, Field(gt=0)] = None
+    TP: Pct = 0.0
+
+    # Plan summary
+    SUMMARY_JSON_PATH: Path = Field(
+        default=Path("planned_summary.json"),
+        validation_alias=AliasChoices("PLAN_JSON_PATH", "SUMMARY_JSON_PATH"),
+    )
+    SUMMARY_JSON_EXPORT: bool = False
+    SUMMARY_ONLY: bool = False
+
+    # Runs and tenancy
+    PAPER_MODE_BASE_TS: Annotated[int | None, Field(ge=0)] = None
+    RUN_ID: str | None = None
+    RUN_OWNER: str = "local"
+    CLIENT_ID: str = "default"
+    CLIENT_MASTER_KEY: SecretStr | None = None
+
+    # Order management
+    ORDER_CONCURRENCY: Annotated[int, Field(ge=1, le=64)] = 4
+    ORDER_RATE_INTERVAL_MS: Ms = 100
+    ORDER_POLL_INTERVAL_MS: Annotated[int, Field(ge=50)] = 2_000
+    REPLACE_TIMEOUT_MS: Ms = 60_000
+    REPLACE_SLIPPAGE_PCT: Pct = 0.5
+    REPLACE_MAX_RETRIES: Annotated[int, Field(ge=0, le=100)] = 3
+
+    # Guards (the kill switch is always on)
+    MAX_GLOBAL_DRAWDOWN_USD: Annotated[float, Field(gt=0)] = 500.0
+    MAX_RUN_LOSS_USD: Annotated[float, Field(gt=0)] = 200.0
+    MAX_API_ERRORS_PER_MIN: Annotated[int, Field(ge=1)] = 20
+    STALE_TICKER_MS: Annotated[int, Field(ge=100)] = 30_000
+
+    # Operations
+    METRICS_PORT: Port = 9108
+    KILL_SWITCH_PORT: Port = 9109
+    DASHBOARD_PORT: Port = 8050
+    LOG_INGEST_WEBHOOK: str | None = None
+    WALKFORWARD_CONFIG: Path = Path("configs/walkforward.json")
+    PG_URL: str | None = None
+    DATA_DIR: Path = Path("var")
+
+    @field_validator("PG_URL")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgres://", "postgresql", "sqlite")):
+            raise ValueError("must be a postgresql:// (or sqlite://) URL")
+        return value
+
+    @field_validator("LOG_INGEST_WEBHOOK")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @cached_property
+    def database_url(self) -> str:
+        """PG_URL for the async driver, or the embedded SQLite file under DATA_DIR."""
+        if not self.PG_URL:
+            return f"sqlite+aiosqlite:///{self.DATA_DIR / 'tradebot.db'}"
+        url = self.PG_URL
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+    def per_trade_usd(self) -> float:
+        """Quote per grid order: PER_TRADE_USD, else BANKROLL_USD x MAX_PER_TRADE_PCT."""
+        if self.PER_TRADE_USD is not None:
+            return self.PER_TRADE_USD
+        return self.BANKROLL_USD * self.MAX_PER_TRADE_PCT / 100.0
+
+    def investment(self) -> float:
+        """Capital C of the grid: GRID_INVESTMENT, else one per-trade amount per cell."""
+        if self.GRID_INVESTMENT is not None:
+            return self.GRID_INVESTMENT
+        capital = self.per_trade_usd() * (self.GRID_STEPS - 1)
+        if capital > self.BANKROLL_USD + 1e-9:
+            raise ConfigError(
+                f"GRID_STEPS: {self.GRID_STEPS} lines x {self.per_trade_usd():g} per trade needs "
+                f"{capital:g}, over BANKROLL_USD {self.BANKROLL_USD:g}"
+            )
+        return capital
+
+    def grid_config(self) -> GridConfig:
+        return GridConfig(
+            lower=self.GRID_LOWER,
+            upper=self.GRID_UPPER,
+            lines=self.GRID_STEPS,
+            investment=self.investment(),
+            spacing=self.GRID_SPACING,
+            maker_fee=self.MAKER_FEE,
+            taker_fee=self.TAKER_FEE,
+            take_profit=self.TP / 100.0,
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; a bad value becomes one ConfigError line naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        value = error.get("input")
+        shown = "" if name == "CLIENT_MASTER_KEY" else f" (got {value!r})"
+        raise ConfigError(f"{name}: {error['msg']}{shown}") from None

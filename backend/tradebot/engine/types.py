@@ -1,0 +1,62 @@
+"""Plain value types of the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Spacing(str, Enum):
+    ARITHMETIC = "arithmetic"
+    GEOMETRIC = "geometric"
+
+
+class Side(str, Enum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRules:
+    """An exchange's precision for one pair; zero disables a rule (the oracle runs that way)."""
+
+    tick_size: float = 0.0
+    lot_step: float = 0.0
+    min_notional: float = 0.0
+    min_qty: float = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        return any((self.tick_size, self.lot_step, self.min_notional, self.min_qty))
+
+
+@dataclass(frozen=True, slots=True)
+class GridConfig:
+    """What a user chooses. Sizing: ``investment`` is the capital C of the spec."""
+
+    lower: float
+    upper: float
+    lines: int
+    investment: float
+    spacing: Spacing = Spacing.ARITHMETIC
+    maker_fee: float = 0.001
+    taker_fee: float = 0.001
+    take_profit: float = 0.0
+    """Stop the grid once equity reaches C * (1 + take_profit); 0 disables it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution as every report and the parity test see it (fee in quote)."""
+
+    ts: int
+    side: Side
+    line: int
+    """Grid line index; -1 for a market order (the start buy, a take-profit close)."""
+    price: float
+    qty: float
+    fee: float
+
+    @property
+    def is_market(self) -> bool:
+        return self.line < 0

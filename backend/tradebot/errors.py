@@ -1,0 +1,23 @@
+"""The error tree every layer raises; the CLI and the API turn it into one line or a problem body."""
+
+from __future__ import annotations
+
+
+class TradeBotError(Exception):
+    """Base of every error we raise on purpose."""
+
+
+class BadInputError(TradeBotError, ValueError):
+    """The user's input cannot be used: a file, a setting, a grid or a request."""
+
+
+class ConfigError(BadInputError):
+    """A setting has a value we refuse; the message names the variable."""
+
+
+class CandleDataError(BadInputError):
+    """A candle file is missing, corrupt, or fails validation."""
+
+
+class NotFoundError(TradeBotError):
+    """The thing asked for does not exist (or is not the caller's: we never say which)."""

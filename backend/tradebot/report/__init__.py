@@ -1,0 +1,1 @@
+"""What users read: the terminal summary, the self-contained HTML report and the fills CSV."""
