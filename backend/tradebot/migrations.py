@@ -1,0 +1,44 @@
+"""Run the Alembic migrations from code (the CLI, the tests and every process start use this)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import tradebot.runs.models  # noqa: F401  (registers the tables on the metadata)
+
+target_metadata = SQLModel.metadata
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sync_url(url: str) -> str:
+    """The same database through a synchronous driver (Alembic runs synchronously)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite+aiosqlite", "sqlite"):
+        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def _config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["url"] = url
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(_config(url), revision)

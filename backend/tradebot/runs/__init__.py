@@ -1,0 +1,1 @@
+"""Bot runs and what they leave behind: orders, fills, inventory snapshots and guard state."""
