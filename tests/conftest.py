@@ -93,7 +93,8 @@ def _create_database(prefix: str) -> str:
 
 def _drop_database(name: str) -> None:
     with _maintenance() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        conn.execute(drop.format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +120,7 @@ def pg_admin_url(pg_database: str) -> str:
 
 @pytest.fixture(scope="session")
 def app_role_url(pg_database: str) -> Iterator[str]:
-    """A login role that only inherits ``tradebot_app`` (roles are cluster-wide: one per session)."""
+    """A login role that only inherits ``tradebot_app`` (roles are cluster-wide: one per run)."""
     login = f"{APP_ROLE}_test_{secrets.token_hex(4)}"
     with _maintenance() as conn:
         conn.execute(
