@@ -1,4 +1,7 @@
-"""The error tree every layer raises; the CLI and the API turn it into one line or a problem body."""
+"""The error tree every layer raises.
+
+The CLI turns it into one line on stderr, the API into a problem body.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-import tradebot.runs.models  # noqa: F401  (registers the tables on the metadata)
+import tradebot.credentials.models
+import tradebot.runs.models
+import tradebot.tenants.models  # noqa: F401  (these register the tables on the metadata)
 
 target_metadata = SQLModel.metadata
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +37,9 @@ def _config(url: str):  # type: ignore[no-untyped-def]
 def upgrade(url: str, revision: str = "head") -> None:
     from alembic import command
 
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(_config(url), revision)
 
 

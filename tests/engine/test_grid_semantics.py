@@ -13,8 +13,14 @@ WORKED = [(108, 112, 99, 101), (101, 121, 100.5, 115), (115, 116, 109, 112)]
 
 
 def _run(rows, **config):
-    defaults = {"lower": 100.0, "upper": 120.0, "lines": 3, "investment": 200.0,
-                "maker_fee": 0.0, "taker_fee": 0.0}
+    defaults = {
+        "lower": 100.0,
+        "upper": 120.0,
+        "lines": 3,
+        "investment": 200.0,
+        "maker_fee": 0.0,
+        "taker_fee": 0.0,
+    }
     plan = build_plan(GridConfig(**{**defaults, **config}))
     return run_backtest(plan, make_candles(rows))
 
@@ -51,7 +57,9 @@ def test_several_round_trips_inside_one_candle():
     assert result.round_trips == 2
     assert result.grid_profit == pytest.approx(10 + 10 / 11 * 10, rel=1e-12)
     assert result.final_base == pytest.approx(10 / 11, rel=1e-12)
-    assert result.final_quote == pytest.approx(200 - 10 / 11 * 108 - 100 + 110 + 10 / 11 * 10, rel=1e-12)
+    assert result.final_quote == pytest.approx(
+        200 - 10 / 11 * 108 - 100 + 110 + 10 / 11 * 10, rel=1e-12
+    )
     assert result.total_pnl == pytest.approx(result.grid_profit, rel=1e-12)
 
 
@@ -74,7 +82,9 @@ def test_start_below_the_range_buys_base_for_every_sell():
 
 def test_start_above_the_range_buys_nothing_and_rests_every_buy():
     result = _run([(130, 131, 105, 106)], taker_fee=0.002)
-    assert result.fills[0].side is Side.BUY and result.fills[0].line == 1  # the buy at 110
+    first = result.fills[0]
+    assert first.side is Side.BUY
+    assert first.line == 1  # the buy at 110
     assert all(not f.is_market for f in result.fills)
     assert result.final_base == pytest.approx(10 / 11)
 
@@ -102,8 +112,13 @@ def test_an_order_crossed_by_the_jump_between_candles_fills_at_its_own_price():
 
 
 def test_take_profit_closes_the_grid_at_market():
-    result = _run([(108, 112, 99, 101), (101, 160, 100.5, 160)], upper=200.0, lines=5,
-                  take_profit=0.05, taker_fee=0.002)
+    result = _run(
+        [(108, 112, 99, 101), (101, 160, 100.5, 160)],
+        upper=200.0,
+        lines=5,
+        take_profit=0.05,
+        taker_fee=0.002,
+    )
     assert result.stopped_by_take_profit
     assert result.final_base == pytest.approx(0.0, abs=1e-12)
     last = result.fills[-1]

@@ -26,8 +26,17 @@ def run_backtest(plan: GridPlan, candles: Candles, *, record_fills: bool = True)
     capacity = max(1024, n // 4) if record_fills else 0
     equity = np.empty(n)
     every = np.arange(n, dtype=np.int64)
-    args = (candles.open, candles.high, candles.low, candles.close, plan.prices, plan.qtys,
-            config.maker_fee, config.taker_fee, config.take_profit)
+    args = (
+        candles.open,
+        candles.high,
+        candles.low,
+        candles.close,
+        plan.prices,
+        plan.qtys,
+        config.maker_fee,
+        config.taker_fee,
+        config.take_profit,
+    )
     start_state = state.copy()
     records = np.empty((capacity, core.FILL_COLUMNS), dtype=np.int64)
     count = core.walk(*args, state, records, every, equity)
@@ -44,8 +53,11 @@ def run_backtest(plan: GridPlan, candles: Candles, *, record_fills: bool = True)
 def _start_fill(candles: Candles, b0: float, p0: float, taker_fee: float) -> list[Fill]:
     if b0 <= 0:
         return []
-    return [Fill(ts=int(candles.ts[0]), side=Side.BUY, line=-1, price=p0, qty=b0,
-                 fee=b0 * p0 * taker_fee)]
+    return [
+        Fill(
+            ts=int(candles.ts[0]), side=Side.BUY, line=-1, price=p0, qty=b0, fee=b0 * p0 * taker_fee
+        )
+    ]
 
 
 def decode_fills(plan: GridPlan, candles: Candles, records: np.ndarray, b0: float) -> list[Fill]:
@@ -62,6 +74,14 @@ def decode_fills(plan: GridPlan, candles: Candles, records: np.ndarray, b0: floa
             qty = float(plan.qtys[line] if side > 0 else plan.qtys[line - 1])
             fee_rate = config.maker_fee
         base += qty if side > 0 else -qty
-        fills.append(Fill(ts=ts, side=Side.BUY if side > 0 else Side.SELL, line=line,
-                          price=price, qty=qty, fee=price * qty * fee_rate))
+        fills.append(
+            Fill(
+                ts=ts,
+                side=Side.BUY if side > 0 else Side.SELL,
+                line=line,
+                price=price,
+                qty=qty,
+                fee=price * qty * fee_rate,
+            )
+        )
     return fills

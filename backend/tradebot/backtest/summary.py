@@ -59,3 +59,30 @@ def summarize(
         ts=candles.ts,
         equity_curve=equity_curve,
     )
+
+
+def equity_from_fills(
+    candles: Candles, fills: list[Fill], investment: float
+) -> npt.NDArray[np.float64]:
+    """Equity at every candle close rebuilt from the fills (which must be in time order).
+
+    A paper run's equity curve comes from what it stored, so a run resumed after a crash still
+    reports its whole history.
+    """
+    if not fills:
+        return np.full(len(candles), investment)
+    ts = np.fromiter((f.ts for f in fills), np.int64, len(fills))
+    signs = np.fromiter(
+        (1.0 if f.side.value == "buy" else -1.0 for f in fills), np.float64, len(fills)
+    )
+    notional = np.fromiter((f.price * f.qty for f in fills), np.float64, len(fills))
+    fees = np.fromiter((f.fee for f in fills), np.float64, len(fills))
+    qty = np.fromiter((f.qty for f in fills), np.float64, len(fills))
+    quote = investment + np.cumsum(-signs * notional - fees)
+    base = np.cumsum(signs * qty)
+    closes_at = candles.ts + candles.timeframe_ms - 1
+    last = np.searchsorted(ts, closes_at, side="right") - 1
+    seen = last >= 0
+    held_quote = np.where(seen, quote[np.maximum(last, 0)], investment)
+    held_base = np.where(seen, base[np.maximum(last, 0)], 0.0)
+    return held_quote + held_base * candles.close

@@ -41,7 +41,9 @@ def load_candles(path: str | Path, timeframe_ms: int | None = None) -> Candles:
         elif name.endswith((".parquet", ".pq")):
             columns = _read_parquet(path)
         else:
-            raise CandleDataError(f"{path}: unknown candle format (use .csv, .csv.gz, .json or .parquet)")
+            raise CandleDataError(
+                f"{path}: unknown candle format (use .csv, .csv.gz, .json or .parquet)"
+            )
     except CandleDataError:
         raise
     except Exception as exc:  # pyarrow and json raise many types; the user needs one line
@@ -176,7 +178,22 @@ def save_csv(candles: Candles, path: str | Path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.table(dict(zip(COLUMNS, (candles.ts, candles.open, candles.high, candles.low, candles.close, candles.volume), strict=True)))
+    table = pa.table(
+        dict(
+            zip(
+                COLUMNS,
+                (
+                    candles.ts,
+                    candles.open,
+                    candles.high,
+                    candles.low,
+                    candles.close,
+                    candles.volume,
+                ),
+                strict=True,
+            )
+        )
+    )
     tmp = path.with_name(path.name + ".tmp")
     if path.name.endswith(".gz"):
         with pa.CompressedOutputStream(str(tmp), "gzip") as out:

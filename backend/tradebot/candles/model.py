@@ -80,7 +80,7 @@ class Candles:
         return self.slice(lo, hi)
 
     def day_ends(self) -> npt.NDArray[np.int64]:
-        """Index of the last candle of every UTC day present (the last candle closes the last day)."""
+        """Index of the last candle of every UTC day present."""
         day = self.ts // DAY_MS
         ends = np.flatnonzero(day[1:] != day[:-1])
         return np.append(ends, len(self) - 1).astype(np.int64)

@@ -35,11 +35,16 @@ class ValidationReport:
         if self.rows == 0:
             return "no candles"
         if self.unsorted_at:
-            return f"timestamps not ascending at row {self.unsorted_at[0] + 1} ({len(self.unsorted_at)} places)"
+            first, count = self.unsorted_at[0] + 1, len(self.unsorted_at)
+            return f"timestamps not ascending at row {first} ({count} places)"
         if self.duplicates:
             return f"duplicate timestamps: {len(self.duplicates)} rows, first {self.duplicates[0]}"
         if self.impossible:
-            return f"impossible OHLC at row {self.impossible[0] + 1} ({len(self.impossible)} rows): need 0 < low <= open, close <= high"
+            first, count = self.impossible[0] + 1, len(self.impossible)
+            return (
+                f"impossible OHLC at row {first} ({count} rows): "
+                "need 0 < low <= open, close <= high"
+            )
         return None
 
     @property
@@ -67,9 +72,7 @@ def validate(candles: Candles) -> ValidationReport:
     report.duplicates = ts[1:][steps == 0].tolist()
     o, h, lo, c = candles.open, candles.high, candles.low, candles.close
     with np.errstate(invalid="ignore"):
-        bad = ~(
-            (lo > 0) & (lo <= np.minimum(o, c)) & (np.maximum(o, c) <= h) & np.isfinite(h)
-        )
+        bad = ~((lo > 0) & (lo <= np.minimum(o, c)) & (np.maximum(o, c) <= h) & np.isfinite(h))
     report.impossible = np.flatnonzero(bad).tolist()
     tf = candles.timeframe_ms
     report.off_grid = np.flatnonzero(ts % tf != ts[0] % tf).tolist()

@@ -9,7 +9,9 @@ from tradebot.cli.options import add_grid_options, add_output_options
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--candles", type=Path, help="CSV, CSV.gz, JSON or Parquet (default: the bundled demo week)")
+    parser.add_argument(
+        "--candles", type=Path, help="CSV, CSV.gz, JSON or Parquet (default: the bundled demo week)"
+    )
     add_grid_options(parser)
     add_output_options(parser)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 # command name -> module under tradebot.cli that defines ``register(parser)`` and ``run(args)``
 COMMANDS = {
     "backtest": ("backtest", "fast backtest of one grid over a candle file"),
+    "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),
     "plan": ("plan", "print (and export) the grid plan summary without trading"),
 }
 

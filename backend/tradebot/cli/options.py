@@ -82,12 +82,17 @@ def load_candle_file(path: Path | None) -> Candles:
     if report.gaps:
         shown = ", ".join(f"{g.missing} after {g.after_ts}" for g in report.gaps[:5])
         more = f" and {len(report.gaps) - 5} more" if len(report.gaps) > 5 else ""
-        print(f"tradebot: warning: {len(report.gaps)} gaps ({report.missing_candles} candles "
-              f"missing, not filled): {shown}{more}", file=sys.stderr)
+        print(
+            f"tradebot: warning: {len(report.gaps)} gaps ({report.missing_candles} candles "
+            f"missing, not filled): {shown}{more}",
+            file=sys.stderr,
+        )
     return candles
 
 
-def write_outputs(args: argparse.Namespace, result: GridResult, candles: Candles, title: str) -> None:
+def write_outputs(
+    args: argparse.Namespace, result: GridResult, candles: Candles, title: str
+) -> None:
     """Every output is rendered before any is written, so an error leaves none behind."""
     from tradebot.report.files import write_atomic
 

@@ -30,7 +30,9 @@ PEAK = 8
 MAX_DRAWDOWN = 9
 STOPPED = 10
 INVESTMENT = 11
-STATE_SIZE = 12
+EQUITY = 12
+"""Equity at the last mark (the last candle close in a walk)."""
+STATE_SIZE = 13
 
 # Columns of a recorded fill: candle index, segment of the walk (0..2, 3 = after the close),
 # line index (-1 for a market order) and side (+1 buy, -1 sell).
@@ -56,11 +58,11 @@ R_COLUMNS = 8
 def nearest_line(prices: np.ndarray, price: float) -> int:
     """Index of the line nearest to ``price``; a tie goes to the lower index."""
     n = prices.shape[0]
-    above = np.searchsorted(prices, price)
+    above = int(np.searchsorted(prices, price))
     if above <= 0:
         return 0
     if above >= n:
-        return n - 1
+        return int(n - 1)
     if price - prices[above - 1] <= prices[above] - price:
         return above - 1
     return above
@@ -84,6 +86,7 @@ def init_state(state: np.ndarray, investment: float, empty: int) -> None:
     state[MIN_QUOTE] = investment
     state[PEAK] = investment
     state[INVESTMENT] = investment
+    state[EQUITY] = investment
 
 
 @njit(cache=True)
@@ -135,9 +138,16 @@ def apply_sell_fill(
 
 
 @njit(cache=True)
+def cost_below(prices: np.ndarray, line: int, qty: float, maker_fee: float) -> float:
+    """What the spec charges a sell at ``line`` for its buy: the line below, maker fee included."""
+    return float(qty * prices[line - 1] * (1.0 + maker_fee))
+
+
+@njit(cache=True)
 def mark_equity(state: np.ndarray, price: float) -> float:
     """Equity at ``price``; updates the running peak and the largest relative drawdown."""
-    equity = state[QUOTE] + state[BASE] * price
+    equity = float(state[QUOTE] + state[BASE] * price)
+    state[EQUITY] = equity
     if equity > state[PEAK]:
         state[PEAK] = equity
     drawdown = (state[PEAK] - equity) / state[PEAK]
@@ -198,8 +208,8 @@ def rise_to(
         e += 1
         price = prices[e]
         qty = qtys[e - 1]
-        cost_below = qty * prices[e - 1] * (1.0 + maker_fee)
-        apply_sell_fill(state, e, price, qty, price * qty * maker_fee, cost_below)
+        cost = cost_below(prices, e, qty, maker_fee)
+        apply_sell_fill(state, e, price, qty, price * qty * maker_fee, cost)
         nf = _record(fills, nf, candle, segment, e, -1)
     return nf
 
@@ -218,7 +228,7 @@ def walk_candle(
     nf: int,
     candle: int,
 ) -> int:
-    """The spec's three segments: open-low-high-close when close >= open, else open-high-low-close."""
+    """The spec's three segments: O-L-H-C when close >= open, else O-H-L-C."""
     if c >= o:
         nf = fall_to(state, prices, qtys, maker_fee, lo, fills, nf, candle, 0)
         nf = rise_to(state, prices, qtys, maker_fee, h, fills, nf, candle, 1)
@@ -285,6 +295,7 @@ def walk(
     nf = 0
     k = 0
     marks = equity_at.shape[0]
+    equity = state[EQUITY]
     buy_trigger, sell_trigger = _triggers(state, prices)
     quote = state[QUOTE]
     base = state[BASE]
@@ -307,20 +318,24 @@ def walk(
         elif equity < floor:
             max_dd = (peak - equity) / peak
             floor = equity
-        if k < marks and equity_at[k] == i:
-            equity_out[k] = equity
-            k += 1
-        if take_profit > 0.0 and equity >= state[INVESTMENT] * (1.0 + take_profit):
+        stop = take_profit > 0.0 and equity >= state[INVESTMENT] * (1.0 + take_profit)
+        if stop:
             qty = state[BASE]
             apply_market_sell(state, c, qty, qty * c * taker_fee)
             nf = _record(fills, nf, i, 3, -1, -1)
             state[STOPPED] = 1.0
+            equity = state[QUOTE]
+        if k < marks and equity_at[k] == i:
+            equity_out[k] = equity
+            k += 1
+        if stop:
             while k < marks:  # a stopped grid holds its equity flat to the end
-                equity_out[k] = state[QUOTE]
+                equity_out[k] = equity
                 k += 1
             break
     state[PEAK] = peak
     state[MAX_DRAWDOWN] = max_dd
+    state[EQUITY] = equity
     return nf
 
 
@@ -341,7 +356,7 @@ def _sharpe(daily_equity: np.ndarray, first: float) -> float:
     var = total_sq / days - mean * mean
     if var <= 1e-18:
         return 0.0
-    return mean / math.sqrt(var * days / (days - 1)) * math.sqrt(365.0)
+    return float(mean / math.sqrt(var * days / (days - 1)) * math.sqrt(365.0))
 
 
 @njit(cache=True, parallel=True)
@@ -374,8 +389,19 @@ def sweep(
         daily = np.empty(day_ends.shape[0])
         start_grid(state, prices, qtys, investments[g], opens[0], taker_fee)
         walk(
-            opens, highs, lows, closes, prices, qtys, maker_fee, taker_fee, take_profit,
-            state, no_fills, day_ends, daily,
+            opens,
+            highs,
+            lows,
+            closes,
+            prices,
+            qtys,
+            maker_fee,
+            taker_fee,
+            take_profit,
+            state,
+            no_fills,
+            day_ends,
+            daily,
         )
         equity = state[QUOTE] + state[BASE] * closes[closes.shape[0] - 1]
         out[g, R_TOTAL_PNL] = equity - investments[g]

@@ -55,9 +55,7 @@ def apr(profit: float, investment: float, span_days: float) -> float:
     return profit / investment / span_days * YEAR_DAYS
 
 
-def time_in_range(
-    closes: npt.NDArray[np.float64], lower: float, upper: float
-) -> float:
+def time_in_range(closes: npt.NDArray[np.float64], lower: float, upper: float) -> float:
     """Fraction of candles that closed inside [lower, upper]."""
     if closes.size == 0:
         return 0.0

@@ -42,9 +42,15 @@ def _round_to_step(values: FloatArray, step: float, *, down: bool) -> FloatArray
 def validate_config(config: GridConfig) -> None:
     """Refuse what can never be a grid, each with one line that names the field."""
     checks = (
-        (math.isfinite(config.lower) and config.lower > 0, f"lower must be > 0 (got {config.lower})"),
+        (
+            math.isfinite(config.lower) and config.lower > 0,
+            f"lower must be > 0 (got {config.lower})",
+        ),
         (math.isfinite(config.upper), f"upper must be a number (got {config.upper})"),
-        (config.lower < config.upper, f"lower ({config.lower}) must be below upper ({config.upper})"),
+        (
+            config.lower < config.upper,
+            f"lower ({config.lower}) must be below upper ({config.upper})",
+        ),
         (config.lines >= 2, f"lines must be at least 2 (got {config.lines})"),
         (
             math.isfinite(config.investment) and config.investment > 0,
@@ -177,6 +183,7 @@ def _check_minimums(
     need = math.ceil(need_per_cell * (config.lines - 1) * 100) / 100
     raise GridPlanError(
         f"investment {config.investment:g} is too small for {config.lines} lines: the order at "
-        f"{prices[smallest]:g} would be {notionals[smallest]:.8g} quote (qty {qtys[smallest]:.8g}), "
+        f"{prices[smallest]:g} would be {notionals[smallest]:.8g} quote "
+        f"(qty {qtys[smallest]:.8g}), "
         f"under the exchange minimum; invest at least {need:g} or use fewer lines"
     )

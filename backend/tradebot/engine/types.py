@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Spacing(str, Enum):
+class Spacing(StrEnum):
     ARITHMETIC = "arithmetic"
     GEOMETRIC = "geometric"
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     BUY = "buy"
     SELL = "sell"
 

@@ -41,20 +41,38 @@ def _price_figure(result: GridResult, candles: Candles) -> str:
 
     bars = _resample(candles)
     fig = go.Figure()
-    fig.add_trace(go.Candlestick(x=_dates(bars["ts"]), open=bars["open"], high=bars["high"],
-                                 low=bars["low"], close=bars["close"], name="price"))
+    fig.add_trace(
+        go.Candlestick(
+            x=_dates(bars["ts"]),
+            open=bars["open"],
+            high=bars["high"],
+            low=bars["low"],
+            close=bars["close"],
+            name="price",
+        )
+    )
     for price in result.plan.prices:
         fig.add_hline(y=float(price), line={"width": 0.6, "color": "rgba(120,120,160,0.45)"})
-    for side, colour, symbol in ((Side.BUY, "#1a9850", "triangle-up"),
-                                 (Side.SELL, "#d73027", "triangle-down")):
+    for side, colour, symbol in (
+        (Side.BUY, "#1a9850", "triangle-up"),
+        (Side.SELL, "#d73027", "triangle-down"),
+    ):
         picked = [f for f in result.fills if f.side is side]
-        fig.add_trace(go.Scatter(
-            x=_dates(np.array([f.ts for f in picked], dtype=np.int64)),
-            y=[f.price for f in picked], mode="markers", name=f"{side.value} fills",
-            marker={"color": colour, "symbol": symbol, "size": 8},
-        ))
-    fig.update_layout(title="Price, grid lines and fills", xaxis_rangeslider_visible=False,
-                      height=560, margin={"l": 40, "r": 20, "t": 50, "b": 30})
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(np.array([f.ts for f in picked], dtype=np.int64)),
+                y=[f.price for f in picked],
+                mode="markers",
+                name=f"{side.value} fills",
+                marker={"color": colour, "symbol": symbol, "size": 8},
+            )
+        )
+    fig.update_layout(
+        title="Price, grid lines and fills",
+        xaxis_rangeslider_visible=False,
+        height=560,
+        margin={"l": 40, "r": 20, "t": 50, "b": 30},
+    )
     return str(fig.to_html(full_html=False, include_plotlyjs=True, div_id="price"))
 
 
@@ -67,18 +85,27 @@ def _equity_figure(result: GridResult, candles: Candles) -> str:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=ts, y=result.equity_curve[::step], name="grid equity"))
     fig.add_trace(go.Scatter(x=ts, y=hold, name="buy & hold", line={"dash": "dot"}))
-    fig.update_layout(title="Equity vs buy & hold (quote)", height=380,
-                      margin={"l": 40, "r": 20, "t": 50, "b": 30})
+    fig.update_layout(
+        title="Equity vs buy & hold (quote)",
+        height=380,
+        margin={"l": 40, "r": 20, "t": 50, "b": 30},
+    )
     return str(fig.to_html(full_html=False, include_plotlyjs=False, div_id="equity"))
 
 
 def _daily_figure(result: GridResult) -> str:
     import plotly.graph_objects as go
 
-    days = [datetime.fromtimestamp(d.day_ms / 1000, tz=UTC).strftime("%Y-%m-%d") for d in result.daily]
+    days = [
+        datetime.fromtimestamp(d.day_ms / 1000, tz=UTC).strftime("%Y-%m-%d") for d in result.daily
+    ]
     pnl = [d.pnl for d in result.daily]
-    fig = go.Figure(go.Bar(x=days, y=pnl, marker_color=["#1a9850" if p >= 0 else "#d73027" for p in pnl]))
-    fig.update_layout(title="Daily P&L (quote)", height=320, margin={"l": 40, "r": 20, "t": 50, "b": 30})
+    fig = go.Figure(
+        go.Bar(x=days, y=pnl, marker_color=["#1a9850" if p >= 0 else "#d73027" for p in pnl])
+    )
+    fig.update_layout(
+        title="Daily P&L (quote)", height=320, margin={"l": 40, "r": 20, "t": 50, "b": 30}
+    )
     return str(fig.to_html(full_html=False, include_plotlyjs=False, div_id="daily"))
 
 

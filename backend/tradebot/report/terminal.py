@@ -27,7 +27,10 @@ def summary_table(result: GridResult, title: str) -> Table:
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
     rows: list[tuple[str, str]] = [
-        ("period (UTC)", f"{_day(result.start_ts)} → {_day(result.end_ts - 1)} ({result.days:.2f} d)"),
+        (
+            "period (UTC)",
+            f"{_day(result.start_ts)} → {_day(result.end_ts - 1)} ({result.days:.2f} d)",
+        ),
         ("grid", f"{cfg.lower:,.2f} – {cfg.upper:,.2f}, {plan.lines} lines, {cfg.spacing.value}"),
         ("investment", f"{result.investment:,.2f}"),
         ("round trips", f"{result.round_trips}"),
@@ -36,7 +39,11 @@ def summary_table(result: GridResult, title: str) -> Table:
         ("final base / quote", f"{result.final_base:.8f} / {result.final_quote:,.2f}"),
         ("equity", f"{result.equity:,.2f}"),
         ("total P&L", f"{_money(result.total_pnl)} ({result.total_pnl / result.investment:+.2%})"),
-        ("buy & hold P&L", f"{_money(result.buy_and_hold_pnl)} ({result.buy_and_hold_pnl / result.investment:+.2%})"),
+        (
+            "buy & hold P&L",
+            f"{_money(result.buy_and_hold_pnl)} "
+            f"({result.buy_and_hold_pnl / result.investment:+.2%})",
+        ),
         ("max drawdown", f"{result.max_drawdown:.2%}"),
         ("APR of grid profit", f"{result.apr_grid_profit:.2%}"),
         ("Sharpe (daily, annualised)", f"{result.sharpe:.2f}"),
@@ -44,7 +51,9 @@ def summary_table(result: GridResult, title: str) -> Table:
         ("lowest quote balance", f"{result.min_quote:,.2f}"),
     ]
     if result.min_quote < 0:
-        rows.append(("[red]warning[/red]", "[red]quote went negative: the grid is underfunded[/red]"))
+        rows.append(
+            ("[red]warning[/red]", "[red]quote went negative: the grid is underfunded[/red]")
+        )
     if result.stopped_by_take_profit:
         rows.append(("stopped", "take profit reached"))
     for name, value in rows:
@@ -75,7 +84,9 @@ def print_plan(summary: dict[str, Any], console: Console | None = None) -> None:
     table.add_column("value", justify="right")
     prices = summary["line_prices"]
     sizes = summary["order_sizes"]
-    table.add_row("range", f"{summary['lower']:,.2f} – {summary['upper']:,.2f} ({summary['spacing']})")
+    table.add_row(
+        "range", f"{summary['lower']:,.2f} – {summary['upper']:,.2f} ({summary['spacing']})"
+    )
     table.add_row("lines", str(summary["lines"]))
     table.add_row("line prices", f"{prices[0]:,.2f}, {prices[1]:,.2f} … {prices[-1]:,.2f}")
     table.add_row("order sizes (base)", f"{min(sizes):.8g} – {max(sizes):.8g}")
@@ -84,9 +95,13 @@ def print_plan(summary: dict[str, Any], console: Console | None = None) -> None:
     table.add_row(
         "profit per grid after fees",
         f"{summary['profit_per_grid_pct_min']:.3f}% – {summary['profit_per_grid_pct_max']:.3f}% "
-        f"({summary['profit_per_grid_quote_min']:.4f} – {summary['profit_per_grid_quote_max']:.4f} quote)",
+        f"({summary['profit_per_grid_quote_min']:.4f} – "
+        f"{summary['profit_per_grid_quote_max']:.4f} quote)",
     )
     if "reference_price" in summary:
-        table.add_row("at price", f"{summary['reference_price']:,.2f}: {summary['start_buy_orders']} buys, "
-                      f"{summary['start_sell_orders']} sells, buy {summary['start_base_to_buy']:.8g} base")
+        table.add_row(
+            "at price",
+            f"{summary['reference_price']:,.2f}: {summary['start_buy_orders']} buys, "
+            f"{summary['start_sell_orders']} sells, buy {summary['start_base_to_buy']:.8g} base",
+        )
     console.print(table)

@@ -8,41 +8,31 @@ wall-clock and only for audit.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from tradebot.engine.orders import OrderStatus
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class RunMode(str, Enum):
+class RunMode(StrEnum):
     PAPER = "paper"
     LIVE = "live"
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     CREATED = "created"
     RUNNING = "running"
     STOPPED = "stopped"
     TRIPPED = "tripped"
     FINISHED = "finished"
     FAILED = "failed"
-
-
-class OrderStatus(str, Enum):
-    SUBMITTING = "submitting"
-    """Written before the request leaves; after a crash its fate is asked, never assumed."""
-    OPEN = "open"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELLING = "cancelling"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"
 
 
 class Client(SQLModel, table=True):

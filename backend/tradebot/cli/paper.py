@@ -1,0 +1,45 @@
+"""``tradebot paper``: replay real candles through the live run loop in paper mode."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tradebot.cli.options import add_grid_options, add_output_options
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--candles",
+        type=Path,
+        help="CSV, CSV.gz, JSON or Parquet (default: the bundled BTC/USDT 1m week)",
+    )
+    parser.add_argument(
+        "--days", type=float, default=7.0, help="replay only the first N days (default 7)"
+    )
+    parser.add_argument("--run-id", help="RUN_ID: reuse to resume an unfinished replay")
+    add_grid_options(parser)
+    add_output_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tradebot.cli.options import load_candle_file, settings_from, write_outputs
+    from tradebot.engine.plan import build_plan
+    from tradebot.errors import BadInputError
+    from tradebot.runs.paper_replay import run_paper_replay
+
+    if args.days <= 0:
+        raise BadInputError(f"--days must be > 0 (got {args.days:g})")
+    settings = settings_from(args)
+    if args.run_id:
+        settings = settings.model_copy(update={"RUN_ID": args.run_id})
+    plan = build_plan(settings.grid_config())
+    candles = load_candle_file(args.candles).first_days(args.days)
+    replay = asyncio.run(run_paper_replay(plan, candles, settings))
+    title = f"Paper replay {replay.run_id}: {settings.GRID_PAIR}, {Path(candles.source).name}"
+    write_outputs(args, replay.result, replay.candles, title=title)
+    if not args.quiet:
+        print(f"run {replay.run_id}: {replay.outcome.status} ({replay.outcome.reason})")
+    return 0 if replay.outcome.status == "finished" else 1

@@ -1,0 +1,56 @@
+"""The book diff: which orders to place and which to cancel so the venue matches the grid.
+
+Pure and total: it never places on a line whose order is in flight (submitting, unknown,
+cancelling), because the fate of that order is not known yet and a second one could double
+the position.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tradebot.engine.orders import OrderStatus
+from tradebot.engine.strategy import WantedOrder
+from tradebot.runtime.store import StoredOrder
+
+IN_FLIGHT = frozenset({OrderStatus.SUBMITTING, OrderStatus.UNKNOWN, OrderStatus.CANCELLING})
+RESTING = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED})
+
+
+@dataclass(slots=True)
+class BookDiff:
+    place: list[WantedOrder] = field(default_factory=list)
+    cancel: list[StoredOrder] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.place or self.cancel)
+
+
+def _matches(order: StoredOrder, wanted: WantedOrder) -> bool:
+    return (
+        order.side is wanted.side
+        and math.isclose(order.price, wanted.price, rel_tol=1e-9)
+        and math.isclose(order.qty, wanted.qty, rel_tol=1e-9)
+    )
+
+
+def diff_book(wanted: Iterable[WantedOrder], active: Iterable[StoredOrder]) -> BookDiff:
+    by_line: dict[int, list[StoredOrder]] = {}
+    for order in active:
+        if order.kind == "limit":
+            by_line.setdefault(order.line, []).append(order)
+    diff = BookDiff()
+    for want in wanted:
+        orders = by_line.pop(want.line, [])
+        keep = next((o for o in orders if o.status in RESTING and _matches(o, want)), None)
+        busy = any(o.status in IN_FLIGHT for o in orders)
+        stale = [o for o in orders if o is not keep and o.status in RESTING]
+        diff.cancel.extend(stale)
+        # A line gets a new order only once nothing else can still fill there.
+        if keep is None and not busy and not stale:
+            diff.place.append(want)
+    for orders in by_line.values():  # lines the grid wants empty
+        diff.cancel.extend(o for o in orders if o.status in RESTING)
+    return diff

@@ -1,0 +1,243 @@
+"""Orders on their way to and from a venue, persisted before they leave.
+
+Every order is written as SUBMITTING before its request is sent. A transient error on submit
+makes it UNKNOWN: it is asked for by client order id until the venue answers, and only a venue
+that has confirmed (after a grace window, with no trades) that it never saw the order frees the
+line for a new one, under a new sequence number. Nothing is ever resent blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tradebot.engine.orders import ACTIVE, OrderStatus, transition
+from tradebot.engine.strategy import WantedOrder
+from tradebot.engine.types import Side
+from tradebot.runtime.ids import client_order_id
+from tradebot.runtime.ports import (
+    OrderRejectedError,
+    OrderReport,
+    OrderRequest,
+    TransientVenueError,
+    Venue,
+    VenueError,
+    VenueOrderStatus,
+)
+from tradebot.runtime.store import OrderUpdate, RunStore, StoredOrder
+
+log = logging.getLogger(__name__)
+
+_FROM_VENUE = {
+    VenueOrderStatus.OPEN: OrderStatus.OPEN,
+    VenueOrderStatus.FILLED: OrderStatus.FILLED,
+    VenueOrderStatus.CANCELLED: OrderStatus.CANCELLED,
+    VenueOrderStatus.REJECTED: OrderStatus.REJECTED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPolicy:
+    concurrency: int = 4
+    rate_interval_ms: int = 0
+    not_found_grace_ms: int = 30_000
+
+
+class Rejection(Exception):
+    """The venue refused an order the grid needs: the run cannot keep its book whole."""
+
+    def __init__(self, order: StoredOrder, error: OrderRejectedError) -> None:
+        super().__init__(f"order {order.client_order_id} rejected: {error}")
+        self.order = order
+        self.insufficient_funds = error.insufficient_funds
+
+
+class OrderManager:
+    def __init__(
+        self,
+        run_id: str,
+        venue: Venue,
+        store: RunStore,
+        policy: OrderPolicy,
+        clock: Callable[[], int],
+        on_error: Callable[[VenueError], None],
+    ) -> None:
+        self.run_id = run_id
+        self.venue = venue
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+        self._on_error = on_error
+        self.active: dict[str, StoredOrder] = {}
+        self._seqs: dict[int, int] = {}
+        self._unknown_since: dict[str, int] = {}
+        self._semaphore = asyncio.Semaphore(policy.concurrency)
+        self._last_submit = 0.0
+
+    async def load(self) -> None:
+        """Pick up the run's active orders and sequence numbers from the store."""
+        self.active = {o.client_order_id: o for o in await self.store.orders(ACTIVE)}
+        self._seqs = await self.store.next_seqs()
+
+    def _new_order(self, side: Side, line: int, qty: float, price: float | None) -> StoredOrder:
+        seq = self._seqs.get(line, 0)
+        self._seqs[line] = seq + 1
+        return StoredOrder(
+            client_order_id=client_order_id(self.run_id, side, line, seq),
+            line=line,
+            seq=seq,
+            side=side,
+            kind="market" if price is None else "limit",
+            price=price or 0.0,
+            qty=qty,
+            status=OrderStatus.SUBMITTING,
+            created_ts=self.clock(),
+        )
+
+    # ---- placing ------------------------------------------------------------------------
+    async def place_limits(self, wanted: list[WantedOrder]) -> None:
+        orders = [self._new_order(w.side, w.line, w.qty, w.price) for w in wanted]
+        await self._submit_all(orders)
+
+    async def place_market(self, side: Side, qty: float) -> StoredOrder:
+        order = self._new_order(side, -1, qty, None)
+        await self._submit_all([order])
+        return order
+
+    async def _submit_all(self, orders: list[StoredOrder]) -> None:
+        if not orders:
+            return
+        await self.store.add_orders(orders)  # write-ahead: the ids exist before any request
+        for order in orders:
+            self.active[order.client_order_id] = order
+        results = await asyncio.gather(*(self._submit(o) for o in orders), return_exceptions=True)
+        updates = [r for r in results if isinstance(r, OrderUpdate)]
+        for update in updates:
+            self.apply(update)
+        await self.store.update_orders(updates)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _pace(self) -> None:
+        gap = self.policy.rate_interval_ms / 1000.0
+        if gap <= 0:
+            return
+        wait = self._last_submit + gap - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_submit = time.monotonic()
+
+    async def _submit(self, order: StoredOrder) -> OrderUpdate:
+        async with self._semaphore:
+            await self._pace()
+            request = OrderRequest(
+                order.client_order_id,
+                order.side,
+                order.qty,
+                None if order.kind == "market" else order.price,
+            )
+            try:
+                report = await self.venue.submit(request)
+            except TransientVenueError as exc:
+                self._on_error(exc)
+                self._unknown_since[order.client_order_id] = self.clock()
+                return OrderUpdate(
+                    order.client_order_id,
+                    OrderStatus.UNKNOWN,
+                    self.clock(),
+                    reason=f"submit: {exc}"[:500],
+                )
+            except OrderRejectedError as exc:
+                self._on_error(exc)
+                self.apply(
+                    OrderUpdate(
+                        order.client_order_id,
+                        OrderStatus.REJECTED,
+                        self.clock(),
+                        reason=str(exc)[:500],
+                    )
+                )
+                await self.store.update_orders(
+                    [
+                        OrderUpdate(
+                            order.client_order_id,
+                            OrderStatus.REJECTED,
+                            self.clock(),
+                            reason=str(exc)[:500],
+                        )
+                    ]
+                )
+                raise Rejection(order, exc) from None
+            return self._from_report(report)
+
+    def _from_report(self, report: OrderReport) -> OrderUpdate:
+        return OrderUpdate(
+            report.client_order_id,
+            _FROM_VENUE[report.status],
+            self.clock(),
+            filled_qty=report.filled_qty,
+            exchange_order_id=report.exchange_order_id,
+        )
+
+    # ---- state --------------------------------------------------------------------------
+    def apply(self, update: OrderUpdate) -> None:
+        """Move an order through the state table; orders that end leave the active set."""
+        order = self.active.get(update.client_order_id)
+        if order is None:
+            return
+        status = update.status
+        if status is OrderStatus.FILLED and order.status is OrderStatus.SUBMITTING:
+            status = OrderStatus.OPEN  # fills arrive as trades; the trade completes the order
+        order.status = transition(order.status, status)
+        if update.exchange_order_id:
+            order.exchange_order_id = update.exchange_order_id
+        if order.status not in ACTIVE:
+            self.active.pop(order.client_order_id, None)
+
+    # ---- cancelling ---------------------------------------------------------------------
+    async def cancel(self, orders: list[StoredOrder]) -> None:
+        if not orders:
+            return
+        marks = [
+            OrderUpdate(o.client_order_id, OrderStatus.CANCELLING, self.clock()) for o in orders
+        ]
+        for mark in marks:
+            self.apply(mark)
+        await self.store.update_orders(marks)
+        updates = []
+        for order in orders:
+            try:
+                report = await self.venue.cancel(order.client_order_id)
+            except TransientVenueError as exc:
+                self._on_error(exc)
+                continue  # stays CANCELLING; resolved by the next query
+            if report is not None:
+                update = self._from_report(report)
+                if update.status is OrderStatus.FILLED:
+                    continue  # the cancel lost a race with a fill: the trade will complete it
+                self.apply(update)
+                updates.append(update)
+        await self.store.update_orders(updates)
+
+    async def cancel_all(self) -> None:
+        await self.cancel(
+            [
+                o
+                for o in self.active.values()
+                if o.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+            ]
+        )
+
+    def by_id(self, client_order_id: str) -> StoredOrder | None:
+        return self.active.get(client_order_id)
+
+    def unresolved(self) -> list[StoredOrder]:
+        return [
+            o
+            for o in self.active.values()
+            if o.status in (OrderStatus.UNKNOWN, OrderStatus.SUBMITTING, OrderStatus.CANCELLING)
+        ]

@@ -1,0 +1,116 @@
+"""The small protocols the run loop talks through, and the reports that cross them.
+
+A venue is anything that gives prices and takes orders: the paper venue over a candle replay,
+the paper venue over live prices, or a live exchange through ccxt. The run loop cannot tell
+them apart, which is what makes a paper replay a test of the live code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from tradebot.engine.types import MarketRules, Side
+from tradebot.engine.walk import Direction
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A new market price. ``direction`` is None for a jump (no walk: nothing fills on it)."""
+
+    ts: int
+    price: float
+    direction: Direction | None
+    closes_candle: bool = False
+
+
+class VenueOrderStatus(StrEnum):
+    OPEN = "open"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    client_order_id: str
+    side: Side
+    qty: float
+    price: float | None
+    """None for a market order."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReport:
+    client_order_id: str
+    exchange_order_id: str
+    status: VenueOrderStatus
+    filled_qty: float
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class TradeReport:
+    trade_id: str
+    client_order_id: str
+    side: Side
+    price: float
+    qty: float
+    fee: float
+    fee_currency: str
+    ts: int
+
+
+class VenueError(Exception):
+    """Base of what a venue raises; ``retryable`` says whether trying again can help."""
+
+    retryable = False
+
+
+class TransientVenueError(VenueError):
+    """Network trouble, timeouts, rate limits, 5xx: the request's effect is unknown."""
+
+    retryable = True
+
+
+class OrderRejectedError(VenueError):
+    """The venue refused the order and did not create it."""
+
+    def __init__(self, message: str, *, insufficient_funds: bool = False) -> None:
+        super().__init__(message)
+        self.insufficient_funds = insufficient_funds
+
+
+class FatalVenueError(VenueError):
+    """Authentication, permissions, an unknown pair: stop the run."""
+
+
+class Venue(Protocol):
+    """What the run loop needs from any market."""
+
+    async def market_rules(self) -> MarketRules: ...
+
+    async def next_tick(self) -> Tick | None:
+        """Wait for the next price; None when the feed has ended (a replay's last candle)."""
+        ...
+
+    async def submit(self, request: OrderRequest) -> OrderReport: ...
+
+    async def cancel(self, client_order_id: str) -> OrderReport | None: ...
+
+    async def query(self, client_order_id: str) -> OrderReport | None:
+        """The order's state, or None when the venue (still) does not know it."""
+        ...
+
+    async def open_orders(self) -> list[OrderReport]: ...
+
+    async def new_trades(self) -> list[TradeReport]:
+        """Our trades since the previous call, oldest first."""
+        ...
+
+    async def trades_for(self, client_order_id: str) -> list[TradeReport]:
+        """Every trade of one order (used when reconciling after a restart)."""
+        ...
+
+    async def close(self) -> None: ...

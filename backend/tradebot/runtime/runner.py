@@ -1,0 +1,271 @@
+"""The run loop that paper replay, paper-on-live-prices and live trading all share.
+
+load -> refuse if a guard is tripped -> reconcile -> (start) -> for each tick: trades in,
+fills recorded and applied, book synced, equity marked, guards checked. The loop never knows
+which venue it drives.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tradebot.engine import core
+from tradebot.engine.orders import OrderStatus
+from tradebot.engine.risk import ApiErrorWindow, Guard, GuardLimits, Trip, check_guards
+from tradebot.engine.strategy import GridInvariantError, GridStrategy
+from tradebot.engine.types import Side
+from tradebot.errors import TradeBotError
+from tradebot.runtime.book import diff_book
+from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
+from tradebot.runtime.ports import Tick, TradeReport, Venue, VenueError
+from tradebot.runtime.store import FillRecord, InventorySnapshot, OrderUpdate, RunRecord, RunStore
+
+log = logging.getLogger(__name__)
+HOUR_MS = 3_600_000
+
+
+class RunBlockedError(TradeBotError):
+    """A guard of this run (or the client's kill switch) is tripped: an operator must reset it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    limits: GuardLimits
+    orders: OrderPolicy = field(default_factory=OrderPolicy)
+    snapshot_interval_ms: int = HOUR_MS
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    status: str
+    reason: str | None
+    equity_ts: list[int] = field(default_factory=list)
+    equity: list[float] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Partial:
+    """Trades of an order not yet complete: the engine sees an order only once it is filled."""
+
+    qty: float = 0.0
+    notional: float = 0.0
+    fee: float = 0.0
+
+
+class GridRunner:
+    def __init__(
+        self,
+        record: RunRecord,
+        strategy: GridStrategy,
+        venue: Venue,
+        store: RunStore,
+        settings: RunnerSettings,
+        wall_clock: Callable[[], int] | None = None,
+    ) -> None:
+        self.record = record
+        self.strategy = strategy
+        self.venue = venue
+        self.store = store
+        self.settings = settings
+        self.now = record.clock_ts
+        self._wall_clock = wall_clock
+        self._errors = ApiErrorWindow()
+        self.orders = OrderManager(
+            record.run_id, venue, store, settings.orders, lambda: self.now, self._count_error
+        )
+        self._partials: dict[str, _Partial] = {}
+        self._book_dirty = True
+        self._last_tick_ts = record.clock_ts
+        self._last_price: float | None = None
+        self._next_snapshot = 0
+        self._others_drawdown = 0.0
+        self.outcome = RunOutcome(status="running", reason=None)
+
+    def _count_error(self, error: VenueError) -> None:
+        log.warning("venue error: %s", error)
+        self._errors.add(self.now)
+
+    # ---- the loop -----------------------------------------------------------------------
+    async def run(self) -> RunOutcome:
+        trip = await self.store.active_trip()
+        if trip is not None:
+            raise RunBlockedError(
+                f"run {self.record.run_id} is stopped by guard {trip.guard}: {trip.reason} "
+                "(an operator must reset it)"
+            )
+        await self.orders.load()
+        await self.store.set_status("running")
+        try:
+            while not self.strategy.stopped:
+                tick = await self.venue.next_tick()
+                if tick is None:
+                    await self._finish("finished", "replay complete")
+                    break
+                await self._on_tick(tick)
+        except Rejection as exc:
+            await self._trip(
+                Trip(
+                    Guard.INSUFFICIENT_FUNDS if exc.insufficient_funds else Guard.INVARIANT,
+                    str(exc),
+                )
+            )
+        except GridInvariantError as exc:
+            await self._trip(Trip(Guard.INVARIANT, str(exc)))
+        return self.outcome
+
+    async def _on_tick(self, tick: Tick) -> None:
+        self.now = tick.ts
+        self._last_tick_ts = tick.ts
+        self._last_price = tick.price
+        if not self.strategy.started:
+            await self._start(tick.price)
+        trades = await self.venue.new_trades()
+        if trades:
+            await self._on_trades(trades)
+        if self._book_dirty:
+            await self._sync_book()
+        if tick.closes_candle:
+            await self._on_close(tick)
+
+    async def _start(self, price: float) -> None:
+        """The spec's start: choose the empty line, buy B0 at market; the book follows."""
+        b0 = self.strategy.begin(price)
+        await self.store.save_state(self.strategy.state.tolist(), self.now)
+        if b0 > 0:
+            await self.orders.place_market(Side.BUY, b0)
+        self._book_dirty = True
+
+    async def _sync_book(self) -> None:
+        diff = diff_book(self.strategy.wanted(), self.orders.active.values())
+        await self.orders.cancel(diff.cancel)
+        await self.orders.place_limits(diff.place)
+        self._book_dirty = False
+
+    # ---- fills --------------------------------------------------------------------------
+    async def _on_trades(self, trades: list[TradeReport]) -> None:
+        fills: list[FillRecord] = []
+        updates: list[OrderUpdate] = []
+        for trade in trades:
+            order = self.orders.by_id(trade.client_order_id)
+            if order is None:
+                log.warning("trade %s for an order not active in this run", trade.trade_id)
+                continue
+            fills.append(
+                FillRecord(
+                    trade.trade_id,
+                    trade.client_order_id,
+                    trade.side,
+                    order.line,
+                    trade.price,
+                    trade.qty,
+                    trade.fee,
+                    trade.fee_currency,
+                    trade.ts,
+                )
+            )
+            part = self._partials.setdefault(order.client_order_id, _Partial())
+            part.qty += trade.qty
+            part.notional += trade.price * trade.qty
+            part.fee += trade.fee
+            done = part.qty >= order.qty * (1 - 1e-9)
+            status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
+            update = OrderUpdate(order.client_order_id, status, trade.ts, filled_qty=part.qty)
+            updates.append(update)
+            if done:
+                self._apply_filled(
+                    order.line, order.side, self._partials.pop(order.client_order_id)
+                )
+            self.orders.apply(update)
+        self._book_dirty = True
+        await self.store.record_fills(fills, updates, self.strategy.state.tolist(), self.now)
+
+    def _apply_filled(self, line: int, side: Side, part: _Partial) -> None:
+        price = part.notional / part.qty
+        if line < 0:
+            self.strategy.on_market_fill(side, price, part.qty, part.fee)
+        else:
+            self.strategy.on_fill(side, line, price, part.qty, part.fee)
+
+    # ---- candle close: equity, take profit, guards, snapshots ---------------------------
+    async def _on_close(self, tick: Tick) -> None:
+        equity = self.strategy.mark(tick.price)
+        self.outcome.equity_ts.append(tick.ts)
+        self.outcome.equity.append(equity)
+        if self.strategy.take_profit_reached(equity):
+            await self._take_profit()
+            return
+        if tick.ts >= self._next_snapshot:
+            self._others_drawdown = await self.store.client_drawdown_usd()
+            await self._snapshot(tick.price, equity)
+            self._next_snapshot = (
+                tick.ts
+                - tick.ts % self.settings.snapshot_interval_ms
+                + self.settings.snapshot_interval_ms
+            )
+        state = self.strategy.state
+        trip = check_guards(
+            self.settings.limits,
+            investment=self.strategy.plan.config.investment,
+            equity=equity,
+            client_drawdown_usd=self._others_drawdown + max(0.0, state[core.PEAK] - equity),
+            api_errors_last_min=self._errors.count(self.now),
+            ticker_age_ms=self._ticker_age(),
+        )
+        if trip is not None:
+            await self._trip(trip)
+
+    def _ticker_age(self) -> int:
+        return 0 if self._wall_clock is None else max(0, self._wall_clock() - self._last_tick_ts)
+
+    async def _snapshot(self, price: float, equity: float) -> None:
+        snap = self.strategy.snapshot()
+        await self.store.add_snapshot(
+            InventorySnapshot(
+                ts=self.now,
+                price=price,
+                base=snap.base,
+                quote=snap.quote,
+                equity=equity,
+                grid_profit=snap.grid_profit,
+                fees=snap.fees,
+                round_trips=snap.round_trips,
+                empty_line=snap.empty_line,
+            )
+        )
+
+    async def _take_profit(self) -> None:
+        """Cancel the book and sell the base at market; the run ends with its profit taken."""
+        self.strategy.stop()
+        await self.orders.cancel_all()
+        base = float(self.strategy.state[core.BASE])
+        if base > 0 and not math.isclose(base, 0.0, abs_tol=1e-12):
+            await self.orders.place_market(Side.SELL, base)
+            trades = await self.venue.new_trades()
+            if trades:
+                await self._on_trades(trades)
+        await self._finish("finished", "take profit reached")
+
+    async def _trip(self, trip: Trip) -> None:
+        """Cancel every open order, stop, and store the trip so it survives restarts."""
+        log.error("guard %s tripped: %s", trip.guard.value, trip.reason)
+        self.strategy.stop()
+        try:
+            await self.orders.cancel_all()
+        finally:
+            await self.store.save_state(self.strategy.state.tolist(), self.now)
+            await self.store.trip(trip.guard.value, trip.reason, self.now)
+            self.outcome.status = "tripped"
+            self.outcome.reason = f"{trip.guard.value}: {trip.reason}"
+
+    async def _finish(self, status: str, reason: str) -> None:
+        if self._last_price is not None:
+            state = self.strategy.state
+            equity = float(state[core.QUOTE] + state[core.BASE] * self._last_price)
+            await self._snapshot(self._last_price, equity)
+        await self.store.save_state(self.strategy.state.tolist(), self.now)
+        await self.store.set_status(status, reason)
+        self.outcome.status = status
+        self.outcome.reason = reason

@@ -1,0 +1,134 @@
+"""The paper venue: the simulated matching engine fed by ticks (a candle replay or live prices).
+
+No keys, no network for orders: fills are simulated exactly as the exchange simulator and the
+backtest's spec define, and balances are enforced as an exchange would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+from tradebot.engine.types import MarketRules
+from tradebot.runtime.ports import (
+    OrderRejectedError,
+    OrderReport,
+    OrderRequest,
+    Tick,
+    TradeReport,
+    VenueOrderStatus,
+)
+from tradebot.venues.matching import (
+    MatchingEngine,
+    OrderRejected,
+    RejectReason,
+    SimOrder,
+    SimStatus,
+    SimTrade,
+)
+
+_STATUS = {
+    SimStatus.NEW: VenueOrderStatus.OPEN,
+    SimStatus.FILLED: VenueOrderStatus.FILLED,
+    SimStatus.CANCELED: VenueOrderStatus.CANCELLED,
+    SimStatus.REJECTED: VenueOrderStatus.REJECTED,
+}
+
+
+def _report(order: SimOrder) -> OrderReport:
+    return OrderReport(
+        order.client_order_id,
+        str(order.order_id),
+        _STATUS[order.status],
+        order.filled_qty,
+        order.updated_ts,
+    )
+
+
+def _trade(trade: SimTrade, quote: str) -> TradeReport:
+    return TradeReport(
+        str(trade.trade_id),
+        trade.client_order_id,
+        trade.side,
+        trade.price,
+        trade.qty,
+        trade.fee,
+        quote,
+        trade.ts,
+    )
+
+
+class PaperVenue:
+    """Implements ``runtime.ports.Venue`` over a ``MatchingEngine``."""
+
+    def __init__(
+        self,
+        engine: MatchingEngine,
+        ticks: Iterator[Tick] | AsyncIterator[Tick],
+        rules: MarketRules | None = None,
+        quote_currency: str = "USDT",
+    ) -> None:
+        self.engine = engine
+        self._ticks = ticks
+        self._rules = rules or MarketRules()
+        self._quote = quote_currency
+        self._delivered = 0
+        self._now = 0
+
+    async def market_rules(self) -> MarketRules:
+        return self._rules
+
+    async def next_tick(self) -> Tick | None:
+        if isinstance(self._ticks, Iterator):
+            tick = next(self._ticks, None)
+        else:
+            tick = await anext(self._ticks, None)
+        if tick is None:
+            return None
+        self._now = tick.ts
+        if tick.direction is None:
+            self.engine.jump(tick.price)
+        else:
+            self.engine.move(tick.direction, tick.price, tick.ts)
+        return tick
+
+    async def submit(self, request: OrderRequest) -> OrderReport:
+        try:
+            if request.price is None:
+                order = self.engine.place_market(
+                    request.client_order_id, request.side, request.qty, self._now
+                )
+            else:
+                order = self.engine.place_limit(
+                    request.client_order_id, request.side, request.price, request.qty, self._now
+                )
+        except OrderRejected as exc:
+            raise OrderRejectedError(
+                str(exc), insufficient_funds=exc.reason is RejectReason.INSUFFICIENT_FUNDS
+            ) from None
+        return _report(order)
+
+    async def cancel(self, client_order_id: str) -> OrderReport | None:
+        order = self.engine.cancel(client_order_id, self._now)
+        return None if order is None else _report(order)
+
+    async def query(self, client_order_id: str) -> OrderReport | None:
+        order = self.engine.find(client_order_id)
+        return None if order is None else _report(order)
+
+    async def open_orders(self) -> list[OrderReport]:
+        return [_report(o) for o in self.engine.open_orders()]
+
+    async def new_trades(self) -> list[TradeReport]:
+        trades = self.engine.trades[self._delivered :]
+        self._delivered = len(self.engine.trades)
+        return [_trade(t, self._quote) for t in trades]
+
+    async def trades_for(self, client_order_id: str) -> list[TradeReport]:
+        return [
+            _trade(t, self._quote)
+            for t in self.engine.trades
+            if t.client_order_id == client_order_id
+        ]
+
+    async def close(self) -> None:
+        return None
