@@ -18,12 +18,10 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tradebot.backtest.service import run_backtest
-    from tradebot.cli.options import grid_from, load_candle_file, write_outputs
-    from tradebot.engine.plan import build_plan
+    from tradebot.cli.options import load_candle_file, plan_from, settings_from, write_outputs
 
-    config = grid_from(args)
+    plan = plan_from(args, settings_from(args))
     candles = load_candle_file(args.candles)
-    plan = build_plan(config)
     result = run_backtest(plan, candles)
     write_outputs(args, result, candles, title=f"Backtest: {Path(candles.source).name}")
     return 0

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from tradebot.backtest.result import GridResult
     from tradebot.candles.model import Candles
     from tradebot.config import Settings
-    from tradebot.engine.types import GridConfig
+    from tradebot.engine.plan import GridPlan
 
 
 def add_grid_options(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +24,10 @@ def add_grid_options(parser: argparse.ArgumentParser) -> None:
     grid.add_argument("--maker-fee", type=float, help="fraction, e.g. 0.001 (MAKER_FEE)")
     grid.add_argument("--taker-fee", type=float, help="fraction, e.g. 0.001 (TAKER_FEE)")
     grid.add_argument("--tp", type=float, help="take profit in %% of investment, 0 = off (TP)")
+    grid.add_argument("--pair", help="market, e.g. BTC/USDT: its tick, lot and minimums (GRID_PAIR)")
+    grid.add_argument(
+        "--exact", action="store_true", help="no exchange rounding or minimums (the spec's oracle)"
+    )
 
 
 _FLAGS = {
@@ -35,6 +39,7 @@ _FLAGS = {
     "maker_fee": "MAKER_FEE",
     "taker_fee": "TAKER_FEE",
     "tp": "TP",
+    "pair": "GRID_PAIR",
 }
 
 
@@ -58,8 +63,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise ConfigError(message) from None
 
 
-def grid_from(args: argparse.Namespace) -> GridConfig:
-    return settings_from(args).grid_config()
+def plan_from(args: argparse.Namespace, settings: Settings) -> GridPlan:
+    """The grid plan, rounded to the pair's exchange rules unless ``--exact``."""
+    from tradebot.engine.plan import build_plan
+    from tradebot.venues.catalog import offline_rules
+
+    rules = None if args.exact else offline_rules(settings.GRID_PAIR)
+    return build_plan(settings.grid_config(), rules)
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:

@@ -25,8 +25,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tradebot.cli.options import load_candle_file, settings_from, write_outputs
-    from tradebot.engine.plan import build_plan
+    from tradebot.cli.options import load_candle_file, plan_from, settings_from, write_outputs
     from tradebot.errors import BadInputError
     from tradebot.runs.paper_replay import run_paper_replay
 
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     if args.run_id:
         settings = settings.model_copy(update={"RUN_ID": args.run_id})
-    plan = build_plan(settings.grid_config())
+    plan = plan_from(args, settings)
     candles = load_candle_file(args.candles).first_days(args.days)
     replay = asyncio.run(run_paper_replay(plan, candles, settings))
     title = f"Paper replay {replay.run_id}: {settings.GRID_PAIR}, {Path(candles.source).name}"

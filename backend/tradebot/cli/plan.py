@@ -15,13 +15,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tradebot.cli.options import settings_from
-    from tradebot.engine.plan import build_plan
+    from tradebot.cli.options import plan_from, settings_from
     from tradebot.report.files import write_json
     from tradebot.report.terminal import print_plan
 
     settings = settings_from(args)
-    summary = build_plan(settings.grid_config()).summary(args.price)
+    summary = plan_from(args, settings).summary(args.price)
     summary["pair"] = settings.GRID_PAIR
     print_plan(summary)
     targets = [args.json] if args.json else []
