@@ -1,0 +1,1 @@
+"""Exchange API keys of each client, encrypted under a versioned master key."""

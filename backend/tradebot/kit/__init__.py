@@ -1,0 +1,1 @@
+"""Domain-free helpers: the tenant scope and repository base, secrets and encryption."""

@@ -1,0 +1,1 @@
+"""Clients (the tenants): their limits, run configuration and audit trail."""
