@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,8 @@ COMMANDS = {
     "backtest": ("backtest", "fast backtest of one grid over a candle file"),
     "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),
     "plan": ("plan", "print (and export) the grid plan summary without trading"),
+    "sweep": ("sweep", "rank every combination of grid ranges over a candle file"),
+    "walkforward": ("walkforward", "staged in-sample / out-of-sample runs from a JSON config"),
 }
 
 
@@ -23,6 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tradebot",
         description="Grid-trading bots: one engine for backtest, paper and live trading.",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("LOG_LEVEL", "WARNING"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="JSON logs on stderr at this level (LOG_LEVEL, default WARNING)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
@@ -40,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from tradebot.cli.errors import run_guarded
+    from tradebot.observability.logs import configure_logging
+
+    configure_logging(args.log_level)
 
     return run_guarded(args._module.run, args)
 

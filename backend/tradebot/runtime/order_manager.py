@@ -9,7 +9,6 @@ line for a new one, under a new sequence number. Nothing is ever resent blindly.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from tradebot.runtime.ports import (
 )
 from tradebot.runtime.store import OrderUpdate, RunStore, StoredOrder
 
-log = logging.getLogger(__name__)
 
 _FROM_VENUE = {
     VenueOrderStatus.OPEN: OrderStatus.OPEN,

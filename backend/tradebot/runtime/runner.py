@@ -7,24 +7,30 @@ which venue it drives.
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from tradebot.engine import core
+from tradebot.engine.regime import analyse
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.risk import ApiErrorWindow, Guard, GuardLimits, Trip, check_guards
 from tradebot.engine.strategy import GridInvariantError, GridStrategy
 from tradebot.engine.types import Side
 from tradebot.errors import TradeBotError
+from tradebot.observability.logs import get_logger
 from tradebot.runtime.book import diff_book
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
 from tradebot.runtime.ports import Tick, TradeReport, Venue, VenueError
 from tradebot.runtime.store import FillRecord, InventorySnapshot, OrderUpdate, RunRecord, RunStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 HOUR_MS = 3_600_000
+REGIME_WINDOW = 720
+"""Closes the regime analysis reads (12 hours of 1-minute candles)."""
 
 
 class RunBlockedError(TradeBotError):
@@ -36,6 +42,7 @@ class RunnerSettings:
     limits: GuardLimits
     orders: OrderPolicy = field(default_factory=OrderPolicy)
     snapshot_interval_ms: int = HOUR_MS
+    regime_interval_ms: int = 6 * HOUR_MS
 
 
 @dataclass(slots=True)
@@ -81,11 +88,12 @@ class GridRunner:
         self._last_tick_ts = record.clock_ts
         self._last_price: float | None = None
         self._next_snapshot = 0
+        self._next_regime = 0
         self._others_drawdown = 0.0
         self.outcome = RunOutcome(status="running", reason=None)
 
     def _count_error(self, error: VenueError) -> None:
-        log.warning("venue error: %s", error)
+        log.warning("venue_error", run_id=self.record.run_id, error=str(error))
         self._errors.add(self.now)
 
     # ---- the loop -----------------------------------------------------------------------
@@ -151,7 +159,7 @@ class GridRunner:
         for trade in trades:
             order = self.orders.by_id(trade.client_order_id)
             if order is None:
-                log.warning("trade %s for an order not active in this run", trade.trade_id)
+                log.warning("trade_not_active", run_id=self.record.run_id, trade_id=trade.trade_id)
                 continue
             fills.append(
                 FillRecord(
@@ -197,6 +205,8 @@ class GridRunner:
         if self.strategy.take_profit_reached(equity):
             await self._take_profit()
             return
+        if tick.ts >= self._next_regime and await self._analyse_regime():
+            self._next_regime = tick.ts + self.settings.regime_interval_ms
         if tick.ts >= self._next_snapshot:
             self._others_drawdown = await self.store.client_drawdown_usd()
             await self._snapshot(tick.price, equity)
@@ -216,6 +226,23 @@ class GridRunner:
         )
         if trip is not None:
             await self._trip(trip)
+
+    async def _analyse_regime(self) -> bool:
+        """Log the market regime (volatility, trend, a fitting range) beside the grid's range."""
+        closes, timeframe_ms = await self.venue.recent_closes(REGIME_WINDOW)
+        if len(closes) < REGIME_WINDOW // 4:
+            return False
+        reading = analyse(np.asarray(closes, dtype=np.float64), timeframe_ms)
+        config = self.strategy.plan.config
+        log.info(
+            "regime_analysis",
+            run_id=self.record.run_id,
+            ts=self.now,
+            lower=config.lower,
+            upper=config.upper,
+            **dataclasses.asdict(reading),
+        )
+        return True
 
     def _ticker_age(self) -> int:
         return 0 if self._wall_clock is None else max(0, self._wall_clock() - self._last_tick_ts)
@@ -250,7 +277,9 @@ class GridRunner:
 
     async def _trip(self, trip: Trip) -> None:
         """Cancel every open order, stop, and store the trip so it survives restarts."""
-        log.error("guard %s tripped: %s", trip.guard.value, trip.reason)
+        log.error(
+            "guard_tripped", run_id=self.record.run_id, guard=trip.guard.value, reason=trip.reason
+        )
         self.strategy.stop()
         try:
             await self.orders.cancel_all()

@@ -73,6 +73,9 @@ class PaperVenue:
         self._quote = quote_currency
         self._delivered = 0
         self._now = 0
+        self._closes: list[float] = []
+        self._last_close_ts = 0
+        self._timeframe_ms = 60_000
 
     async def market_rules(self) -> MarketRules:
         return self._rules
@@ -84,6 +87,11 @@ class PaperVenue:
             tick = await anext(self._ticks, None)
         if tick is None:
             return None
+        if tick.closes_candle:
+            if self._closes:
+                self._timeframe_ms = max(1, tick.ts - self._last_close_ts)
+            self._closes.append(tick.price)
+            self._last_close_ts = tick.ts
         self._now = tick.ts
         if tick.direction is None:
             self.engine.jump(tick.price)
@@ -129,6 +137,9 @@ class PaperVenue:
             for t in self.engine.trades
             if t.client_order_id == client_order_id
         ]
+
+    async def recent_closes(self, count: int) -> tuple[list[float], int]:
+        return self._closes[-count:], self._timeframe_ms
 
     async def close(self) -> None:
         return None

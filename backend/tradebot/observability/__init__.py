@@ -1,0 +1,1 @@
+"""Logs, metrics and the checks that keep secrets out of both."""
