@@ -1,8 +1,9 @@
 """A simple market regime read from recent closes: how volatile, which way, and what grid fits.
 
 Volatility is the standard deviation of log returns scaled to a day; trend is the mean log
-return in % per day, with its t-statistic deciding whether the drift is real. The suggestion re-centres the range on the last close with a width of a few
-daily moves, which is what a grid wants in a ranging market.
+return in % per day, with its t-statistic deciding whether the drift is real. The suggestion
+re-centres the range on the last close with a width of a few daily moves, which is what a grid
+wants in a ranging market.
 """
 
 from __future__ import annotations

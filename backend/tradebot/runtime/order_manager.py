@@ -28,7 +28,6 @@ from tradebot.runtime.ports import (
 )
 from tradebot.runtime.store import OrderUpdate, RunStore, StoredOrder
 
-
 _FROM_VENUE = {
     VenueOrderStatus.OPEN: OrderStatus.OPEN,
     VenueOrderStatus.FILLED: OrderStatus.FILLED,

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tradebot.engine import core
-from tradebot.engine.regime import analyse
 from tradebot.engine.orders import OrderStatus
+from tradebot.engine.regime import analyse
 from tradebot.engine.risk import ApiErrorWindow, Guard, GuardLimits, Trip, check_guards
 from tradebot.engine.strategy import GridInvariantError, GridStrategy
 from tradebot.engine.types import Side
