@@ -15,6 +15,10 @@ Fixtures (names are stable: other test packages import them by name):
   application role ``tradebot_app`` (neither owner nor superuser): row-level security applies.
 - ``pg_engine`` / ``pg_sessions``: an async engine / sessionmaker on ``pg_url`` for one test.
 - ``fresh_pg_url``: async URL of a new, empty (unmigrated) database for one test.
+- ``migrated_pg_url``: async URL of a new database migrated to head, for one test (for tests
+  that change database-wide state, such as rotating the master key).
+- ``master_key``: the ``CLIENT_MASTER_KEY`` (base64) that seals exchange keys in the session
+  database. The master key is database-wide: use this one there, or a ``migrated_pg_url``.
 - ``sqlite_url``: async URL (``sqlite+aiosqlite://``) of a migrated SQLite file in ``tmp_path``.
 
 Tests share the session database, so each test creates its own rows under unique ids (see
@@ -23,6 +27,7 @@ Tests share the session database, so each test creates its own rows under unique
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -158,6 +163,17 @@ def fresh_pg_url() -> Iterator[str]:
         yield pg_url_for(name)
     finally:
         _drop_database(name)
+
+
+@pytest.fixture
+def migrated_pg_url(fresh_pg_url: str) -> str:
+    upgrade(fresh_pg_url)
+    return fresh_pg_url
+
+
+@pytest.fixture(scope="session")
+def master_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @pytest.fixture(scope="session")
