@@ -99,7 +99,7 @@ class ClientAdmin:
             await clients.add(row)
             await AuditRepository(session, scope).record(
                 self.actor,
-                "client_created" if created else "client_upserted",
+                "client_upserted",
                 target=f"client {scope.client_id}",
                 details={"created": created, "set": fields},
             )

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # command name -> module under tradebot.cli that defines ``register(parser)`` and ``run(args)``
 COMMANDS = {
     "backtest": ("backtest", "fast backtest of one grid over a candle file"),
+    "client-admin": ("client_admin", "operator verbs: clients, encrypted exchange keys, master key"),
     "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),
     "plan": ("plan", "print (and export) the grid plan summary without trading"),
     "sweep": ("sweep", "rank every combination of grid ranges over a candle file"),

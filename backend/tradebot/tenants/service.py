@@ -148,11 +148,13 @@ class ClientConfigService:
                 f"a live run of client {client!r} needs stored {venue} keys: "
                 f"tradebot client-admin store-credentials --id {client} --exchange {venue} ..."
             )
-        if row.status != CredentialStatus.ACTIVE.value:
+        if row.status == CredentialStatus.UNVERIFIED.value:
             raise RunNotAllowedError(
-                f"the {venue} keys of client {client!r} are {row.status} (not checked against "
-                "the exchange): store them again without --skip-exchange-check for live runs"
+                f"the {venue} keys of client {client!r} were stored with --skip-exchange-check: "
+                "store them again with the exchange check for live runs"
             )
+        if row.status != CredentialStatus.ACTIVE.value:
+            raise RunNotAllowedError(f"the {venue} keys of client {client!r} are {row.status}")
         if master_key is None and self.settings.CLIENT_MASTER_KEY is not None:
             master_key = Secret(self.settings.CLIENT_MASTER_KEY.get_secret_value())
         keyring = await open_keyring(self.session, master_key)
