@@ -28,19 +28,23 @@ def assert_same(paper: GridResult, backtest: GridResult) -> None:
         assert got.qty == pytest.approx(want.qty, rel=1e-9)
         assert got.fee == pytest.approx(want.fee, rel=1e-9)
     for name in SPEC_RESULTS:
-        assert getattr(paper, name) == pytest.approx(getattr(backtest, name), rel=1e-9, abs=1e-12), name
+        assert getattr(paper, name) == pytest.approx(
+            getattr(backtest, name), rel=1e-9, abs=1e-12
+        ), name
     assert paper.equity_curve == pytest.approx(backtest.equity_curve, rel=1e-9)
 
 
 async def _paper(plan, candles, url, run_id):
-    settings = load_settings(RUN_ID=run_id, CLIENT_ID="default", MAX_RUN_LOSS_USD=1e9,
-                             MAX_GLOBAL_DRAWDOWN_USD=1e9)
+    settings = load_settings(
+        RUN_ID=run_id, CLIENT_ID="default", MAX_RUN_LOSS_USD=1e9, MAX_GLOBAL_DRAWDOWN_USD=1e9
+    )
     return await run_paper_replay(plan, candles, settings, database_url=url)
 
 
 async def test_worked_example_paper_equals_backtest(sqlite_url):
-    plan = build_plan(GridConfig(lower=100, upper=120, lines=3, investment=200,
-                                 maker_fee=0.001, taker_fee=0.002))
+    plan = build_plan(
+        GridConfig(lower=100, upper=120, lines=3, investment=200, maker_fee=0.001, taker_fee=0.002)
+    )
     candles = make_candles(WORKED)
     replay = await _paper(plan, candles, sqlite_url, "worked")
     assert replay.outcome.status == "finished"
@@ -58,8 +62,17 @@ async def test_worked_example_paper_equals_backtest(sqlite_url):
 )
 async def test_two_real_days_paper_equals_backtest(sqlite_url, lower, upper, lines, spacing):
     candles = load_candles(bundled()).first_days(2)
-    plan = build_plan(GridConfig(lower=lower, upper=upper, lines=lines, investment=5_000,
-                                 spacing=spacing, maker_fee=0.001, taker_fee=0.001))
+    plan = build_plan(
+        GridConfig(
+            lower=lower,
+            upper=upper,
+            lines=lines,
+            investment=5_000,
+            spacing=spacing,
+            maker_fee=0.001,
+            taker_fee=0.001,
+        )
+    )
     replay = await _paper(plan, candles, sqlite_url, f"real-{lines}")
     backtest = run_backtest(plan, candles)
     assert backtest.round_trips > 0
@@ -68,8 +81,17 @@ async def test_two_real_days_paper_equals_backtest(sqlite_url, lower, upper, lin
 
 async def test_take_profit_stops_both_paths_alike(sqlite_url):
     candles = make_candles([(108, 112, 99, 101), (101, 160, 100.5, 160), (160, 161, 150, 155)])
-    plan = build_plan(GridConfig(lower=100, upper=200, lines=5, investment=200,
-                                 maker_fee=0.001, taker_fee=0.002, take_profit=0.05))
+    plan = build_plan(
+        GridConfig(
+            lower=100,
+            upper=200,
+            lines=5,
+            investment=200,
+            maker_fee=0.001,
+            taker_fee=0.002,
+            take_profit=0.05,
+        )
+    )
     replay = await _paper(plan, candles, sqlite_url, "tp")
     backtest = run_backtest(plan, candles)
     assert backtest.stopped_by_take_profit

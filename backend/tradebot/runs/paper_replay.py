@@ -51,7 +51,8 @@ def runner_settings(settings: Settings) -> RunnerSettings:
             max_api_errors_per_min=settings.MAX_API_ERRORS_PER_MIN,
             stale_ticker_ms=settings.STALE_TICKER_MS,
         ),
-        orders=OrderPolicy(concurrency=settings.ORDER_CONCURRENCY),
+        # The paper engine lives in this process: an order it does not know was never placed.
+        orders=OrderPolicy(concurrency=settings.ORDER_CONCURRENCY, not_found_grace_ms=0),
     )
 
 

@@ -24,8 +24,16 @@ from tradebot.errors import TradeBotError
 from tradebot.observability.logs import get_logger
 from tradebot.runtime.book import diff_book
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
-from tradebot.runtime.ports import Tick, TradeReport, Venue, VenueError
-from tradebot.runtime.store import FillRecord, InventorySnapshot, OrderUpdate, RunRecord, RunStore
+from tradebot.runtime.ports import Tick, TradeReport, TransientVenueError, Venue, VenueError
+from tradebot.runtime.reconcile import reconcile_order
+from tradebot.runtime.store import (
+    FillRecord,
+    InventorySnapshot,
+    OrderUpdate,
+    RunRecord,
+    RunStore,
+    StoredOrder,
+)
 
 log = get_logger(__name__)
 HOUR_MS = 3_600_000
@@ -61,6 +69,11 @@ class _Partial:
     notional: float = 0.0
     fee: float = 0.0
 
+    def add(self, price: float, qty: float, fee: float) -> None:
+        self.qty += qty
+        self.notional += price * qty
+        self.fee += fee
+
 
 class GridRunner:
     def __init__(
@@ -84,6 +97,8 @@ class GridRunner:
             record.run_id, venue, store, settings.orders, lambda: self.now, self._count_error
         )
         self._partials: dict[str, _Partial] = {}
+        self._seen: set[str] = set()
+        self._missing_since: dict[str, int] = {}
         self._book_dirty = True
         self._last_tick_ts = record.clock_ts
         self._last_price: float | None = None
@@ -105,8 +120,10 @@ class GridRunner:
                 "(an operator must reset it)"
             )
         await self.orders.load()
+        await self._load_fills()
         await self.store.set_status("running")
         try:
+            await self._reconcile(list(self.orders.active.values()))
             while not self.strategy.stopped:
                 tick = await self.venue.next_tick()
                 if tick is None:
@@ -133,30 +150,112 @@ class GridRunner:
         trades = await self.venue.new_trades()
         if trades:
             await self._on_trades(trades)
+        unresolved = self.orders.unresolved()
+        if unresolved:
+            await self._reconcile(unresolved)
         if self._book_dirty:
             await self._sync_book()
         if tick.closes_candle:
             await self._on_close(tick)
 
     async def _start(self, price: float) -> None:
-        """The spec's start: choose the empty line, buy B0 at market; the book follows."""
-        b0 = self.strategy.begin(price)
+        """The spec's start: choose the empty line; the book sync buys B0 and places orders."""
+        self.strategy.begin(price)
         await self.store.save_state(self.strategy.state.tolist(), self.now)
-        if b0 > 0:
-            await self.orders.place_market(Side.BUY, b0)
         self._book_dirty = True
 
     async def _sync_book(self) -> None:
-        diff = diff_book(self.strategy.wanted(), self.orders.active.values())
+        """Make the venue's book the strategy's: first the base the sells need, then the diff.
+
+        The base comes from a market buy: B0 at the start, or whatever a restart or a skipped
+        line left missing. Sells wait until that base is in; buys never wait.
+        """
+        wanted = self.strategy.wanted()
+        if self._base_missing() and not self._market_order_working():
+            await self.orders.place_market(Side.BUY, self.strategy.base_shortfall())
+            trades = await self.venue.new_trades()
+            if trades:
+                await self._on_trades(trades)
+        if self._base_missing():
+            wanted = [w for w in wanted if w.side is Side.BUY]
+        diff = diff_book(wanted, self.orders.active.values())
         await self.orders.cancel(diff.cancel)
         await self.orders.place_limits(diff.place)
-        self._book_dirty = False
+        self._book_dirty = self._base_missing()
+
+    def _base_missing(self) -> bool:
+        shortfall = self.strategy.base_shortfall()
+        return shortfall > 1e-9 * max(1.0, float(self.strategy.plan.qtys.sum()))
+
+    def _market_order_working(self) -> bool:
+        return any(o.kind == "market" for o in self.orders.active.values())
+
+    # ---- reconciliation -----------------------------------------------------------------
+    async def _load_fills(self) -> None:
+        """Trades already stored, and the partial fills of orders still working."""
+        for fill in await self.store.fills():
+            self._seen.add(fill.trade_id)
+            if self.orders.by_id(fill.client_order_id) is not None:
+                part = self._partials.setdefault(fill.client_order_id, _Partial())
+                part.add(fill.price, fill.qty, fill.fee)
+
+    async def _reconcile(self, orders: list[StoredOrder]) -> None:
+        """Ask the venue about each order whose fate we do not know for sure, and settle it."""
+        trades: list[TradeReport] = []
+        updates: list[OrderUpdate] = []
+        for order in orders:
+            try:
+                report = await self.venue.query(order.client_order_id)
+                known = report is not None and report.filled_qty > 0
+                found = (
+                    await self.venue.trades_for(order.client_order_id)
+                    if known or (report is None)
+                    else []
+                )
+            except TransientVenueError as exc:
+                self._count_error(exc)
+                continue
+            if report is None:
+                self._missing_since.setdefault(order.client_order_id, self.now)
+            else:
+                self._missing_since.pop(order.client_order_id, None)
+            resolution = reconcile_order(
+                order,
+                report,
+                found,
+                now=self.now,
+                not_found_since=self._missing_since.get(order.client_order_id, self.now),
+                grace_ms=self.settings.orders.not_found_grace_ms,
+            )
+            trades.extend(resolution.trades)
+            if resolution.update is not None:
+                updates.append(resolution.update)
+        if trades:
+            await self._on_trades(trades)
+        for update in updates:
+            order = self.orders.by_id(update.client_order_id)
+            if order is None:
+                continue
+            if update.status is OrderStatus.CANCELLED:
+                self._settle_cancelled(order)
+            self.orders.apply(update)
+            self._book_dirty = True
+        await self.store.update_orders(updates)
+
+    def _settle_cancelled(self, order: StoredOrder) -> None:
+        """A cancelled order's partial fill still moved balances (but not the grid's lines)."""
+        part = self._partials.pop(order.client_order_id, None)
+        if part is not None and part.qty > 0:
+            self.strategy.on_market_fill(order.side, part.notional / part.qty, part.qty, part.fee)
 
     # ---- fills --------------------------------------------------------------------------
     async def _on_trades(self, trades: list[TradeReport]) -> None:
         fills: list[FillRecord] = []
         updates: list[OrderUpdate] = []
         for trade in trades:
+            if trade.trade_id in self._seen:
+                continue
+            self._seen.add(trade.trade_id)
             order = self.orders.by_id(trade.client_order_id)
             if order is None:
                 log.warning("trade_not_active", run_id=self.record.run_id, trade_id=trade.trade_id)
@@ -175,9 +274,7 @@ class GridRunner:
                 )
             )
             part = self._partials.setdefault(order.client_order_id, _Partial())
-            part.qty += trade.qty
-            part.notional += trade.price * trade.qty
-            part.fee += trade.fee
+            part.add(trade.price, trade.qty, trade.fee)
             done = part.qty >= order.qty * (1 - 1e-9)
             status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
             update = OrderUpdate(order.client_order_id, status, trade.ts, filled_qty=part.qty)

@@ -45,8 +45,10 @@ def _report(order: SimOrder) -> OrderReport:
 
 
 def _trade(trade: SimTrade, quote: str) -> TradeReport:
+    # The paper engine fills an order whole, once: its client order id is a trade id that
+    # stays unique when a resumed replay rebuilds the engine and its counters start again.
     return TradeReport(
-        str(trade.trade_id),
+        trade.client_order_id,
         trade.client_order_id,
         trade.side,
         trade.price,

@@ -1,0 +1,80 @@
+"""Reconciliation as a pure diff: what the venue says about one of our orders, against what we
+stored, becomes an order update and the trades to record.
+
+Rules from the order-safety issue: a venue that does not know an order has not cancelled it
+(exchanges answer "not found" for a fresh order for seconds); only after a grace window, with
+no trades for it, is the order taken as never placed, which frees its line for a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tradebot.engine.orders import OrderStatus
+from tradebot.runtime.ports import OrderReport, TradeReport, VenueOrderStatus
+from tradebot.runtime.store import OrderUpdate, StoredOrder
+
+_STATUS = {
+    VenueOrderStatus.OPEN: OrderStatus.OPEN,
+    VenueOrderStatus.FILLED: OrderStatus.FILLED,
+    VenueOrderStatus.CANCELLED: OrderStatus.CANCELLED,
+    VenueOrderStatus.REJECTED: OrderStatus.REJECTED,
+}
+NEVER_PLACED = "not known to the venue after the grace window, and no trades: never placed"
+
+
+@dataclass(slots=True)
+class Resolution:
+    update: OrderUpdate | None = None
+    trades: list[TradeReport] = field(default_factory=list)
+
+
+def reconcile_order(
+    order: StoredOrder,
+    report: OrderReport | None,
+    trades: list[TradeReport],
+    *,
+    now: int,
+    not_found_since: int,
+    grace_ms: int,
+) -> Resolution:
+    """Decide one order's state from the venue's answer.
+
+    ``trades`` are the venue's trades for the order (fills while we were away are among them).
+    ``not_found_since`` is when the venue first failed to know the order (``now`` if it knows).
+    """
+    if report is None:
+        if trades:  # the order book forgot it, the trade history did not
+            return Resolution(trades=trades)
+        if now - not_found_since < grace_ms:
+            status = OrderStatus.UNKNOWN if order.status is OrderStatus.SUBMITTING else order.status
+            if status is order.status:
+                return Resolution()
+            return Resolution(OrderUpdate(order.client_order_id, status, now))
+        return Resolution(
+            OrderUpdate(order.client_order_id, OrderStatus.REJECTED, now, reason=NEVER_PLACED)
+        )
+    status = _STATUS[report.status]
+    if status is OrderStatus.OPEN and report.filled_qty > 0:
+        status = OrderStatus.PARTIALLY_FILLED
+    if status is OrderStatus.FILLED:
+        # Filled orders complete through their trades, never by a status alone.
+        return Resolution(
+            OrderUpdate(
+                order.client_order_id,
+                _resting(order),
+                now,
+                exchange_order_id=report.exchange_order_id,
+            ),
+            trades,
+        )
+    return Resolution(
+        OrderUpdate(order.client_order_id, status, now, exchange_order_id=report.exchange_order_id),
+        trades,
+    )
+
+
+def _resting(order: StoredOrder) -> OrderStatus:
+    if order.status in (OrderStatus.SUBMITTING, OrderStatus.UNKNOWN):
+        return OrderStatus.OPEN
+    return order.status
