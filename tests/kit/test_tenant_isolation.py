@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.tenants.factories import make_client, make_tenant_rows
+from tests.tenants.factories import TENANT_TABLES, make_client, make_tenant_rows
 from tradebot.credentials.repository import CredentialRepository
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.errors import NotFoundError
@@ -19,15 +19,7 @@ from tradebot.kit.tenancy import TenantMismatchError, TenantScope, process_scope
 from tradebot.runs.models import BotRun
 from tradebot.tenants.repository import ClientRepository
 
-TABLES = [
-    "bot_runs",
-    "bot_orders",
-    "bot_fills",
-    "bot_inventory_snapshots",
-    "bot_guard_state",
-    "client_api_credentials",
-    "audit_log",
-]
+TABLES = list(TENANT_TABLES)
 
 
 class RunRows(TenantRepository[BotRun]):

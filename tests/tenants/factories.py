@@ -20,6 +20,17 @@ from tradebot.runs.models import (
 )
 from tradebot.tenants.models import AuditLog
 
+TENANT_TABLES = (
+    "bot_runs",
+    "bot_orders",
+    "bot_fills",
+    "bot_inventory_snapshots",
+    "bot_guard_state",
+    "client_api_credentials",
+    "audit_log",
+)
+"""Tables keyed by ``client_id`` that ``make_tenant_rows`` fills (``clients`` is keyed by id)."""
+
 
 async def make_client(
     sessions: async_sessionmaker[AsyncSession], client_id: str | None = None, **fields: Any

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tradebot.config import Settings
 from tradebot.credentials.models import MasterKeyMeta
 from tradebot.errors import ConfigError, TradeBotError
 from tradebot.kit.crypto import (
@@ -59,6 +60,12 @@ class Keyring:
 
 def _check_context(version: int) -> bytes:
     return associated_data("master_key_meta", version)
+
+
+def configured_master_key(settings: Settings) -> Secret | None:
+    """``CLIENT_MASTER_KEY`` from the settings, as a ``Secret`` (``None`` when unset)."""
+    value = settings.CLIENT_MASTER_KEY
+    return Secret(value.get_secret_value()) if value is not None else None
 
 
 def require_master_key(value: Secret | None, variable: str = "CLIENT_MASTER_KEY") -> KeyMaterial:

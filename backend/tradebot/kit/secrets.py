@@ -5,17 +5,24 @@ from __future__ import annotations
 import hmac
 from typing import Final, final
 
+from tradebot.observability.logs import register_secret
+
 MASK: Final = "***"
 
 
 @final
 class Secret:
-    """Wraps a secret string; only ``reveal()`` gives it back, at the one place that needs it."""
+    """Wraps a secret string; only ``reveal()`` gives it back, at the one place that needs it.
+
+    Creating one also registers the value with the log scrubber, so even a line that got hold
+    of the raw string (a library's debug output) prints ``***`` in its place.
+    """
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
         self._value = value
+        register_secret(value)
 
     def reveal(self) -> str:
         return self._value

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.config import Settings
-from tradebot.credentials.keyring import open_keyring
+from tradebot.credentials.keyring import configured_master_key, open_keyring
 from tradebot.credentials.models import CredentialStatus
 from tradebot.credentials.schemas import CredentialMetadata, ExchangeCredentials
 from tradebot.credentials.service import CredentialService, exchange_id
@@ -155,8 +155,8 @@ class ClientConfigService:
             )
         if row.status != CredentialStatus.ACTIVE.value:
             raise RunNotAllowedError(f"the {venue} keys of client {client!r} are {row.status}")
-        if master_key is None and self.settings.CLIENT_MASTER_KEY is not None:
-            master_key = Secret(self.settings.CLIENT_MASTER_KEY.get_secret_value())
-        keyring = await open_keyring(self.session, master_key)
+        keyring = await open_keyring(
+            self.session, master_key or configured_master_key(self.settings)
+        )
         metadata, credentials = await keys.decrypt(keyring, venue, label)
         return replace(config, credential=metadata, credentials=credentials)
