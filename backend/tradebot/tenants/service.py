@@ -16,6 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tradebot.config import Settings
 from tradebot.credentials.keyring import configured_master_key, open_keyring
 from tradebot.credentials.models import CredentialStatus
+from tradebot.credentials.permissions import (
+    KeyPermissionCheck,
+    KeyPermissionError,
+    require_trading_only,
+)
 from tradebot.credentials.schemas import CredentialMetadata, ExchangeCredentials
 from tradebot.credentials.service import CredentialService, exchange_id
 from tradebot.errors import TradeBotError
@@ -47,6 +52,22 @@ _OVERLAY = {
 
 class RunNotAllowedError(TradeBotError):
     """The client may not start this run (status, plan or missing keys); the message says why."""
+
+
+class KeyNoLongerSafeError(RunNotAllowedError):
+    """The stored key can withdraw now, or the exchange no longer confirms what it may do."""
+
+
+async def _recheck(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
+    keys = config.credentials
+    assert keys is not None
+    try:
+        answer = await check.check(config.exchange, keys.api_key, keys.secret, keys.passphrase)
+        require_trading_only(config.exchange, answer)
+    except KeyPermissionError as exc:
+        raise KeyNoLongerSafeError(
+            f"live run of client {config.client_id!r} refused at the key re-check: {exc}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -100,12 +121,16 @@ class ClientConfigService:
         exchange: str | None = None,
         label: str = "main",
         master_key: Secret | None = None,
+        check: KeyPermissionCheck | None = None,
     ) -> ClientRunConfig:
         """The merged configuration; a live run also gets the decrypted, verified keys.
 
-        ``master_key`` defaults to ``CLIENT_MASTER_KEY``. Refused (``RunNotAllowedError``):
-        a client that is not active, a grid over the plan's size, live trading off in the plan,
-        or a live run without stored keys verified against the exchange.
+        ``master_key`` defaults to ``CLIENT_MASTER_KEY``. With ``check``, a live start asks the
+        exchange again what the key may do (issue #10: re-checked at every live start).
+        Refused (``RunNotAllowedError``): a client that is not active, a grid over the plan's
+        size, live trading off in the plan, a live run without stored keys verified against
+        the exchange, or (``KeyNoLongerSafeError``) a key that can now withdraw or whose
+        permissions the exchange no longer confirms: trip the client's kill switch on that.
         """
         client = await ClientRepository(self.session, self.scope).own()
         if client.status != ClientStatus.ACTIVE.value:
@@ -130,7 +155,10 @@ class ClientConfigService:
             )
             log.warning(warning)
             return replace(config, warnings=(warning,))
-        return await self._live(config, keys, label, master_key)
+        config = await self._live(config, keys, label, master_key)
+        if check is not None:
+            await _recheck(config, check)
+        return config
 
     async def _live(
         self,
