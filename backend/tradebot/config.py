@@ -82,11 +82,52 @@ class Settings(BaseSettings):
     PG_URL: str | None = None
     DATA_DIR: Path = Path("var")
 
+    # The SaaS API (tradebot api / admin-server)
+    API_PORT: Port = 8000
+    ADMIN_PORT: Port = 8001
+    AUTH0_ISSUER: str | None = None
+    """Tokens' ``iss`` (``https://TENANT.auth0.com/``); JWKS: ``{issuer}.well-known/jwks.json``."""
+    AUTH0_AUDIENCE: str | None = None
+    AUTH0_ADMIN_PERMISSION: str = "admin:all"
+    AUTH0_ROLES_CLAIM: str | None = None
+    """A namespaced claim listing roles: ``admin`` in it also makes an operator."""
+    ADMIN_API_TOKEN: SecretStr | None = None
+    """The service-to-service operator bearer (unset: only operator JWTs reach admin routes)."""
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    REDIS_PREFIX: str = "tradebot"
+    API_MAX_BODY_BYTES: Annotated[int, Field(ge=1024)] = 1_048_576
+    API_RATE_LIMIT_PER_IP: Annotated[int, Field(ge=1)] = 300
+    API_RATE_LIMIT_PER_CLIENT: Annotated[int, Field(ge=1)] = 600
+    API_RATE_WINDOW_S: Annotated[int, Field(ge=1, le=3600)] = 60
+    PUBLIC_APP_URL: str = "http://localhost:3000"
+    """Where Stripe sends the browser back after Checkout and the Customer Portal."""
+    STRIPE_SECRET_KEY: SecretStr | None = None
+    STRIPE_WEBHOOK_SECRET: SecretStr | None = None
+    STRIPE_API_BASE: str | None = None
+    """Another Stripe API base URL (a local stand-in in tests); unset: Stripe's own."""
+    STRIPE_PRICE_STARTER: str | None = None
+    STRIPE_PRICE_PRO: str | None = None
+    STRIPE_PRICE_MANAGED: str | None = None
+
     @field_validator("PG_URL")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
         if value and not value.startswith(("postgres://", "postgresql", "sqlite")):
             raise ValueError("must be a postgresql:// (or sqlite://) URL")
+        return value
+
+    @field_validator("ADMIN_API_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+    @classmethod
+    def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and _is_placeholder(value.get_secret_value()):
+            raise ValueError("looks like a placeholder: set a real secret (or leave it unset)")
+        return value
+
+    @field_validator("AUTH0_ISSUER", "STRIPE_API_BASE", "PUBLIC_APP_URL")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
         return value
 
     @field_validator("LOG_INGEST_WEBHOOK")
@@ -138,6 +179,33 @@ class Settings(BaseSettings):
         )
 
 
+_SECRET_SETTINGS = frozenset(
+    {"CLIENT_MASTER_KEY", "ADMIN_API_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"}
+)
+_PLACEHOLDERS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "changethis",
+    "placeholder",
+    "secret",
+    "password",
+    "todo",
+    "xxx",
+    "example",
+    "dummy",
+)
+_MIN_SECRET = 24
+
+
+def _is_placeholder(value: str) -> bool:
+    """A value copied from an example file rather than a generated secret."""
+    text = value.strip().lower()
+    core = text.split("_", 1)[1] if text.startswith(("sk_", "whsec_", "rk_")) else text
+    core = core.split("_", 1)[1] if core.startswith(("test_", "live_")) else core
+    return len(text) < _MIN_SECRET or any(word in core for word in _PLACEHOLDERS)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the environment; a bad value becomes one ConfigError line naming the variable."""
     try:
@@ -146,5 +214,5 @@ def load_settings(**overrides: Any) -> Settings:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else "settings"
         value = error.get("input")
-        shown = "" if name == "CLIENT_MASTER_KEY" else f" (got {value!r})"
+        shown = "" if name in _SECRET_SETTINGS else f" (got {value!r})"
         raise ConfigError(f"{name}: {error['msg']}{shown}") from None

@@ -7,6 +7,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+import tradebot.auth.models
+import tradebot.backtests.models
+import tradebot.billing.models
+import tradebot.bots.models
 import tradebot.credentials.models
 import tradebot.runs.models
 import tradebot.tenants.models  # noqa: F401  (these register the tables on the metadata)

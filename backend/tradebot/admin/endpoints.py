@@ -1,0 +1,82 @@
+"""Operator routes (tag ``admin``): the seed's ``/clients`` verbs, guard resets, runs, KPIs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from tradebot.admin.operations import Operations
+from tradebot.admin.schemas import (
+    ClientDetailsView,
+    ClientUpdate,
+    ClientUpserted,
+    GuardsReset,
+    Kpis,
+    OperatorRunDetail,
+    OperatorRunView,
+)
+from tradebot.admin.service import ClientAdmin
+from tradebot.api.deps import ContextDep, CurrentOperator
+from tradebot.credentials.exchange_keys import KeysInput, StoredKeys, store_keys
+from tradebot.tenants.schemas import ClientView
+
+router = APIRouter(tags=["admin"])
+
+
+def _operations(context: ContextDep, operator: CurrentOperator) -> Operations:
+    return Operations(context.sessions, operator.actor)
+
+
+Ops = Annotated[Operations, Depends(_operations)]
+
+
+@router.get("/clients")
+async def list_clients(ops: Ops) -> list[ClientView]:
+    return await ops.list_clients()
+
+
+@router.get("/clients/{client_id}")
+async def get_client(client_id: str, ops: Ops) -> ClientDetailsView:
+    return await ops.client(client_id)
+
+
+@router.put("/clients/{client_id}")
+async def upsert_client(client_id: str, body: ClientUpdate, ops: Ops) -> ClientUpserted:
+    """Create the client or change the given fields (audited)."""
+    return await ops.upsert_client(client_id, body)
+
+
+@router.post("/clients/{client_id}/credentials")
+async def store_client_credentials(
+    client_id: str, body: KeysInput, context: ContextDep, operator: CurrentOperator
+) -> StoredKeys:
+    """Store or rotate a client's exchange key (sealed; withdraw keys refused)."""
+    admin = ClientAdmin(context.sessions, operator.actor)
+    return await store_keys(admin, client_id, body, context.settings, context.key_check)
+
+
+@router.post("/clients/{client_id}/guards/reset")
+async def reset_guards(client_id: str, ops: Ops) -> GuardsReset:
+    """Clear the client's kill switch and tripped guards so runs can start again."""
+    return await ops.reset_guards(client_id)
+
+
+@router.get("/admin/runs")
+async def list_all_runs(
+    ops: Ops,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    client_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[OperatorRunView]:
+    return list(await ops.runs(status, client_id, limit))
+
+
+@router.get("/admin/runs/{run_id}")
+async def get_any_run(run_id: str, ops: Ops) -> OperatorRunDetail:
+    return await ops.run(run_id)
+
+
+@router.get("/admin/kpis")
+async def get_kpis(ops: Ops) -> Kpis:
+    return await ops.kpis()

@@ -1,0 +1,72 @@
+"""Bodies of the operator routes (tag ``admin``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tradebot.bots.schemas import GuardView, RunView, SnapshotView
+from tradebot.credentials.schemas import CredentialMetadata
+from tradebot.tenants.schemas import ClientView
+
+
+class ClientUpdate(BaseModel):
+    """Fields to set on a client (created if missing); unset fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(max_length=200)] | None = None
+    owner: Annotated[str, Field(max_length=200)] | None = None
+    plan: Annotated[str, Field(max_length=32)] | None = None
+    status: Annotated[str, Field(max_length=32)] | None = None
+    limits: dict[str, Any] | None = None
+
+
+class ClientDetailsView(BaseModel):
+    client: ClientView
+    credentials: list[CredentialMetadata]
+
+
+class ClientUpserted(BaseModel):
+    client: ClientView
+    created: bool
+
+
+class GuardsReset(BaseModel):
+    client_id: str
+    reset: list[GuardView]
+
+
+class OperatorRunView(RunView):
+    client_id: str
+
+
+class OperatorRunDetail(OperatorRunView):
+    latest: SnapshotView | None
+    guards: list[GuardView]
+
+
+class RunCounts(BaseModel):
+    by_status: dict[str, int]
+    by_mode: dict[str, int]
+    failed_last_24h: int
+    guards_tripped_last_24h: int
+
+
+class Kpis(BaseModel):
+    """Business figures across every client, computed at request time."""
+
+    clients: int
+    paying_clients: int
+    mrr_usd: float
+    """Monthly recurring revenue: list prices of active subscriptions."""
+    churn_30d: float
+    """Share of the subscriptions active 30 days ago (or since) that ended in the last 30 days."""
+    activation: float
+    """Share of the clients with a paper run that went on to a live run."""
+    avg_realised_pnl_per_client: float
+    """Mean over clients with runs of their runs' realised grid profit (last snapshot)."""
+    runs: RunCounts
+    computed_at: datetime

@@ -1,0 +1,1 @@
+"""The FastAPI app: factory, middleware, problem bodies, router mounting, and nothing else."""

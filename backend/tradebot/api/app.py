@@ -1,0 +1,146 @@
+"""``create_app(settings)``: the FastAPI app with its middleware, problem bodies and routers.
+
+Resources (database engine, Redis, the HTTP client for the JWKS, Stripe) are opened in the
+lifespan and closed with it. ``admin_only`` builds the operator app that ``tradebot
+admin-server`` serves on ``ADMIN_PORT``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from arq.connections import ArqRedis
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from tradebot.admin.endpoints import router as admin_router
+from tradebot.api.context import ApiContext
+from tradebot.api.deps import ContextDep
+from tradebot.api.middleware import BodySizeLimit, IpRateLimit
+from tradebot.api.problems import install_problem_handlers
+from tradebot.api.ratelimit import RateLimiter
+from tradebot.auth.endpoints import router as me_router
+from tradebot.auth.jwks import JwksCache
+from tradebot.auth.service import LoginService
+from tradebot.auth.tokens import TokenVerifier
+from tradebot.backtests.endpoints import router as backtests_router
+from tradebot.billing.endpoints import router as billing_router
+from tradebot.billing.endpoints import webhooks as webhooks_router
+from tradebot.billing.gateway import StripeGateway, WebhookVerifier
+from tradebot.bots.endpoints import bots as bots_router
+from tradebot.bots.endpoints import kill_switch as kill_switch_router
+from tradebot.bots.endpoints import runs as runs_router
+from tradebot.bots.queue import ArqRunQueue
+from tradebot.config import Settings
+from tradebot.credentials.endpoints import router as credentials_router
+from tradebot.credentials.permissions import KeyPermissionCheck
+from tradebot.db import create_engine, session_factory
+
+TAGS = [
+    {"name": "me", "description": "The caller, their client and its audit trail."},
+    {"name": "credentials", "description": "Exchange keys: stored sealed, listed masked."},
+    {"name": "bots", "description": "Grid configurations with their plan preview."},
+    {"name": "backtests", "description": "Backtest jobs, results and exports."},
+    {"name": "runs", "description": "Paper and live runs, their orders, fills, equity, guards."},
+    {"name": "billing", "description": "Plans, Stripe Checkout and the Customer Portal."},
+    {"name": "webhooks", "description": "Stripe's events (signed)."},
+    {"name": "admin", "description": "Operator routes across clients."},
+    {"name": "health", "description": "Liveness of the API and what it depends on."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable ``{tag}-{name}`` operation ids (clean generated clients)."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz")
+async def check_health(context: ContextDep) -> dict[str, str]:
+    async with context.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    await context.redis.ping()
+    return {"status": "ok"}
+
+
+def _verifier(settings: Settings, http: httpx.AsyncClient) -> TokenVerifier | None:
+    if not (settings.AUTH0_ISSUER and settings.AUTH0_AUDIENCE):
+        return None
+    issuer = settings.AUTH0_ISSUER
+    jwks = JwksCache(f"{issuer.rstrip('/')}/.well-known/jwks.json", http)
+    return TokenVerifier(
+        issuer, settings.AUTH0_AUDIENCE, jwks, roles_claim=settings.AUTH0_ROLES_CLAIM
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    key_check: KeyPermissionCheck | None = None,
+    admin_only: bool = False,
+) -> FastAPI:
+    """The API of ``settings``; ``key_check`` asks exchanges about keys (unset: unverified)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        redis = ArqRedis.from_url(settings.REDIS_URL)
+        http = httpx.AsyncClient(follow_redirects=False)
+        sessions = session_factory(engine)
+        secret = settings.STRIPE_WEBHOOK_SECRET
+        app.state.context = ApiContext(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            redis=redis,
+            http=http,
+            limiter=RateLimiter(redis, settings.REDIS_PREFIX, settings.API_RATE_WINDOW_S),
+            logins=LoginService(sessions, settings.AUTH0_ADMIN_PERMISSION),
+            verifier=_verifier(settings, http),
+            stripe=StripeGateway(settings) if settings.STRIPE_SECRET_KEY else None,
+            webhooks=WebhookVerifier(secret.get_secret_value()) if secret else None,
+            queue=ArqRunQueue(redis),
+            key_check=key_check,
+        )
+        try:
+            yield
+        finally:
+            await http.aclose()
+            await redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="TradeBot API" + (" (operators)" if admin_only else ""),
+        version="1",
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(
+        IpRateLimit,
+        limiter=lambda: getattr(getattr(app.state, "context", None), "limiter", None),
+        limit=settings.API_RATE_LIMIT_PER_IP,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.API_MAX_BODY_BYTES)
+    routers = [health, admin_router]
+    if not admin_only:
+        routers += [
+            me_router,
+            credentials_router,
+            bots_router,
+            backtests_router,
+            runs_router,
+            kill_switch_router,
+            billing_router,
+            webhooks_router,
+        ]
+    for router in routers:
+        app.include_router(router)
+    return app

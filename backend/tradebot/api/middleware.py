@@ -1,0 +1,103 @@
+"""Pure ASGI middleware: a request body size limit and the per-IP rate limit.
+
+Both answer with a problem body before any route runs. The per-client limit needs to know the
+client, so it is applied by the authentication dependency instead (``api.deps``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tradebot.api.problems import problem
+from tradebot.api.ratelimit import RateLimitedError, RateLimiter
+
+log = logging.getLogger(__name__)
+UNLIMITED_PATHS = frozenset({"/healthz"})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuse bodies over ``max_bytes`` with 413, by header or by counting what arrives."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = problem(
+            413, "too-large", "Request body too large", f"at most {self.max_bytes} bytes"
+        )
+        length = dict(scope.get("headers", ())).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await too_large(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await too_large(scope, receive, send)
+
+
+class IpRateLimit:
+    """At most ``limit`` requests per window from one client address.
+
+    The address is the connection's peer: behind a proxy, configure the server's proxy
+    headers handling (uvicorn ``--forwarded-allow-ips``) so the peer is the real client.
+    If Redis is unreachable the request goes through (logged): a limiter outage must not take
+    the API down with it.
+    """
+
+    def __init__(self, app: ASGIApp, limiter: Callable[[], RateLimiter | None], limit: int) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limiter = self.limiter()
+        if scope["type"] != "http" or limiter is None or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        try:
+            await limiter.hit(f"ip:{address}", self.limit, "this address")
+        except RateLimitedError as exc:
+            refused = problem(
+                429,
+                "rate-limited",
+                "Too many requests",
+                str(exc),
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+            await refused(scope, receive, send)
+            return
+        except (RedisError, OSError) as exc:
+            log.warning("rate limiter unavailable, request let through: %s", exc)
+        await self.app(scope, receive, send)

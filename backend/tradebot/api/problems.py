@@ -1,0 +1,141 @@
+"""Errors as RFC 9457 problem bodies (``application/problem+json``), never a stack trace.
+
+Our error tree maps onto status codes here, in one table (most specific class first). Anything
+not in it is a 500 whose body says only that something went wrong; the exception goes to the
+log with the request path.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tradebot.api.ratelimit import RateLimitedError
+from tradebot.auth.errors import AuthenticationError, ForbiddenError
+from tradebot.auth.jwks import JwksUnavailableError
+from tradebot.billing.errors import (
+    BillingUnavailableError,
+    PaymentRequiredError,
+    PlanLimitError,
+    WebhookSignatureError,
+)
+from tradebot.bots.errors import ConflictError
+from tradebot.credentials.keyring import NoMasterKeyError, WrongMasterKeyError
+from tradebot.credentials.permissions import KeyPermissionError
+from tradebot.engine.errors import GridPlanError
+from tradebot.errors import BadInputError, ConfigError, NotFoundError, TradeBotError
+from tradebot.kit.tenancy import TenantMismatchError
+from tradebot.tenants.service import RunNotAllowedError
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE: Final = "application/problem+json"
+
+# (error class, status, type slug, title); the first class the error is an instance of wins
+PROBLEMS: Final[tuple[tuple[type[Exception], int, str, str], ...]] = (
+    (RateLimitedError, 429, "rate-limited", "Too many requests"),
+    (JwksUnavailableError, 503, "auth-unavailable", "Token keys unavailable"),
+    (AuthenticationError, 401, "unauthenticated", "Authentication required"),
+    (ForbiddenError, 403, "forbidden", "Forbidden"),
+    (PaymentRequiredError, 402, "payment-required", "A paid plan is required"),
+    (PlanLimitError, 403, "plan-limit", "Plan limit reached"),
+    (RunNotAllowedError, 403, "run-not-allowed", "Run not allowed"),
+    (KeyPermissionError, 422, "key-permissions", "Exchange key refused"),
+    (TenantMismatchError, 404, "not-found", "Not found"),
+    (NotFoundError, 404, "not-found", "Not found"),
+    (ConflictError, 409, "conflict", "Conflict"),
+    (WebhookSignatureError, 400, "bad-signature", "Signature check failed"),
+    (BillingUnavailableError, 503, "billing-unavailable", "Billing unavailable"),
+    (ConfigError, 503, "not-configured", "Service not configured"),
+    (WrongMasterKeyError, 503, "not-configured", "Service not configured"),
+    (NoMasterKeyError, 503, "not-configured", "Service not configured"),
+    (BadInputError, 422, "bad-input", "Invalid input"),
+    (GridPlanError, 422, "invalid-grid", "Grid cannot trade"),
+    (TradeBotError, 400, "refused", "Request refused"),
+)
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _classify(exc: Exception) -> tuple[int, str, str] | None:
+    for cls, status, slug, title in PROBLEMS:
+        if isinstance(exc, cls):
+            return status, slug, title
+    return None
+
+
+async def _our_error(request: Request, exc: Exception) -> JSONResponse:
+    found = _classify(exc)
+    if found is None:
+        return await _unexpected(request, exc)
+    status, slug, title = found
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    # A 5xx body says nothing about our configuration; the log has the reason.
+    detail = str(exc) if status < 500 else None
+    if status >= 500:
+        log.error("request %s refused: %s", request.url.path, exc)
+    return problem(status, slug, title, detail, instance=request.url.path, headers=headers)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        for error in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+    return problem(
+        422, "validation", "Invalid request", detail, instance=request.url.path, errors=errors
+    )
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
+        exc.status_code, "http-error"
+    )
+    return problem(
+        exc.status_code, slug, str(exc.detail), instance=request.url.path, headers=headers
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        500, "internal", "Internal error", "an unexpected error occurred", instance=request.url.path
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(TradeBotError, _our_error)
+    app.add_exception_handler(GridPlanError, _our_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,71 @@
+"""Logins: a verified token becomes a ``Principal``; a first login gets its own Trial client.
+
+The client id is derived from the subject (a hash), so two concurrent first requests of one
+user race to insert the same rows: the loser's insert fails on the primary key and it reads
+the winner's rows instead of creating a second client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.auth.models import User
+from tradebot.auth.repository import UserDirectory
+from tradebot.auth.schemas import Principal
+from tradebot.auth.tokens import TokenClaims
+from tradebot.db import transaction
+from tradebot.kit.tenancy import TenantScope
+from tradebot.runs.models import Client
+from tradebot.tenants.repository import AuditRepository
+
+TRIAL_PLAN = "trial"
+
+
+def client_id_for(subject: str) -> str:
+    return "c-" + hashlib.sha256(subject.encode()).hexdigest()[:20]
+
+
+def is_operator(claims: TokenClaims, admin_permission: str) -> bool:
+    return admin_permission in claims.permissions or "admin" in claims.roles
+
+
+class LoginService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], admin_permission: str) -> None:
+        self.sessions = sessions
+        self.admin_permission = admin_permission
+
+    async def principal(self, claims: TokenClaims) -> Principal:
+        """The caller with its client; the first login provisions a client on the Trial plan."""
+        operator = is_operator(claims, self.admin_permission)
+        for _ in range(2):
+            try:
+                user = await self._user(claims)
+            except IntegrityError:
+                continue  # a concurrent first login of the same user won: read its rows
+            return Principal(claims.subject, operator, user.client_id, user.email)
+        raise RuntimeError("login directory kept conflicting")  # pragma: no cover
+
+    async def _user(self, claims: TokenClaims) -> User:
+        async with transaction(self.sessions) as session:
+            directory = UserDirectory(session)
+            user = await directory.find(claims.subject)
+            if user is not None:
+                return user
+            client = Client(
+                id=client_id_for(claims.subject),
+                name=claims.email or claims.subject,
+                owner=claims.email or claims.subject,
+                plan=TRIAL_PLAN,
+            )
+            user = User(sub=claims.subject, client_id=client.id, email=claims.email)
+            await directory.provision(user, client)
+            await AuditRepository(session, TenantScope.of(client.id)).record(
+                f"user:{claims.subject}",
+                "client_provisioned",
+                target=f"client {client.id}",
+                details={"plan": TRIAL_PLAN},
+            )
+            return user

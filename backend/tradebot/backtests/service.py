@@ -1,0 +1,151 @@
+"""Backtest jobs: recorded first, computed off the request, read back by id.
+
+``create`` writes the job (``queued``) and returns; ``execute`` (a background task of the
+request, a worker job later) runs the engine's fast backtest in a thread and stores the result
+and the fills CSV. Exports are a plan feature (Pro and above), checked on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.backtest.result import GridResult
+from tradebot.backtest.service import run_backtest
+from tradebot.backtests.candles import BUNDLED, job_candles
+from tradebot.backtests.models import BacktestJob, JobStatus
+from tradebot.backtests.repository import BacktestRepository
+from tradebot.backtests.schemas import BacktestCreate, BacktestView, ExportFormat
+from tradebot.billing.entitlements import require_exports, require_usable
+from tradebot.billing.repository import EntitlementRepository
+from tradebot.bots.errors import ConflictError
+from tradebot.bots.repository import BotRepository
+from tradebot.bots.schemas import GridSpec
+from tradebot.bots.service import grid_plan
+from tradebot.engine.errors import GridPlanError
+from tradebot.errors import TradeBotError
+from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.report.fills_csv import fills_csv_text
+from tradebot.runs.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy (numpy scalars become Python numbers)."""
+    return json.loads(
+        json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    )
+
+
+def job_view(row: BacktestJob, *, with_result: bool = False) -> BacktestView:
+    return BacktestView(
+        id=row.id,
+        bot_id=row.bot_id,
+        status=row.status,
+        progress=row.progress,
+        candles=str(row.request.get("candles", BUNDLED)),
+        error=row.error,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        result=row.result if with_result else None,
+    )
+
+
+class BacktestService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], scope: TenantScope, actor: str
+    ) -> None:
+        self.sessions = sessions
+        self.scope = scope
+        self.actor = actor
+
+    def _tx(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return tenant_transaction(self.sessions, self.scope)
+
+    async def create(self, body: BacktestCreate) -> BacktestView:
+        async with self._tx() as session:
+            require_usable(await EntitlementRepository(session, self.scope).facts(), utcnow())
+            bot = await BotRepository(session, self.scope).get(body.bot_id)
+            grid_plan(bot.pair, GridSpec.model_validate(bot.config))
+            row = BacktestJob(
+                id=uuid.uuid4().hex,
+                client_id=self.scope.client_id,
+                bot_id=bot.id,
+                request={
+                    "days": body.days,
+                    "candles": BUNDLED if body.candles is None else "uploaded",
+                },
+                candles=body.candles,
+            )
+            await BacktestRepository(session, self.scope).add(row)
+            return job_view(row)
+
+    async def execute(self, job_id: str) -> None:
+        """Run the job to ``done`` or ``failed`` (the error's one line is kept, never a trace)."""
+        async with self._tx() as session:
+            job = await BacktestRepository(session, self.scope).get(job_id)
+            if job.status != JobStatus.QUEUED.value:
+                return  # already taken: a job runs once
+            bot = await BotRepository(session, self.scope).get(job.bot_id)
+            job.status, job.progress = JobStatus.RUNNING.value, 0.1
+            rows, days = job.candles, float(job.request["days"])
+            pair, grid = bot.pair, GridSpec.model_validate(bot.config)
+        try:
+            result = await asyncio.to_thread(self._compute, pair, grid, rows, days)
+        except (TradeBotError, GridPlanError) as exc:
+            await self._finish(job_id, error=str(exc))
+            return
+        except Exception:
+            log.exception("backtest %s failed", job_id)
+            await self._finish(job_id, error="internal error while running the backtest")
+            return
+        await self._finish(job_id, result=result)
+
+    @staticmethod
+    def _compute(
+        pair: str, grid: GridSpec, rows: list[list[float]] | None, days: float
+    ) -> GridResult:
+        return run_backtest(grid_plan(pair, grid), job_candles(rows, days))
+
+    async def _finish(
+        self, job_id: str, *, result: GridResult | None = None, error: str | None = None
+    ) -> None:
+        async with self._tx() as session:
+            job = await BacktestRepository(session, self.scope).get(job_id)
+            job.finished_at, job.progress = utcnow(), 1.0
+            job.candles = None  # the upload has served its purpose
+            if result is None:
+                job.status, job.error = JobStatus.FAILED.value, (error or "failed")[:500]
+                return
+            job.status = JobStatus.DONE.value
+            job.result = _plain(result.to_json())
+            job.fills_csv = fills_csv_text(result.fills)
+
+    async def get(self, job_id: str) -> BacktestView:
+        async with self._tx() as session:
+            row = await BacktestRepository(session, self.scope).get(job_id)
+            return job_view(row, with_result=True)
+
+    async def list(self, limit: int) -> Sequence[BacktestView]:
+        async with self._tx() as session:
+            rows = await BacktestRepository(session, self.scope).recent(limit)
+            return [job_view(row) for row in rows]
+
+    async def export(self, job_id: str, format: ExportFormat) -> tuple[str, str]:
+        """``(media type, body)`` of a finished job's export, if the plan includes exports."""
+        async with self._tx() as session:
+            require_exports(await EntitlementRepository(session, self.scope).facts())
+            row = await BacktestRepository(session, self.scope).get(job_id)
+        if row.status != JobStatus.DONE.value or row.result is None:
+            raise ConflictError(f"backtest {job_id} is {row.status}: nothing to export yet")
+        if format is ExportFormat.CSV:
+            return "text/csv", row.fills_csv or ""
+        return "application/json", json.dumps(row.result)

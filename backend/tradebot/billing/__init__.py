@@ -1,0 +1,1 @@
+"""Plans, entitlements and Stripe: the only package that imports ``stripe``."""

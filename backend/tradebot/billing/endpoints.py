@@ -1,0 +1,69 @@
+"""``/billing`` (the client's plan, Checkout and Portal) and ``/webhooks/stripe``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from tradebot.api.deps import ContextDep, CurrentCustomer
+from tradebot.billing.plans import PLANS
+from tradebot.billing.schemas import (
+    BillingView,
+    CheckoutRequest,
+    PlanView,
+    RedirectView,
+    WebhookReceipt,
+)
+from tradebot.billing.service import BillingService, StripeWebhooks
+
+router = APIRouter(prefix="/billing", tags=["billing"])
+webhooks = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+def _billing(context: ContextDep, user: CurrentCustomer) -> BillingService:
+    return BillingService(context.sessions, user.scope(), context.stripe)
+
+
+def _webhooks(context: ContextDep) -> StripeWebhooks:
+    return StripeWebhooks(context.sessions, context.webhooks, context.stripe)
+
+
+Billing = Annotated[BillingService, Depends(_billing)]
+Webhooks = Annotated[StripeWebhooks, Depends(_webhooks)]
+
+
+@router.get("")
+async def get_billing(billing: Billing) -> BillingView:
+    """The client's plan, subscription state and usage against the plan's limits."""
+    return await billing.summary()
+
+
+@router.get("/plans")
+async def list_plans() -> list[PlanView]:
+    return [PlanView.model_validate(spec.to_json()) for spec in PLANS.values()]
+
+
+@router.post("/checkout")
+async def create_checkout(
+    body: CheckoutRequest, billing: Billing, user: CurrentCustomer
+) -> RedirectView:
+    """A Stripe Checkout session for a plan: redirect the browser to ``url``."""
+    return RedirectView(url=await billing.checkout(body.plan, user.email))
+
+
+@router.post("/portal")
+async def create_portal(billing: Billing) -> RedirectView:
+    """A Stripe Customer Portal session (payment method, invoices, cancellation)."""
+    return RedirectView(url=await billing.portal())
+
+
+@webhooks.post("/stripe")
+async def stripe_webhook(
+    request: Request,
+    hooks: Webhooks,
+    stripe_signature: Annotated[str | None, Header()] = None,
+) -> WebhookReceipt:
+    """Stripe's events; the signature is checked on the raw body before anything is parsed."""
+    outcome = await hooks.receive(await request.body(), stripe_signature)
+    return WebhookReceipt(received=True, outcome=outcome)

@@ -1,0 +1,103 @@
+"""Stripe at the wire: Checkout and Customer Portal sessions, and webhook signatures.
+
+This module and ``billing`` alone import ``stripe``. API calls go through ``StripeClient`` (its
+base URL comes from ``STRIPE_API_BASE`` when set, so tests talk to a local stand-in); webhook
+payloads are verified by ``stripe.WebhookSignature`` on the raw request bytes *before* they are
+parsed, with a 300 s tolerance: a body re-serialised by anyone (a proxy, a framework) fails.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import stripe
+
+from tradebot.billing.errors import BillingUnavailableError, WebhookSignatureError
+from tradebot.billing.plans import CHECKOUT_PLANS, PlanName
+from tradebot.config import Settings
+from tradebot.errors import BadInputError
+
+TOLERANCE_S: Final = 300
+
+
+class WebhookVerifier:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The event of a correctly signed, recent payload; anything else is refused."""
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, signature, self._secret, tolerance=TOLERANCE_S
+            )
+        except (stripe.SignatureVerificationError, ValueError, IndexError):
+            raise WebhookSignatureError("Stripe-Signature does not match the payload") from None
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            raise WebhookSignatureError("signed payload is not JSON") from None
+        if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+            raise BadInputError("not a Stripe event")
+        return event
+
+
+class StripeGateway:
+    """Creates the sessions that send a customer to Stripe's hosted pages."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.STRIPE_SECRET_KEY is not None
+        base = {"api": settings.STRIPE_API_BASE.rstrip("/")} if settings.STRIPE_API_BASE else None
+        self._client = stripe.StripeClient(
+            settings.STRIPE_SECRET_KEY.get_secret_value(),
+            base_addresses=base,  # type: ignore[arg-type]
+            http_client=stripe.HTTPXClient(),
+            max_network_retries=2,
+        )
+        self._prices = {
+            PlanName.STARTER: settings.STRIPE_PRICE_STARTER,
+            PlanName.PRO: settings.STRIPE_PRICE_PRO,
+            PlanName.MANAGED: settings.STRIPE_PRICE_MANAGED,
+        }
+        self._app_url = settings.PUBLIC_APP_URL.rstrip("/")
+
+    def plan_of_price(self, price_id: str | None) -> PlanName | None:
+        return next((plan for plan, price in self._prices.items() if price == price_id), None)
+
+    async def checkout_url(
+        self, client_id: str, plan: PlanName, customer_id: str | None, email: str
+    ) -> str:
+        price = self._prices.get(plan)
+        if plan not in CHECKOUT_PLANS or not price:
+            raise BadInputError(f"plan {plan.value!r} cannot be bought through Checkout")
+        metadata = {"client_id": client_id, "plan": plan.value}
+        params: dict[str, Any] = {
+            "mode": "subscription",
+            "line_items": [{"price": price, "quantity": 1}],
+            "client_reference_id": client_id,
+            "metadata": metadata,
+            "subscription_data": {"metadata": metadata},
+            "success_url": f"{self._app_url}/billing?checkout=success",
+            "cancel_url": f"{self._app_url}/billing?checkout=cancelled",
+        }
+        if customer_id:
+            params["customer"] = customer_id
+        elif email:
+            params["customer_email"] = email
+        try:
+            session = await self._client.v1.checkout.sessions.create_async(params=params)  # type: ignore[arg-type]
+        except stripe.StripeError as exc:
+            raise BillingUnavailableError(
+                f"Stripe refused the checkout: {exc.user_message or type(exc).__name__}"
+            ) from None
+        return str(session.url)
+
+    async def portal_url(self, customer_id: str) -> str:
+        params = {"customer": customer_id, "return_url": f"{self._app_url}/billing"}
+        try:
+            session = await self._client.v1.billing_portal.sessions.create_async(params=params)  # type: ignore[arg-type]
+        except stripe.StripeError as exc:
+            raise BillingUnavailableError(
+                f"Stripe refused the portal session: {exc.user_message or type(exc).__name__}"
+            ) from None
+        return str(session.url)

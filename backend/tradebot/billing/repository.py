@@ -1,0 +1,79 @@
+"""SQL of one client's billing: its subscription row, its handled Stripe events, and the facts
+the entitlement checks need (all filtered by the client, inside its tenant transaction)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from tradebot.billing.entitlements import AccountFacts
+from tradebot.billing.models import ClientSubscription, StripeEvent
+from tradebot.bots.models import Bot
+from tradebot.credentials.models import ClientApiCredential
+from tradebot.kit.repository import TenantRepository
+from tradebot.kit.tenancy import TenantScope
+from tradebot.runs.models import BotRun, Client, RunMode, RunStatus
+
+ACTIVE_RUN = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
+
+
+class SubscriptionRepository(TenantRepository[ClientSubscription]):
+    model = ClientSubscription
+    noun = "subscription"
+
+    async def own(self) -> ClientSubscription | None:
+        return await self.find(self.scope.client_id)
+
+
+class StripeEventRepository(TenantRepository[StripeEvent]):
+    model = StripeEvent
+    noun = "stripe event"
+
+
+class EntitlementRepository:
+    """Gathers ``AccountFacts`` for the scope's client."""
+
+    def __init__(self, session: AsyncSession, scope: TenantScope) -> None:
+        self.session = session
+        self.scope = scope
+
+    async def facts(self, *, lock: bool = False) -> AccountFacts:
+        """The facts now; ``lock`` holds the client row until the transaction ends."""
+        client_id = self.scope.client_id
+        query = select(Client).where(Client.id == client_id)  # type: ignore[arg-type]
+        if lock:
+            query = query.with_for_update()
+        client = (await self.session.execute(query)).scalar_one()
+        subscription = await SubscriptionRepository(self.session, self.scope).own()
+        first_paper = await self.session.scalar(
+            select(func.min(BotRun.created_at)).where(
+                BotRun.client_id == client_id,  # type: ignore[arg-type]
+                BotRun.mode == RunMode.PAPER.value,  # type: ignore[arg-type]
+            )
+        )
+        running = await self.session.scalar(
+            select(func.count()).where(
+                BotRun.client_id == client_id,  # type: ignore[arg-type]
+                BotRun.status.in_(ACTIVE_RUN),  # type: ignore[attr-defined]
+            )
+        )
+        bots = await self.session.scalar(
+            select(func.count()).where(Bot.client_id == client_id)  # type: ignore[arg-type]
+        )
+        exchanges = await self.session.scalars(
+            select(col(ClientApiCredential.exchange))
+            .where(col(ClientApiCredential.client_id) == client_id)
+            .distinct()
+        )
+        return AccountFacts(
+            client_id=client_id,
+            plan=client.plan,
+            client_status=client.status,
+            client_created=client.created_at,
+            subscription_status=subscription.status if subscription else None,
+            first_paper_run=first_paper,
+            bots=int(bots or 0),
+            running_bots=int(running or 0),
+            exchanges=frozenset(exchanges),
+        )

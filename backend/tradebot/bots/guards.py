@@ -1,0 +1,77 @@
+"""The client's kill switch: one client-wide row in ``bot_guard_state`` stops every run.
+
+Tripping it records the guard (``run_id`` empty), ends the runs no worker took yet, asks the
+workers to stop the running ones, and refuses new runs until an operator resets it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.bots.queue import RunQueue
+from tradebot.bots.repository import GuardRepository, RunsRepository
+from tradebot.bots.runs import after_commit, request_stop
+from tradebot.bots.schemas import GuardView, KillSwitchState, views
+from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.runs.models import BotGuardState, RunStatus
+from tradebot.tenants.repository import AuditRepository
+
+KILL_SWITCH = "kill_switch"
+
+
+class KillSwitchService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        scope: TenantScope,
+        actor: str,
+        queue: RunQueue,
+    ) -> None:
+        self.sessions = sessions
+        self.scope = scope
+        self.actor = actor
+        self.queue = queue
+
+    async def trip(self, reason: str) -> KillSwitchState:
+        async with tenant_transaction(self.sessions, self.scope) as session:
+            guards = GuardRepository(session, self.scope)
+            if not await guards.client_wide(active_only=True):
+                await guards.add(
+                    BotGuardState(
+                        client_id=self.scope.client_id,
+                        run_id=None,
+                        guard=KILL_SWITCH,
+                        reason=reason,
+                        tripped_ts=int(time.time() * 1000),
+                    )
+                )
+            live = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
+            runs = await RunsRepository(session, self.scope).with_status(live)
+            notify = [
+                run.id
+                for run in runs
+                if await request_stop(
+                    session, self.scope, run, self.actor, f"kill switch: {reason}"
+                )
+            ]
+            await AuditRepository(session, self.scope).record(
+                self.actor,
+                "kill_switch_tripped",
+                target=f"client {self.scope.client_id}",
+                details={"reason": reason, "runs": [run.id for run in runs]},
+            )
+            state = await self._state(session)
+        for run_id in notify:
+            await after_commit(run_id, lambda run_id=run_id: self.queue.stop(run_id))  # type: ignore[misc]
+        return state.model_copy(update={"runs_stopped": [run.id for run in runs]})
+
+    async def state(self) -> KillSwitchState:
+        async with tenant_transaction(self.sessions, self.scope) as session:
+            return await self._state(session)
+
+    async def _state(self, session: AsyncSession) -> KillSwitchState:
+        rows = await GuardRepository(session, self.scope).client_wide(active_only=False)
+        guards: list[GuardView] = views(rows, GuardView)
+        return KillSwitchState(active=any(g.active for g in guards), guards=guards)

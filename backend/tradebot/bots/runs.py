@@ -1,0 +1,213 @@
+"""Runs of a client's bots through the API: start (paper or live), stop, and what they did.
+
+Starting a run checks the plan's entitlements and the kill switch, writes the ``bot_runs`` row
+(status ``created``) and its ``run_requests`` intent in one tenant transaction, and only after
+the commit hands the run to the ``RunQueue``. Stopping a run that no worker took yet ends it at
+once; a running one gets a stop request and an abort signal, and its worker writes the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.billing.entitlements import require_run_start
+from tradebot.billing.repository import EntitlementRepository
+from tradebot.bots.errors import ConflictError
+from tradebot.bots.models import RunAction, RunRequest
+from tradebot.bots.queue import RunQueue
+from tradebot.bots.repository import (
+    BotRepository,
+    FillRepository,
+    GuardRepository,
+    OrderRepository,
+    RunRequestRepository,
+    RunsRepository,
+    SnapshotRepository,
+)
+from tradebot.bots.schemas import (
+    EquityPoint,
+    FillView,
+    GuardView,
+    OrderView,
+    RunStart,
+    RunStatusView,
+    RunView,
+    SnapshotView,
+    views,
+)
+from tradebot.credentials.models import CredentialStatus
+from tradebot.credentials.service import CredentialService
+from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.runs.models import BotRun, RunMode, RunStatus, utcnow
+from tradebot.tenants.repository import AuditRepository
+from tradebot.tenants.service import RunNotAllowedError
+
+log = logging.getLogger(__name__)
+OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})
+
+
+def run_view(row: BotRun) -> RunView:
+    bot_id = row.config.get("bot_id")
+    return RunView(
+        id=row.id,
+        bot_id=bot_id if isinstance(bot_id, str) else None,
+        mode=row.mode,
+        exchange=row.exchange,
+        pair=row.pair,
+        status=row.status,
+        stop_reason=row.stop_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def after_commit(what: str, call: Callable[[], Awaitable[object]]) -> None:
+    """Hand work to the queue after the commit; if Redis fails, the recorded intent remains."""
+    try:
+        await call()
+    except (RedisError, OSError) as exc:
+        log.warning("%s: queue unavailable, left for the sweeper: %s", what, exc)
+
+
+async def request_stop(
+    session: AsyncSession, scope: TenantScope, run: BotRun, actor: str, reason: str
+) -> bool:
+    """End a run not yet taken, or record a stop request for a running one.
+
+    Returns whether a worker must be told (the run was running). In the caller's transaction.
+    """
+    if RunStatus(run.status) in OVER:
+        return False
+    running = run.status == RunStatus.RUNNING.value
+    if not running:
+        run.status, run.stop_reason = RunStatus.STOPPED.value, reason
+        run.updated_at = utcnow()
+    await RunRequestRepository(session, scope).add(
+        RunRequest(
+            client_id=scope.client_id,
+            run_id=run.id,
+            action=RunAction.STOP.value,
+            status="queued" if running else "done",
+            actor=actor,
+        )
+    )
+    await AuditRepository(session, scope).record(
+        actor, "run_stop_requested", target=f"run {run.id}", details={"reason": reason}
+    )
+    return running
+
+
+class RunService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        scope: TenantScope,
+        actor: str,
+        queue: RunQueue,
+    ) -> None:
+        self.sessions = sessions
+        self.scope = scope
+        self.actor = actor
+        self.queue = queue
+
+    def _tx(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return tenant_transaction(self.sessions, self.scope)
+
+    async def start(self, body: RunStart) -> RunView:
+        mode = RunMode.LIVE if body.live else RunMode.PAPER
+        async with self._tx() as session:
+            facts = await EntitlementRepository(session, self.scope).facts(lock=True)
+            bot = await BotRepository(session, self.scope).get(body.bot_id)
+            if await GuardRepository(session, self.scope).client_wide(active_only=True):
+                raise ConflictError("the kill switch is on: no run can start until it is reset")
+            require_run_start(facts, body.live, datetime.now(UTC))
+            if body.live:
+                keys = await CredentialService(session, self.scope).find(bot.exchange)
+                if keys is None or keys.status != CredentialStatus.ACTIVE.value:
+                    raise RunNotAllowedError(
+                        f"live trading on {bot.exchange} needs keys checked against the exchange"
+                    )
+            run = BotRun(
+                id=f"{mode.value}-{uuid.uuid4().hex[:16]}",
+                client_id=self.scope.client_id,
+                mode=mode.value,
+                exchange=bot.exchange,
+                pair=bot.pair,
+                config={**bot.config, "bot_id": bot.id},
+                base_ts=int(time.time() * 1000),
+                owner=self.actor,
+            )
+            await RunsRepository(session, self.scope).add(run)
+            await RunRequestRepository(session, self.scope).add(
+                RunRequest(
+                    client_id=self.scope.client_id,
+                    run_id=run.id,
+                    action=RunAction.START.value,
+                    actor=self.actor,
+                )
+            )
+            await AuditRepository(session, self.scope).record(
+                self.actor, "run_requested", target=f"run {run.id}", details={"mode": mode.value}
+            )
+            view = run_view(run)
+        await after_commit(view.id, lambda: self.queue.start(self.scope.client_id, view.id))
+        return view
+
+    async def stop(self, run_id: str) -> RunView:
+        async with self._tx() as session:
+            run = await RunsRepository(session, self.scope).get(run_id)
+            notify = await request_stop(session, self.scope, run, self.actor, "stopped by user")
+            view = run_view(run)
+        if notify:
+            await after_commit(run_id, lambda: self.queue.stop(run_id))
+        return view
+
+    async def list(self, limit: int) -> list[RunView]:
+        async with self._tx() as session:
+            return [run_view(r) for r in await RunsRepository(session, self.scope).recent(limit)]
+
+    async def status(self, run_id: str) -> RunStatusView:
+        async with self._tx() as session:
+            run = await RunsRepository(session, self.scope).get(run_id)
+            latest = await SnapshotRepository(session, self.scope).latest(run_id)
+            orders = OrderRepository(session, self.scope)
+            return RunStatusView(
+                **run_view(run).model_dump(),
+                latest=SnapshotView.model_validate(latest, from_attributes=True)
+                if latest
+                else None,
+                open_orders=await orders.open_count(run_id),
+                fills=await FillRepository(session, self.scope).count(run_id),
+            )
+
+    async def orders(self, run_id: str, limit: int, offset: int) -> Sequence[OrderView]:
+        async with self._tx() as session:
+            await RunsRepository(session, self.scope).get(run_id)
+            rows = await OrderRepository(session, self.scope).page(run_id, limit, offset)
+            return views(rows, OrderView)
+
+    async def fills(self, run_id: str, limit: int, offset: int) -> Sequence[FillView]:
+        async with self._tx() as session:
+            await RunsRepository(session, self.scope).get(run_id)
+            rows = await FillRepository(session, self.scope).page(run_id, limit, offset)
+            return views(rows, FillView)
+
+    async def equity(self, run_id: str, limit: int, offset: int) -> Sequence[EquityPoint]:
+        """The equity series: one point per inventory snapshot the run loop stored."""
+        async with self._tx() as session:
+            await RunsRepository(session, self.scope).get(run_id)
+            rows = await SnapshotRepository(session, self.scope).page(run_id, limit, offset)
+            return views(rows, EquityPoint)
+
+    async def guards(self, run_id: str) -> Sequence[GuardView]:
+        async with self._tx() as session:
+            await RunsRepository(session, self.scope).get(run_id)
+            return views(await GuardRepository(session, self.scope).for_run(run_id), GuardView)

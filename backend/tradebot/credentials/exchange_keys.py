@@ -1,0 +1,96 @@
+"""A customer's own exchange keys through the API: store or rotate (sealed), list masked.
+
+Storing checks the plan (number of exchanges) in the client's tenant transaction, then goes
+through ``ClientAdmin.store_credentials``, the same path as the admin CLI: client, master key
+and input are checked first, the exchange is asked what the key may do (a key that can
+withdraw is refused), and the sealed row and its audit entry are written together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.admin.service import ClientAdmin
+from tradebot.billing.entitlements import require_exchange
+from tradebot.billing.repository import EntitlementRepository
+from tradebot.config import Settings
+from tradebot.credentials.permissions import KeyPermissionCheck
+from tradebot.credentials.schemas import CredentialMetadata
+from tradebot.credentials.service import CredentialService, exchange_id
+from tradebot.kit.secrets import Secret
+from tradebot.kit.tenancy import TenantScope, tenant_transaction
+
+
+class KeysInput(BaseModel):
+    """An exchange key as the customer pastes it. Secrets never appear in errors or logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exchange: str = Field(pattern=r"^[a-z][a-z0-9]{1,31}$")
+    label: str = Field(default="main", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    api_key: SecretStr = Field(min_length=1, max_length=512)
+    api_secret: SecretStr = Field(min_length=1, max_length=1024)
+    passphrase: SecretStr | None = Field(default=None, min_length=1, max_length=256)
+
+
+class StoredKeys(BaseModel):
+    credentials: CredentialMetadata
+    replaced: bool
+    """True when a key of the same exchange and label was rotated out."""
+
+
+def master_key(settings: Settings) -> Secret | None:
+    value = settings.CLIENT_MASTER_KEY
+    return Secret(value.get_secret_value()) if value is not None else None
+
+
+async def store_keys(
+    admin: ClientAdmin,
+    client: str,
+    body: KeysInput,
+    settings: Settings,
+    check: KeyPermissionCheck | None,
+) -> StoredKeys:
+    """Seal and store ``body`` for ``client`` (no plan check: the operator path uses it too)."""
+    stored = await admin.store_credentials(
+        client,
+        body.exchange,
+        body.api_key.get_secret_value(),
+        body.api_secret.get_secret_value(),
+        body.passphrase.get_secret_value() if body.passphrase is not None else None,
+        master_key(settings),
+        check,
+        label=body.label,
+    )
+    return StoredKeys(credentials=stored.metadata, replaced=stored.replaced)
+
+
+class ExchangeKeyService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        scope: TenantScope,
+        actor: str,
+        settings: Settings,
+        check: KeyPermissionCheck | None,
+    ) -> None:
+        self.sessions = sessions
+        self.scope = scope
+        self.actor = actor
+        self.settings = settings
+        self.check = check
+
+    async def store(self, body: KeysInput) -> StoredKeys:
+        async with tenant_transaction(self.sessions, self.scope) as session:
+            facts = await EntitlementRepository(session, self.scope).facts()
+            require_exchange(facts, exchange_id(body.exchange), datetime.now(UTC))
+        admin = ClientAdmin(self.sessions, self.actor)
+        return await store_keys(admin, self.scope.client_id, body, self.settings, self.check)
+
+    async def list(self) -> Sequence[CredentialMetadata]:
+        async with tenant_transaction(self.sessions, self.scope) as session:
+            return await CredentialService(session, self.scope).metadata()
