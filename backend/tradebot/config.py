@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     """The service-to-service operator bearer (unset: only operator JWTs reach admin routes)."""
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
     REDIS_PREFIX: str = "tradebot"
+    RUN_QUEUE_NAME: str = "arq:queue"
+    """The arq queue run jobs go to (the workers' ``WorkerSettings.queue_name``)."""
     API_MAX_BODY_BYTES: Annotated[int, Field(ge=1024)] = 1_048_576
     API_RATE_LIMIT_PER_IP: Annotated[int, Field(ge=1)] = 300
     API_RATE_LIMIT_PER_CLIENT: Annotated[int, Field(ge=1)] = 600

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from functools import cache
 
+import numpy as np
 import pytest
 
 from tests.factories import make_candles
@@ -13,6 +14,7 @@ from tradebot.backtest.service import run_backtest
 from tradebot.backtest.sweep import SweepSpace, heatmap, run_sweep
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
+from tradebot.engine import core
 from tradebot.engine.types import MarketRules, Spacing
 from tradebot.errors import BadInputError, CandleDataError
 
@@ -31,6 +33,23 @@ FIGURES = (
 @cache
 def two_days() -> Candles:
     return load_candles(bundled()).first_days(2)
+
+
+@cache
+def four_weeks() -> Candles:
+    """The demo week four times over (40,320 candles): the sweep walks several candle blocks."""
+    week = load_candles(bundled())
+    repeat = 4
+    return Candles(
+        ts=week.ts[0] + np.arange(len(week) * repeat, dtype=np.int64) * week.timeframe_ms,
+        open=np.tile(week.open, repeat),
+        high=np.tile(week.high, repeat),
+        low=np.tile(week.low, repeat),
+        close=np.tile(week.close, repeat),
+        volume=np.tile(week.volume, repeat),
+        timeframe_ms=week.timeframe_ms,
+        source="four weeks",
+    )
 
 
 def _space(**overrides: object) -> SweepSpace:
@@ -67,6 +86,22 @@ def test_every_combination_equals_its_own_backtest():
 def test_take_profit_and_exchange_rounding_match_the_backtest_too():
     rules = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
     _assert_matches_backtest(_space(take_profit=0.004, rules=rules), two_days())
+
+
+@pytest.mark.parametrize("take_profit", [0.04, 0.06])
+def test_grids_match_across_candle_blocks_and_take_profit_stops(take_profit):
+    # With 8 and 25 lines these stop in the first block, in the second, or never.
+    candles = four_weeks()
+    assert len(candles) > 2 * core.SWEEP_BLOCK
+    space = _space(
+        lowers=(94000.0,),
+        uppers=(101000.0,),
+        lines=(8, 25),
+        taker_fee=0.001,
+        spacings=(Spacing.ARITHMETIC,),
+        take_profit=take_profit,
+    )
+    _assert_matches_backtest(space, candles)
 
 
 def test_ranking_puts_the_best_first_and_drawdown_lowest_first():

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numba import get_num_threads
 
 from tradebot.backtest.choices import PARAMETERS, RANKING
 from tradebot.candles.model import Candles
@@ -232,12 +233,9 @@ def _packed(
     return offsets, prices, qtys
 
 
-def chunk_size(combos: int, steps: int = 50) -> int:
+def chunk_size(combos: int, threads: int, steps: int = 50) -> int:
     """Combinations per ``core.sweep`` call: about ``steps`` progress steps, a multiple of the
-    thread count so both cores stay busy to the end of each chunk."""
-    from numba import get_num_threads
-
-    threads = max(1, get_num_threads())
+    thread count so every thread has an equal share of each chunk."""
     per_step = max(threads * 4, math.ceil(combos / steps))
     return math.ceil(per_step / threads) * threads
 
@@ -262,7 +260,8 @@ def run_sweep(
     investments = np.full(len(plans), space.investment)
     day_ends = candles.day_ends()
     figures = np.empty((len(plans), core.R_COLUMNS))
-    step = chunk_size(len(plans))
+    threads = max(1, get_num_threads())
+    step = chunk_size(len(plans), threads)
     if progress:
         progress(0, len(plans))
     for start in range(0, len(plans), step):
@@ -280,6 +279,7 @@ def run_sweep(
             space.maker_fee,
             space.taker_fee,
             space.take_profit,
+            threads,
         )
         if progress:
             progress(stop, len(plans))

@@ -88,7 +88,6 @@ def _pick_columns(names: list[str]) -> dict[str, str]:
 
 def _table_columns(table: Any) -> dict[str, np.ndarray]:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     picked = _pick_columns(table.column_names)
     out: dict[str, np.ndarray] = {}
@@ -97,6 +96,8 @@ def _table_columns(table: Any) -> dict[str, np.ndarray]:
         if col.null_count:
             raise CandleDataError(f"column {name!r} has {col.null_count} empty values")
         if key == "timestamp" and not pa.types.is_integer(col.type):
+            import pyarrow.compute as pc  # only here: its import costs more than a year's read
+
             if pa.types.is_timestamp(col.type):
                 col = pc.cast(col, pa.timestamp("ms", tz=col.type.tz)).cast(pa.int64())
             elif pa.types.is_floating(col.type):
@@ -117,7 +118,8 @@ def _read_csv(path: Path) -> dict[str, np.ndarray]:
 def _read_parquet(path: Path) -> dict[str, np.ndarray]:
     import pyarrow.parquet as pq
 
-    return _table_columns(pq.read_table(path))
+    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, a slow import.
+    return _table_columns(pq.ParquetFile(path).read())
 
 
 def _read_json(path: Path) -> dict[str, np.ndarray]:
