@@ -56,7 +56,7 @@ class Issuer:
 
     def token(
         self,
-        sub: str,
+        subject: str | None,
         *,
         key: RSAKey | None = None,
         header: dict[str, Any] | None = None,
@@ -64,8 +64,14 @@ class Issuer:
     ) -> str:
         now = int(time.time())
         key = key or self.key
-        payload = {"iss": self.url, "aud": self.audience, "sub": sub, "iat": now, "exp": now + 600}
-        payload.update(claims)
+        payload = {
+            "iss": self.url,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "exp": now + 600,
+        }
+        payload.update(claims)  # a claim given as None is left out
         payload = {k: v for k, v in payload.items() if v is not None}
         head = {"alg": "RS256", "kid": key.kid, **(header or {})}
         head = {k: v for k, v in head.items() if v is not None}

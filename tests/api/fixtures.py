@@ -42,6 +42,7 @@ def api_settings(
         AUTH0_AUDIENCE=issuer.audience,
         ADMIN_API_TOKEN=ADMIN_TOKEN,
         REDIS_PREFIX=f"tradebot-test-{secrets.token_hex(4)}",
+        RUN_QUEUE_NAME=f"tradebot-test-runs-{secrets.token_hex(4)}",
         API_RATE_LIMIT_PER_IP=10_000,
         API_RATE_LIMIT_PER_CLIENT=10_000,
         STRIPE_SECRET_KEY=STRIPE_KEY,

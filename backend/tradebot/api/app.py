@@ -105,7 +105,7 @@ def create_app(
             verifier=_verifier(settings, http),
             stripe=StripeGateway(settings) if settings.STRIPE_SECRET_KEY else None,
             webhooks=WebhookVerifier(secret.get_secret_value()) if secret else None,
-            queue=ArqRunQueue(redis),
+            queue=ArqRunQueue(redis, settings.RUN_QUEUE_NAME),
             key_check=key_check,
         )
         try:

@@ -1,8 +1,9 @@
 """The issuer's signing keys (JWKS), fetched over HTTP and cached.
 
 A token names its key by ``kid``. An unknown ``kid`` triggers one refresh (the issuer may have
-rotated its keys); refreshes are spaced at least ``min_refresh_s`` apart, so a stream of
-tokens with made-up ``kid`` values cannot turn us into a load generator against the issuer.
+rotated its keys); such forced refreshes are spaced at least ``min_refresh_s`` apart, so a
+stream of tokens with made-up ``kid`` values cannot turn us into a load generator against the
+issuer. The whole set is also reloaded once it is ``ttl_s`` old (keys the issuer withdrew go).
 Only RSA signing keys are kept: the verifier accepts nothing but RS256.
 """
 
@@ -47,26 +48,43 @@ def _rsa_signing_keys(document: Any) -> dict[str, RSAKey]:
 class JwksCache:
     """Signing keys of one issuer, by ``kid``."""
 
-    def __init__(self, url: str, http: httpx.AsyncClient, *, min_refresh_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        http: httpx.AsyncClient,
+        *,
+        min_refresh_s: float = 30.0,
+        ttl_s: float = 3600.0,
+    ) -> None:
         self.url = url
         self._http = http
         self._min_refresh_s = min_refresh_s
+        self._ttl_s = ttl_s
         self._keys: dict[str, RSAKey] = {}
-        self._fetched_at: float | None = None
+        self._loaded_at: float | None = None
+        self._forced_at: float | None = None
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str) -> RSAKey | None:
         """The key named ``kid``: from the cache, else after at most one refresh."""
-        if kid in self._keys:
+        now = time.monotonic()
+        fresh = self._loaded_at is not None and now - self._loaded_at < self._ttl_s
+        if fresh and kid in self._keys:
             return self._keys[kid]
         async with self._lock:
-            if kid in self._keys:  # refreshed by another request while this one waited
+            fresh = self._loaded_at is not None and now - self._loaded_at < self._ttl_s
+            if fresh and kid in self._keys:  # loaded by another request while this one waited
                 return self._keys[kid]
-            now = time.monotonic()
-            if self._fetched_at is None or now - self._fetched_at >= self._min_refresh_s:
-                self._fetched_at = now
-                self._keys = await self._fetch()
+            if not fresh:
+                await self._load(now)
+            elif self._forced_at is None or now - self._forced_at >= self._min_refresh_s:
+                self._forced_at = now
+                await self._load(now)
         return self._keys.get(kid)
+
+    async def _load(self, now: float) -> None:
+        self._keys = await self._fetch()
+        self._loaded_at = now
 
     async def _fetch(self) -> dict[str, RSAKey]:
         try:

@@ -142,8 +142,8 @@ class BacktestService:
     async def export(self, job_id: str, format: ExportFormat) -> tuple[str, str]:
         """``(media type, body)`` of a finished job's export, if the plan includes exports."""
         async with self._tx() as session:
-            require_exports(await EntitlementRepository(session, self.scope).facts())
             row = await BacktestRepository(session, self.scope).get(job_id)
+            require_exports(await EntitlementRepository(session, self.scope).facts())
         if row.status != JobStatus.DONE.value or row.result is None:
             raise ConflictError(f"backtest {job_id} is {row.status}: nothing to export yet")
         if format is ExportFormat.CSV:

@@ -42,11 +42,14 @@ class RunQueue(Protocol):
 class ArqRunQueue:
     """``RunQueue`` on arq's Redis queue."""
 
-    def __init__(self, redis: ArqRedis) -> None:
+    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
         self.redis = redis
+        self.queue_name = queue_name
 
     async def start(self, client_id: str, run_id: str) -> bool:
-        job = await self.redis.enqueue_job(RUN_JOB, client_id, run_id, _job_id=run_job_id(run_id))
+        job = await self.redis.enqueue_job(
+            RUN_JOB, client_id, run_id, _job_id=run_job_id(run_id), _queue_name=self.queue_name
+        )
         return job is not None
 
     async def stop(self, run_id: str) -> None:

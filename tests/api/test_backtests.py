@@ -1,0 +1,76 @@
+"""Backtest jobs: recorded, computed after the response, exported only on plans with exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable
+
+import httpx
+
+from tests.api.factories import customer, new_bot, subscribe
+from tests.factories import BASE_TS
+
+
+async def test_backtest_over_the_bundled_week_and_export_on_pro_only(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]]
+) -> None:
+    headers, client_id = await customer(api, login)
+    bot = await new_bot(api, headers)
+    created = await api.post("/backtests", json={"bot_id": bot["id"], "days": 2}, headers=headers)
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    job = (await api.get(f"/backtests/{job_id}", headers=headers)).json()
+    assert (job["status"], job["progress"], job["candles"]) == ("done", 1.0, "bundled")
+    assert job["result"]["round_trips"] >= 0
+    assert job["result"]["days"] == 2
+    refused = await api.get(f"/backtests/{job_id}/export", headers=headers)
+    assert refused.status_code == 402
+    await subscribe(api, client_id, "pro")
+    exported = await api.get(f"/backtests/{job_id}/export?format=csv", headers=headers)
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert len(rows) - 1 == job["result"]["fills"]
+    as_json = await api.get(f"/backtests/{job_id}/export?format=json", headers=headers)
+    assert as_json.json()["round_trips"] == job["result"]["round_trips"]
+
+
+async def test_backtest_over_uploaded_candles(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]]
+) -> None:
+    headers, _ = await customer(api, login)
+    bot = await new_bot(api, headers, lower=90, upper=110, lines=5, investment=1000)
+    # Down through two lines and back up: two round trips on a 90..110 grid in 5 lines.
+    prices = [100, 94, 89, 96, 104, 111]
+    rows = [
+        [BASE_TS + i * 60_000, p, max(p, q), min(p, q), q]
+        for i, (p, q) in enumerate(itertools.pairwise(prices))
+    ]
+    body = {"bot_id": bot["id"], "candles": rows}
+    job = await api.post("/backtests", json=body, headers=headers)
+    assert job.status_code == 202, job.text
+    result = (await api.get(f"/backtests/{job.json()['id']}", headers=headers)).json()
+    assert result["status"] == "done", result
+    assert result["candles"] == "uploaded"
+    assert result["result"]["round_trips"] >= 1
+
+
+async def test_bad_uploaded_candles_fail_the_job_with_one_line(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]]
+) -> None:
+    headers, _ = await customer(api, login)
+    bot = await new_bot(api, headers)
+    backwards = [
+        [BASE_TS + 60_000, 1, 2, 0.5, 1],
+        [BASE_TS, 1, 2, 0.5, 1],
+        [BASE_TS - 60_000, 1, 2, 0.5, 1],
+    ]
+    job = await api.post(
+        "/backtests", json={"bot_id": bot["id"], "candles": backwards}, headers=headers
+    )
+    view = (await api.get(f"/backtests/{job.json()['id']}", headers=headers)).json()
+    assert view["status"] == "failed"
+    assert view["error"]
+    assert "Traceback" not in view["error"]
