@@ -1,4 +1,8 @@
-"""SQL for one run, always filtered by the run's client: the ``RunStore`` of the run loop."""
+"""SQL for one run, always filtered by the run's client: the ``RunStore`` of the run loop.
+
+Every transaction is a tenant transaction: on PostgreSQL it runs as the application role with
+the client set, so row-level security backs up the ``client_id`` filters written here.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
-from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import Side
+from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.runs.models import (
     BotFill,
     BotGuardState,
@@ -88,6 +92,7 @@ class RunRepository:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str):
         self._sessions = sessions
+        self._scope = TenantScope.of(client_id)
         self.client_id = client_id
         self.run_id = run_id
 
@@ -101,7 +106,7 @@ class RunRepository:
         return result.scalar_one_or_none()
 
     async def load_run(self) -> RunRecord | None:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             row = await self._run_row(session)
             if row is None:
                 return None
@@ -121,7 +126,7 @@ class RunRepository:
             )
 
     async def create_run(self, record: RunRecord) -> None:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             session.add(
                 BotRun(
                     id=record.run_id,
@@ -146,11 +151,11 @@ class RunRepository:
         )
 
     async def set_status(self, status: str, reason: str | None = None) -> None:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             await self._update_run(session, status=status, stop_reason=reason)
 
     async def save_state(self, state: list[float], clock_ts: int) -> None:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             await self._update_run(session, state=state, clock_ts=clock_ts)
 
     # ---- orders -------------------------------------------------------------------------
@@ -160,7 +165,7 @@ class RunRepository:
         )
         if statuses is not None:
             query = query.where(col(BotOrder.status).in_([s.value for s in statuses]))
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             rows = (await session.execute(query.order_by(col(BotOrder.id)))).scalars().all()
             return [_stored(r) for r in rows]
 
@@ -170,11 +175,11 @@ class RunRepository:
             .where(col(BotOrder.client_id) == self.client_id, col(BotOrder.run_id) == self.run_id)
             .group_by(col(BotOrder.line))
         )
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             return {line: seq + 1 for line, seq in (await session.execute(query)).all()}
 
     async def add_orders(self, orders: list[StoredOrder]) -> None:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             session.add_all([_order_row(self.client_id, self.run_id, o) for o in orders])
 
     async def _apply_updates(self, session: AsyncSession, updates: Sequence[OrderUpdate]) -> None:
@@ -197,14 +202,14 @@ class RunRepository:
             )
 
     async def update_orders(self, updates: list[OrderUpdate]) -> None:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             await self._apply_updates(session, updates)
 
     # ---- fills and state ----------------------------------------------------------------
     async def record_fills(
         self, fills: list[FillRecord], updates: list[OrderUpdate], state: list[float], clock_ts: int
     ) -> list[FillRecord]:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             known = set(
                 (
                     await session.execute(
@@ -245,11 +250,11 @@ class RunRepository:
             .where(col(BotFill.client_id) == self.client_id, col(BotFill.run_id) == self.run_id)
             .order_by(col(BotFill.id))
         )
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             return [_fill(r) for r in (await session.execute(query)).scalars().all()]
 
     async def add_snapshot(self, s: InventorySnapshot) -> None:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             session.add(
                 BotInventorySnapshot(
                     client_id=self.client_id,
@@ -268,7 +273,7 @@ class RunRepository:
 
     # ---- guards -------------------------------------------------------------------------
     async def trip(self, guard: str, reason: str, ts: int, *, client_wide: bool = False) -> None:
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             session.add(
                 BotGuardState(
                     client_id=self.client_id,
@@ -291,7 +296,7 @@ class RunRepository:
             )
             .order_by(col(BotGuardState.id))
         )
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             row = (await session.execute(query)).scalars().first()
             if row is None:
                 return None
@@ -301,10 +306,28 @@ class RunRepository:
         query = select(col(BotRun.state)).where(
             col(BotRun.client_id) == self.client_id, col(BotRun.status) == RunStatus.RUNNING.value
         )
-        async with transaction(self._sessions) as session:
+        async with tenant_transaction(self._sessions, self._scope) as session:
             states = (await session.execute(query)).scalars().all()
         return float(
             sum(
                 max(0.0, s[core.PEAK] - s[core.EQUITY]) for s in states if len(s) >= core.STATE_SIZE
+            )
+        )
+
+
+async def trip_kill_switch(
+    sessions: async_sessionmaker[AsyncSession], client_id: str, guard: str, reason: str, ts: int
+) -> None:
+    """Trip the client's kill switch: every run of the client stops and none starts until an
+    operator resets it."""
+    async with tenant_transaction(sessions, TenantScope.of(client_id)) as session:
+        session.add(
+            BotGuardState(
+                client_id=client_id,
+                run_id=None,
+                guard=guard,
+                reason=reason,
+                active=True,
+                tripped_ts=ts,
             )
         )

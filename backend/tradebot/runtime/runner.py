@@ -7,6 +7,7 @@ which venue it drives.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 from collections.abc import Callable
@@ -84,6 +85,7 @@ class GridRunner:
         store: RunStore,
         settings: RunnerSettings,
         wall_clock: Callable[[], int] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.record = record
         self.strategy = strategy
@@ -92,6 +94,7 @@ class GridRunner:
         self.settings = settings
         self.now = record.clock_ts
         self._wall_clock = wall_clock
+        self._stop = stop
         self._errors = ApiErrorWindow()
         self.orders = OrderManager(
             record.run_id, venue, store, settings.orders, lambda: self.now, self._count_error
@@ -125,6 +128,10 @@ class GridRunner:
         try:
             await self._reconcile(list(self.orders.active.values()))
             while not self.strategy.stopped:
+                if self._stop is not None and self._stop.is_set():
+                    # Orders stay on the venue; a restart reconciles and adopts them.
+                    await self._finish("stopped", "stop requested")
+                    break
                 tick = await self.venue.next_tick()
                 if tick is None:
                     await self._finish("finished", "replay complete")

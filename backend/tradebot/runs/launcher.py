@@ -1,0 +1,125 @@
+"""What every run does before its loop: the database migrated, the client known, the run row
+created (or found, to resume), and the strategy restored from the stored state."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.config import Settings
+from tradebot.db import create_engine, session_factory, transaction
+from tradebot.engine.plan import GridPlan
+from tradebot.engine.risk import GuardLimits
+from tradebot.engine.strategy import GridStrategy
+from tradebot.errors import BadInputError, NotFoundError
+from tradebot.migrations import upgrade
+from tradebot.runs.models import Client, RunMode, RunStatus
+from tradebot.runs.repository import RunRepository
+from tradebot.runtime.order_manager import OrderPolicy
+from tradebot.runtime.runner import RunnerSettings
+from tradebot.runtime.store import RunRecord
+
+
+@dataclass(slots=True)
+class PreparedRun:
+    sessions: async_sessionmaker[AsyncSession]
+    store: RunRepository
+    record: RunRecord
+    strategy: GridStrategy
+
+    @property
+    def resumed(self) -> bool:
+        return self.strategy.started
+
+
+def new_run_id(mode: RunMode) -> str:
+    return f"{mode.value}-{uuid.uuid4().hex[:12]}"
+
+
+def guard_limits(settings: Settings) -> GuardLimits:
+    return GuardLimits(
+        max_run_loss_usd=settings.MAX_RUN_LOSS_USD,
+        max_global_drawdown_usd=settings.MAX_GLOBAL_DRAWDOWN_USD,
+        max_api_errors_per_min=settings.MAX_API_ERRORS_PER_MIN,
+        stale_ticker_ms=settings.STALE_TICKER_MS,
+    )
+
+
+def runner_settings(settings: Settings, *, not_found_grace_ms: int = 30_000) -> RunnerSettings:
+    return RunnerSettings(
+        limits=guard_limits(settings),
+        orders=OrderPolicy(
+            concurrency=settings.ORDER_CONCURRENCY,
+            rate_interval_ms=settings.ORDER_RATE_INTERVAL_MS,
+            not_found_grace_ms=not_found_grace_ms,
+        ),
+    )
+
+
+def grid_json(plan: GridPlan, **extra: Any) -> dict[str, Any]:
+    c = plan.config
+    return {
+        "lower": c.lower,
+        "upper": c.upper,
+        "lines": c.lines,
+        "spacing": c.spacing.value,
+        "investment": c.investment,
+        "maker_fee": c.maker_fee,
+        "taker_fee": c.taker_fee,
+        "take_profit": c.take_profit,
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated database; the engine is disposed on the way out."""
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def prepare_run(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    plan: GridPlan,
+    *,
+    mode: RunMode,
+    base_ts: int,
+    config: dict[str, Any],
+) -> PreparedRun:
+    """Create the run, or find it to resume; refuses an unknown client or a finished run."""
+    async with transaction(sessions) as session:
+        if await session.get(Client, settings.CLIENT_ID) is None:
+            raise NotFoundError(f"CLIENT_ID: unknown client {settings.CLIENT_ID!r}")
+    run_id = settings.RUN_ID or new_run_id(mode)
+    store = RunRepository(sessions, settings.CLIENT_ID, run_id)
+    record = await store.load_run()
+    if record is None:
+        record = RunRecord(
+            run_id=run_id,
+            client_id=settings.CLIENT_ID,
+            mode=mode.value,
+            exchange=settings.DEFAULT_EXCHANGE,
+            pair=settings.GRID_PAIR,
+            base_ts=base_ts,
+            config=config,
+            owner=settings.RUN_OWNER,
+        )
+        await store.create_run(record)
+    elif record.status == RunStatus.FINISHED.value:
+        raise BadInputError(f"RUN_ID: run {run_id!r} already finished; choose another RUN_ID")
+    elif record.mode != mode.value:
+        raise BadInputError(f"RUN_ID: run {run_id!r} is a {record.mode} run, not {mode.value}")
+    state = np.asarray(record.state, dtype=np.float64) if record.state else None
+    return PreparedRun(sessions, store, record, GridStrategy(plan, state))

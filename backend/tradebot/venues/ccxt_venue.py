@@ -1,0 +1,337 @@
+"""A live exchange as a ``runtime.ports.Venue``, through async ccxt.
+
+Order safety (the order-safety issue's rules, in code):
+- an order POST is sent once: ccxt's own retries are off and nothing here resends it; after a
+  timeout, a dropped connection or a 5xx the error says the order's state is unknown, and the
+  run loop asks for it by client order id (reconciliation) before anything else happens;
+- "order not found" is reported as not found (None), never as cancelled;
+- reads (ticker, open orders, order status, trades) are safe to repeat and are retried with
+  backoff and jitter, honouring Retry-After;
+- every request first takes its weight from the shared, per-IP rate limiter when one is given.
+
+Fills are found by polling: each tick reads the ticker and the open orders (weights 2 and 6 on
+Binance); an order of ours that is no longer open, or whose filled amount grew, is asked for
+its trades. Fees are reported in quote: a fee charged in base is valued at the fill price.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import ccxt
+
+from tradebot.engine.types import MarketRules, Side
+from tradebot.engine.walk import Direction
+from tradebot.observability.logs import get_logger
+from tradebot.runtime.ports import (
+    OrderReport,
+    OrderRequest,
+    Tick,
+    TradeReport,
+    VenueError,
+    VenueOrderStatus,
+)
+from tradebot.venues.ccxt_errors import OrderUnknownError, UnreachableError, translate
+from tradebot.venues.retry import Backoff, call_with_retries
+
+T = TypeVar("T")
+log = get_logger(__name__)
+MINUTE_MS = 60_000
+
+# Binance request weights of the calls below (spot, 2024).
+WEIGHTS = {
+    "ticker": 2,
+    "open_orders": 6,
+    "order": 4,
+    "create": 1,
+    "cancel": 1,
+    "trades": 20,
+    "markets": 20,
+    "ohlcv": 2,
+}
+_STATUS = {
+    "open": VenueOrderStatus.OPEN,
+    "closed": VenueOrderStatus.FILLED,
+    "canceled": VenueOrderStatus.CANCELLED,
+    "cancelled": VenueOrderStatus.CANCELLED,
+    "expired": VenueOrderStatus.CANCELLED,
+    "rejected": VenueOrderStatus.REJECTED,
+}
+
+
+class RequestLimiter(Protocol):
+    """The shared rate limiter, as this venue uses it."""
+
+    async def acquire(
+        self, weight: int, *, account: str | None = None, is_order: bool = False
+    ) -> None: ...
+
+    async def observe(self, headers: Mapping[str, str], *, account: str | None = None) -> None: ...
+
+
+class CcxtVenue:
+    def __init__(
+        self,
+        exchange: Any,
+        symbol: str,
+        *,
+        poll_interval_ms: int = 2_000,
+        limiter: RequestLimiter | None = None,
+        account: str | None = None,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.time,
+        before_poll: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
+        self.exchange = exchange
+        self.symbol = symbol
+        self.poll_interval_ms = poll_interval_ms
+        self.limiter = limiter
+        self.account = account
+        self.backoff = backoff or Backoff(attempts=4, base_s=0.2, cap_s=5.0)
+        self._clock = clock
+        self._before_poll = before_poll
+        """A sandbox's clock driver; returning False ends the feed."""
+        # The order POST is ours to never repeat; reads are retried by call_with_retries.
+        exchange.options["maxRetriesOnFailure"] = 0
+        exchange.fetchHistoryCacheSize = 0  # would keep signed request headers in memory
+        self._last_poll = 0.0
+        self._last_price: float | None = None
+        self._last_minute = -1
+        self._marked_minute = -1
+        self._watch: dict[str, float] = {}
+        """Our client order ids believed working, with the filled amount last seen."""
+        self._exchange_ids: dict[str, str] = {}
+        self._order_of: dict[str, str] = {}
+        """exchange order id -> client order id"""
+        self._reported: set[str] = set()
+
+    # ---- plumbing -----------------------------------------------------------------------
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    async def _request(
+        self, weight: int, call: Callable[[], Awaitable[T]], *, order: bool = False
+    ) -> T:
+        if self.limiter is not None:
+            await self.limiter.acquire(weight, account=self.account, is_order=order)
+        try:
+            return await call()
+        finally:
+            if self.limiter is not None:
+                headers = getattr(self.exchange, "last_response_headers", None) or {}
+                await self.limiter.observe(headers, account=self.account)
+
+    async def _read(self, weight: int, call: Callable[[], Awaitable[T]]) -> T:
+        return await call_with_retries(
+            lambda: self._request(weight, call),
+            lambda exc: translate(exc, self.exchange),
+            self.backoff,
+            catch=(ccxt.BaseError,),
+        )
+
+    # ---- market -------------------------------------------------------------------------
+    async def market_rules(self) -> MarketRules:
+        await self._read(WEIGHTS["markets"], self.exchange.load_markets)
+        if self.symbol not in self.exchange.markets:
+            raise VenueError(f"{self.exchange.id} does not list {self.symbol}")
+        market = self.exchange.market(self.symbol)
+        limits = market.get("limits") or {}
+        precision = market.get("precision") or {}
+        return MarketRules(
+            tick_size=float(precision.get("price") or 0.0),
+            lot_step=float(precision.get("amount") or 0.0),
+            min_notional=float((limits.get("cost") or {}).get("min") or 0.0),
+            min_qty=float((limits.get("amount") or {}).get("min") or 0.0),
+        )
+
+    async def next_tick(self) -> Tick | None:
+        wait = self._last_poll + self.poll_interval_ms / 1000 - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_poll = time.monotonic()
+        if self._before_poll is not None and not await self._before_poll():
+            return None
+        ticker = await self._read(
+            WEIGHTS["ticker"], lambda: self.exchange.fetch_ticker(self.symbol)
+        )
+        price = float(ticker["last"])
+        ts = int(ticker.get("timestamp") or self._now_ms())
+        previous, self._last_price = self._last_price, price
+        direction = None
+        if previous is not None and price != previous:
+            direction = Direction.RISING if price > previous else Direction.FALLING
+        return Tick(ts, price, direction, closes_candle=self._closes_minute(ts))
+
+    def _closes_minute(self, ts: int) -> bool:
+        """Whether this tick marks a minute's close: a tick stamped on the minute's last
+        millisecond (replays and the simulator), else the first tick after an unmarked one."""
+        minute = ts // MINUTE_MS
+        seen, self._last_minute = self._last_minute, minute
+        if ts % MINUTE_MS == MINUTE_MS - 1:
+            closes = minute > self._marked_minute
+            self._marked_minute = max(self._marked_minute, minute)
+            return closes
+        if seen < minute and seen > self._marked_minute:
+            self._marked_minute = seen
+            return True
+        return False
+
+    async def recent_closes(self, count: int) -> tuple[list[float], int]:
+        rows = await self._read(
+            WEIGHTS["ohlcv"], lambda: self.exchange.fetch_ohlcv(self.symbol, "1m", limit=count)
+        )
+        return [float(r[4]) for r in rows], MINUTE_MS
+
+    # ---- orders -------------------------------------------------------------------------
+    async def submit(self, request: OrderRequest) -> OrderReport:
+        """Send once. Any failure that may have reached the exchange raises a transient error:
+        the caller then asks for the order by its client id; it never sends it again."""
+        kind = "market" if request.price is None else "limit"
+        params: dict[str, Any] = {"newClientOrderId": request.client_order_id}
+        if kind == "limit":
+            params["timeInForce"] = "GTC"
+        started = time.monotonic()
+        try:
+            order = await self._request(
+                WEIGHTS["create"],
+                lambda: self.exchange.create_order(
+                    self.symbol, kind, request.side.value, request.qty, request.price, params
+                ),
+                order=True,
+            )
+        except ccxt.BaseError as exc:
+            raise translate(exc, self.exchange) from exc
+        self._watch[request.client_order_id] = 0.0
+        report = self._report(order, request.client_order_id)
+        log.info(
+            "execution_metrics",
+            stage="ack",
+            client_order_id=request.client_order_id,
+            latency_ms=round((time.monotonic() - started) * 1000, 1),
+            kind=kind,
+        )
+        return report
+
+    async def cancel(self, client_order_id: str) -> OrderReport | None:
+        try:
+            order = await self._request(
+                WEIGHTS["cancel"],
+                lambda: self.exchange.cancel_order(
+                    self._exchange_ids.get(client_order_id),
+                    self.symbol,
+                    {"origClientOrderId": client_order_id},
+                ),
+            )
+        except ccxt.BaseError as exc:
+            error = translate(exc, self.exchange)
+            if isinstance(error, OrderUnknownError) or not error.retryable:
+                # Already filled, already cancelled, or not (yet) known: ask, never guess.
+                return await self.query(client_order_id)
+            raise error from exc
+        return self._report(order, client_order_id)
+
+    async def query(self, client_order_id: str) -> OrderReport | None:
+        try:
+            order = await self._read(
+                WEIGHTS["order"],
+                lambda: self.exchange.fetch_order(
+                    None, self.symbol, {"origClientOrderId": client_order_id}
+                ),
+            )
+        except OrderUnknownError:
+            return None
+        report = self._report(order, client_order_id)
+        if report.status is VenueOrderStatus.OPEN:
+            self._watch.setdefault(client_order_id, 0.0)
+        return report
+
+    async def open_orders(self) -> list[OrderReport]:
+        orders = await self._read(
+            WEIGHTS["open_orders"], lambda: self.exchange.fetch_open_orders(self.symbol)
+        )
+        return [self._report(o, o.get("clientOrderId") or "") for o in orders]
+
+    def _report(self, order: Mapping[str, Any], client_order_id: str) -> OrderReport:
+        exchange_id = str(order.get("id") or "")
+        if exchange_id:
+            self._exchange_ids[client_order_id] = exchange_id
+            self._order_of[exchange_id] = client_order_id
+        status = _STATUS.get(str(order.get("status") or "open"), VenueOrderStatus.OPEN)
+        return OrderReport(
+            client_order_id,
+            exchange_id,
+            status,
+            float(order.get("filled") or 0.0),
+            int(order.get("lastUpdateTimestamp") or order.get("timestamp") or self._now_ms()),
+        )
+
+    # ---- fills --------------------------------------------------------------------------
+    async def new_trades(self) -> list[TradeReport]:
+        """Trades of our orders that stopped being open or filled more since the last poll."""
+        if not self._watch:
+            return []
+        open_now = {
+            r.client_order_id: r.filled_qty for r in await self.open_orders() if r.client_order_id
+        }
+        trades: list[TradeReport] = []
+        for coid, seen_filled in list(self._watch.items()):
+            still_open = coid in open_now
+            if still_open and open_now[coid] <= seen_filled:
+                continue
+            if still_open:
+                self._watch[coid] = open_now[coid]
+            else:
+                report = await self.query(coid)
+                if report is None:
+                    continue  # not known (yet): reconciliation decides, after its grace window
+                if report.status is not VenueOrderStatus.OPEN:
+                    del self._watch[coid]
+            trades.extend(await self.trades_for(coid))
+        return trades
+
+    async def trades_for(self, client_order_id: str) -> list[TradeReport]:
+        exchange_id = self._exchange_ids.get(client_order_id)
+        if exchange_id is None:
+            report = await self.query(client_order_id)
+            if report is None or not report.exchange_order_id:
+                return []
+            exchange_id = report.exchange_order_id
+        rows = await self._read(
+            WEIGHTS["trades"],
+            lambda: self.exchange.fetch_my_trades(self.symbol, params={"orderId": exchange_id}),
+        )
+        found = []
+        for row in rows:
+            trade_id = f"{self.symbol}:{row['id']}"
+            if trade_id in self._reported:
+                continue
+            self._reported.add(trade_id)
+            found.append(self._trade(row, trade_id, client_order_id))
+        return found
+
+    def _trade(self, row: Mapping[str, Any], trade_id: str, client_order_id: str) -> TradeReport:
+        price = float(row["price"])
+        fee = row.get("fee") or {}
+        cost = float(fee.get("cost") or 0.0)
+        currency = str(fee.get("currency") or "")
+        base = self.symbol.split("/")[0]
+        fee_quote = cost * price if currency == base else cost
+        return TradeReport(
+            trade_id,
+            client_order_id,
+            Side(row["side"]),
+            price,
+            float(row["amount"]),
+            fee_quote,
+            currency,
+            int(row.get("timestamp") or self._now_ms()),
+        )
+
+    async def close(self) -> None:
+        await self.exchange.close()
+
+
+__all__ = ["CcxtVenue", "RequestLimiter", "UnreachableError"]

@@ -1,0 +1,51 @@
+"""A client with verified simulator keys, ready for live runs (plain async helpers)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.conftest import unique_id
+from tests.venues.sim_fixtures import KEY, SECRET
+from tradebot.admin.service import ClientAdmin, ClientChanges
+from tradebot.config import Settings, load_settings
+from tradebot.kit.secrets import Secret
+from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
+
+
+async def live_client(
+    sessions: async_sessionmaker[AsyncSession],
+    sim_url: str,
+    master_key: str,
+    *,
+    key: str = KEY,
+    secret: str = SECRET,
+) -> str:
+    """A Pro client whose simulator key is stored after the exchange's permission check."""
+    client = unique_id("live")
+    admin = ClientAdmin(sessions, actor="test")
+    await admin.upsert_client(client, ClientChanges(plan="pro", status="active"))
+    await admin.store_credentials(
+        client,
+        "binance",
+        key,
+        secret,
+        None,
+        Secret(master_key),
+        CcxtKeyPermissionCheck(sandbox_url=sim_url),
+    )
+    return client
+
+
+def live_settings(client: str, master_key: str, **grid: object) -> Settings:
+    return load_settings(
+        CLIENT_ID=client,
+        CLIENT_MASTER_KEY=master_key,
+        PAPER_MODE=False,
+        ORDER_POLL_INTERVAL_MS=50,
+        ORDER_RATE_INTERVAL_MS=0,
+        MAX_RUN_LOSS_USD=1e9,
+        MAX_GLOBAL_DRAWDOWN_USD=1e9,
+        STALE_TICKER_MS=10**12,
+        RUN_ID=unique_id("run"),
+        **grid,
+    )
