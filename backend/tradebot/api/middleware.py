@@ -19,10 +19,6 @@ log = logging.getLogger(__name__)
 UNLIMITED_PATHS = frozenset({"/healthz"})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """Refuse bodies over ``max_bytes`` with 413, by header or by counting what arrives."""
 
@@ -42,27 +38,33 @@ class BodySizeLimit:
             await too_large(scope, receive, send)
             return
         received = 0
-        started = False
+        started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and not refused:
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
+                if received > self.max_bytes and not started:
+                    # Answer now and tell the app the client is gone: frameworks turn an
+                    # exception raised here into their own 400, so we do not raise.
+                    refused = True
+                    await too_large(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 already went out
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await too_large(scope, receive, send)
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
 
 class IpRateLimit:

@@ -30,7 +30,9 @@ Usd = Annotated[float, Field(gt=0)]
 
 class Plan(StrEnum):
     TRIAL = "trial"
+    STARTER = "starter"
     PRO = "pro"
+    MANAGED = "managed"
     ENTERPRISE = "enterprise"
 
 

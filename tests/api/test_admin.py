@@ -1,0 +1,84 @@
+"""Operator routes: the seed's ``/clients`` verbs, guard reset, runs across clients, KPIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from tests.api.factories import customer, new_bot, subscribe
+
+
+async def test_operator_lists_and_updates_clients(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]], admin_headers: dict[str, str]
+) -> None:
+    _, client_id = await customer(api, login)
+    clients = (await api.get("/clients", headers=admin_headers)).json()
+    assert client_id in {c["id"] for c in clients}
+    body = {"name": "Acme desk", "plan": "managed", "limits": {"guard": {"maxRunLossUsd": 300}}}
+    updated = await api.put(f"/clients/{client_id}", json=body, headers=admin_headers)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["created"] is False
+    assert updated.json()["client"]["plan"] == "managed"
+    bad = await api.put(
+        f"/clients/{client_id}", json={"limits": {"guard": {"nope": 1}}}, headers=admin_headers
+    )
+    assert bad.status_code == 422
+    assert "limits.guard.nope" in bad.json()["detail"]
+    details = (await api.get(f"/clients/{client_id}", headers=admin_headers)).json()
+    assert details["client"]["name"] == "Acme desk"
+    assert (await api.get("/clients/c-missing", headers=admin_headers)).status_code == 404
+
+
+async def test_operator_stores_a_clients_keys_masked(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]], admin_headers: dict[str, str]
+) -> None:
+    headers, client_id = await customer(api, login)
+    keys = {
+        "exchange": "binance",
+        "api_key": "operator-key-wxyz9876",
+        "api_secret": "op-secret-abc",
+    }
+    stored = await api.post(f"/clients/{client_id}/credentials", json=keys, headers=admin_headers)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["credentials"]["status"] == "unverified"
+    assert "op-secret" not in stored.text
+    mine = (await api.get("/credentials", headers=headers)).json()
+    assert [c["key_id"] for c in mine] == ["****9876"]
+
+
+async def test_customer_token_cannot_use_operator_routes(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]]
+) -> None:
+    headers, client_id = await customer(api, login)
+    for method, path in (
+        ("GET", "/clients"),
+        ("PUT", f"/clients/{client_id}"),
+        ("POST", f"/clients/{client_id}/guards/reset"),
+        ("GET", "/admin/runs"),
+        ("GET", "/admin/kpis"),
+    ):
+        response = await api.request(method, path, json={}, headers=headers)
+        assert response.status_code == 403, (method, path)
+
+
+async def test_runs_across_clients_and_kpis(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]], admin_headers: dict[str, str]
+) -> None:
+    ana, ana_client = await customer(api, login)
+    bob, bob_client = await customer(api, login)
+    for headers in (ana, bob):
+        bot = await new_bot(api, headers)
+        await api.post("/runs", json={"bot_id": bot["id"]}, headers=headers)
+    await subscribe(api, ana_client, "pro")
+    runs = (await api.get("/admin/runs", headers=admin_headers, params={"limit": 1000})).json()
+    assert {ana_client, bob_client} <= {r["client_id"] for r in runs}
+    one = next(r for r in runs if r["client_id"] == bob_client)
+    detail = (await api.get(f"/admin/runs/{one['id']}", headers=admin_headers)).json()
+    assert (detail["client_id"], detail["latest"], detail["guards"]) == (bob_client, None, [])
+    kpis = (await api.get("/admin/kpis", headers=admin_headers)).json()
+    assert kpis["paying_clients"] >= 1
+    assert kpis["mrr_usd"] >= 199
+    assert kpis["runs"]["by_mode"]["paper"] >= 2
+    assert 0.0 <= kpis["activation"] <= 1.0
+    assert 0.0 <= kpis["churn_30d"] <= 1.0
