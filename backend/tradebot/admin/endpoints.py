@@ -17,7 +17,7 @@ from tradebot.admin.schemas import (
     OperatorRunView,
 )
 from tradebot.admin.service import ClientAdmin
-from tradebot.api.deps import ContextDep, CurrentOperator
+from tradebot.api.deps import ClientIdPath, ContextDep, CurrentOperator, RowId
 from tradebot.credentials.exchange_keys import KeysInput, StoredKeys, store_keys
 from tradebot.tenants.schemas import ClientView
 
@@ -37,19 +37,19 @@ async def list_clients(ops: Ops) -> list[ClientView]:
 
 
 @router.get("/clients/{client_id}")
-async def get_client(client_id: str, ops: Ops) -> ClientDetailsView:
+async def get_client(client_id: ClientIdPath, ops: Ops) -> ClientDetailsView:
     return await ops.client(client_id)
 
 
 @router.put("/clients/{client_id}")
-async def upsert_client(client_id: str, body: ClientUpdate, ops: Ops) -> ClientUpserted:
+async def upsert_client(client_id: ClientIdPath, body: ClientUpdate, ops: Ops) -> ClientUpserted:
     """Create the client or change the given fields (audited)."""
     return await ops.upsert_client(client_id, body)
 
 
 @router.post("/clients/{client_id}/credentials")
 async def store_client_credentials(
-    client_id: str, body: KeysInput, context: ContextDep, operator: CurrentOperator
+    client_id: ClientIdPath, body: KeysInput, context: ContextDep, operator: CurrentOperator
 ) -> StoredKeys:
     """Store or rotate a client's exchange key (sealed; withdraw keys refused)."""
     admin = ClientAdmin(context.sessions, operator.actor)
@@ -57,7 +57,7 @@ async def store_client_credentials(
 
 
 @router.post("/clients/{client_id}/guards/reset")
-async def reset_guards(client_id: str, ops: Ops) -> GuardsReset:
+async def reset_guards(client_id: ClientIdPath, ops: Ops) -> GuardsReset:
     """Clear the client's kill switch and tripped guards so runs can start again."""
     return await ops.reset_guards(client_id)
 
@@ -73,7 +73,7 @@ async def list_all_runs(
 
 
 @router.get("/admin/runs/{run_id}")
-async def get_any_run(run_id: str, ops: Ops) -> OperatorRunDetail:
+async def get_any_run(run_id: RowId, ops: Ops) -> OperatorRunDetail:
     return await ops.run(run_id)
 
 

@@ -10,7 +10,7 @@ import hmac
 import logging
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
 
@@ -81,3 +81,8 @@ async def current_operator(context: ContextDep, credentials: BearerDep) -> Princ
 
 CurrentCustomer = Annotated[Principal, Depends(current_customer)]
 CurrentOperator = Annotated[Principal, Depends(current_operator)]
+
+
+RowId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+"""A bot, run or backtest id in a path: anything else cannot exist (and is a 422)."""
+ClientIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]

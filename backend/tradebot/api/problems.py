@@ -13,6 +13,7 @@ from typing import Any, Final
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradebot.api.ratelimit import RateLimitedError
@@ -102,6 +103,18 @@ async def _our_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, slug, title, detail, instance=request.url.path, headers=headers)
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses (a NUL character, a number out of range): the input's fault."""
+    log.info("request %s: value refused by the database: %s", request.url.path, type(exc).__name__)
+    return problem(
+        422,
+        "bad-input",
+        "Invalid input",
+        "a value cannot be stored (invalid characters or out of range)",
+        instance=request.url.path,
+    )
+
+
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -138,4 +151,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(TradeBotError, _our_error)
     app.add_exception_handler(GridPlanError, _our_error)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

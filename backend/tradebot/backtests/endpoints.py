@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 
-from tradebot.api.deps import ContextDep, CurrentCustomer
+from tradebot.api.deps import ContextDep, CurrentCustomer, RowId
 from tradebot.backtests.schemas import BacktestCreate, BacktestView, ExportFormat
 from tradebot.backtests.service import BacktestService
 
@@ -38,7 +38,7 @@ async def list_backtests(
 
 
 @router.get("/{backtest_id}")
-async def get_backtest(backtest_id: str, service: Backtests) -> BacktestView:
+async def get_backtest(backtest_id: RowId, service: Backtests) -> BacktestView:
     return await service.get(backtest_id)
 
 
@@ -48,7 +48,7 @@ async def get_backtest(backtest_id: str, service: Backtests) -> BacktestView:
     responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
 )
 async def export_backtest(
-    backtest_id: str, service: Backtests, format: ExportFormat = ExportFormat.CSV
+    backtest_id: RowId, service: Backtests, format: ExportFormat = ExportFormat.CSV
 ) -> Response:
     """The fills as CSV or the whole result as JSON (plans with backtest exports)."""
     media_type, body = await service.export(backtest_id, format)

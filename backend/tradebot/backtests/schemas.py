@@ -18,7 +18,7 @@ class BacktestCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    bot_id: Annotated[str, Field(min_length=1, max_length=32)]
+    bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,32}$")]
     days: Annotated[float, Field(gt=0, le=366, allow_inf_nan=False)] = 7.0
     """Only the first N days of the candles."""
     candles: Annotated[list[Row], Field(min_length=2, max_length=20_000)] | None = None

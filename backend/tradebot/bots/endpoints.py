@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from tradebot.api.deps import ContextDep, CurrentCustomer
+from tradebot.api.deps import ContextDep, CurrentCustomer, RowId
 from tradebot.bots.guards import KillSwitchService
 from tradebot.bots.runs import RunService
 from tradebot.bots.schemas import (
@@ -67,7 +67,7 @@ async def list_bots(service: Bots) -> list[BotView]:
 
 
 @bots.get("/{bot_id}")
-async def get_bot(bot_id: str, service: Bots) -> BotCreated:
+async def get_bot(bot_id: RowId, service: Bots) -> BotCreated:
     return await service.get(bot_id)
 
 
@@ -83,38 +83,38 @@ async def list_runs(service: Runs, limit: Limit = 100) -> list[RunView]:
 
 
 @runs.get("/{run_id}")
-async def get_run(run_id: str, service: Runs) -> RunStatusView:
+async def get_run(run_id: RowId, service: Runs) -> RunStatusView:
     return await service.status(run_id)
 
 
 @runs.post("/{run_id}/stop", status_code=status.HTTP_202_ACCEPTED)
-async def stop_run(run_id: str, service: Runs) -> RunView:
+async def stop_run(run_id: RowId, service: Runs) -> RunView:
     return await service.stop(run_id)
 
 
 @runs.get("/{run_id}/orders")
 async def list_orders(
-    run_id: str, service: Runs, limit: Limit = 500, offset: Offset = 0
+    run_id: RowId, service: Runs, limit: Limit = 500, offset: Offset = 0
 ) -> list[OrderView]:
     return list(await service.orders(run_id, limit, offset))
 
 
 @runs.get("/{run_id}/fills")
 async def list_fills(
-    run_id: str, service: Runs, limit: Limit = 500, offset: Offset = 0
+    run_id: RowId, service: Runs, limit: Limit = 500, offset: Offset = 0
 ) -> list[FillView]:
     return list(await service.fills(run_id, limit, offset))
 
 
 @runs.get("/{run_id}/equity")
 async def equity_series(
-    run_id: str, service: Runs, limit: Limit = 1000, offset: Offset = 0
+    run_id: RowId, service: Runs, limit: Limit = 1000, offset: Offset = 0
 ) -> list[EquityPoint]:
     return list(await service.equity(run_id, limit, offset))
 
 
 @runs.get("/{run_id}/guards")
-async def list_guards(run_id: str, service: Runs) -> list[GuardView]:
+async def list_guards(run_id: RowId, service: Runs) -> list[GuardView]:
     return list(await service.guards(run_id))
 
 

@@ -93,7 +93,7 @@ class BotCreated(BotView):
 class RunStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    bot_id: Annotated[str, Field(min_length=1, max_length=32)]
+    bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,32}$")]
     live: bool = False
 
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 # command name -> module under tradebot.cli that defines ``register(parser)`` and ``run(args)``
 COMMANDS = {
+    "admin-server": ("api", "serve the operator routes of the API on ADMIN_PORT"),
+    "api": ("api", "serve the SaaS API (FastAPI with uvicorn) on API_PORT or --port"),
     "backtest": ("backtest", "fast backtest of one grid over a candle file"),
     "client-admin": ("client_admin", "operator verbs: clients, encrypted exchange keys, master key"),
     "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),

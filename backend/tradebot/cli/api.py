@@ -1,0 +1,50 @@
+"""``tradebot api`` (the whole API) and ``tradebot admin-server`` (operator routes only).
+
+Both serve ``tradebot.api.app.create_app`` with uvicorn; the API on ``API_PORT`` (or
+``--port``), the operator app on ``ADMIN_PORT``. Settings come from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, help="port (default API_PORT, or ADMIN_PORT for admin-server)"
+    )
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="run the database migrations before serving",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tradebot.api.app import create_app
+    from tradebot.config import load_settings
+    from tradebot.errors import BadInputError
+    from tradebot.migrations import upgrade
+
+    settings = load_settings()
+    admin_only = args.command == "admin-server"
+    port = args.port or (settings.ADMIN_PORT if admin_only else settings.API_PORT)
+    if not 1 <= port <= 65535:
+        raise BadInputError(f"--port must be 1..65535 (got {port})")
+    if admin_only and settings.ADMIN_API_TOKEN is None and not settings.AUTH0_ISSUER:
+        raise BadInputError(
+            "admin-server needs ADMIN_API_TOKEN or AUTH0_ISSUER/AUTH0_AUDIENCE: nobody could log in"
+        )
+    if args.migrate:
+        upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings, admin_only=admin_only),
+        host=args.host,
+        port=port,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
