@@ -15,6 +15,16 @@ import pytest
 from sqlalchemy import select
 
 from tests.tenants.factories import snapshot
+from tests.venues.sim_fixtures import (
+    KEY,
+    OTHER_KEY,
+    OTHER_SECRET,
+    SECRET,
+    SimThread,
+    account,
+    control,
+    sim_config,
+)
 from tradebot.cli.main import main
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.tenants.models import AuditLog
@@ -176,7 +186,7 @@ BAD_INPUT = [
         "limits.guard.maxRunLossUsd: Input should be a valid number",
     ),
     (["upsert-client", "--id", "acme", "--limits", '{"risc": {}}'], "limits.risc: Extra inputs"),
-    (["upsert-client", "--id", "acme", "--plan", "gold"], "plan 'gold': one of trial, pro"),
+    (["upsert-client", "--id", "acme", "--plan", "gold"], "plan 'gold': one of trial, starter"),
     (["upsert-client", "--id", "no such id"], "client id 'no such id'"),
     (["show-client", "--id", "ghost"], "client 'ghost' not found"),
     (["list-credentials", "--id", "ghost"], "client 'ghost' not found"),
@@ -191,9 +201,9 @@ BAD_INPUT = [
         "the api key is empty",
     ),
     (
-        ["store-credentials", "--id", "default", "--exchange", "binance", "--api-key", API_KEY,
+        ["store-credentials", "--id", "default", "--exchange", "kraken", "--api-key", API_KEY,
          "--api-secret", API_SECRET],
-        "no exchange permission check",
+        "no withdraw-permission check for kraken",
     ),
     (["rotate-master-key"], "NEW_CLIENT_MASTER_KEY is not set"),
 ]  # fmt: skip
@@ -236,4 +246,40 @@ def test_wrong_master_key_is_one_line_and_changes_nothing(admin_env, pg_url, mas
     assert wrong not in err
     assert _state(pg_url) == before
     assert _run(capsys, "rotate-master-key", "--new-key", _key())[0] == 2
+    assert _state(pg_url) == before
+
+
+def _store(capsys, url: str, key: str, secret: str, client: str = "default"):
+    return _run(
+        capsys, "store-credentials", "--id", client, "--exchange", "binance", "--api-key", key,
+        "--api-secret", secret, "--sandbox-url", url, "--label", key,
+    )  # fmt: skip
+
+
+def test_cli_stores_a_checked_key_as_active_and_refuses_a_withdraw_key(
+    admin_env, pg_url, master_key, capsys
+):
+    admin_env(pg_url, master_key)
+    config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)])
+    with SimThread(config) as sim:
+        sim_thread_url = sim.url
+        code, out, err = _store(capsys, sim_thread_url, KEY, SECRET)
+        assert (code, err) == (0, "")
+        assert "(active, master key version" in out
+        asyncio.run(
+            control(
+                sim_thread_url,
+                "POST",
+                f"/_sim/accounts/{OTHER_KEY}/permissions",
+                {"enableWithdrawals": True},
+            )
+        )
+        before = _state(pg_url)
+        code, out, err = _store(capsys, sim_thread_url, OTHER_KEY, OTHER_SECRET)
+    assert code == 2
+    assert out == ""
+    assert err == (
+        "tradebot: error: the binance key has withdrawals enabled: create a key with "
+        "withdrawals disabled (trading only)\n"
+    )
     assert _state(pg_url) == before

@@ -45,7 +45,7 @@ def test_no_secret_reaches_logs_or_output_at_debug(migrated_pg_url, monkeypatch,
     monkeypatch.setenv("PG_URL", migrated_pg_url)
     monkeypatch.setenv("CLIENT_MASTER_KEY", old)
     admin = ["--log-level", "DEBUG", "client-admin"]
-    assert main([*admin, "upsert-client", "--id", "acme"]) == 0
+    assert main([*admin, "upsert-client", "--id", "acme", "--plan", "pro"]) == 0
     assert main([
         *admin, "store-credentials", "--id", "acme", "--exchange", "okx", "--api-key", API_KEY,
         "--api-secret", API_SECRET, "--passphrase", PASSPHRASE, "--skip-exchange-check",

@@ -29,7 +29,7 @@ async def _config(sessions, client, mode, **settings):
 
 
 async def _with_keys(sessions, master_key, key_status="active", **client_fields):
-    client = await make_client(sessions, **client_fields)
+    client = await make_client(sessions, **{"plan": "pro", **client_fields})
     await ClientAdmin(sessions, "tester").store_credentials(
         client, "binance", "LIVEKEY000000000kkkk", SECRET, None, Secret(master_key), None
     )
@@ -55,7 +55,7 @@ async def test_client_limits_override_the_runtime_defaults(pg_sessions):
     assert (s.STALE_TICKER_MS, s.MAX_GLOBAL_DRAWDOWN_USD, s.MAX_PER_TRADE_PCT) == (15000, 700, 5)
     assert client == s.CLIENT_ID
     assert s.PAPER_MODE is True
-    assert (config.plan.max_runs, config.plan.max_grid_steps) == (1, 500)
+    assert config.plan.model_dump() == {"max_runs": 1, "max_grid_steps": 500, "live_trading": True}
 
 
 async def test_paper_run_without_keys_works_with_a_warning(pg_sessions, caplog):
@@ -70,7 +70,7 @@ async def test_paper_run_without_keys_works_with_a_warning(pg_sessions, caplog):
 
 
 async def test_live_run_without_stored_keys_is_refused(pg_sessions, master_key):
-    client = await make_client(pg_sessions)
+    client = await make_client(pg_sessions, plan="pro")
     with pytest.raises(RunNotAllowedError, match="needs stored binance keys"):
         await _config(pg_sessions, client, RunMode.LIVE, CLIENT_MASTER_KEY=master_key)
 
@@ -106,6 +106,7 @@ async def test_live_run_without_a_master_key_is_a_config_error(pg_sessions, mast
     [
         ({"status": "suspended"}, {}, "is suspended: no runs"),
         ({"limits": {"plan": {"liveTrading": False}}}, {}, "does not include live trading"),
+        ({"plan": "trial"}, {}, "does not include live trading"),
         ({"plan": "trial"}, {"GRID_STEPS": 150}, "over client .* plan limit of 100 lines"),
     ],
 )

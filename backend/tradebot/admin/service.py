@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.admin.repository import AdminRepository
 from tradebot.admin.rotation import Progress, RotationResult, rotate_master_key
+from tradebot.billing.plans import PlanName
 from tradebot.credentials.keyring import (
     current_meta,
     open_keyring_for_writing,
@@ -41,7 +42,7 @@ from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope
 from tradebot.runs.models import Client, utcnow
 from tradebot.tenants.repository import AuditRepository, ClientRepository
-from tradebot.tenants.schemas import ClientStatus, ClientView, Plan, parse_limits
+from tradebot.tenants.schemas import ClientStatus, ClientView, parse_limits
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,9 @@ def _validated(changes: ClientChanges) -> dict[str, Any]:
     from tradebot.errors import BadInputError
 
     fields: dict[str, Any] = {}
-    if changes.plan is not None and changes.plan not in {p.value for p in Plan}:
-        raise BadInputError(f"plan {changes.plan!r}: one of {', '.join(p.value for p in Plan)}")
+    if changes.plan is not None and changes.plan not in {p.value for p in PlanName}:
+        plans = ", ".join(p.value for p in PlanName)
+        raise BadInputError(f"plan {changes.plan!r}: one of {plans}")
     if changes.status is not None and changes.status not in {s.value for s in ClientStatus}:
         raise BadInputError(
             f"status {changes.status!r}: one of {', '.join(s.value for s in ClientStatus)}"

@@ -40,7 +40,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     upsert = add["upsert-client"]
     upsert.add_argument("--name")
     upsert.add_argument("--owner")
-    upsert.add_argument("--plan", help="trial, pro or enterprise")
+    upsert.add_argument("--plan", help="trial, starter, pro or managed")
     upsert.add_argument("--status", help="active, suspended or closed")
     upsert.add_argument("--limits", help='JSON, e.g. \'{"risk": {"bankrollUsd": 5000}}\'')
     store = add["store-credentials"]
@@ -54,6 +54,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="UNSAFE for live: store without asking the exchange about withdrawals; "
         "such keys serve paper runs only",
+    )
+    store.add_argument(
+        "--sandbox-url", help="ask this exchange base URL instead (the local simulator)"
     )
     add["rotate-master-key"].add_argument(
         "--new-key", help="the new master key (default: NEW_CLIENT_MASTER_KEY)"
@@ -157,7 +160,7 @@ async def _store_credentials(admin: Any, args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
     else:
-        check = _permission_check()
+        check = _permission_check(args)
     stored = await admin.store_credentials(
         args.id,
         args.exchange,
@@ -202,13 +205,10 @@ HANDLERS = {
 }
 
 
-def _permission_check() -> Any:
-    from tradebot.errors import ConfigError
+def _permission_check(args: argparse.Namespace) -> Any:
+    from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
 
-    raise ConfigError(
-        "no exchange permission check is available yet: pass --skip-exchange-check to store "
-        "keys for paper runs only"
-    )
+    return CcxtKeyPermissionCheck(sandbox_url=args.sandbox_url)
 
 
 def _key_summary(key: dict[str, Any]) -> str:

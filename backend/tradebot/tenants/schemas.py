@@ -22,18 +22,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from tradebot.billing.plans import PlanName, plan_spec
 from tradebot.errors import BadInputError
 from tradebot.runs.models import Client
 
 Usd = Annotated[float, Field(gt=0)]
-
-
-class Plan(StrEnum):
-    TRIAL = "trial"
-    STARTER = "starter"
-    PRO = "pro"
-    MANAGED = "managed"
-    ENTERPRISE = "enterprise"
 
 
 class ClientStatus(StrEnum):
@@ -85,18 +78,24 @@ class EffectivePlan(BaseModel):
     live_trading: bool
 
 
-PLAN_DEFAULTS: dict[str, EffectivePlan] = {
-    Plan.TRIAL.value: EffectivePlan(max_runs=2, max_grid_steps=100, live_trading=True),
-    Plan.PRO.value: EffectivePlan(max_runs=20, max_grid_steps=500, live_trading=True),
-    Plan.ENTERPRISE.value: EffectivePlan(max_runs=200, max_grid_steps=2000, live_trading=True),
+MAX_GRID_STEPS: dict[PlanName, int] = {
+    PlanName.TRIAL: 100,
+    PlanName.STARTER: 100,
+    PlanName.PRO: 500,
+    PlanName.MANAGED: 2000,
 }
+"""Lines per grid by plan; the plans' other limits are ``billing.plans.PLANS``."""
 
 
 def effective_plan(plan: str, overrides: PlanLimits) -> EffectivePlan:
-    """The plan's defaults (an unknown plan gets the trial's) with the client's overrides."""
-    base = PLAN_DEFAULTS.get(plan, PLAN_DEFAULTS[Plan.TRIAL.value])
-    given = overrides.model_dump(exclude_none=True)
-    return base.model_copy(update=given)
+    """The plan's limits (an unknown plan gets the trial's) with the client's overrides."""
+    spec = plan_spec(plan)
+    base = EffectivePlan(
+        max_runs=spec.max_running_bots,
+        max_grid_steps=MAX_GRID_STEPS[spec.name],
+        live_trading=spec.live_trading,
+    )
+    return base.model_copy(update=overrides.model_dump(exclude_none=True))
 
 
 def parse_limits(value: str | dict[str, Any], where: str = "limits") -> ClientLimits:
