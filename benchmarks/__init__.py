@@ -1,0 +1,1 @@
+"""Speed figures of issues #2 and #11, printed beside their targets (``make bench``)."""
