@@ -198,12 +198,9 @@ class SweepResult:
         return out
 
     def ranked_rows(self, name: str, top: int | None = None) -> list[dict[str, Any]]:
-        """Rows best first; ``index`` is the plan's position in ``plans``."""
+        """``row`` of the best ``top`` plans (all by default), best first, with their rank."""
         order = self.ranking(name)[:top]
-        return [
-            {"rank": rank, "index": int(i), **self.row(int(i))}
-            for rank, i in enumerate(order, start=1)
-        ]
+        return [{"rank": rank, **self.row(int(i))} for rank, i in enumerate(order, start=1)]
 
     def to_json(self, name: str) -> dict[str, Any]:
         space = self.space

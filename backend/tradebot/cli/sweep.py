@@ -52,7 +52,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--metric",
         choices=list(RANKING),
         default="total_pnl",
-        help="rank by this (default total_pnl; max_drawdown and fees_paid rank lowest first)",
+        metavar="METRIC",
+        help=f"rank by one of {', '.join(RANKING)} (default total_pnl; max_drawdown and "
+        "fees_paid rank lowest first)",
     )
     rank.add_argument("--top", type=int, default=10, help="rows in the terminal table (default 10)")
     rank.add_argument(

@@ -48,9 +48,9 @@ def sweep_table(result: SweepResult, metric: str, top: int) -> Table:
     for name in shown:
         header = _FORMATS[name][0]
         table.add_column(f"[u]{header}[/u]" if name == metric else header, justify="right")
-    for row in result.ranked_rows(metric, top):
-        config = result.plans[row["index"]].config
-        cells = [str(row["rank"]), _grid(config)]
+    for rank, index in enumerate(result.ranking(metric)[:top].tolist(), start=1):
+        row = result.row(index)
+        cells = [str(rank), _grid(result.plans[index].config)]
         cells += [_FORMATS[name][1].format(row[name]) for name in shown]
         table.add_row(*cells)
     return table
