@@ -56,8 +56,10 @@ def _to_candles(columns: dict[str, np.ndarray], source: str, timeframe_ms: int |
     ts = np.ascontiguousarray(columns["timestamp"], dtype=np.int64)
     if ts.size and ts.max() < 100_000_000_000:  # seconds, not milliseconds
         ts = ts * 1000
+    # Writeable copies where pyarrow lent read-only memory (Parquet): numba compiles a separate
+    # walk for read-only arrays, so one flavour keeps one compiled, cached walk for every format.
     values = {
-        key: np.ascontiguousarray(columns[key], dtype=np.float64)
+        key: np.require(columns[key], np.float64, ["C", "W"])
         for key in ("open", "high", "low", "close")
     }
     volume = columns.get("volume")
