@@ -17,9 +17,15 @@ COMMANDS = {
     "admin-server": ("api", "serve the operator routes of the API on ADMIN_PORT"),
     "api": ("api", "serve the SaaS API (FastAPI with uvicorn) on API_PORT or --port"),
     "backtest": ("backtest", "fast backtest of one grid over a candle file"),
-    "client-admin": ("client_admin", "operator verbs: clients, encrypted exchange keys, master key"),
+    "client-admin": (
+        "client_admin",
+        "operator verbs: clients, encrypted exchange keys, master key",
+    ),
+    "candles": ("candles", "fetch candles through ccxt (cached), validate or convert a file"),
+    "exchange-sim": ("exchange_sim", "run the local Binance spot simulator (sandbox exchange)"),
     "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),
     "plan": ("plan", "print (and export) the grid plan summary without trading"),
+    "run": ("run", "start or resume CLIENT_ID's run on live prices (paper or live)"),
     "sweep": ("sweep", "rank every combination of grid ranges over a candle file"),
     "walkforward": ("walkforward", "staged in-sample / out-of-sample runs from a JSON config"),
 }

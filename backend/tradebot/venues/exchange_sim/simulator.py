@@ -1,0 +1,146 @@
+"""The exchange without its HTTP face: the replayed market, the accounts, limits and faults.
+
+All state lives in one event loop (the web app's); nothing here awaits, so a market step or an
+order is applied whole before any other request is looked at.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from tradebot.errors import BadInputError, NotFoundError
+from tradebot.venues.exchange_sim.account import SimAccount
+from tradebot.venues.exchange_sim.config import DEFAULT_PERMISSIONS, AccountConfig, SimConfig
+from tradebot.venues.exchange_sim.faults import FaultBook
+from tradebot.venues.exchange_sim.limits import WeightLimiter
+from tradebot.venues.exchange_sim.market import MarketReplay, Position
+from tradebot.venues.exchange_sim.wire import trade_json
+
+
+class ExchangeSimulator:
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.market = MarketReplay(config.candles, config.start_index)
+        self.accounts: dict[str, SimAccount] = {}
+        for account in config.accounts:
+            self.add_account(account)
+        self.limiter = WeightLimiter(config.limits)
+        self.faults = FaultBook()
+        self.speed = config.speed
+        self.requests: Counter[str] = Counter()
+        self.requests_by_key: Counter[str] = Counter()
+        self._frozen: Position | None = None
+
+    # ---- accounts ---------------------------------------------------------------------------
+    def add_account(self, config: AccountConfig) -> SimAccount:
+        if config.api_key in self.accounts:
+            raise BadInputError(f"account {config.api_key} already exists")
+        account = SimAccount.create(config, self.config.market)
+        account.engine.jump(self.market.price)
+        self.accounts[config.api_key] = account
+        return account
+
+    def account(self, api_key: str) -> SimAccount:
+        try:
+            return self.accounts[api_key]
+        except KeyError:
+            raise NotFoundError(f"no account with API key {api_key!r}") from None
+
+    def set_permissions(self, api_key: str, changes: dict[str, Any]) -> dict[str, bool]:
+        account = self.account(api_key)
+        unknown = set(changes) - set(DEFAULT_PERMISSIONS)
+        if unknown:
+            raise BadInputError(f"unknown permissions {sorted(unknown)}")
+        account.permissions.update({k: bool(v) for k, v in changes.items()})
+        return dict(account.permissions)
+
+    # ---- market -----------------------------------------------------------------------------
+    def advance(self, segments: int) -> int:
+        """Walk up to ``segments`` segments, matching every account; returns how many walked."""
+        walked = 0
+        for _ in range(segments):
+            step = self.market.step()
+            if step is None:
+                break
+            walked += 1
+            seg = step.segment
+            for account in self.accounts.values():
+                account.engine.move(seg.direction, seg.price, seg.ts)
+                if step.next_open is not None:
+                    account.engine.jump(step.next_open)
+        return walked
+
+    def advance_candles(self, candles: int) -> int:
+        """Walk to the end of the current candle and on, ``candles`` candle closes in all."""
+        walked = 0
+        for _ in range(candles):
+            walked += self.advance(3 - self.market.position.walked)
+        return walked
+
+    def advance_to_end(self) -> int:
+        return self.advance(3 * (len(self.market.candles) + 1))
+
+    def set_stale(self, stale: bool) -> None:
+        """Freeze (or release) what the public endpoints show; matching goes on regardless."""
+        self.faults.stale = stale
+        self._frozen = self.market.position if stale else None
+
+    @property
+    def view(self) -> Position:
+        """The position the public market data shows (frozen while stale)."""
+        return self._frozen or self.market.position
+
+    @staticmethod
+    def server_time_ms() -> int:
+        """Wall-clock time: what signed requests' timestamps are checked against."""
+        return int(time.time() * 1000)
+
+    # ---- bookkeeping ------------------------------------------------------------------------
+    def count_request(self, method: str, path: str, api_key: str | None) -> None:
+        self.requests[f"{method} {path}"] += 1
+        if api_key:
+            self.requests_by_key[api_key] += 1
+
+    def state(self) -> dict[str, Any]:
+        pos = self.market.position
+        return {
+            "market": {
+                "symbol": self.config.market.symbol,
+                "candle": pos.index,
+                "segments_walked": pos.walked,
+                "candles": len(self.market.candles),
+                "done": self.market.done,
+                "price": self.market.price,
+                "time": self.market.now_ms,
+                "speed": self.speed,
+            },
+            "accounts": {key: account.state() for key, account in self.accounts.items()},
+            "faults": self.faults.state(),
+            "limits": self.limiter.state(),
+            "requests": dict(self.requests),
+            "requests_by_key": dict(self.requests_by_key),
+        }
+
+    def account_detail(self, api_key: str) -> dict[str, Any]:
+        """An account's state with every order and trade (the control endpoint's view)."""
+        account = self.account(api_key)
+        symbol, quote = self.config.market.market_id, self.config.market.quote
+        orders = [
+            {
+                "order_id": o.order_id,
+                "client_order_id": o.client_order_id,
+                "side": o.side.value,
+                "type": account.meta[o.order_id].type,
+                "price": account.meta[o.order_id].limit_price,
+                "qty": o.qty,
+                "status": o.status.value,
+                "filled_qty": o.filled_qty,
+                "created_ts": o.created_ts,
+                "updated_ts": o.updated_ts,
+            }
+            for o in account.engine.orders.values()
+        ]
+        trades = [trade_json(symbol, t, quote) for t in account.engine.trades]
+        return {**account.state(), "orders_detail": orders, "trades_detail": trades}

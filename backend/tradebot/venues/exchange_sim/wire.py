@@ -1,0 +1,118 @@
+"""Binance's JSON shapes for orders and trades (numbers as strings with 8 decimals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tradebot.engine.types import Side
+from tradebot.venues.matching import SimOrder, SimStatus, SimTrade
+
+
+def fmt(value: float | np.floating[Any]) -> str:
+    return f"{float(value):.8f}"
+
+
+@dataclass(slots=True)
+class OrderMeta:
+    """What Binance reports about an order that the matching engine does not keep."""
+
+    type: str
+    """LIMIT, LIMIT_MAKER or MARKET, as sent."""
+    time_in_force: str
+    limit_price: float
+    """The price sent (0 for a market order); a marketable fill may trade elsewhere."""
+    orig_quote_qty: float
+    created_wall: float
+    """Monotonic wall time of acceptance: the visibility lag counts from here."""
+
+
+def order_json(symbol: str, order: SimOrder, meta: OrderMeta) -> dict[str, Any]:
+    """GET /api/v3/order (and the RESULT part of a new order's answer)."""
+    filled = order.filled_qty
+    return {
+        "symbol": symbol,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id,
+        "price": fmt(meta.limit_price),
+        "origQty": fmt(order.qty),
+        "executedQty": fmt(filled),
+        "cummulativeQuoteQty": fmt(filled * order.price),
+        "status": order.status.value,
+        "timeInForce": meta.time_in_force,
+        "type": meta.type,
+        "side": order.side.value.upper(),
+        "stopPrice": fmt(0.0),
+        "icebergQty": fmt(0.0),
+        "time": order.created_ts,
+        "updateTime": order.updated_ts,
+        "isWorking": True,
+        "workingTime": order.created_ts,
+        "origQuoteOrderQty": fmt(meta.orig_quote_qty),
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+    }
+
+
+def new_order_json(
+    symbol: str, order: SimOrder, meta: OrderMeta, trades: list[SimTrade], quote: str, kind: str
+) -> dict[str, Any]:
+    """POST /api/v3/order's answer for newOrderRespType ACK, RESULT or FULL."""
+    ack = {
+        "symbol": symbol,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id,
+        "transactTime": order.created_ts,
+    }
+    if kind == "ACK":
+        return ack
+    result = {**order_json(symbol, order, meta), "transactTime": order.created_ts}
+    for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking"):
+        result.pop(key)
+    if kind == "RESULT":
+        return result
+    fills = [
+        {
+            "price": fmt(t.price),
+            "qty": fmt(t.qty),
+            "commission": fmt(t.fee),
+            "commissionAsset": quote,
+            "tradeId": t.trade_id,
+        }
+        for t in trades
+    ]
+    return {**result, "fills": fills}
+
+
+def cancel_json(symbol: str, order: SimOrder, meta: OrderMeta) -> dict[str, Any]:
+    """DELETE /api/v3/order's answer."""
+    body = order_json(symbol, order, meta)
+    for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
+        body.pop(key)
+    return {**body, "origClientOrderId": order.client_order_id, "transactTime": order.updated_ts}
+
+
+def trade_json(symbol: str, trade: SimTrade, quote: str) -> dict[str, Any]:
+    """GET /api/v3/myTrades rows. Fees are charged in quote, as the spec says."""
+    return {
+        "symbol": symbol,
+        "id": trade.trade_id,
+        "orderId": trade.order_id,
+        "orderListId": -1,
+        "price": fmt(trade.price),
+        "qty": fmt(trade.qty),
+        "quoteQty": fmt(trade.price * trade.qty),
+        "commission": fmt(trade.fee),
+        "commissionAsset": quote,
+        "time": trade.ts,
+        "isBuyer": trade.side is Side.BUY,
+        "isMaker": trade.maker,
+        "isBestMatch": True,
+    }
+
+
+def is_open(order: SimOrder) -> bool:
+    return order.status is SimStatus.NEW

@@ -1,0 +1,49 @@
+"""How ccxt exchanges are built (``ccxt_factory.make_exchange``): pointed at the simulator
+with nothing left aimed at the real exchange, quiet about keys, strict about JSON."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.venues.sim_fixtures import KEY, ccxt_client, running_sim
+from tradebot.venues.ccxt_factory import UnknownExchangeError, make_exchange
+
+
+def _urls(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _urls(item)
+    else:
+        yield value
+
+
+def test_a_sandbox_exchange_has_every_api_url_on_the_sandbox():
+    exchange = make_exchange("binance", sandbox_url="http://127.0.0.1:9/")
+    urls = list(_urls(exchange.urls["api"]))
+    assert len(urls) > 10
+    assert all(u.startswith("http://127.0.0.1:9/") for u in urls)
+    assert exchange.urls["api"]["public"] == "http://127.0.0.1:9/api/v3"
+    assert exchange.urls["api"]["sapi"] == "http://127.0.0.1:9/sapi/v1"
+
+
+def test_an_unknown_exchange_id_is_one_clear_error():
+    with pytest.raises(UnknownExchangeError, match="unknown exchange 'binanse'"):
+        make_exchange("binanse")
+
+
+def test_verbose_stays_off_whatever_is_asked():
+    exchange = make_exchange("binance", options={"verbose": True})
+    exchange.verbose = True
+    assert exchange.verbose is False
+
+
+async def test_debug_logging_does_not_reveal_the_api_key(caplog, capsys):
+    caplog.set_level(logging.DEBUG)
+    async with running_sim() as sim, ccxt_client(sim.url) as exchange:
+        exchange.verbose = True
+        await exchange.fetch_balance()
+    assert KEY not in caplog.text
+    captured = capsys.readouterr()
+    assert KEY not in captured.out + captured.err
