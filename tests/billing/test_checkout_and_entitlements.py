@@ -10,8 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.factories import customer, new_bot, subscribe
 from tests.api.fakes import StripeStandIn
-from tradebot.credentials.permissions import KeyPermissions
-from tradebot.kit.secrets import Secret
+from tests.venues.sim_fixtures import (
+    KEY,
+    OTHER_KEY,
+    OTHER_SECRET,
+    SECRET,
+    account,
+    control,
+    running_sim,
+    sim_config,
+)
+from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
 
 
 async def test_checkout_session_is_created_at_stripe_with_the_client_reference(
@@ -32,34 +41,21 @@ async def test_checkout_session_is_created_at_stripe_with_the_client_reference(
     assert managed.status_code == 422
 
 
-class TradingOnlyKey:
-    """What an exchange answers for a trading-only key (the venues' checker asks for real)."""
-
-    async def check(
-        self, exchange: str, api_key: Secret, secret: Secret, passphrase: Secret | None
-    ) -> KeyPermissions:
-        return KeyPermissions(
-            can_trade=True, can_withdraw="withdraw" in api_key.reveal(), source="test"
-        )
-
-
 async def test_live_needs_a_paid_plan_and_seven_days_of_paper(
     make_client: Callable[..., object],
     login: Callable[..., dict[str, str]],
     pg_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    api: httpx.AsyncClient = await make_client(key_check=TradingOnlyKey())  # type: ignore[misc]
-    headers, client_id = await customer(api, login)
-    bot = await new_bot(api, headers)
-    keys = {
-        "exchange": "binance",
-        "api_key": "trading-key-abcd1234",
-        "api_secret": "s3cr3t-value-xyz",
-    }
-    stored = await api.put("/credentials", json=keys, headers=headers)
+    async with running_sim() as sim:
+        check = CcxtKeyPermissionCheck(sandbox_url=sim.url, timeout_ms=2_000)
+        api: httpx.AsyncClient = await make_client(key_check=check)  # type: ignore[misc]
+        headers, client_id = await customer(api, login)
+        keys = {"exchange": "binance", "api_key": KEY, "api_secret": SECRET}
+        stored = await api.put("/credentials", json=keys, headers=headers)
     assert stored.status_code == 200, stored.text
-    assert stored.json()["credentials"]["key_id"] == "****1234"
-    assert "s3cr3t" not in stored.text
+    assert stored.json()["credentials"]["status"] == "active"
+    assert SECRET not in stored.text
+    bot = await new_bot(api, headers)
     paper = (await api.post("/runs", json={"bot_id": bot["id"]}, headers=headers)).json()
     await api.post(f"/runs/{paper['id']}/stop", headers=headers)
     await subscribe(api, client_id, "starter")
@@ -79,16 +75,18 @@ async def test_live_needs_a_paid_plan_and_seven_days_of_paper(
 async def test_key_with_withdrawals_is_refused_and_not_stored(
     make_client: Callable[..., object], login: Callable[..., dict[str, str]]
 ) -> None:
-    api: httpx.AsyncClient = await make_client(key_check=TradingOnlyKey())  # type: ignore[misc]
-    headers, _ = await customer(api, login)
-    keys = {
-        "exchange": "binance",
-        "api_key": "withdraw-enabled-9999",
-        "api_secret": "secret-value-xyz1",
-    }
-    refused = await api.put("/credentials", json=keys, headers=headers)
+    config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)])
+    async with running_sim(config) as sim:
+        await control(sim.url, "POST", f"/_sim/accounts/{OTHER_KEY}/permissions",
+                      {"enableWithdrawals": True})  # fmt: skip
+        check = CcxtKeyPermissionCheck(sandbox_url=sim.url, timeout_ms=2_000)
+        api: httpx.AsyncClient = await make_client(key_check=check)  # type: ignore[misc]
+        headers, _ = await customer(api, login)
+        keys = {"exchange": "binance", "api_key": OTHER_KEY, "api_secret": OTHER_SECRET}
+        refused = await api.put("/credentials", json=keys, headers=headers)
     assert refused.status_code == 422
     assert refused.json()["type"] == "/problems/key-permissions"
+    assert "withdrawals enabled" in refused.json()["detail"]
     assert (await api.get("/credentials", headers=headers)).json() == []
 
 

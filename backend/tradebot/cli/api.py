@@ -1,7 +1,8 @@
 """``tradebot api`` (the whole API) and ``tradebot admin-server`` (operator routes only).
 
 Both serve ``tradebot.api.app.create_app`` with uvicorn; the API on ``API_PORT`` (or
-``--port``), the operator app on ``ADMIN_PORT``. Settings come from the environment.
+``--port``), the operator app on ``ADMIN_PORT``. Settings come from the environment. Stored
+exchange keys are checked through ccxt (a key that can withdraw is refused, fail closed).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, help="port (default API_PORT, or ADMIN_PORT for admin-server)"
+    )
+    parser.add_argument(
+        "--sandbox-url",
+        help="ask this exchange simulator (not the real exchange) what stored keys may do",
     )
     parser.add_argument(
         "--migrate",
@@ -28,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from tradebot.config import load_settings
     from tradebot.errors import BadInputError
     from tradebot.migrations import upgrade
+    from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
 
     settings = load_settings()
     admin_only = args.command == "admin-server"
@@ -41,7 +47,11 @@ def run(args: argparse.Namespace) -> int:
     if args.migrate:
         upgrade(settings.database_url)
     uvicorn.run(
-        create_app(settings, admin_only=admin_only),
+        create_app(
+            settings,
+            key_check=CcxtKeyPermissionCheck(sandbox_url=args.sandbox_url),
+            admin_only=admin_only,
+        ),
         host=args.host,
         port=port,
         proxy_headers=True,
