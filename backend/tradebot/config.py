@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     PG_URL: str | None = None
     DATA_DIR: Path = Path("var")
 
+    # Exchange rate limits, shared through Redis by every process on one egress IP
+    EGRESS_IP: str = "default"
+    """Label of the public IP exchange traffic leaves from: one shared budget per label."""
+    RATE_LIMIT_WEIGHT_PER_MIN: Annotated[int, Field(ge=1)] = 6000
+    RATE_LIMIT_ORDERS_PER_10S: Annotated[int, Field(ge=1)] = 100
+    RATE_LIMIT_ORDERS_PER_DAY: Annotated[int, Field(ge=1)] = 200_000
+    RATE_LIMIT_HEADROOM_PCT: Annotated[float, Field(gt=0, le=100)] = 80.0
+    RATE_LIMIT_TENANT_SHARE_PCT: Annotated[float, Field(gt=0, le=100)] = 25.0
+
     # The SaaS API (tradebot api / admin-server)
     API_PORT: Port = 8000
     ADMIN_PORT: Port = 8001

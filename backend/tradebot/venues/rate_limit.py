@@ -1,0 +1,332 @@
+"""One rate limiter per exchange and egress IP, shared through Redis by every tenant, worker
+and process behind that IP (issue #10, rule 3).
+
+Binance counts request weight per IP (6000 per minute on spot) and orders per account (100
+per 10 s, 200,000 per day): all our customers' bots leaving through one IP spend one budget,
+and a 418 ban stops every one of them. So no process keeps its own count: each request first
+calls ``RateLimiter.acquire`` and a Lua script decides atomically, inside Redis.
+
+Design
+------
+- **Sliding window over buckets**, not GCRA. A token bucket of capacity L refilling L per
+  minute lets 2L through within one minute, which a fixed-window counter like Binance's
+  punishes; a sliding window admits a request only if the last ``span`` (request included)
+  stays within the budget, so every interval of that length, hence every fixed window of the
+  exchange, does too. Each window is a Redis hash of ~60 buckets (constant memory, even for
+  the 200,000-orders-per-day window); the script sums the buckets that overlap the window,
+  counting the oldest one whole (errs high, never low). Times are Redis' ``TIME``.
+- **Keys.** ``ratelimit:{exchange}:{egress_ip}`` and its sub-keys ``:blocked`` (penalty),
+  ``:weight`` (the IP's window), ``:tenants`` and ``:tenant:{id}`` (fair share). Orders are
+  counted per account, as the exchange does, under ``ratelimit:{exchange}:account:{id}:orders:
+  {seconds}``. One plain Redis (not Cluster): a script touches keys of both families.
+- **Headroom.** The budget is ``headroom_pct`` (80 %) of the exchange's limit, for traffic we
+  do not see (another program on the IP, a request in flight when the window turns).
+- **Exchange headers.** ``observe`` reads ``X-MBX-USED-WEIGHT-1M`` / ``X-MBX-ORDER-COUNT-10S``
+  / ``-1D`` (any case) and raises a window to what the exchange counted when that is more than
+  ours; it never lowers it.
+- **Penalties.** ``penalize(retry_after_s, status)`` after a 429 or 418 blocks every process
+  on the key until Retry-After has passed (a shorter penalty never shortens a longer one); a
+  418 (an IP ban) is logged at CRITICAL. ``acquire`` waits it out, or raises
+  ``RateLimitBlocked`` when the wait would exceed the caller's ``max_wait``.
+- **Fair share.** While another tenant is present (it spent weight within the window, or is
+  waiting for the budget), no tenant holding weight may go beyond ``tenant_share_pct`` of the
+  budget; alone, a tenant may use all of it. A tenant that finds the budget spent registers as
+  waiting, which caps the noisy one at once, so the weight that leaves the window goes to the
+  others. A tenant holding no weight is never refused by its share (one request of any size
+  gets through). Requests without an account share the tenant ``-`` (public market data).
+- **Redis down: fail closed.** ``acquire`` raises ``RateLimiterUnavailable`` (retryable,
+  nothing was sent) instead of letting requests through unthrottled, for orders and for every
+  other request alike: a burst of unthrottled reads from many workers can get the IP banned,
+  and a ban stops the orders too. The venue retries with backoff as for a network error.
+
+The ccxt side (hooks, the endpoint weight table) is ``venues.rate_limit_ccxt``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis
+
+from tradebot.config import Settings
+from tradebot.observability.logs import get_logger
+from tradebot.runtime.ports import TransientVenueError
+from tradebot.venues import rate_limit_lua as lua
+
+PUBLIC_TENANT = "-"
+"""The tenant of requests made for no account (shared public market data)."""
+_BUCKETS = 60
+_GRACE_MS = 1_000  # a waiting tenant stays present this long past its computed wait
+_DEFAULT_PENALTY_S = {429: 60.0, 418: 120.0}  # when an answer carries no Retry-After
+_REDIS_DOWN = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    redis_errors.ReadOnlyError,
+    OSError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """An exchange limit: ``limit`` per ``seconds``, reported in response header ``header``."""
+
+    limit: int
+    seconds: float
+    header: str
+
+    @property
+    def span_ms(self) -> int:
+        return max(1, round(self.seconds * 1000))
+
+    @property
+    def bucket_ms(self) -> int:
+        return max(1, math.ceil(self.span_ms / _BUCKETS))
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """An exchange's limits and our policy over them (Binance spot's by default)."""
+
+    weight: Window = Window(6000, 60.0, "X-MBX-USED-WEIGHT-1M")
+    orders: tuple[Window, ...] = (
+        Window(100, 10.0, "X-MBX-ORDER-COUNT-10S"),
+        Window(200_000, 86_400.0, "X-MBX-ORDER-COUNT-1D"),
+    )
+    headroom_pct: float = 80.0
+    tenant_share_pct: float = 25.0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.headroom_pct <= 100 and 0 < self.tenant_share_pct <= 100):
+            raise ValueError("headroom_pct and tenant_share_pct must be in (0, 100]")
+        if any(w.limit < 1 or w.seconds <= 0 for w in (self.weight, *self.orders)):
+            raise ValueError("every window needs a limit >= 1 and a length > 0")
+
+    def allowed(self, window: Window) -> int:
+        """What we let ourselves use of ``window``: its limit less the headroom (at least 1)."""
+        return max(1, math.floor(window.limit * self.headroom_pct / 100))
+
+    @property
+    def budget(self) -> int:
+        return self.allowed(self.weight)
+
+    @property
+    def tenant_cap(self) -> int:
+        return max(1, math.floor(self.budget * self.tenant_share_pct / 100))
+
+
+def limits_from_settings(settings: Settings) -> RateLimits:
+    """Binance's windows with the limits and policy of the ``RATE_LIMIT_*`` settings."""
+    binance = RateLimits()
+    ten_seconds, one_day = binance.orders
+    return RateLimits(
+        weight=replace(binance.weight, limit=settings.RATE_LIMIT_WEIGHT_PER_MIN),
+        orders=(
+            replace(ten_seconds, limit=settings.RATE_LIMIT_ORDERS_PER_10S),
+            replace(one_day, limit=settings.RATE_LIMIT_ORDERS_PER_DAY),
+        ),
+        headroom_pct=settings.RATE_LIMIT_HEADROOM_PCT,
+        tenant_share_pct=settings.RATE_LIMIT_TENANT_SHARE_PCT,
+    )
+
+
+class RateLimitBlocked(TransientVenueError):
+    """The request would wait longer than the caller allowed; nothing was sent."""
+
+    order_state_unknown = False
+
+    def __init__(self, retry_after: float, reason: str) -> None:
+        super().__init__(f"rate limit: {reason}, retry in {retry_after:.2f} s")
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+class RateLimiterUnavailable(TransientVenueError):
+    """Redis did not answer: the request was not sent (fail closed); retry later."""
+
+    order_state_unknown = False
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An admitted request: when Redis admitted it (its clock, ms) and how long we waited."""
+
+    at_ms: int
+    waited_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What the shared windows hold now (for metrics, the admin view and tests)."""
+
+    weight: int
+    tenant_weight: int
+    orders: dict[str, int] = field(default_factory=dict)
+    """Orders of the account per window, by the window's header name."""
+    blocked_s: float = 0.0
+
+
+class RateLimiter:
+    """The shared limiter of one exchange and egress IP. Cheap to create; every process
+    (and, if convenient, every venue) may hold its own instance on the same key."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        exchange: str,
+        egress_ip: str = "default",
+        limits: RateLimits | None = None,
+        *,
+        key_prefix: str = "",
+    ) -> None:
+        self.redis = redis
+        self.exchange = exchange
+        self.egress_ip = egress_ip
+        self.limits = limits or RateLimits()
+        self.key = f"{key_prefix}ratelimit:{exchange}:{egress_ip}"
+        self._account_key = f"{key_prefix}ratelimit:{exchange}:account"
+        self._acquire = redis.register_script(lua.ACQUIRE)
+        self._observe = redis.register_script(lua.OBSERVE)
+        self._penalize = redis.register_script(lua.PENALIZE)
+        self._usage = redis.register_script(lua.USAGE)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, exchange: str) -> RateLimiter:
+        """The limiter for ``exchange`` on ``EGRESS_IP``, on ``REDIS_URL``, with short
+        timeouts so that an unreachable Redis fails a request in about a second."""
+        redis = Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+        return cls(redis, exchange, settings.EGRESS_IP, limits_from_settings(settings))
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    # ---- keys -------------------------------------------------------------------------------
+    def _tenant_key(self, tenant: str) -> str:
+        return f"{self.key}:tenant:{tenant}"
+
+    def _order_key(self, account: str, window: Window) -> str:
+        return f"{self._account_key}:{account}:orders:{window.seconds:g}"
+
+    # ---- the API ----------------------------------------------------------------------------
+    async def acquire(
+        self,
+        weight: int,
+        *,
+        account: str | None = None,
+        is_order: bool = False,
+        max_wait: float | None = None,
+    ) -> Grant:
+        """Wait until a request of ``weight`` (and, for an order, one order of ``account``)
+        fits the shared budget, then count it. Raises ``RateLimitBlocked`` instead of waiting
+        past ``max_wait`` seconds, ``RateLimiterUnavailable`` when Redis does not answer."""
+        limits = self.limits
+        if not 1 <= weight <= limits.budget:
+            raise ValueError(f"weight {weight} outside 1..{limits.budget} (the budget)")
+        if is_order and account is None:
+            raise ValueError("an order is counted against an account: give account=")
+        tenant = account or PUBLIC_TENANT
+        windows = limits.orders if is_order and account is not None else ()
+        keys = [f"{self.key}:blocked", f"{self.key}:weight", f"{self.key}:tenants"]
+        keys += [self._tenant_key(tenant), *(self._order_key(tenant, w) for w in windows)]
+        args: list[Any] = [weight, tenant, limits.weight.span_ms, limits.weight.bucket_ms]
+        args += [limits.budget, limits.tenant_cap, _GRACE_MS]
+        for w in windows:
+            args += [w.span_ms, w.bucket_ms, limits.allowed(w)]
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            granted, wait_ms, reason, now_ms = await self._run(self._acquire, keys, args)
+            if granted:
+                return Grant(int(now_ms), loop.time() - started)
+            wait = int(wait_ms) / 1000
+            if max_wait is not None and loop.time() - started + wait > max_wait:
+                raise RateLimitBlocked(wait, _text(reason))
+            await asyncio.sleep(wait)
+
+    async def observe(self, headers: Mapping[str, str], *, account: str | None = None) -> int:
+        """Raise our windows to what the exchange reports in a response's headers (any case):
+        the IP's used weight, and ``account``'s order counts. Returns the weight added."""
+        lower = {name.lower(): value for name, value in headers.items()}
+        limits = self.limits
+        targets = [(limits.weight, f"{self.key}:weight")]
+        if account is not None:
+            targets += [(w, self._order_key(account, w)) for w in limits.orders]
+        keys: list[str] = []
+        args: list[int] = []
+        for window, key in targets:
+            reported = _int(lower.get(window.header.lower()))
+            if reported is not None:
+                keys.append(key)
+                args += [reported, window.span_ms, window.bucket_ms]
+        if not keys:
+            return 0
+        added = dict(zip(keys, await self._run(self._observe, keys, args), strict=True))
+        return int(added.get(f"{self.key}:weight", 0))
+
+    async def penalize(self, retry_after_s: float | None, status: int) -> float:
+        """Block every process on this key for ``retry_after_s`` (the answer's Retry-After;
+        a default by status when missing). Returns the seconds the block still lasts."""
+        seconds = _DEFAULT_PENALTY_S.get(status, 60.0) if retry_after_s is None else retry_after_s
+        ms = max(1, math.ceil(seconds * 1000))
+        left = int(await self._run(self._penalize, [f"{self.key}:blocked"], [ms, status])) / 1000
+        event = {"exchange": self.exchange, "egress_ip": self.egress_ip, "status": status}
+        log = get_logger(__name__)  # per call: rare, and follows the logging set up since
+        if status == 418:
+            log.critical("exchange_ip_banned", **event, retry_after_s=seconds, blocked_s=left)
+        else:
+            log.warning("exchange_rate_limited", **event, retry_after_s=seconds, blocked_s=left)
+        return left
+
+    async def report(
+        self, status: int | None, headers: Mapping[str, str], *, account: str | None = None
+    ) -> None:
+        """Everything one response tells us: its usage headers, and a penalty on 429/418."""
+        await self.observe(headers, account=account)
+        if status in (429, 418):
+            retry_after = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+            await self.penalize(_float(retry_after), status)
+
+    async def usage(self, account: str | None = None) -> Usage:
+        """What the shared windows hold now for the IP, ``account``'s share and its orders."""
+        limits, tenant = self.limits, account or PUBLIC_TENANT
+        windows = limits.orders if account is not None else ()
+        keys = [f"{self.key}:blocked", f"{self.key}:weight", self._tenant_key(tenant)]
+        keys += [self._order_key(tenant, w) for w in windows]
+        spans = [limits.weight, limits.weight, *windows]
+        args = [n for w in spans for n in (w.span_ms, w.bucket_ms)]
+        blocked_ms, weight, tenant_weight, *orders = await self._run(self._usage, keys, args)
+        counts = {w.header: int(n) for w, n in zip(windows, orders, strict=True)}
+        return Usage(int(weight), int(tenant_weight), counts, int(blocked_ms) / 1000)
+
+    async def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except _REDIS_DOWN as exc:
+            raise RateLimiterUnavailable(
+                f"rate limiter for {self.exchange}/{self.egress_ip} unavailable (Redis: {exc}); "
+                "request not sent"
+            ) from exc
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return None if value is None else max(0, int(value.strip()))
+    except ValueError:
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return None if value is None else max(0.0, float(value.strip()))
+    except ValueError:
+        return None
