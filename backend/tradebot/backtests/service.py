@@ -12,10 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.backtest.result import GridResult
 from tradebot.backtest.service import run_backtest
@@ -28,10 +25,10 @@ from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.errors import ConflictError
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.schemas import GridSpec
+from tradebot.bots.scoped import ClientService
 from tradebot.bots.service import grid_plan
 from tradebot.engine.errors import GridPlanError
 from tradebot.errors import TradeBotError
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.report.fills_csv import fills_csv_text
 from tradebot.runs.models import utcnow
 
@@ -59,19 +56,9 @@ def job_view(row: BacktestJob, *, with_result: bool = False) -> BacktestView:
     )
 
 
-class BacktestService:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], scope: TenantScope, actor: str
-    ) -> None:
-        self.sessions = sessions
-        self.scope = scope
-        self.actor = actor
-
-    def _tx(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return tenant_transaction(self.sessions, self.scope)
-
+class BacktestService(ClientService):
     async def create(self, body: BacktestCreate) -> BacktestView:
-        async with self._tx() as session:
+        async with self.tx() as session:
             require_usable(await EntitlementRepository(session, self.scope).facts(), utcnow())
             bot = await BotRepository(session, self.scope).get(body.bot_id)
             grid_plan(bot.pair, GridSpec.model_validate(bot.config))
@@ -90,7 +77,7 @@ class BacktestService:
 
     async def execute(self, job_id: str) -> None:
         """Run the job to ``done`` or ``failed`` (the error's one line is kept, never a trace)."""
-        async with self._tx() as session:
+        async with self.tx() as session:
             job = await BacktestRepository(session, self.scope).get(job_id)
             if job.status != JobStatus.QUEUED.value:
                 return  # already taken: a job runs once
@@ -118,7 +105,7 @@ class BacktestService:
     async def _finish(
         self, job_id: str, *, result: GridResult | None = None, error: str | None = None
     ) -> None:
-        async with self._tx() as session:
+        async with self.tx() as session:
             job = await BacktestRepository(session, self.scope).get(job_id)
             job.finished_at, job.progress = utcnow(), 1.0
             job.candles = None  # the upload has served its purpose
@@ -130,18 +117,18 @@ class BacktestService:
             job.fills_csv = fills_csv_text(result.fills)
 
     async def get(self, job_id: str) -> BacktestView:
-        async with self._tx() as session:
+        async with self.tx() as session:
             row = await BacktestRepository(session, self.scope).get(job_id)
             return job_view(row, with_result=True)
 
     async def list(self, limit: int) -> Sequence[BacktestView]:
-        async with self._tx() as session:
+        async with self.tx() as session:
             rows = await BacktestRepository(session, self.scope).recent(limit)
             return [job_view(row) for row in rows]
 
     async def export(self, job_id: str, format: ExportFormat) -> tuple[str, str]:
         """``(media type, body)`` of a finished job's export, if the plan includes exports."""
-        async with self._tx() as session:
+        async with self.tx() as session:
             row = await BacktestRepository(session, self.scope).get(job_id)
             require_exports(await EntitlementRepository(session, self.scope).facts())
         if row.status != JobStatus.DONE.value or row.result is None:

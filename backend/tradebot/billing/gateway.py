@@ -9,7 +9,8 @@ parsed, with a 300 s tolerance: a body re-serialised by anyone (a proxy, a frame
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from collections.abc import Awaitable
+from typing import Any, Final, TypeVar
 
 import stripe
 
@@ -19,6 +20,7 @@ from tradebot.config import Settings
 from tradebot.errors import BadInputError
 
 TOLERANCE_S: Final = 300
+T = TypeVar("T")
 
 
 class WebhookVerifier:
@@ -40,6 +42,15 @@ class WebhookVerifier:
         if not isinstance(event, dict) or not isinstance(event.get("id"), str):
             raise BadInputError("not a Stripe event")
         return event
+
+
+async def _call(what: str, request: Awaitable[T]) -> T:
+    """Await a Stripe API call; Stripe's refusal or absence is ``BillingUnavailableError``."""
+    try:
+        return await request
+    except stripe.StripeError as exc:
+        reason = exc.user_message or type(exc).__name__
+        raise BillingUnavailableError(f"Stripe refused the {what}: {reason}") from None
 
 
 class StripeGateway:
@@ -84,20 +95,12 @@ class StripeGateway:
             params["customer"] = customer_id
         elif email:
             params["customer_email"] = email
-        try:
-            session = await self._client.v1.checkout.sessions.create_async(params=params)  # type: ignore[arg-type]
-        except stripe.StripeError as exc:
-            raise BillingUnavailableError(
-                f"Stripe refused the checkout: {exc.user_message or type(exc).__name__}"
-            ) from None
+        checkout = self._client.v1.checkout.sessions
+        session = await _call("checkout", checkout.create_async(params=params))  # type: ignore[arg-type]
         return str(session.url)
 
     async def portal_url(self, customer_id: str) -> str:
         params = {"customer": customer_id, "return_url": f"{self._app_url}/billing"}
-        try:
-            session = await self._client.v1.billing_portal.sessions.create_async(params=params)  # type: ignore[arg-type]
-        except stripe.StripeError as exc:
-            raise BillingUnavailableError(
-                f"Stripe refused the portal session: {exc.user_message or type(exc).__name__}"
-            ) from None
+        portal = self._client.v1.billing_portal.sessions
+        session = await _call("portal session", portal.create_async(params=params))  # type: ignore[arg-type]
         return str(session.url)

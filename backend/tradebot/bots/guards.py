@@ -8,34 +8,22 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tradebot.bots.queue import RunQueue
 from tradebot.bots.repository import GuardRepository, RunsRepository
-from tradebot.bots.runs import after_commit, request_stop
+from tradebot.bots.runs import RunService, after_commit, request_stop
 from tradebot.bots.schemas import GuardView, KillSwitchState, views
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.runs.models import BotGuardState, RunStatus
 from tradebot.tenants.repository import AuditRepository
 
 KILL_SWITCH = "kill_switch"
 
 
-class KillSwitchService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        scope: TenantScope,
-        actor: str,
-        queue: RunQueue,
-    ) -> None:
-        self.sessions = sessions
-        self.scope = scope
-        self.actor = actor
-        self.queue = queue
+class KillSwitchService(RunService):
+    """Trips (customers) and shows the client's kill switch; operators reset it."""
 
     async def trip(self, reason: str) -> KillSwitchState:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with self.tx() as session:
             guards = GuardRepository(session, self.scope)
             if not await guards.client_wide(active_only=True):
                 await guards.add(
@@ -68,7 +56,7 @@ class KillSwitchService:
         return state.model_copy(update={"runs_stopped": [run.id for run in runs]})
 
     async def state(self) -> KillSwitchState:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with self.tx() as session:
             return await self._state(session)
 
     async def _state(self, session: AsyncSession) -> KillSwitchState:

@@ -12,7 +12,6 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
@@ -43,9 +42,10 @@ from tradebot.bots.schemas import (
     SnapshotView,
     views,
 )
+from tradebot.bots.scoped import ClientService
 from tradebot.credentials.models import CredentialStatus
 from tradebot.credentials.service import CredentialService
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.tenancy import TenantScope
 from tradebot.runs.models import BotRun, RunMode, RunStatus, utcnow
 from tradebot.tenants.repository import AuditRepository
 from tradebot.tenants.service import RunNotAllowedError
@@ -105,7 +105,7 @@ async def request_stop(
     return running
 
 
-class RunService:
+class RunService(ClientService):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -113,17 +113,12 @@ class RunService:
         actor: str,
         queue: RunQueue,
     ) -> None:
-        self.sessions = sessions
-        self.scope = scope
-        self.actor = actor
+        super().__init__(sessions, scope, actor)
         self.queue = queue
-
-    def _tx(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return tenant_transaction(self.sessions, self.scope)
 
     async def start(self, body: RunStart) -> RunView:
         mode = RunMode.LIVE if body.live else RunMode.PAPER
-        async with self._tx() as session:
+        async with self.tx() as session:
             facts = await EntitlementRepository(session, self.scope).facts(lock=True)
             bot = await BotRepository(session, self.scope).get(body.bot_id)
             if await GuardRepository(session, self.scope).client_wide(active_only=True):
@@ -162,7 +157,7 @@ class RunService:
         return view
 
     async def stop(self, run_id: str) -> RunView:
-        async with self._tx() as session:
+        async with self.tx() as session:
             run = await RunsRepository(session, self.scope).get(run_id)
             notify = await request_stop(session, self.scope, run, self.actor, "stopped by user")
             view = run_view(run)
@@ -171,11 +166,11 @@ class RunService:
         return view
 
     async def list(self, limit: int) -> list[RunView]:
-        async with self._tx() as session:
+        async with self.tx() as session:
             return [run_view(r) for r in await RunsRepository(session, self.scope).recent(limit)]
 
     async def status(self, run_id: str) -> RunStatusView:
-        async with self._tx() as session:
+        async with self.tx() as session:
             run = await RunsRepository(session, self.scope).get(run_id)
             latest = await SnapshotRepository(session, self.scope).latest(run_id)
             orders = OrderRepository(session, self.scope)
@@ -189,25 +184,25 @@ class RunService:
             )
 
     async def orders(self, run_id: str, limit: int, offset: int) -> Sequence[OrderView]:
-        async with self._tx() as session:
+        async with self.tx() as session:
             await RunsRepository(session, self.scope).get(run_id)
             rows = await OrderRepository(session, self.scope).page(run_id, limit, offset)
             return views(rows, OrderView)
 
     async def fills(self, run_id: str, limit: int, offset: int) -> Sequence[FillView]:
-        async with self._tx() as session:
+        async with self.tx() as session:
             await RunsRepository(session, self.scope).get(run_id)
             rows = await FillRepository(session, self.scope).page(run_id, limit, offset)
             return views(rows, FillView)
 
     async def equity(self, run_id: str, limit: int, offset: int) -> Sequence[EquityPoint]:
         """The equity series: one point per inventory snapshot the run loop stored."""
-        async with self._tx() as session:
+        async with self.tx() as session:
             await RunsRepository(session, self.scope).get(run_id)
             rows = await SnapshotRepository(session, self.scope).page(run_id, limit, offset)
             return views(rows, EquityPoint)
 
     async def guards(self, run_id: str) -> Sequence[GuardView]:
-        async with self._tx() as session:
+        async with self.tx() as session:
             await RunsRepository(session, self.scope).get(run_id)
             return views(await GuardRepository(session, self.scope).for_run(run_id), GuardView)

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradebot.engine.types import GridConfig, Spacing
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
+Price = Annotated[float, Field(ge=1e-8, le=1e9, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0.01, le=1e10, allow_inf_nan=False)]
 Fee = Annotated[float, Field(ge=0, lt=0.1, allow_inf_nan=False)]
 
 
@@ -19,10 +19,10 @@ class GridSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lower: Positive
-    upper: Positive
+    lower: Price
+    upper: Price
     lines: Annotated[int, Field(ge=2, le=500)]
-    investment: Positive
+    investment: Money
     spacing: Spacing = Spacing.GEOMETRIC
     maker_fee: Fee = 0.001
     taker_fee: Fee = 0.001
@@ -48,7 +48,7 @@ class BotCreate(BaseModel):
     exchange: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,31}$")] = "binance"
     pair: Annotated[str, Field(pattern=r"^[A-Z0-9]{2,12}/[A-Z0-9]{2,12}$")] = "BTC/USDT"
     grid: GridSpec
-    reference_price: Positive | None = None
+    reference_price: Price | None = None
     """A price to preview the start of the grid at (the empty line, the base to buy)."""
 
 

@@ -12,18 +12,19 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from tradebot.billing.entitlements import require_new_bot
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.models import Bot
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.schemas import BotCreate, BotCreated, BotView, GridSpec, PlanPreview
+from tradebot.bots.scoped import ClientService
+from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.errors import BadInputError
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.tenants.repository import AuditRepository
 from tradebot.venues.catalog import BINANCE_SPOT, offline_rules
+
+OUT_OF_RANGE = "the grid's numbers are out of range: narrow the range or use fewer lines"
 
 
 def grid_plan(pair: str, grid: GridSpec) -> GridPlan:
@@ -34,11 +35,21 @@ def grid_plan(pair: str, grid: GridSpec) -> GridPlan:
         raise BadInputError(
             f"pair {pair!r} is not supported (supported: {', '.join(BINANCE_SPOT)})"
         ) from None
-    return build_plan(grid.config(), rules)
+    try:
+        return build_plan(grid.config(), rules)
+    except GridPlanError:
+        raise
+    except (ArithmeticError, ValueError):
+        # Extreme but in-bounds numbers (a huge range over few lines...) overflow the maths.
+        raise GridPlanError(OUT_OF_RANGE) from None
 
 
 def preview(body: BotCreate) -> PlanPreview:
-    summary = grid_plan(body.pair, body.grid).summary(body.reference_price)
+    plan = grid_plan(body.pair, body.grid)
+    try:
+        summary = plan.summary(body.reference_price)
+    except ArithmeticError:
+        raise GridPlanError(OUT_OF_RANGE) from None
     return PlanPreview.model_validate(summary)
 
 
@@ -54,17 +65,10 @@ def bot_view(row: Bot) -> BotView:
     )
 
 
-class BotService:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], scope: TenantScope, actor: str
-    ) -> None:
-        self.sessions = sessions
-        self.scope = scope
-        self.actor = actor
-
+class BotService(ClientService):
     async def create(self, body: BotCreate) -> BotCreated:
         plan = preview(body)  # refuses a grid that cannot trade before anything is written
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with self.tx() as session:
             facts = await EntitlementRepository(session, self.scope).facts(lock=True)
             require_new_bot(facts, datetime.now(UTC))
             row = Bot(
@@ -82,11 +86,11 @@ class BotService:
             return BotCreated(**bot_view(row).model_dump(), plan=plan)
 
     async def list(self) -> Sequence[BotView]:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with self.tx() as session:
             return [bot_view(row) for row in await BotRepository(session, self.scope).all()]
 
     async def get(self, bot_id: str) -> BotCreated:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with self.tx() as session:
             row = await BotRepository(session, self.scope).get(bot_id)
         view = bot_view(row)
         summary = grid_plan(row.pair, view.grid).summary()

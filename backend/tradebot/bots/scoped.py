@@ -1,0 +1,23 @@
+"""The base of services that act for one client: its sessions, its scope, and who acts."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.kit.tenancy import TenantScope, tenant_transaction
+
+
+class ClientService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], scope: TenantScope, actor: str
+    ) -> None:
+        self.sessions = sessions
+        self.scope = scope
+        self.actor = actor
+        """How audit entries name the caller."""
+
+    def tx(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """One tenant transaction of the scope's client (row-level security on PostgreSQL)."""
+        return tenant_transaction(self.sessions, self.scope)
