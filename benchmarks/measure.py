@@ -53,9 +53,11 @@ class Figure:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """A finished subprocess: wall seconds, peak resident memory and how it ended."""
+    """A finished subprocess: wall seconds, CPU seconds (user + system, all threads), peak
+    resident memory and how it ended. On a busy machine CPU time is the steadier figure."""
 
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     returncode: int
     stderr: str
@@ -77,7 +79,13 @@ def run_process(args: Sequence[str], env: Mapping[str, str] | None = None) -> Ru
     if done.returncode != 0:
         raise RuntimeError(f"benchmarks.peak failed: {done.stderr.strip()[-300:]}")
     report = json.loads(done.stdout)
-    return Run(report["seconds"], report["peak_kb"] / 1024, report["returncode"], report["stderr"])
+    return Run(
+        report["seconds"],
+        report["cpu_seconds"],
+        report["peak_kb"] / 1024,
+        report["returncode"],
+        report["stderr"],
+    )
 
 
 def best_run(args: Sequence[str], env: Mapping[str, str], repeat: int) -> Run:

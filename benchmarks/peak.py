@@ -1,4 +1,4 @@
-"""Run one command and print its wall time, peak memory and exit code as JSON.
+"""Run one command and print its wall time, CPU time, peak memory and exit code as JSON.
 
 The benchmark process holds a year of candles; Linux starts a forked child's peak-memory count
 (ru_maxrss) at its parent's size, so commands are launched from this small process instead.
@@ -22,12 +22,13 @@ def main(argv: list[str]) -> int:
         seconds = time.perf_counter() - start
         errors.seek(0)
         stderr = errors.read().decode("utf-8", "replace")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(
         json.dumps(
             {
                 "seconds": seconds,
-                "peak_kb": peak_kb,
+                "peak_kb": usage.ru_maxrss,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
                 "returncode": done.returncode,
                 "stderr": stderr[-2000:],
             }

@@ -23,8 +23,9 @@ from benchmarks.measure import Figure
 LEGEND = (
     "cold: the first run with an empty numba cache (it compiles and fills the cache, as on a "
     "fresh install); warm: best of 3 runs that load the compiled code from that cache. "
-    "Whole-process figures run the installed tradebot command in a subprocess; peak memory "
-    "is the command's own maximum resident set."
+    "Whole-process figures run the installed tradebot command in a subprocess; cpu is its "
+    "user + system time over all threads (steadier than wall time when other work shares the "
+    "machine), peak its own maximum resident memory."
 )
 
 
