@@ -132,3 +132,13 @@ async def test_operator_claim_reaches_admin_routes_and_customer_does_not(
     customer = login(permissions=["read:bots"])
     assert (await api.get("/clients", headers=operator)).status_code == 200
     assert (await api.get("/clients", headers=customer)).status_code == 403
+
+
+async def test_unreachable_issuer_is_503_not_a_crash(
+    make_client: Callable[..., Any], issuer: Issuer
+) -> None:
+    api = await make_client(AUTH0_ISSUER="http://127.0.0.1:9/")
+    token = issuer.token("auth0|issuer-down", iss="http://127.0.0.1:9/")
+    response = await api.get("/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 503
+    assert response.json()["type"] == "/problems/auth-unavailable"

@@ -19,6 +19,8 @@ from joserfc.jwk import RSAKey
 
 from tradebot.auth.errors import AuthenticationError
 
+RETRY_AFTER_FAILURE_S = 5.0
+
 
 class JwksUnavailableError(AuthenticationError):
     """The issuer's JWKS could not be fetched or read."""
@@ -63,6 +65,7 @@ class JwksCache:
         self._keys: dict[str, RSAKey] = {}
         self._loaded_at: float | None = None
         self._forced_at: float | None = None
+        self._failed_at: float | None = None
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str) -> RSAKey | None:
@@ -83,8 +86,14 @@ class JwksCache:
         return self._keys.get(kid)
 
     async def _load(self, now: float) -> None:
-        self._keys = await self._fetch()
-        self._loaded_at = now
+        if self._failed_at is not None and now - self._failed_at < RETRY_AFTER_FAILURE_S:
+            raise JwksUnavailableError("the issuer's signing keys are unavailable (retrying soon)")
+        try:
+            self._keys = await self._fetch()
+        except JwksUnavailableError:
+            self._failed_at = now  # an issuer outage must not become one fetch per request
+            raise
+        self._loaded_at, self._failed_at = now, None
 
     async def _fetch(self) -> dict[str, RSAKey]:
         try:
