@@ -7,6 +7,8 @@ from collections.abc import Callable
 import httpx
 
 from tests.api.factories import customer, new_bot, subscribe
+from tradebot.api.app import create_app
+from tradebot.config import Settings
 
 
 async def test_operator_lists_and_updates_clients(
@@ -82,3 +84,15 @@ async def test_runs_across_clients_and_kpis(
     assert kpis["runs"]["by_mode"]["paper"] >= 2
     assert 0.0 <= kpis["activation"] <= 1.0
     assert 0.0 <= kpis["churn_30d"] <= 1.0
+
+
+async def test_admin_only_app_serves_operator_routes_alone(
+    api_settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    app = create_app(api_settings, admin_only=True)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://admin") as admin:
+            assert (await admin.get("/clients", headers=admin_headers)).status_code == 200
+            assert (await admin.get("/me", headers=admin_headers)).status_code == 404
+            assert (await admin.get("/clients")).status_code == 401

@@ -142,3 +142,12 @@ async def test_unreachable_issuer_is_503_not_a_crash(
     response = await api.get("/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 503
     assert response.json()["type"] == "/problems/auth-unavailable"
+
+
+async def test_namespaced_roles_claim_makes_an_operator(
+    make_client: Callable[..., Any], login: Callable[..., dict[str, str]]
+) -> None:
+    claim = "https://tradebot.test/roles"
+    api = await make_client(AUTH0_ROLES_CLAIM=claim)
+    assert (await api.get("/clients", headers=login(**{claim: ["admin"]}))).status_code == 200
+    assert (await api.get("/clients", headers=login(**{claim: ["viewer"]}))).status_code == 403
