@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.factories import GRID, customer, new_bot
 
@@ -77,3 +79,24 @@ async def test_validation_error_is_a_problem_body_without_the_input(
     assert body["type"] == "/problems/validation"
     assert body["errors"]
     assert "abc" not in response.text
+
+
+async def test_after_the_trial_new_bots_need_a_plan_but_reading_works(
+    api: httpx.AsyncClient,
+    login: Callable[..., dict[str, str]],
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    headers, client_id = await customer(api, login)
+    await new_bot(api, headers)
+    async with pg_sessions() as session, session.begin():
+        await session.execute(
+            text("UPDATE clients SET created_at = now() - interval '15 days' WHERE id = :c"),
+            {"c": client_id},
+        )
+    refused = await api.post("/bots", json={"name": "late", "grid": GRID}, headers=headers)
+    assert refused.status_code == 402
+    assert "trial ended" in refused.json()["detail"]
+    assert len((await api.get("/bots", headers=headers)).json()) == 1
+    billing = (await api.get("/billing", headers=headers)).json()
+    assert billing["plan"]["name"] == "trial"
+    assert billing["paid"] is False
