@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     REPLACE_TIMEOUT_MS: Ms = 60_000
     REPLACE_SLIPPAGE_PCT: Pct = 0.5
     REPLACE_MAX_RETRIES: Annotated[int, Field(ge=0, le=100)] = 3
+    NOT_FOUND_GRACE_MS: Ms = 30_000
+    """How long an order the exchange does not know stays "unknown" before it counts as never
+    placed (exchanges answer not-found for a fresh order for seconds)."""
 
     # Guards (the kill switch is always on)
     MAX_GLOBAL_DRAWDOWN_USD: Annotated[float, Field(gt=0)] = 500.0

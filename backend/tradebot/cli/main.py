@@ -25,6 +25,7 @@ COMMANDS = {
     "exchange-sim": ("exchange_sim", "run the local Binance spot simulator (sandbox exchange)"),
     "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),
     "plan": ("plan", "print (and export) the grid plan summary without trading"),
+    "run": ("run", "start or resume CLIENT_ID's run on live prices (paper or live)"),
     "sweep": ("sweep", "rank every combination of grid ranges over a candle file"),
     "walkforward": ("walkforward", "staged in-sample / out-of-sample runs from a JSON config"),
 }

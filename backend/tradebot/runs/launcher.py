@@ -52,7 +52,9 @@ def guard_limits(settings: Settings) -> GuardLimits:
     )
 
 
-def runner_settings(settings: Settings, *, not_found_grace_ms: int = 30_000) -> RunnerSettings:
+def runner_settings(settings: Settings, *, not_found_grace_ms: int | None = None) -> RunnerSettings:
+    if not_found_grace_ms is None:
+        not_found_grace_ms = settings.NOT_FOUND_GRACE_MS
     return RunnerSettings(
         limits=guard_limits(settings),
         orders=OrderPolicy(

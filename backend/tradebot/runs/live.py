@@ -74,11 +74,12 @@ async def run_on_live_data(
             sandbox_url=options.sandbox_url,
             rate_limit=not options.sandbox_step,
         )
-        stepper = (
-            SandboxClock(options.sandbox_url).step
+        sandbox = (
+            SandboxClock(options.sandbox_url)
             if options.sandbox_step and options.sandbox_url
             else None
         )
+        stepper = sandbox.step if sandbox is not None else None
         market = CcxtVenue(
             exchange,
             settings.GRID_PAIR,
@@ -108,7 +109,7 @@ async def run_on_live_data(
                 config=grid_json(plan, exchange=config.exchange, pair=settings.GRID_PAIR),
             )
             venue: Venue = market if mode is RunMode.LIVE else await _paper_on(market, plan, run)
-            grace = 30_000 if mode is RunMode.LIVE else 0
+            grace = None if mode is RunMode.LIVE else 0
             runner = GridRunner(
                 run.record,
                 run.strategy,
@@ -118,6 +119,8 @@ async def run_on_live_data(
                 wall_clock=_wall_ms,
                 stop=options.stop,
             )
+            if sandbox is not None:
+                sandbox.hold_while = lambda: bool(runner.orders.unresolved())
             return await runner.run()
         finally:
             await market.close()

@@ -70,7 +70,6 @@ class OrderManager:
         self._on_error = on_error
         self.active: dict[str, StoredOrder] = {}
         self._seqs: dict[int, int] = {}
-        self._unknown_since: dict[str, int] = {}
         self._semaphore = asyncio.Semaphore(policy.concurrency)
         self._last_submit = 0.0
 
@@ -141,7 +140,6 @@ class OrderManager:
                 report = await self.venue.submit(request)
             except TransientVenueError as exc:
                 self._on_error(exc)
-                self._unknown_since[order.client_order_id] = self.clock()
                 return OrderUpdate(
                     order.client_order_id,
                     OrderStatus.UNKNOWN,

@@ -35,18 +35,19 @@ def reconcile_order(
     trades: list[TradeReport],
     *,
     now: int,
-    not_found_since: int,
+    missing_for_ms: int,
     grace_ms: int,
 ) -> Resolution:
     """Decide one order's state from the venue's answer.
 
     ``trades`` are the venue's trades for the order (fills while we were away are among them).
-    ``not_found_since`` is when the venue first failed to know the order (``now`` if it knows).
+    ``missing_for_ms`` is how long the venue has not known the order (0 when it knows it);
+    ``now`` stamps the update.
     """
     if report is None:
         if trades:  # the order book forgot it, the trade history did not
             return Resolution(trades=trades)
-        if now - not_found_since < grace_ms:
+        if missing_for_ms < grace_ms:
             status = OrderStatus.UNKNOWN if order.status is OrderStatus.SUBMITTING else order.status
             if status is order.status:
                 return Resolution()

@@ -56,6 +56,7 @@ class RunnerSettings:
 
 @dataclass(slots=True)
 class RunOutcome:
+    run_id: str
     status: str
     reason: str | None
     equity_ts: list[int] = field(default_factory=list)
@@ -104,11 +105,14 @@ class GridRunner:
         self._missing_since: dict[str, int] = {}
         self._book_dirty = True
         self._last_tick_ts = record.clock_ts
+        self._fresh_at = wall_clock() if wall_clock is not None else 0
+        """Wall-clock time of the last tick whose market time moved on (staleness is measured
+        by our clock, so a venue whose clock lags ours, or a sandbox replaying 2024, is fine)."""
         self._last_price: float | None = None
         self._next_snapshot = 0
         self._next_regime = 0
         self._others_drawdown = 0.0
-        self.outcome = RunOutcome(status="running", reason=None)
+        self.outcome = RunOutcome(record.run_id, status="running", reason=None)
 
     def _count_error(self, error: VenueError) -> None:
         log.warning("venue_error", run_id=self.record.run_id, error=str(error))
@@ -150,6 +154,8 @@ class GridRunner:
 
     async def _on_tick(self, tick: Tick) -> None:
         self.now = tick.ts
+        if tick.ts > self._last_tick_ts and self._wall_clock is not None:
+            self._fresh_at = self._wall_clock()
         self._last_tick_ts = tick.ts
         self._last_price = tick.price
         if not self.strategy.started:
@@ -213,25 +219,22 @@ class GridRunner:
         for order in orders:
             try:
                 report = await self.venue.query(order.client_order_id)
-                known = report is not None and report.filled_qty > 0
-                found = (
-                    await self.venue.trades_for(order.client_order_id)
-                    if known or (report is None)
-                    else []
-                )
+                needs_trades = report is None or report.filled_qty > 0
+                found = await self.venue.trades_for(order.client_order_id) if needs_trades else []
             except TransientVenueError as exc:
                 self._count_error(exc)
                 continue
+            # The grace window runs on our clock: a paused sandbox market must not stop it.
             if report is None:
-                self._missing_since.setdefault(order.client_order_id, self.now)
+                since = self._missing_since.setdefault(order.client_order_id, self._wall_now())
             else:
-                self._missing_since.pop(order.client_order_id, None)
+                since = self._missing_since.pop(order.client_order_id, self._wall_now())
             resolution = reconcile_order(
                 order,
                 report,
                 found,
                 now=self.now,
-                not_found_since=self._missing_since.get(order.client_order_id, self.now),
+                missing_for_ms=self._wall_now() - since if report is None else 0,
                 grace_ms=self.settings.orders.not_found_grace_ms,
             )
             trades.extend(resolution.trades)
@@ -239,15 +242,17 @@ class GridRunner:
                 updates.append(resolution.update)
         if trades:
             await self._on_trades(trades)
+        applied = []
         for update in updates:
             order = self.orders.by_id(update.client_order_id)
             if order is None:
-                continue
+                continue  # its trades just completed it: the stored FILLED must stand
             if update.status is OrderStatus.CANCELLED:
                 self._settle_cancelled(order)
             self.orders.apply(update)
+            applied.append(update)
             self._book_dirty = True
-        await self.store.update_orders(updates)
+        await self.store.update_orders(applied)
 
     def _settle_cancelled(self, order: StoredOrder) -> None:
         """A cancelled order's partial fill still moved balances (but not the grid's lines)."""
@@ -348,8 +353,11 @@ class GridRunner:
         )
         return True
 
+    def _wall_now(self) -> int:
+        return self._wall_clock() if self._wall_clock is not None else self.now
+
     def _ticker_age(self) -> int:
-        return 0 if self._wall_clock is None else max(0, self._wall_clock() - self._last_tick_ts)
+        return 0 if self._wall_clock is None else max(0, self._wall_clock() - self._fresh_at)
 
     async def _snapshot(self, price: float, equity: float) -> None:
         snap = self.strategy.snapshot()

@@ -6,6 +6,8 @@ of each candle), so a live run against the simulator can be held to the backtest
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aiohttp
 
 
@@ -14,10 +16,13 @@ class SandboxClock:
         self.url = sandbox_url.rstrip("/") + "/_sim/advance"
         self.segments = segments_per_poll
         self._first = True
+        self.hold_while: Callable[[], bool] = lambda: False
+        """While this says True the clock holds (e.g. an order's fate is still being asked)."""
 
     async def step(self) -> bool:
-        """Advance the simulator (not before the first poll); False once its replay has ended."""
-        if self._first:
+        """Advance the simulator (not before the first poll, nor while held); False once its
+        replay has ended."""
+        if self._first or self.hold_while():
             self._first = False
             return True
         async with (
