@@ -13,13 +13,13 @@ from tests.runs.live_fixtures import live_client, live_settings
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
 from tradebot.backtest.service import run_backtest
 from tradebot.candles.io import bundled, load_candles
-from tradebot.credentials.permissions import KeyPermissionError
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import Fill, MarketRules
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runs.models import BotGuardState, BotOrder
 from tradebot.runs.repository import RunRepository
+from tradebot.tenants.service import KeyNoLongerSafeError
 from tradebot.venues.exchange_sim import MarketConfig
 
 # Ninety real minutes (2024-12-02 09:20 on) and a tight grid over them: 9 round trips.
@@ -98,7 +98,7 @@ async def test_a_withdraw_enabled_key_trips_the_kill_switch_and_never_trades(
             sim.url, "POST", f"/_sim/accounts/{KEY}/permissions", {"enableWithdrawals": True}
         )
         settings = live_settings(client, master_key, **GRID)
-        with pytest.raises(KeyPermissionError, match="withdrawals enabled"):
+        with pytest.raises(KeyNoLongerSafeError, match="withdrawals enabled"):
             await run_on_live_data(
                 settings, LiveOptions(sandbox_url=sim.url, sandbox_step=True), database_url=pg_url
             )

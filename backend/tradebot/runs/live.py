@@ -11,29 +11,24 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 from tradebot.config import Settings
-from tradebot.credentials.permissions import (
-    KeyPermissionCheck,
-    KeyPermissionError,
-    require_trading_only,
-)
+from tradebot.credentials.permissions import KeyPermissionCheck
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.risk import Guard
-from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.runs.launcher import PreparedRun, database, grid_json, prepare_run, runner_settings
 from tradebot.runs.models import RunMode
 from tradebot.runs.repository import trip_kill_switch
 from tradebot.runtime.ports import Tick, Venue
 from tradebot.runtime.runner import GridRunner, RunOutcome
-from tradebot.tenants.service import ClientConfigService
+from tradebot.tenants.service import ClientConfigService, KeyNoLongerSafeError
 from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
+from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.sandbox_clock import SandboxClock
 
 
@@ -63,8 +58,15 @@ async def run_on_live_data(
     mode = RunMode.PAPER if settings.PAPER_MODE else RunMode.LIVE
     async with database(database_url or settings.database_url) as sessions:
         scope = TenantScope.of(settings.CLIENT_ID)
-        async with tenant_transaction(sessions, scope) as session:
-            config = await ClientConfigService(session, scope, settings).run_configuration(mode)
+        try:
+            async with tenant_transaction(sessions, scope) as session:
+                service = ClientConfigService(session, scope, settings)
+                config = await service.run_configuration(mode, check=_key_check(options))
+        except KeyNoLongerSafeError as exc:
+            if exc.can_withdraw:  # a leaked key could move funds out: every run of it stops
+                guard = Guard.KEY_PERMISSIONS.value
+                await trip_kill_switch(sessions, settings.CLIENT_ID, guard, str(exc), _wall_ms())
+            raise
         settings = config.settings
         keys = config.credentials
         exchange = make_exchange(
@@ -80,6 +82,9 @@ async def run_on_live_data(
             else None
         )
         stepper = sandbox.step if sandbox is not None else None
+        # One request budget per exchange and egress IP, shared with every worker (Redis); a
+        # stepped sandbox is driven by this run alone and needs none.
+        limiter = None if sandbox else RateLimiter.from_settings(settings, config.exchange)
         market = CcxtVenue(
             exchange,
             settings.GRID_PAIR,
@@ -87,18 +92,9 @@ async def run_on_live_data(
             poll_interval_ms=0 if stepper else settings.ORDER_POLL_INTERVAL_MS,
             account=settings.CLIENT_ID,
             before_poll=stepper,
+            limiter=limiter,
         )
         try:
-            if keys is not None:
-                await _check_key(
-                    config.exchange,
-                    keys.api_key,
-                    keys.secret,
-                    keys.passphrase,
-                    options,
-                    sessions,
-                    settings,
-                )
             plan = build_plan(settings.grid_config(), await market.market_rules())
             run = await prepare_run(
                 sessions,
@@ -124,6 +120,8 @@ async def run_on_live_data(
             return await runner.run()
         finally:
             await market.close()
+            if limiter is not None:
+                await limiter.close()
 
 
 async def _paper_on(market: CcxtVenue, plan: GridPlan, run: PreparedRun) -> PaperVenue:
@@ -144,28 +142,10 @@ async def _paper_on(market: CcxtVenue, plan: GridPlan, run: PreparedRun) -> Pape
     return PaperVenue(engine, _ticks(market))
 
 
-async def _check_key(
-    exchange: str,
-    api_key: Secret,
-    secret: Secret,
-    passphrase: Secret | None,
-    options: LiveOptions,
-    sessions: Any,
-    settings: Settings,
-) -> None:
-    """Ask the exchange what the key may do, at every live start; a withdraw-enabled key
-    trips the client's kill switch."""
-    check = options.key_check
-    if check is None:
-        from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
+def _key_check(options: LiveOptions) -> KeyPermissionCheck:
+    """The exchange's own answer about a key, asked at every live start (never cached)."""
+    if options.key_check is not None:
+        return options.key_check
+    from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
 
-        check = CcxtKeyPermissionCheck(sandbox_url=options.sandbox_url)
-    permissions = await check.check(exchange, api_key, secret, passphrase)
-    try:
-        require_trading_only(exchange, permissions)
-    except KeyPermissionError as exc:
-        if permissions.can_withdraw:
-            await trip_kill_switch(
-                sessions, settings.CLIENT_ID, Guard.KEY_PERMISSIONS.value, str(exc), _wall_ms()
-            )
-        raise
+    return CcxtKeyPermissionCheck(sandbox_url=options.sandbox_url)

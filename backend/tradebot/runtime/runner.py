@@ -77,6 +77,10 @@ class _Partial:
         self.fee += fee
 
 
+def _fill_order(trade: TradeReport) -> tuple[int, float]:
+    return trade.ts, -trade.price if trade.side is Side.BUY else trade.price
+
+
 class GridRunner:
     def __init__(
         self,
@@ -264,7 +268,10 @@ class GridRunner:
     async def _on_trades(self, trades: list[TradeReport]) -> None:
         fills: list[FillRecord] = []
         updates: list[OrderUpdate] = []
-        for trade in trades:
+        # Venues report trades in whatever order they were asked for; the grid needs them as
+        # they happened, and within one instant as the spec walks a segment: buys top-down,
+        # sells bottom-up.
+        for trade in sorted(trades, key=_fill_order):
             if trade.trade_id in self._seen:
                 continue
             self._seen.add(trade.trade_id)

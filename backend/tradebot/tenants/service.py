@@ -55,18 +55,28 @@ class RunNotAllowedError(TradeBotError):
 
 
 class KeyNoLongerSafeError(RunNotAllowedError):
-    """The stored key can withdraw now, or the exchange no longer confirms what it may do."""
+    """The stored key can withdraw now, or the exchange no longer confirms what it may do.
+
+    ``can_withdraw`` is True only when the exchange said so: that key must trip the client's
+    kill switch; an unanswered check only refuses the start.
+    """
+
+    def __init__(self, message: str, *, can_withdraw: bool) -> None:
+        super().__init__(message)
+        self.can_withdraw = can_withdraw
 
 
 async def _recheck(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
     keys = config.credentials
     assert keys is not None
+    answer = None
     try:
         answer = await check.check(config.exchange, keys.api_key, keys.secret, keys.passphrase)
         require_trading_only(config.exchange, answer)
     except KeyPermissionError as exc:
         raise KeyNoLongerSafeError(
-            f"live run of client {config.client_id!r} refused at the key re-check: {exc}"
+            f"live run of client {config.client_id!r} refused at the key re-check: {exc}",
+            can_withdraw=answer is not None and answer.can_withdraw,
         ) from None
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import ccxt
 
@@ -35,23 +35,15 @@ from tradebot.runtime.ports import (
     VenueOrderStatus,
 )
 from tradebot.venues.ccxt_errors import OrderUnknownError, UnreachableError, translate
+from tradebot.venues.rate_limit import RateLimiter
+from tradebot.venues.rate_limit_ccxt import BinanceWeight as W
+from tradebot.venues.rate_limit_ccxt import bind, throttled
 from tradebot.venues.retry import Backoff, call_with_retries
 
 T = TypeVar("T")
 log = get_logger(__name__)
 MINUTE_MS = 60_000
 
-# Binance request weights of the calls below (spot, 2024).
-WEIGHTS = {
-    "ticker": 2,
-    "open_orders": 6,
-    "order": 4,
-    "create": 1,
-    "cancel": 1,
-    "trades": 20,
-    "markets": 20,
-    "ohlcv": 2,
-}
 _STATUS = {
     "open": VenueOrderStatus.OPEN,
     "closed": VenueOrderStatus.FILLED,
@@ -62,16 +54,6 @@ _STATUS = {
 }
 
 
-class RequestLimiter(Protocol):
-    """The shared rate limiter, as this venue uses it."""
-
-    async def acquire(
-        self, weight: int, *, account: str | None = None, is_order: bool = False
-    ) -> None: ...
-
-    async def observe(self, headers: Mapping[str, str], *, account: str | None = None) -> None: ...
-
-
 class CcxtVenue:
     def __init__(
         self,
@@ -79,7 +61,7 @@ class CcxtVenue:
         symbol: str,
         *,
         poll_interval_ms: int = 2_000,
-        limiter: RequestLimiter | None = None,
+        limiter: RateLimiter | None = None,
         account: str | None = None,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
@@ -90,6 +72,8 @@ class CcxtVenue:
         self.poll_interval_ms = poll_interval_ms
         self.limiter = limiter
         self.account = account
+        if limiter is not None:
+            bind(exchange, limiter, account=account)
         self.backoff = backoff or Backoff(attempts=4, base_s=0.2, cap_s=5.0)
         self._clock = clock
         self._before_poll = before_poll
@@ -115,14 +99,12 @@ class CcxtVenue:
     async def _request(
         self, weight: int, call: Callable[[], Awaitable[T]], *, order: bool = False
     ) -> T:
-        if self.limiter is not None:
-            await self.limiter.acquire(weight, account=self.account, is_order=order)
-        try:
+        """One request, its weight taken from the shared per-IP limiter first (when given)."""
+        if self.limiter is None:
             return await call()
-        finally:
-            if self.limiter is not None:
-                headers = getattr(self.exchange, "last_response_headers", None) or {}
-                await self.limiter.observe(headers, account=self.account)
+        return await throttled(
+            self.limiter, weight, call, account=self.account, is_order=order, max_wait=30.0
+        )
 
     async def _read(self, weight: int, call: Callable[[], Awaitable[T]]) -> T:
         return await call_with_retries(
@@ -134,7 +116,7 @@ class CcxtVenue:
 
     # ---- market -------------------------------------------------------------------------
     async def market_rules(self) -> MarketRules:
-        await self._read(WEIGHTS["markets"], self.exchange.load_markets)
+        await self._read(W.EXCHANGE_INFO, self.exchange.load_markets)
         if self.symbol not in self.exchange.markets:
             raise VenueError(f"{self.exchange.id} does not list {self.symbol}")
         market = self.exchange.market(self.symbol)
@@ -154,9 +136,7 @@ class CcxtVenue:
         self._last_poll = time.monotonic()
         if self._before_poll is not None and not await self._before_poll():
             return None
-        ticker = await self._read(
-            WEIGHTS["ticker"], lambda: self.exchange.fetch_ticker(self.symbol)
-        )
+        ticker = await self._read(W.TICKER, lambda: self.exchange.fetch_ticker(self.symbol))
         price = float(ticker["last"])
         ts = int(ticker.get("timestamp") or self._now_ms())
         previous, self._last_price = self._last_price, price
@@ -181,7 +161,7 @@ class CcxtVenue:
 
     async def recent_closes(self, count: int) -> tuple[list[float], int]:
         rows = await self._read(
-            WEIGHTS["ohlcv"], lambda: self.exchange.fetch_ohlcv(self.symbol, "1m", limit=count)
+            W.KLINES, lambda: self.exchange.fetch_ohlcv(self.symbol, "1m", limit=count)
         )
         return [float(r[4]) for r in rows], MINUTE_MS
 
@@ -196,7 +176,7 @@ class CcxtVenue:
         started = time.monotonic()
         try:
             order = await self._request(
-                WEIGHTS["create"],
+                W.ORDER_CREATE,
                 lambda: self.exchange.create_order(
                     self.symbol, kind, request.side.value, request.qty, request.price, params
                 ),
@@ -218,7 +198,7 @@ class CcxtVenue:
     async def cancel(self, client_order_id: str) -> OrderReport | None:
         try:
             order = await self._request(
-                WEIGHTS["cancel"],
+                W.ORDER_CANCEL,
                 lambda: self.exchange.cancel_order(
                     self._exchange_ids.get(client_order_id),
                     self.symbol,
@@ -236,7 +216,7 @@ class CcxtVenue:
     async def query(self, client_order_id: str) -> OrderReport | None:
         try:
             order = await self._read(
-                WEIGHTS["order"],
+                W.ORDER_QUERY,
                 lambda: self.exchange.fetch_order(
                     None, self.symbol, {"origClientOrderId": client_order_id}
                 ),
@@ -250,7 +230,7 @@ class CcxtVenue:
 
     async def open_orders(self) -> list[OrderReport]:
         orders = await self._read(
-            WEIGHTS["open_orders"], lambda: self.exchange.fetch_open_orders(self.symbol)
+            W.OPEN_ORDERS, lambda: self.exchange.fetch_open_orders(self.symbol)
         )
         return [self._report(o, o.get("clientOrderId") or "") for o in orders]
 
@@ -300,7 +280,7 @@ class CcxtVenue:
                 return []
             exchange_id = report.exchange_order_id
         rows = await self._read(
-            WEIGHTS["trades"],
+            W.MY_TRADES,
             lambda: self.exchange.fetch_my_trades(self.symbol, params={"orderId": exchange_id}),
         )
         found = []
@@ -334,4 +314,4 @@ class CcxtVenue:
         await self.exchange.close()
 
 
-__all__ = ["CcxtVenue", "RequestLimiter", "UnreachableError"]
+__all__ = ["CcxtVenue", "UnreachableError"]
