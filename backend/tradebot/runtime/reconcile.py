@@ -48,14 +48,13 @@ def reconcile_order(
         if trades:  # the order book forgot it, the trade history did not
             return Resolution(trades=trades)
         if missing_for_ms < grace_ms:
-            status = OrderStatus.UNKNOWN if order.status is OrderStatus.SUBMITTING else order.status
-            if status is order.status:
+            if order.status is not OrderStatus.SUBMITTING:
                 return Resolution()
-            return Resolution(OrderUpdate(order.client_order_id, status, now))
+            return Resolution(OrderUpdate(order.client_order_id, OrderStatus.UNKNOWN, now))
         return Resolution(
             OrderUpdate(order.client_order_id, OrderStatus.REJECTED, now, reason=NEVER_PLACED)
         )
-    status = _STATUS[report.status]
+    status: OrderStatus = _STATUS[report.status]
     if status is OrderStatus.OPEN and report.filled_qty > 0:
         status = OrderStatus.PARTIALLY_FILLED
     if status is OrderStatus.FILLED:

@@ -248,11 +248,11 @@ class GridRunner:
             await self._on_trades(trades)
         applied = []
         for update in updates:
-            order = self.orders.by_id(update.client_order_id)
-            if order is None:
+            working = self.orders.by_id(update.client_order_id)
+            if working is None:
                 continue  # its trades just completed it: the stored FILLED must stand
             if update.status is OrderStatus.CANCELLED:
-                self._settle_cancelled(order)
+                self._settle_cancelled(working)
             self.orders.apply(update)
             applied.append(update)
             self._book_dirty = True

@@ -224,7 +224,7 @@ class KillTrials:
         self.report.lost_fills += len(traded - set(recorded))
         if len(recorded) != len(set(recorded)):
             self.report.problems.append("a trade recorded twice")
-        settings = load_settings(**GRID)  # type: ignore[arg-type]
+        settings = load_settings(**GRID)
         plan = build_plan(settings.grid_config(), RULES)
         with self.db.connect() as conn:
             state = conn.execute(
