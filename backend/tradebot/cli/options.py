@@ -24,7 +24,9 @@ def add_grid_options(parser: argparse.ArgumentParser) -> None:
     grid.add_argument("--maker-fee", type=float, help="fraction, e.g. 0.001 (MAKER_FEE)")
     grid.add_argument("--taker-fee", type=float, help="fraction, e.g. 0.001 (TAKER_FEE)")
     grid.add_argument("--tp", type=float, help="take profit in %% of investment, 0 = off (TP)")
-    grid.add_argument("--pair", help="market, e.g. BTC/USDT: its tick, lot and minimums (GRID_PAIR)")
+    grid.add_argument(
+        "--pair", help="market, e.g. BTC/USDT: its tick, lot and minimums (GRID_PAIR)"
+    )
     grid.add_argument(
         "--exact", action="store_true", help="no exchange rounding or minimums (the spec's oracle)"
     )
