@@ -16,6 +16,8 @@ class Guard(StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     INVARIANT = "grid_invariant"
     KEY_PERMISSIONS = "key_permissions"
+    VENUE = "venue_refused"
+    """Authentication, permissions, an unlisted pair: the venue will not serve this run."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ them apart, which is what makes a paper replay a test of the live code path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -88,6 +89,10 @@ class FatalVenueError(VenueError):
 
 class Venue(Protocol):
     """What the run loop needs from any market."""
+
+    on_error: Callable[[VenueError], None] | None
+    """Told of every error the venue recovered from by itself (a retried read), so the run's
+    error budget sees it."""
 
     async def market_rules(self) -> MarketRules: ...
 

@@ -25,7 +25,14 @@ from tradebot.errors import TradeBotError
 from tradebot.observability.logs import get_logger
 from tradebot.runtime.book import diff_book
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
-from tradebot.runtime.ports import Tick, TradeReport, TransientVenueError, Venue, VenueError
+from tradebot.runtime.ports import (
+    FatalVenueError,
+    Tick,
+    TradeReport,
+    TransientVenueError,
+    Venue,
+    VenueError,
+)
 from tradebot.runtime.reconcile import reconcile_order
 from tradebot.runtime.store import (
     FillRecord,
@@ -101,6 +108,7 @@ class GridRunner:
         self._wall_clock = wall_clock
         self._stop = stop
         self._errors = ApiErrorWindow()
+        venue.on_error = self._count_error  # retried reads count against the error budget too
         self.orders = OrderManager(
             record.run_id, venue, store, settings.orders, lambda: self.now, self._count_error
         )
@@ -120,7 +128,7 @@ class GridRunner:
 
     def _count_error(self, error: VenueError) -> None:
         log.warning("venue_error", run_id=self.record.run_id, error=str(error))
-        self._errors.add(self.now)
+        self._errors.add(self._wall_now())
 
     # ---- the loop -----------------------------------------------------------------------
     async def run(self) -> RunOutcome:
@@ -140,11 +148,19 @@ class GridRunner:
                     # Orders stay on the venue; a restart reconciles and adopts them.
                     await self._finish("stopped", "stop requested")
                     break
-                tick = await self.venue.next_tick()
-                if tick is None:
-                    await self._finish("finished", "replay complete")
-                    break
-                await self._on_tick(tick)
+                try:
+                    tick = await self.venue.next_tick()
+                    if tick is None:
+                        await self._finish("finished", "replay complete")
+                        break
+                    await self._on_tick(tick)
+                except TransientVenueError as exc:
+                    # The venue is unreachable for now (its reads already retried with
+                    # backoff): this tick is lost, the next poll picks up where it left off.
+                    self._count_error(exc)
+                    await self._check_guards(self._last_price)
+        except FatalVenueError as exc:
+            await self._trip(Trip(Guard.VENUE, str(exc)))
         except Rejection as exc:
             await self._trip(
                 Trip(
@@ -174,6 +190,8 @@ class GridRunner:
             await self._sync_book()
         if tick.closes_candle:
             await self._on_close(tick)
+        if not self.strategy.stopped:
+            await self._check_guards(tick.price)
 
     async def _start(self, price: float) -> None:
         """The spec's start: choose the empty line; the book sync buys B0 and places orders."""
@@ -331,13 +349,21 @@ class GridRunner:
                 - tick.ts % self.settings.snapshot_interval_ms
                 + self.settings.snapshot_interval_ms
             )
+
+    async def _check_guards(self, price: float | None) -> None:
+        """Every tick: the loss, the client's drawdown, the venue's errors, the price's age."""
         state = self.strategy.state
+        equity = (
+            float(state[core.QUOTE] + state[core.BASE] * price)
+            if price is not None and self.strategy.started
+            else self.strategy.plan.config.investment
+        )
         trip = check_guards(
             self.settings.limits,
             investment=self.strategy.plan.config.investment,
             equity=equity,
             client_drawdown_usd=self._others_drawdown + max(0.0, state[core.PEAK] - equity),
-            api_errors_last_min=self._errors.count(self.now),
+            api_errors_last_min=self._errors.count(self._wall_now()),
             ticker_age_ms=self._ticker_age(),
         )
         if trip is not None:
@@ -402,6 +428,8 @@ class GridRunner:
         self.strategy.stop()
         try:
             await self.orders.cancel_all()
+        except VenueError as exc:
+            log.critical("cancel_failed_after_trip", run_id=self.record.run_id, error=str(exc))
         finally:
             await self.store.save_state(self.strategy.state.tolist(), self.now)
             await self.store.trip(trip.guard.value, trip.reason, self.now)

@@ -76,6 +76,7 @@ class CcxtVenue:
             bind(exchange, limiter, account=account)
         self.backoff = backoff or Backoff(attempts=4, base_s=0.2, cap_s=5.0)
         self._clock = clock
+        self.on_error: Callable[[VenueError], None] | None = None
         self._before_poll = before_poll
         """A sandbox's clock driver; returning False ends the feed."""
         # The order POST is ours to never repeat; reads are retried by call_with_retries.
@@ -112,7 +113,13 @@ class CcxtVenue:
             lambda exc: translate(exc, self.exchange),
             self.backoff,
             catch=(ccxt.BaseError,),
+            on_retry=self._retrying,
         )
+
+    def _retrying(self, error: VenueError, delay: float) -> None:
+        log.info("venue_retry", error=str(error), delay_s=round(delay, 3))
+        if self.on_error is not None:
+            self.on_error(error)
 
     # ---- market -------------------------------------------------------------------------
     async def market_rules(self) -> MarketRules:

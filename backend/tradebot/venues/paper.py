@@ -6,7 +6,7 @@ backtest's spec define, and balances are enforced as an exchange would.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from tradebot.engine.types import MarketRules
 from tradebot.runtime.ports import (
@@ -15,6 +15,7 @@ from tradebot.runtime.ports import (
     OrderRequest,
     Tick,
     TradeReport,
+    VenueError,
     VenueOrderStatus,
 )
 from tradebot.venues.matching import (
@@ -73,6 +74,7 @@ class PaperVenue:
         self._ticks = ticks
         self._rules = rules or MarketRules()
         self._quote = quote_currency
+        self.on_error: Callable[[VenueError], None] | None = None  # a paper venue never fails
         self._delivered = 0
         self._now = 0
         self._closes: list[float] = []
