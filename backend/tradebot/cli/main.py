@@ -28,6 +28,7 @@ COMMANDS = {
     "run": ("run", "start or resume CLIENT_ID's run on live prices (paper or live)"),
     "sweep": ("sweep", "rank every combination of grid ranges over a candle file"),
     "walkforward": ("walkforward", "staged in-sample / out-of-sample runs from a JSON config"),
+    "worker": ("worker", "run the arq worker that drives bot runs (--check, --queue-depth)"),
 }
 
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
 from tradebot.credentials.permissions import KeyPermissionCheck
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.risk import Guard
+from tradebot.engine.types import MarketRules
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.runs.launcher import PreparedRun, database, grid_json, prepare_run, runner_settings
 from tradebot.runs.models import RunMode
@@ -32,6 +37,16 @@ from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.sandbox_clock import SandboxClock
 
 
+class PriceFeed(Protocol):
+    """Public prices of one pair: all a paper run needs of the market."""
+
+    async def market_rules(self) -> MarketRules: ...
+
+    async def next_tick(self) -> Tick | None: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LiveOptions:
     sandbox_url: str | None = None
@@ -40,11 +55,28 @@ class LiveOptions:
     """Step a paused simulator one segment per poll (deterministic sandbox runs)."""
     stop: asyncio.Event | None = None
     key_check: KeyPermissionCheck | None = None
+    prices: PriceFeed | None = None
+    """A paper run's prices from a shared feed (a worker polls once per pair for all its
+    runs) instead of a poll of its own: the run then opens no exchange connection."""
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    """Sessions on a migrated database shared by many runs (a worker's pool); None: the run
+    opens (and migrates) ``database_url`` itself."""
 
 
-async def _ticks(venue: CcxtVenue) -> AsyncIterator[Tick]:
-    while (tick := await venue.next_tick()) is not None:
+async def _ticks(feed: PriceFeed) -> AsyncIterator[Tick]:
+    while (tick := await feed.next_tick()) is not None:
         yield tick
+
+
+@asynccontextmanager
+async def _database(
+    options: LiveOptions, url: str
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    if options.sessions is not None:
+        yield options.sessions
+        return
+    async with database(url) as sessions:
+        yield sessions
 
 
 def _wall_ms() -> int:
@@ -56,7 +88,7 @@ async def run_on_live_data(
 ) -> RunOutcome:
     """Start (or resume) the run of ``CLIENT_ID``: paper when PAPER_MODE, else live."""
     mode = RunMode.PAPER if settings.PAPER_MODE else RunMode.LIVE
-    async with database(database_url or settings.database_url) as sessions:
+    async with _database(options, database_url or settings.database_url) as sessions:
         scope = TenantScope.of(settings.CLIENT_ID)
         try:
             async with tenant_transaction(sessions, scope) as session:
@@ -69,31 +101,37 @@ async def run_on_live_data(
             raise
         settings = config.settings
         keys = config.credentials
-        exchange = make_exchange(
-            config.exchange,
-            api_key=keys.api_key.reveal() if keys else None,
-            secret=keys.secret.reveal() if keys else None,
-            sandbox_url=options.sandbox_url,
-            rate_limit=not options.sandbox_step,
-        )
-        sandbox = (
-            SandboxClock(options.sandbox_url)
-            if options.sandbox_step and options.sandbox_url
-            else None
-        )
-        stepper = sandbox.step if sandbox is not None else None
-        # One request budget per exchange and egress IP, shared with every worker (Redis); a
-        # stepped sandbox is driven by this run alone and needs none.
-        limiter = None if sandbox else RateLimiter.from_settings(settings, config.exchange)
-        market = CcxtVenue(
-            exchange,
-            settings.GRID_PAIR,
-            # A stepped sandbox's clock is the step itself: no pause between polls.
-            poll_interval_ms=0 if stepper else settings.ORDER_POLL_INTERVAL_MS,
-            account=settings.CLIENT_ID,
-            before_poll=stepper,
-            limiter=limiter,
-        )
+        market: PriceFeed | None = options.prices if mode is RunMode.PAPER else None
+        own: CcxtVenue | None = None
+        sandbox: SandboxClock | None = None
+        limiter: RateLimiter | None = None
+        if market is None:
+            exchange = make_exchange(
+                config.exchange,
+                api_key=keys.api_key.reveal() if keys else None,
+                secret=keys.secret.reveal() if keys else None,
+                sandbox_url=options.sandbox_url,
+                timeout_ms=settings.EXCHANGE_TIMEOUT_MS,
+                rate_limit=not options.sandbox_step,
+            )
+            sandbox = (
+                SandboxClock(options.sandbox_url)
+                if options.sandbox_step and options.sandbox_url
+                else None
+            )
+            stepper = sandbox.step if sandbox is not None else None
+            # One request budget per exchange and egress IP, shared with every worker (Redis);
+            # a stepped sandbox is driven by this run alone and needs none.
+            limiter = None if sandbox else RateLimiter.from_settings(settings, config.exchange)
+            own = market = CcxtVenue(
+                exchange,
+                settings.GRID_PAIR,
+                # A stepped sandbox's clock is the step itself: no pause between polls.
+                poll_interval_ms=0 if stepper else settings.ORDER_POLL_INTERVAL_MS,
+                account=settings.CLIENT_ID,
+                before_poll=stepper,
+                limiter=limiter,
+            )
         try:
             plan = build_plan(settings.grid_config(), await market.market_rules())
             run = await prepare_run(
@@ -104,7 +142,11 @@ async def run_on_live_data(
                 base_ts=_wall_ms(),
                 config=grid_json(plan, exchange=config.exchange, pair=settings.GRID_PAIR),
             )
-            venue: Venue = market if mode is RunMode.LIVE else await _paper_on(market, plan, run)
+            venue: Venue = (
+                own
+                if own is not None and mode is RunMode.LIVE
+                else (await _paper_on(market, plan, run))
+            )
             grace = None if mode is RunMode.LIVE else 0
             runner = GridRunner(
                 run.record,
@@ -124,7 +166,7 @@ async def run_on_live_data(
                 await limiter.close()
 
 
-async def _paper_on(market: CcxtVenue, plan: GridPlan, run: PreparedRun) -> PaperVenue:
+async def _paper_on(market: PriceFeed, plan: GridPlan, run: PreparedRun) -> PaperVenue:
     """The paper engine on the market's live prices, holding the run's book when resuming."""
     config = plan.config
     engine = MatchingEngine(

@@ -1,0 +1,207 @@
+"""Market data fan-out: one ticker poll per (exchange, pair) in a worker, many paper runs on it.
+
+A thousand paper bots on BTC/USDT must not poll the exchange a thousand times: the worker keeps
+one ``SharedFeed`` per pair, polling a public (keyless) ``CcxtVenue``, and each run subscribes.
+A ``Subscription`` is the run's ``PriceFeed``: the paper venue of the run takes its ticks from
+it. Every subscriber sees every tick, in order (the paper engine needs the whole path); a run's
+first tick is a jump, as for a run that opens its own feed.
+
+``lockstep`` (a stepped sandbox) polls again only once every run has decided on the last tick,
+so the simulator's clock holds while any run is busy, as it does for a run stepping it alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from tradebot.engine.types import MarketRules
+from tradebot.observability.logs import get_logger
+from tradebot.runtime.ports import Tick, TransientVenueError, VenueError
+from tradebot.workers.latency import LatencySample
+
+log = get_logger(__name__)
+FeedKey = tuple[str, str]
+"""(exchange, pair)"""
+
+
+class PriceSource(Protocol):
+    """The public half of a venue: what a shared feed polls."""
+
+    async def market_rules(self) -> MarketRules: ...
+
+    async def next_tick(self) -> Tick | None: ...
+
+    async def close(self) -> None: ...
+
+
+class Subscription:
+    """One run's view of a shared feed (``runs.live.PriceFeed``)."""
+
+    def __init__(self, feed: SharedFeed) -> None:
+        self._feed = feed
+        self._ticks: deque[tuple[Tick | VenueError | None, float]] = deque()
+        self._ready = asyncio.Event()
+        self._received_at: float | None = None
+        self._first = True
+        self.busy = False
+        """A tick was delivered and the run has not asked for the next one yet."""
+        self.closed = False
+
+    def deliver(self, tick: Tick | VenueError | None, received_at: float) -> None:
+        if self._first and isinstance(tick, Tick):
+            tick = dataclasses.replace(tick, direction=None)
+            self._first = False
+        self._ticks.append((tick, received_at))
+        self._ready.set()
+        self.busy = True
+
+    async def market_rules(self) -> MarketRules:
+        return await self._feed.market_rules()
+
+    async def next_tick(self) -> Tick | None:
+        if self._received_at is not None:
+            self._feed.latency.add((time.perf_counter() - self._received_at) * 1000)
+            self._received_at = None
+        if not self._ticks:
+            self._feed.idle(self)
+            self._ready.clear()
+            await self._ready.wait()
+        tick, self._received_at = self._ticks[0]
+        if isinstance(tick, Tick):
+            self._ticks.popleft()
+            return tick
+        self._received_at = None  # the feed has ended for good: every later call says so too
+        if tick is None:
+            return None
+        raise tick
+
+    async def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await self._feed.unsubscribe(self)
+
+
+class SharedFeed:
+    """One poll loop over a ``PriceSource``, delivering each tick to every subscriber."""
+
+    def __init__(
+        self,
+        source: PriceSource,
+        latency: LatencySample,
+        *,
+        lockstep: bool = False,
+        on_empty: Callable[[SharedFeed], None] = lambda _feed: None,
+    ) -> None:
+        self.source = source
+        self.latency = latency
+        self.lockstep = lockstep
+        self._on_empty = on_empty
+        self._subscribers: list[Subscription] = []
+        self._busy = 0
+        self._all_idle = asyncio.Event()
+        self._rules: MarketRules | None = None
+        self._rules_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._end: VenueError | None = None
+        self._ended = False
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    async def market_rules(self) -> MarketRules:
+        async with self._rules_lock:  # the first run loads the markets; the others wait for it
+            if self._rules is None:
+                self._rules = await self.source.market_rules()
+            return self._rules
+
+    def subscribe(self) -> Subscription:
+        subscription = Subscription(self)
+        self._subscribers.append(subscription)
+        if self._ended:
+            self._busy += 1
+            subscription.deliver(self._end, time.perf_counter())
+        elif self._task is None:
+            self._task = asyncio.create_task(self._poll())
+        return subscription
+
+    async def unsubscribe(self, subscription: Subscription) -> None:
+        self.idle(subscription)
+        self._subscribers.remove(subscription)
+        if not self._subscribers:
+            self._on_empty(self)
+            if self._task is not None:
+                self._task.cancel()
+            await self.source.close()
+
+    def idle(self, subscription: Subscription) -> None:
+        """``subscription`` has decided on everything delivered to it."""
+        if subscription.busy:
+            subscription.busy = False
+            self._busy -= 1
+            if self._busy == 0:
+                self._all_idle.set()
+
+    async def _poll(self) -> None:
+        try:
+            while True:
+                while self.lockstep and self._busy:
+                    self._all_idle.clear()
+                    await self._all_idle.wait()
+                tick = await self.source.next_tick()
+                self._deliver(tick)
+                if tick is None:
+                    self._ended = True
+                    return
+        except Exception as exc:  # every run on the pair must hear of it
+            # Each run sees the error and its job retries later, on a new feed.
+            log.warning("feed_failed", error=str(exc))
+            error = exc if isinstance(exc, VenueError) else TransientVenueError(f"feed: {exc}")
+            self._ended, self._end = True, error
+            self._on_empty(self)
+            self._deliver(error)
+
+    def _deliver(self, tick: Tick | VenueError | None) -> None:
+        received_at = time.perf_counter()
+        for subscription in self._subscribers:
+            if not subscription.busy:
+                self._busy += 1
+            subscription.deliver(tick, received_at)
+
+
+class MarketFeeds:
+    """The worker's feeds by (exchange, pair), opened on the first subscriber, closed after the
+    last one leaves."""
+
+    def __init__(
+        self, open_source: Callable[[str, str], PriceSource], *, lockstep: bool = False
+    ) -> None:
+        self._open = open_source
+        self.lockstep = lockstep
+        self.latency = LatencySample()
+        self._feeds: dict[FeedKey, SharedFeed] = {}
+
+    def subscribe(self, exchange: str, pair: str) -> Subscription:
+        key = (exchange, pair)
+        feed = self._feeds.get(key)
+        if feed is None:
+            feed = SharedFeed(
+                self._open(exchange, pair),
+                self.latency,
+                lockstep=self.lockstep,
+                on_empty=lambda done, key=key: self._drop(key, done),  # type: ignore[misc]
+            )
+            self._feeds[key] = feed
+        return feed.subscribe()
+
+    def _drop(self, key: FeedKey, feed: SharedFeed) -> None:
+        if self._feeds.get(key) is feed:
+            del self._feeds[key]
+
+    def __len__(self) -> int:
+        return len(self._feeds)

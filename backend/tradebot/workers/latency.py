@@ -1,0 +1,37 @@
+"""Tick-to-decision latency of the runs a worker drives: a bounded sample and its percentiles.
+
+A tick is stamped when the worker receives it from the exchange; its decision is made when the
+run asks for the next tick (its trades, orders and database writes for that tick are done). The
+gap between the two, per run and tick, is the figure held to the target in ``make bench``.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class LatencySample:
+    """The last ``capacity`` latencies in milliseconds (older ones are dropped)."""
+
+    capacity: int = 200_000
+    values: array[float] = field(default_factory=lambda: array("d"))
+    count: int = 0
+
+    def add(self, ms: float) -> None:
+        self.count += 1
+        if len(self.values) >= self.capacity:
+            del self.values[: self.capacity // 2]
+        self.values.append(ms)
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-quantile (0..1) by nearest rank; 0 when empty."""
+        if not self.values:
+            return 0.0
+        ordered = sorted(self.values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def clear(self) -> None:
+        del self.values[:]
+        self.count = 0

@@ -1,0 +1,92 @@
+"""One owner per run: a lease in Redis that a worker holds while it drives the run.
+
+``SET lease token NX PX ttl`` takes it; a heartbeat renews it (a compare-and-renew script, so
+only the holder's token can); the holder deletes it on the way out. A worker that dies stops
+renewing and its lease expires after ``ttl``: another worker may then take the run and resume
+it through reconciliation. The same heartbeat keeps arq's own keys of the job on the lease's
+clock: the job's in-progress marker expires with the lease (so arq hands the job to another
+worker when this one dies) and the job's definition outlives a run of many days.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+from arq.constants import in_progress_key_prefix, job_key_prefix
+from redis.exceptions import RedisError
+
+from tradebot.observability.logs import get_logger
+
+log = get_logger(__name__)
+JOB_KEY_TTL_MS: Final = 7 * 86_400_000
+"""How long a running job's definition is kept past each heartbeat (arq's default is a day)."""
+
+_RENEW: Final = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('pexpire', KEYS[1], ARGV[2])
+if redis.call('exists', KEYS[2]) == 1 then redis.call('pexpire', KEYS[2], ARGV[2]) end
+if redis.call('exists', KEYS[3]) == 1 then redis.call('pexpire', KEYS[3], ARGV[3]) end
+return 1
+"""
+_RELEASE: Final = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def lease_key(prefix: str, run_id: str) -> str:
+    return f"{prefix}:lease:run:{run_id}"
+
+
+class RunLease:
+    """The lease of one run, held (or not) by this worker under a token of its own."""
+
+    def __init__(self, redis: Any, prefix: str, run_id: str, job_id: str, ttl_ms: int) -> None:
+        self.redis = redis
+        self.key = lease_key(prefix, run_id)
+        self.job_id = job_id
+        self.ttl_ms = ttl_ms
+        self.token = secrets.token_hex(12)
+        self.valid_until = 0.0
+        """Monotonic time before which the lease is surely still ours (renewal sent earlier)."""
+
+    async def acquire(self) -> bool:
+        started = time.monotonic()
+        taken = await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms)
+        if taken:
+            self.valid_until = started + self.ttl_ms / 1000
+            await self.renew()
+        return bool(taken)
+
+    async def renew(self) -> bool:
+        """Extend the lease (and the job's arq keys); False if it is no longer ours."""
+        started = time.monotonic()
+        keys = [self.key, in_progress_key_prefix + self.job_id, job_key_prefix + self.job_id]
+        kept = await self.redis.eval(_RENEW, 3, *keys, self.token, self.ttl_ms, JOB_KEY_TTL_MS)
+        if kept:
+            self.valid_until = started + self.ttl_ms / 1000
+        return bool(kept)
+
+    async def release(self) -> None:
+        await self.redis.eval(_RELEASE, 1, self.key, self.token)
+        self.valid_until = 0.0
+
+    async def hold(self, on_lost: Callable[[], None]) -> None:
+        """Renew every third of the TTL until cancelled; call ``on_lost`` once the lease is
+        gone (taken over, or not renewable before it ran out) and return."""
+        while True:
+            await asyncio.sleep(self.ttl_ms / 3000)
+            try:
+                if await self.renew():
+                    continue
+            except (RedisError, OSError) as exc:
+                if time.monotonic() < self.valid_until - self.ttl_ms / 3000:
+                    log.warning("lease_renew_failed", lease=self.key, error=str(exc))
+                    continue
+            log.error("lease_lost", lease=self.key)
+            on_lost()
+            return

@@ -1,0 +1,84 @@
+"""Reads across clients for the worker's own bookkeeping (stop signals, the sweeper).
+
+The worker is an operator process: these statements run on the owner's connection with no
+tenant set (``tradebot.db.transaction``), like ``tradebot.admin``'s. They only read, and only
+what decides whether a run must stop or be handed to a worker; everything a run does to its
+client's rows goes through tenant transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from tradebot.bots.models import RequestStatus, RunAction, RunRequest
+from tradebot.runs.models import BotGuardState, BotRun, RunStatus
+
+
+@dataclass(frozen=True, slots=True)
+class StopSignals:
+    guards: dict[str, str]
+    """run id -> why a guard stops it (its own guard, or its client's kill switch)."""
+    requested: frozenset[str]
+    """Runs with a stop request not yet handled."""
+
+
+async def stop_signals(session: AsyncSession, runs: Collection[tuple[str, str]]) -> StopSignals:
+    """The stop signals in the database for ``runs`` ((client id, run id) pairs)."""
+    run_ids = [run for _client, run in runs]
+    clients = {client for client, _run in runs}
+    rows = await session.execute(
+        select(
+            col(BotGuardState.client_id),
+            col(BotGuardState.run_id),
+            col(BotGuardState.guard),
+            col(BotGuardState.reason),
+        )
+        .where(
+            col(BotGuardState.active).is_(True),
+            col(BotGuardState.client_id).in_(clients),
+            col(BotGuardState.run_id).is_(None) | col(BotGuardState.run_id).in_(run_ids),
+        )
+        .order_by(col(BotGuardState.id))
+    )
+    by_client: dict[str, str] = {}
+    by_run: dict[str, str] = {}
+    for client, run, guard, reason in rows.all():
+        target = by_client if run is None else by_run
+        target.setdefault(client if run is None else run, f"{guard}: {reason}")
+    guards = {
+        run: by_run.get(run) or f"kill switch: {by_client[client]}"
+        for client, run in runs
+        if run in by_run or client in by_client
+    }
+    requested = await session.scalars(
+        select(col(RunRequest.run_id)).where(
+            col(RunRequest.run_id).in_(run_ids),
+            col(RunRequest.action) == RunAction.STOP.value,
+            col(RunRequest.status) == RequestStatus.QUEUED.value,
+        )
+    )
+    return StopSignals(guards, frozenset(requested))
+
+
+async def runs_to_drive(session: AsyncSession, limit: int = 10_000) -> Sequence[tuple[str, str]]:
+    """(client id, run id) of runs a worker should be driving: asked for through the API (a
+    start request exists) and not over."""
+    started = exists().where(
+        col(RunRequest.run_id) == col(BotRun.id),
+        col(RunRequest.action) == RunAction.START.value,
+    )
+    rows = await session.execute(
+        select(col(BotRun.client_id), col(BotRun.id))
+        .where(
+            col(BotRun.status).in_([RunStatus.CREATED.value, RunStatus.RUNNING.value]),
+            started,
+        )
+        .order_by(col(BotRun.created_at))
+        .limit(limit)
+    )
+    return [(client, run) for client, run in rows.all()]

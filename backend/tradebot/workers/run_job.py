@@ -1,0 +1,167 @@
+"""The job that drives one run: ``run_grid(ctx, client_id, run_id)``, job id ``run:{run_id}``.
+
+The job takes the run's lease (no lease, no run: a second job of a run another worker drives is
+a no-op), then runs ``run_on_live_data`` (paper on the worker's shared price feed, or live)
+with a stop event. The worker's watcher sets that event on the API's stop, on a tripped guard
+or kill switch, and on shutdown; the run loop then ends after its current tick with every order
+resting. A lost lease cancels the run outright (another worker may own it now, so nothing more
+is written). How the run ended decides what is recorded:
+
+- stop or guard: the run is ``stopped`` with the reason; its stop requests are done;
+- shutdown: the run is reopened (``running``) and the job retried at once by another worker,
+  which resumes it through reconciliation;
+- a transient failure (exchange, network, database, Redis): retried with backoff;
+- anything else (bad configuration, a refused key, a tripped guard at start): ``failed`` or
+  ``stopped`` with the one-line reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+from arq import Retry
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from tradebot.bots.models import RequestStatus, RunAction
+from tradebot.errors import TradeBotError
+from tradebot.runs.live import LiveOptions, run_on_live_data
+from tradebot.runs.models import RunMode, RunStatus
+from tradebot.runtime.ports import VenueError
+from tradebot.runtime.runner import RunBlockedError, RunOutcome
+from tradebot.workers.lease import RunLease
+from tradebot.workers.run_rows import RunRows, RunTicket
+from tradebot.workers.run_settings import run_settings
+from tradebot.workers.state import STATE, RunHandle, StopCause, WorkerState
+
+log = logging.getLogger(__name__)
+MAX_DEFER_S = 60
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth trying again later: the exchange, the network, the database or Redis failed."""
+    if isinstance(exc, VenueError):
+        return exc.retryable
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, OperationalError) or exc.connection_invalidated
+    return isinstance(exc, RedisError | OSError | aiohttp.ClientError | asyncio.TimeoutError)
+
+
+def backoff_s(job_try: int) -> int:
+    """1, 2, 4 ... seconds, at most a minute: a run keeps trying for as long as it takes."""
+    return int(min(MAX_DEFER_S, 2 ** min(job_try - 1, 6)))
+
+
+async def run_grid(ctx: dict[str, Any], client_id: str, run_id: str) -> str:
+    """arq job: drive ``run_id`` of ``client_id`` until it ends, stops or is handed over."""
+    state: WorkerState = ctx[STATE]
+    job = RunJob(state, client_id, run_id, str(ctx["job_id"]), int(ctx.get("job_try", 1)))
+    return await job.execute()
+
+
+class RunJob:
+    def __init__(
+        self, state: WorkerState, client_id: str, run_id: str, job_id: str, job_try: int
+    ) -> None:
+        self.state = state
+        self.rows = RunRows(state.sessions, client_id, run_id)
+        self.handle = RunHandle(client_id, run_id, job_id)
+        self.job_try = job_try
+        self.lease = RunLease(
+            state.redis, state.settings.REDIS_PREFIX, run_id, job_id, state.options.lease_ms
+        )
+        self.lease_lost = False
+
+    async def execute(self) -> str:
+        run_id = self.handle.run_id
+        try:
+            ticket = await self.rows.ticket()
+            if ticket is None:
+                return f"run {run_id}: unknown"
+            if ticket.over:
+                return f"run {run_id}: already {ticket.status}"
+            if ticket.stop_requested:
+                await self.rows.end(RunStatus.STOPPED, "stopped before a worker took it")
+                return f"run {run_id}: stopped"
+            if self.state.shutting_down:
+                raise Retry(defer=1)
+            if not await self.lease.acquire():
+                return f"run {run_id}: driven by another worker"
+        except Exception as exc:
+            if is_transient(exc):
+                raise Retry(defer=backoff_s(self.job_try)) from exc
+            raise
+        try:
+            return await self._drive(ticket)
+        finally:
+            if not self.lease_lost:
+                await self.lease.release()
+
+    async def _drive(self, ticket: RunTicket) -> str:
+        self.state.runs[self.handle.run_id] = self.handle
+        try:
+            await self.rows.mark(RunAction.START, RequestStatus.QUEUED, RequestStatus.TAKEN)
+            outcome = await self._run(ticket)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self.lease_lost and (current is None or not current.cancelling()):
+                return f"run {self.handle.run_id}: lease lost, left to its new owner"
+            raise
+        except RunBlockedError as exc:
+            await self.rows.end(RunStatus.STOPPED, str(exc))
+            return f"run {self.handle.run_id}: stopped ({exc})"
+        except Exception as exc:
+            if is_transient(exc):
+                log.warning("run %s: transient failure, retrying: %s", self.handle.run_id, exc)
+                raise Retry(defer=backoff_s(self.job_try)) from exc
+            reason = str(exc) if isinstance(exc, TradeBotError) else "internal error"
+            if not isinstance(exc, TradeBotError):
+                log.exception("run %s failed", self.handle.run_id)
+            await self.rows.end(RunStatus.FAILED, reason)
+            return f"run {self.handle.run_id}: failed ({reason})"
+        finally:
+            self.state.runs.pop(self.handle.run_id, None)
+        return await self._settle(outcome)
+
+    async def _run(self, ticket: RunTicket) -> RunOutcome:
+        """The run loop, cancelled at once if the lease is lost."""
+        settings = run_settings(self.state.settings, self.handle, ticket)
+        options = self.state.options
+        prices = None
+        if ticket.mode == RunMode.PAPER.value:
+            prices = self.state.feeds.subscribe(ticket.exchange, ticket.pair)
+        live = LiveOptions(
+            sandbox_url=options.sandbox_url,
+            sandbox_step=options.sandbox_step,
+            stop=self.handle.stop,
+            prices=prices,
+            sessions=self.state.sessions,
+        )
+        task = asyncio.create_task(run_on_live_data(settings, live))
+        heartbeat = asyncio.create_task(self.lease.hold(lambda: self._lost(task)))
+        try:
+            return await task
+        finally:
+            heartbeat.cancel()
+            if prices is not None:
+                await prices.close()
+
+    def _lost(self, task: asyncio.Task[Any]) -> None:
+        self.lease_lost = True
+        task.cancel()
+
+    async def _settle(self, outcome: RunOutcome) -> str:
+        handle = self.handle
+        if outcome.status != RunStatus.STOPPED.value or handle.cause is None:
+            await self.rows.end()
+            return f"run {handle.run_id}: {outcome.status} ({outcome.reason})"
+        if handle.cause is StopCause.SHUTDOWN:
+            if await self.rows.reopen():
+                raise Retry(defer=0)  # after the lease is released: the next worker resumes it
+            return f"run {handle.run_id}: stopped while handing over"
+        reason = handle.reason or "stopped"
+        await self.rows.end(RunStatus.STOPPED, reason)
+        return f"run {handle.run_id}: stopped ({reason})"

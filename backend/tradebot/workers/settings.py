@@ -1,0 +1,113 @@
+"""The arq worker of TradeBot: its functions, cron jobs, start-up and shutdown.
+
+``worker_settings(settings, options)`` is arq's ``WorkerSettings`` (as a mapping) and
+``run_worker`` runs it the way ``tradebot worker`` does. Jobs and crons:
+
+- ``run_grid(client_id, run_id)`` (job id ``run:{run_id}``, see ``bots.queue``): one run,
+  for as long as it lasts; retried at once when handed over, with backoff on transient failures.
+- ``reap_runs`` every minute (runs without a job get one), ``trial_expiry`` hourly,
+  ``daily_pnl`` at 00:05 UTC, ``key_recheck`` at 03:30 UTC.
+
+SIGTERM / SIGINT: every run stops after its current tick and is handed to another worker
+(lease released, job retried), then the process exits once its jobs are done (or after
+``shutdown_wait_s``). arq's own abort-by-cancel is off: the API's abort set is read by the
+watcher and honoured as a graceful stop instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.cron import cron
+from arq.worker import Worker, create_worker, func
+
+from tradebot.bots.queue import RUN_JOB
+from tradebot.config import Settings
+from tradebot.db import create_engine, session_factory
+from tradebot.migrations import upgrade
+from tradebot.workers.daily import daily_pnl, trial_expiry
+from tradebot.workers.feed import MarketFeeds
+from tradebot.workers.health import HEALTH_CHECK_S
+from tradebot.workers.key_recheck import key_recheck
+from tradebot.workers.run_job import run_grid
+from tradebot.workers.sources import PolledTicker
+from tradebot.workers.state import STATE, WorkerOptions, WorkerState
+from tradebot.workers.sweeper import reap_runs
+from tradebot.workers.watch import watch
+
+RUN_TIMEOUT = timedelta(days=3650)
+"""A run lasts until it is stopped: arq must never time it out."""
+RUN_MAX_TRIES = 1_000_000
+"""Every hand-over and retry is a try; a run is never given up on for having moved a lot."""
+CRON_TIMEOUT_S = 900
+
+
+def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any]:
+    """arq's worker settings for ``settings`` (queue, Redis) and ``options``."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        await asyncio.to_thread(upgrade, settings.database_url)
+        pool: dict[str, Any] = {}
+        if settings.database_url.startswith("postgresql"):
+            pool = {"pool_size": options.db_pool_size, "max_overflow": options.db_pool_size}
+        engine = create_engine(settings.database_url, **pool)
+        feeds = MarketFeeds(
+            lambda exchange, pair: PolledTicker(settings, options, exchange, pair),
+            lockstep=options.sandbox_step,
+        )
+        state = WorkerState(settings, options, engine, session_factory(engine), ctx["redis"], feeds)
+        state.tasks.append(asyncio.create_task(watch(state)))
+        ctx[STATE] = state
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        state: WorkerState | None = ctx.get(STATE)
+        if state is None:
+            return
+        for task in state.tasks:
+            task.cancel()
+        await state.engine.dispose()
+
+    return {
+        "functions": [
+            func(run_grid, name=RUN_JOB, timeout=RUN_TIMEOUT, max_tries=RUN_MAX_TRIES),
+        ],
+        "cron_jobs": [
+            cron(reap_runs, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
+            cron(trial_expiry, minute={17}, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
+            cron(daily_pnl, hour={0}, minute={5}, second={0}, timeout=CRON_TIMEOUT_S),
+            cron(key_recheck, hour={3}, minute={30}, second={0}, timeout=CRON_TIMEOUT_S),
+        ],
+        "queue_name": settings.RUN_QUEUE_NAME,
+        "redis_settings": RedisSettings.from_dsn(settings.REDIS_URL),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "max_jobs": options.max_jobs,
+        "health_check_interval": HEALTH_CHECK_S,
+        "allow_abort_jobs": False,
+        "job_completion_wait": options.shutdown_wait_s,
+    }
+
+
+def graceful(worker: Worker) -> None:
+    """SIGTERM / SIGINT: hand every run over after its tick, then let arq wind down."""
+
+    def on_signal(signum: signal.Signals) -> None:
+        state: WorkerState | None = worker.ctx.get(STATE)
+        if state is not None:
+            state.shutdown()
+        worker.handle_sig_wait_for_completion(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        worker.loop.add_signal_handler(signum, on_signal, signum)
+
+
+def run_worker(settings: Settings, options: WorkerOptions, *, burst: bool = False) -> Worker:
+    """Run the worker in this process until a signal (or, with ``burst``, an empty queue)."""
+    worker = create_worker(worker_settings(settings, options), burst=burst)
+    graceful(worker)
+    worker.run()
+    return worker

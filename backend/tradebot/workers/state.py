@@ -1,0 +1,83 @@
+"""What one worker process holds: its settings, database pool, Redis, price feeds and the runs
+it drives right now (each with the stop event its run loop watches)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tradebot.config import Settings
+from tradebot.workers.feed import MarketFeeds
+
+STATE: Final = "tradebot"
+"""The key of the ``WorkerState`` in arq's ``ctx``."""
+
+
+class StopCause(StrEnum):
+    USER = "user"
+    """The API's stop (arq's abort set, or a queued stop request)."""
+    GUARD = "guard"
+    """A guard of the run or the client's kill switch is tripped."""
+    SHUTDOWN = "shutdown"
+    """The worker is going away: the run is handed to another worker."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    sandbox_url: str | None = None
+    """Runs trade on this local exchange simulator instead of the exchange (tests, demos)."""
+    sandbox_step: bool = False
+    lease_ms: int = 15_000
+    watch_ms: int = 1_000
+    """How often the runs' stop signals (abort set, stop requests, guards) are read."""
+    max_jobs: int = 2_000
+    shutdown_wait_s: int = 30
+    db_pool_size: int = 20
+
+
+@dataclass(slots=True)
+class RunHandle:
+    """A run this worker drives: its job, the stop event its loop watches, and why it stops."""
+
+    client_id: str
+    run_id: str
+    job_id: str
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    cause: StopCause | None = None
+    reason: str | None = None
+
+    def request_stop(self, cause: StopCause, reason: str) -> None:
+        """Stop after the current tick; the first cause is the one recorded."""
+        if self.cause is None:
+            self.cause, self.reason = cause, reason
+        self.stop.set()
+
+
+@dataclass(slots=True)
+class WorkerState:
+    settings: Settings
+    options: WorkerOptions
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Any
+    """arq's pool (``ArqRedis``)."""
+    feeds: MarketFeeds
+    runs: dict[str, RunHandle] = field(default_factory=dict)
+    worker_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    )
+    shutting_down: bool = False
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def shutdown(self) -> None:
+        """Ask every run to stop after its tick, to be resumed by another worker."""
+        self.shutting_down = True
+        for handle in self.runs.values():
+            handle.request_stop(StopCause.SHUTDOWN, "worker shutting down")

@@ -1,0 +1,52 @@
+"""The sweeper cron: every run the API asked for and that is not over has a job, or gets one.
+
+Jobs are at least once (issue #10, rule 9): the API records a start request before it enqueues,
+and an enqueue can be lost (Redis down after the commit). Each minute this finds runs with a
+start request that are ``created`` or ``running``, no lease (no worker drives them) and no job
+in arq, and enqueues their job through the API's own ``RunQueue`` (same job id: harmless if
+another sweeper or the API got there first). A job whose worker died before its first
+heartbeat still carries arq's long in-progress marker: it is cut to one lease's time, so
+another worker takes the job once it is clear nobody holds the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.constants import in_progress_key_prefix, job_key_prefix
+
+from tradebot.bots.queue import ArqRunQueue, run_job_id
+from tradebot.db import transaction
+from tradebot.observability.logs import get_logger
+from tradebot.workers.lease import lease_key
+from tradebot.workers.queries import runs_to_drive
+from tradebot.workers.state import STATE, WorkerState
+
+log = get_logger(__name__)
+
+
+async def sweep_runs(state: WorkerState) -> int:
+    """Enqueue the jobs of runs that have none; returns how many were enqueued."""
+    async with transaction(state.sessions) as session:
+        runs = await runs_to_drive(session)
+    redis, ttl_ms = state.redis, state.options.lease_ms
+    queue = ArqRunQueue(redis, state.settings.RUN_QUEUE_NAME)
+    enqueued = 0
+    for client_id, run_id in runs:
+        job_id = run_job_id(run_id)
+        if await redis.exists(lease_key(state.settings.REDIS_PREFIX, run_id)):
+            continue  # a worker drives it
+        if await redis.exists(job_key_prefix + job_id):
+            left = await redis.pttl(in_progress_key_prefix + job_id)
+            if left > ttl_ms:
+                await redis.pexpire(in_progress_key_prefix + job_id, ttl_ms)
+            continue
+        if await queue.start(client_id, run_id):
+            enqueued += 1
+            log.warning("run_job_reenqueued", client_id=client_id, run_id=run_id)
+    return enqueued
+
+
+async def reap_runs(ctx: dict[str, Any]) -> int:
+    """arq cron: ``sweep_runs``."""
+    return await sweep_runs(ctx[STATE])

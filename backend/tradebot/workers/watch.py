@@ -1,0 +1,75 @@
+"""The worker's watcher: one loop that reads every run's stop signals and sets its stop event.
+
+Per pass, one Redis round trip (arq's abort set, where the API's ``RunQueue.stop`` writes) and
+one database read (stop requests recorded by the API, active guards and kill switches) for all
+the runs of this worker, however many there are. It also logs the ``worker_metrics`` line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from arq.constants import abort_jobs_ss
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
+
+from tradebot.db import transaction
+from tradebot.observability.logs import get_logger
+from tradebot.workers.health import queue_depth
+from tradebot.workers.queries import stop_signals
+from tradebot.workers.state import StopCause, WorkerState
+
+log = get_logger(__name__)
+METRICS_EVERY_S = 60.0
+
+
+async def check_stops(state: WorkerState) -> None:
+    """One pass: stop the runs that were asked to stop or whose guard is tripped."""
+    handles = [h for h in state.runs.values() if not h.stop.is_set()]
+    if not handles:
+        return
+    async with state.redis.pipeline(transaction=False) as pipe:
+        for handle in handles:
+            pipe.zscore(abort_jobs_ss, handle.job_id)
+        aborted = await pipe.execute()
+    async with transaction(state.sessions) as session:
+        signals = await stop_signals(session, [(h.client_id, h.run_id) for h in handles])
+    for handle, abort in zip(handles, aborted, strict=True):
+        guard = signals.guards.get(handle.run_id)
+        if guard is not None:
+            handle.request_stop(StopCause.GUARD, guard)
+        elif abort is not None or handle.run_id in signals.requested:
+            handle.request_stop(StopCause.USER, "stopped on request")
+
+
+async def log_metrics(state: WorkerState) -> None:
+    latency = state.feeds.latency
+    log.info(
+        "worker_metrics",
+        worker=state.worker_id,
+        runs=len(state.runs),
+        feeds=len(state.feeds),
+        queue_depth=await queue_depth(state.redis, state.settings.RUN_QUEUE_NAME),
+        ticks=latency.count,
+        tick_to_decision_p50_ms=round(latency.percentile(0.5), 2),
+        tick_to_decision_p99_ms=round(latency.percentile(0.99), 2),
+    )
+    latency.clear()
+
+
+async def watch(state: WorkerState) -> None:
+    """Run ``check_stops`` every ``watch_ms`` and the metrics line every minute, for ever."""
+    next_metrics = time.monotonic() + METRICS_EVERY_S
+    while True:
+        await asyncio.sleep(state.options.watch_ms / 1000)
+        try:
+            await check_stops(state)
+            if time.monotonic() >= next_metrics:
+                next_metrics = time.monotonic() + METRICS_EVERY_S
+                await log_metrics(state)
+        except (RedisError, DBAPIError, OSError) as exc:
+            log.warning("watch_failed", error=str(exc))
+        except Exception:
+            logging.getLogger(__name__).exception("watch pass failed")

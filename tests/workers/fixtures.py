@@ -1,0 +1,183 @@
+"""Helpers of the worker tests: runs asked for as the API asks, workers in this process or as
+real ``tradebot worker`` processes, and waiting on the database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from arq.connections import ArqRedis
+from arq.worker import Worker, create_worker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.conftest import unique_id
+from tradebot.admin.service import ClientAdmin, ClientChanges
+from tradebot.bots.models import RunAction, RunRequest
+from tradebot.bots.queue import ArqRunQueue
+from tradebot.config import Settings
+from tradebot.db import transaction
+from tradebot.engine.orders import ACTIVE
+from tradebot.runs.models import BotFill, BotOrder, BotRun
+from tradebot.workers.settings import worker_settings
+from tradebot.workers.state import STATE, WorkerOptions, WorkerState
+
+# Ninety real minutes (2024-12-02 09:20 on) and a tight grid over them (tests/runs' window).
+WINDOW = slice(2000, 2090)
+GRID = {
+    "lower": 94_820.0,
+    "upper": 95_547.0,
+    "lines": 8,
+    "investment": 2_000.0,
+    "spacing": "arithmetic",
+    "maker_fee": 0.0005,
+    "taker_fee": 0.001,
+}
+LEASE_MS = 1_500
+
+
+def options(sim_url: str, **changes: Any) -> WorkerOptions:
+    fields: dict[str, Any] = {
+        "sandbox_url": sim_url,
+        "sandbox_step": True,
+        "lease_ms": LEASE_MS,
+        "watch_ms": 100,
+        "shutdown_wait_s": 10,
+        "db_pool_size": 5,
+    }
+    return WorkerOptions(**{**fields, **changes})
+
+
+async def paper_client(sessions: async_sessionmaker[AsyncSession], plan: str = "pro") -> str:
+    client = unique_id("wk")
+    await ClientAdmin(sessions, actor="test").upsert_client(
+        client, ClientChanges(plan=plan, status="active")
+    )
+    return client
+
+
+async def ask_for_run(
+    sessions: async_sessionmaker[AsyncSession],
+    client_id: str,
+    *,
+    mode: str = "paper",
+    status: str = "created",
+    grid: dict[str, Any] | None = None,
+) -> str:
+    """A run row and its start request, as ``RunService.start`` writes them (no enqueue)."""
+    run_id = f"{mode}-{unique_id('r')}"
+    async with transaction(sessions) as session:
+        session.add(
+            BotRun(
+                id=run_id,
+                client_id=client_id,
+                mode=mode,
+                exchange="binance",
+                pair="BTC/USDT",
+                status=status,
+                config={**(grid or GRID), "bot_id": "b1"},
+                base_ts=int(time.time() * 1000),
+                owner="test",
+            )
+        )
+        await session.flush()
+        session.add(RunRequest(client_id=client_id, run_id=run_id, action=RunAction.START.value))
+    return run_id
+
+
+async def enqueue(settings: Settings, client_id: str, run_id: str) -> bool:
+    redis = ArqRedis.from_url(settings.REDIS_URL)
+    try:
+        return await ArqRunQueue(redis, settings.RUN_QUEUE_NAME).start(client_id, run_id)
+    finally:
+        await redis.aclose()
+
+
+@asynccontextmanager
+async def in_process_worker(
+    settings: Settings, opts: WorkerOptions, *, burst: bool = False
+) -> AsyncIterator[Worker]:
+    """A real arq worker on this event loop; on exit its runs are handed over and it closes."""
+    worker = create_worker(worker_settings(settings, opts), burst=burst, handle_signals=False)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield worker
+        if burst:
+            await asyncio.wait_for(asyncio.shield(task), 60)
+    finally:
+        state: WorkerState | None = worker.ctx.get(STATE)
+        if state is not None:
+            state.shutdown()
+        deadline = time.monotonic() + 10
+        while worker.tasks and any(not t.done() for t in worker.tasks.values()):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        task.cancel()
+        await worker.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, what: str = "condition"
+) -> Any:
+    """Poll ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def run_row(sessions: async_sessionmaker[AsyncSession], run_id: str) -> BotRun:
+    async with transaction(sessions) as session:
+        row = await session.get(BotRun, run_id)
+        assert row is not None
+        return row
+
+
+async def fills_of(sessions: async_sessionmaker[AsyncSession], run_id: str) -> list[BotFill]:
+    async with transaction(sessions) as session:
+        query = select(BotFill).where(BotFill.run_id == run_id).order_by(BotFill.id)  # type: ignore[arg-type]
+        return list((await session.execute(query)).scalars())
+
+
+async def open_orders(sessions: async_sessionmaker[AsyncSession], run_id: str) -> int:
+    async with transaction(sessions) as session:
+        query = select(BotOrder).where(
+            BotOrder.run_id == run_id,  # type: ignore[arg-type]
+            BotOrder.status.in_([s.value for s in ACTIVE]),  # type: ignore[attr-defined]
+        )
+        return len(list((await session.execute(query)).scalars()))
+
+
+def worker_process(
+    settings: Settings, sim_url: str, *extra: str, master_key: str | None = None
+) -> subprocess.Popen[bytes]:
+    """``tradebot worker`` as its own process on the test database, queue and simulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRID_", "PG_"))}
+    env.update(
+        PG_URL=str(settings.PG_URL),
+        REDIS_URL=settings.REDIS_URL,
+        REDIS_PREFIX=settings.REDIS_PREFIX,
+        RUN_QUEUE_NAME=settings.RUN_QUEUE_NAME,
+        NOT_FOUND_GRACE_MS="300",
+        ORDER_RATE_INTERVAL_MS="0",
+        MAX_RUN_LOSS_USD="1000000",
+        MAX_GLOBAL_DRAWDOWN_USD="1000000",
+        STALE_TICKER_MS="1000000000",
+        LOG_LEVEL="ERROR",
+    )
+    if master_key is not None:
+        env["CLIENT_MASTER_KEY"] = master_key
+    command = [sys.executable, "-m", "tradebot.cli.main", "worker", "--sandbox-url", sim_url]
+    command += ["--sandbox-step", "--lease-seconds", str(LEASE_MS / 1000), *extra]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

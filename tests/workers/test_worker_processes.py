@@ -1,0 +1,124 @@
+"""Real ``tradebot worker`` processes sharing one queue: one dies or is told to stop mid-run,
+another takes the run over through its lease and reconciliation.
+
+The simulator is stepped by the run's feed, so the market waits while no worker is alive and
+the final fills can be held to the backtest's, as if the run had never been interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.runs.live_fixtures import live_client
+from tests.venues.sim_fixtures import KEY, SimThread, account, control, sim_config
+from tests.workers.fixtures import (
+    GRID,
+    WINDOW,
+    ask_for_run,
+    enqueue,
+    eventually,
+    fills_of,
+    paper_client,
+    run_row,
+    worker_process,
+)
+from tradebot.backtest.service import run_backtest
+from tradebot.bots.schemas import GridSpec
+from tradebot.candles.io import bundled, load_candles
+from tradebot.candles.model import Candles
+from tradebot.engine.plan import build_plan
+from tradebot.engine.types import MarketRules
+from tradebot.venues.exchange_sim import MarketConfig
+from tradebot.workers.lease import lease_key
+
+RULES = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
+
+
+def _sim() -> tuple[Candles, SimThread]:
+    candles = load_candles(bundled()).slice(WINDOW.start, WINDOW.stop)
+    market = MarketConfig(maker_fee=0.0005, taker_fee=0.001)
+    return candles, SimThread(sim_config(candles, [account(usdt=2_000.0, btc=0.0)], market=market))
+
+
+async def _walked(url: str, at_least: int) -> bool:
+    market = (await control(url, "GET", "/_sim/state"))["market"]
+    return bool(market["candle"] * 3 + market["segments_walked"] >= at_least or market["done"])
+
+
+async def _assert_backtest_fills(
+    sessions: async_sessionmaker[AsyncSession], run_id: str, candles: Candles
+) -> None:
+    backtest = run_backtest(build_plan(GridSpec.model_validate(GRID).config(), RULES), candles)
+    fills = await fills_of(sessions, run_id)
+    assert [(f.ts, f.side, f.line) for f in fills] == [
+        (f.ts, f.side.value, f.line) for f in backtest.fills
+    ]
+    for got, want in zip(fills, backtest.fills, strict=True):
+        assert got.price == pytest.approx(want.price, rel=1e-9)
+        assert got.qty == pytest.approx(want.qty, rel=1e-9)
+
+
+async def test_a_worker_killed_mid_run_loses_its_lease_and_another_resumes_the_run(
+    worker_env, sessions, master_key
+):
+    candles, sim = _sim()
+    with sim:
+        client = await live_client(sessions, sim.url, master_key)
+        run_id = await ask_for_run(sessions, client, mode="live")
+        assert await enqueue(worker_env, client, run_id)
+        first = worker_process(worker_env, sim.url, master_key=master_key)
+        try:
+            await eventually(lambda: _walked(sim.url, 60), timeout=60, what="trading")
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        assert (await run_row(sessions, run_id)).status == "running"
+        killed_at = time.monotonic()
+        second = worker_process(worker_env, sim.url, "--burst", master_key=master_key)
+        _out, err = await asyncio.to_thread(second.communicate, timeout=120)
+        assert second.returncode == 0, err.decode()[-2000:]
+        exchange = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
+    row = await run_row(sessions, run_id)
+    assert (row.status, row.stop_reason) == ("finished", "replay complete")
+    assert time.monotonic() - killed_at >= 1.0  # taken over only once the lease ran out
+    await _assert_backtest_fills(sessions, run_id, candles)
+    coids = [o["client_order_id"] for o in exchange["orders_detail"]]
+    assert len(coids) == len(set(coids))
+    assert exchange["duplicate_client_order_ids"] == {}
+    traded = {f"BTC/USDT:{t['id']}" for t in exchange["trades_detail"]}
+    assert {f.trade_id for f in await fills_of(sessions, run_id)} == traded
+
+
+async def test_sigterm_hands_the_run_over_after_its_tick_and_the_next_worker_finishes_it(
+    worker_env, sessions
+):
+    candles, sim = _sim()
+    with sim:
+        client = await paper_client(sessions)
+        run_id = await ask_for_run(sessions, client)
+        assert await enqueue(worker_env, client, run_id)
+        first = worker_process(worker_env, sim.url)
+        await eventually(lambda: _walked(sim.url, 60), timeout=60, what="trading")
+        first.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.to_thread(first.communicate, timeout=30)
+        assert first.returncode == 0, err.decode()[-2000:]
+        row = await run_row(sessions, run_id)
+        assert (row.status, row.stop_reason) == ("running", None)  # waiting for a worker
+        redis = Redis.from_url(worker_env.REDIS_URL)
+        try:
+            assert not await redis.exists(lease_key(worker_env.REDIS_PREFIX, run_id))
+        finally:
+            await redis.aclose()
+        assert not (await control(sim.url, "GET", "/_sim/state"))["market"]["done"]
+        second = worker_process(worker_env, sim.url, "--burst")
+        _out, err = await asyncio.to_thread(second.communicate, timeout=120)
+        assert second.returncode == 0, err.decode()[-2000:]
+    row = await run_row(sessions, run_id)
+    assert (row.status, row.stop_reason) == ("finished", "replay complete")
+    await _assert_backtest_fills(sessions, run_id, candles)
