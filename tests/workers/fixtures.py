@@ -181,3 +181,17 @@ def worker_process(
     command = [sys.executable, "-m", "tradebot.cli.main", "worker", "--sandbox-url", sim_url]
     command += ["--sandbox-step", "--lease-seconds", str(LEASE_MS / 1000), *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@asynccontextmanager
+async def worker_state(settings: Settings, opts: WorkerOptions) -> AsyncIterator[WorkerState]:
+    """The state a worker builds at start-up (pool, feeds, watcher), without its poll loop:
+    for calling cron jobs directly."""
+    config = worker_settings(settings, opts)
+    ctx: dict[str, Any] = {"redis": ArqRedis.from_url(settings.REDIS_URL)}
+    await config["on_startup"](ctx)
+    try:
+        yield ctx[STATE]
+    finally:
+        await config["on_shutdown"](ctx)
+        await ctx["redis"].aclose()

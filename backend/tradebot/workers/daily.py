@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.admin.repository import AdminRepository
 from tradebot.billing.plans import TRIAL_LENGTH, PlanName
+from tradebot.bots.models import RequestStatus, RunAction, RunRequest
 from tradebot.bots.queue import ArqRunQueue
-from tradebot.bots.repository import RunsRepository
+from tradebot.bots.repository import RunRequestRepository, RunsRepository
 from tradebot.bots.runs import after_commit, request_stop
 from tradebot.db import transaction
 from tradebot.engine import core
@@ -70,6 +71,15 @@ class _Fills(TenantRepository[BotFill]):
             BotFill.ts < end_ms,  # type: ignore[arg-type]
         )
         return int(await self.session.scalar(query) or 0)
+
+
+async def _stop_asked(session: AsyncSession, scope: TenantScope) -> set[str]:
+    """Runs with a stop request no worker has handled yet (asking again adds nothing)."""
+    rows = await RunRequestRepository(session, scope).list(
+        RunRequest.action == RunAction.STOP.value,  # type: ignore[arg-type]
+        RunRequest.status == RequestStatus.QUEUED.value,  # type: ignore[arg-type]
+    )
+    return {row.run_id for row in rows}
 
 
 async def _clients(state: WorkerState) -> list[Client]:
@@ -131,13 +141,14 @@ async def expire_trials(state: WorkerState, now: datetime) -> list[str]:
         async with tenant_transaction(state.sessions, scope) as session:
             live = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
             runs = await RunsRepository(session, scope).with_status(live)
+            asked = await _stop_asked(session, scope)
+            paper = [r for r in runs if r.mode == RunMode.PAPER.value and r.id not in asked]
             notify = [
                 run.id
-                for run in runs
-                if run.mode == RunMode.PAPER.value
-                and await request_stop(session, scope, run, ACTOR, TRIAL_ENDED)
+                for run in paper
+                if await request_stop(session, scope, run, ACTOR, TRIAL_ENDED)
             ]
-            stopped += [run.id for run in runs if run.mode == RunMode.PAPER.value]
+            stopped += [run.id for run in paper]
             if await _Trail(session, scope).latest("trial_expired") is None:
                 details = {"trial_ended": (created + TRIAL_LENGTH).isoformat()}
                 await AuditRepository(session, scope).record(
