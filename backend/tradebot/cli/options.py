@@ -20,14 +20,20 @@ def add_grid_options(parser: argparse.ArgumentParser) -> None:
     grid.add_argument("--upper", type=float, help="highest line price (GRID_UPPER)")
     grid.add_argument("--lines", type=int, help="number of lines, >= 2 (GRID_STEPS)")
     grid.add_argument("--spacing", choices=["arithmetic", "geometric"], help="GRID_SPACING")
-    grid.add_argument("--investment", type=float, help="capital in quote (GRID_INVESTMENT)")
-    grid.add_argument("--maker-fee", type=float, help="fraction, e.g. 0.001 (MAKER_FEE)")
-    grid.add_argument("--taker-fee", type=float, help="fraction, e.g. 0.001 (TAKER_FEE)")
-    grid.add_argument("--tp", type=float, help="take profit in %% of investment, 0 = off (TP)")
-    grid.add_argument(
+    add_capital_and_market_options(grid)
+
+
+def add_capital_and_market_options(group: argparse._ActionsContainer) -> None:
+    """Capital, fees, take profit and the market's rounding: one value for the whole command
+    (a sweep shares them across every combination)."""
+    group.add_argument("--investment", type=float, help="capital in quote (GRID_INVESTMENT)")
+    group.add_argument("--maker-fee", type=float, help="fraction, e.g. 0.001 (MAKER_FEE)")
+    group.add_argument("--taker-fee", type=float, help="fraction, e.g. 0.001 (TAKER_FEE)")
+    group.add_argument("--tp", type=float, help="take profit in %% of investment, 0 = off (TP)")
+    group.add_argument(
         "--pair", help="market, e.g. BTC/USDT: its tick, lot and minimums (GRID_PAIR)"
     )
-    grid.add_argument(
+    group.add_argument(
         "--exact", action="store_true", help="no exchange rounding or minimums (the spec's oracle)"
     )
 

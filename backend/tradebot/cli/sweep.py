@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tradebot.backtest.choices import PARAMETERS, RANKING, SPACINGS
 from tradebot.backtest.ranges import RANGE_HELP
+from tradebot.cli.options import add_capital_and_market_options
 
 if TYPE_CHECKING:
     from tradebot.backtest.sweep import SweepResult, SweepSpace
@@ -33,20 +34,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--spacing", metavar="LIST", help="arithmetic, geometric or arithmetic,geometric"
     )
     shared = parser.add_argument_group("shared by every combination")
-    shared.add_argument(
-        "--investment",
-        type=float,
-        help="capital C of each grid (GRID_INVESTMENT, else sized from the settings)",
-    )
-    shared.add_argument("--maker-fee", type=float, help="fraction, e.g. 0.001 (MAKER_FEE)")
-    shared.add_argument("--taker-fee", type=float, help="fraction, e.g. 0.001 (TAKER_FEE)")
-    shared.add_argument("--tp", type=float, help="take profit in %% of investment, 0 = off (TP)")
-    shared.add_argument(
-        "--pair", help="market, e.g. BTC/USDT: its tick, lot and minimums (GRID_PAIR)"
-    )
-    shared.add_argument(
-        "--exact", action="store_true", help="no exchange rounding or minimums (the spec's oracle)"
-    )
+    add_capital_and_market_options(shared)
     rank = parser.add_argument_group("ranking and outputs")
     rank.add_argument(
         "--metric",
