@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     REPLACE_TIMEOUT_MS: Ms = 60_000
     REPLACE_SLIPPAGE_PCT: Pct = 0.5
     REPLACE_MAX_RETRIES: Annotated[int, Field(ge=0, le=100)] = 3
+    EXCHANGE_TIMEOUT_MS: Annotated[int, Field(ge=100)] = 10_000
+    """How long one exchange request may take before its effect counts as unknown."""
     NOT_FOUND_GRACE_MS: Ms = 30_000
     """How long an order the exchange does not know stays "unknown" before it counts as never
     placed (exchanges answer not-found for a fresh order for seconds)."""

@@ -63,6 +63,10 @@ class GridStrategy:
     def stop(self) -> None:
         self.state[core.STOPPED] = 1.0
 
+    def resume(self) -> None:
+        """Trade again after a stop an operator has lifted (a reset guard, a restart)."""
+        self.state[core.STOPPED] = 0.0
+
     # ---- fills --------------------------------------------------------------------------
     def on_market_fill(self, side: Side, price: float, qty: float, fee: float) -> None:
         if side is Side.BUY:
@@ -70,26 +74,42 @@ class GridStrategy:
         else:
             core.apply_market_sell(self.state, price, qty, fee)
 
-    def on_fill(self, side: Side, line: int, price: float, qty: float, fee: float) -> None:
+    def on_fill(
+        self, side: Side, line: int, price: float, qty: float, fee: float, *, late: bool = False
+    ) -> None:
         """A resting grid order filled; that line becomes the empty one.
 
         In the spec's world buys fill top-down and sells bottom-up, one line at a time. Live, a
         counter order can still be in flight when the price runs on, so a fill may skip a line
         whose order was never placed; ``base_shortfall`` then tells the runtime what to buy back.
-        A buy above the empty line or a sell below it cannot come from this grid at all.
+        A ``late`` fill (the venue reported it after a fill that happened later) moves balances
+        and profit but not the empty line, which already stands where the later fill put it.
+        Otherwise a buy above the empty line or a sell below it cannot come from this grid.
         """
         empty = self.empty_line
+        if late:
+            self._apply(side, line, price, qty, fee)
+            self.state[core.EMPTY] = empty
+            return
+        if not self.in_order(side, line):
+            where = "at or above" if side is Side.BUY else "at or below"
+            raise GridInvariantError(
+                f"{side.value} filled at line {line}, {where} empty line {empty}"
+            )
+        self._apply(side, line, price, qty, fee)
+
+    def in_order(self, side: Side, line: int) -> bool:
+        """Whether a fill of ``side`` at ``line`` can come next: a buy below the empty line or
+        a sell above it."""
+        empty = self.empty_line
+        return line < empty if side is Side.BUY else line > empty
+
+    def _apply(self, side: Side, line: int, price: float, qty: float, fee: float) -> None:
         if side is Side.BUY:
-            if line >= empty:
-                raise GridInvariantError(
-                    f"buy filled at line {line}, at or above empty line {empty}"
-                )
             core.apply_buy_fill(self.state, line, price, qty, fee)
+        elif line == 0:
+            raise GridInvariantError("a sell cannot rest on the lowest line")
         else:
-            if line <= empty or line == 0:
-                raise GridInvariantError(
-                    f"sell filled at line {line}, at or below empty line {empty}"
-                )
             cost = core.cost_below(self.plan.prices, line, qty, self.plan.config.maker_fee)
             core.apply_sell_fill(self.state, line, price, qty, fee, cost)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.strategy import WantedOrder
+from tradebot.engine.types import Side
 from tradebot.runtime.store import StoredOrder
 
 IN_FLIGHT = frozenset({OrderStatus.SUBMITTING, OrderStatus.UNKNOWN, OrderStatus.CANCELLING})
@@ -54,3 +55,45 @@ def diff_book(wanted: Iterable[WantedOrder], active: Iterable[StoredOrder]) -> B
     for orders in by_line.values():  # lines the grid wants empty
         diff.cancel.extend(o for o in orders if o.status in RESTING)
     return diff
+
+
+@dataclass(frozen=True, slots=True)
+class Funds:
+    """The grid's own balances (from its fills), before anything resting is set aside."""
+
+    base: float
+    quote: float
+
+
+def affordable(
+    places: list[WantedOrder],
+    active: Iterable[StoredOrder],
+    funds: Funds,
+    maker_fee: float,
+) -> list[WantedOrder]:
+    """The new orders the balances can pay for once the working orders have theirs.
+
+    Sells nearest the price (lowest lines) and buys nearest the price (highest lines) come
+    first: they are the ones about to trade. The rest wait; they are never sent to be rejected.
+    """
+    base, quote = funds.base, funds.quote
+    for order in active:
+        if order.kind != "limit":
+            continue
+        if order.side is Side.SELL:
+            base -= order.qty - order.filled_qty
+        else:
+            quote -= (order.qty - order.filled_qty) * order.price * (1 + maker_fee)
+    tolerance = 1e-9
+    chosen: list[WantedOrder] = []
+    for want in sorted(places, key=lambda w: w.line if w.side is Side.SELL else -w.line):
+        if want.side is Side.SELL:
+            if want.qty <= base * (1 + tolerance) + tolerance * want.qty:
+                base -= want.qty
+                chosen.append(want)
+        else:
+            cost = want.qty * want.price * (1 + maker_fee)
+            if cost <= quote * (1 + tolerance) + tolerance * cost:
+                quote -= cost
+                chosen.append(want)
+    return chosen

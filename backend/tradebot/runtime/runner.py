@@ -23,7 +23,7 @@ from tradebot.engine.strategy import GridInvariantError, GridStrategy
 from tradebot.engine.types import Side
 from tradebot.errors import TradeBotError
 from tradebot.observability.logs import get_logger
-from tradebot.runtime.book import diff_book
+from tradebot.runtime.book import Funds, affordable, diff_book
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
 from tradebot.runtime.ports import (
     FatalVenueError,
@@ -114,6 +114,9 @@ class GridRunner:
         )
         self._partials: dict[str, _Partial] = {}
         self._seen: set[str] = set()
+        self._may_top_up = True
+        """A market buy may restore missing base only at the start and after a restart."""
+        self._last_fill_ts = 0
         self._missing_since: dict[str, int] = {}
         self._book_dirty = True
         self._last_tick_ts = record.clock_ts
@@ -140,6 +143,8 @@ class GridRunner:
             )
         await self.orders.load()
         await self._load_fills()
+        if self.record.status in ("tripped", "stopped"):
+            self.strategy.resume()  # its guard was reset (or it was only paused): trade again
         await self.store.set_status("running")
         try:
             await self._reconcile(list(self.orders.active.values()))
@@ -196,27 +201,34 @@ class GridRunner:
     async def _start(self, price: float) -> None:
         """The spec's start: choose the empty line; the book sync buys B0 and places orders."""
         self.strategy.begin(price)
+        self._may_top_up = True
         await self.store.save_state(self.strategy.state.tolist(), self.now)
         self._book_dirty = True
 
     async def _sync_book(self) -> None:
-        """Make the venue's book the strategy's: first the base the sells need, then the diff.
+        """Make the venue's book the strategy's, within what the grid's balances can pay for.
 
-        The base comes from a market buy: B0 at the start, or whatever a restart or a skipped
-        line left missing. Sells wait until that base is in; buys never wait.
+        At the start (and after a restart) the base the sells need is bought at market first:
+        B0, or whatever went missing while the run was down. Any other time a missing base
+        means fills the venue has not shown yet, so nothing is bought on that guess: the orders
+        that cannot be paid for wait until the balances are there.
         """
-        wanted = self.strategy.wanted()
-        if self._base_missing() and not self._market_order_working():
+        if self._may_top_up and self._base_missing() and not self._market_order_working():
             await self.orders.place_market(Side.BUY, self.strategy.base_shortfall())
             trades = await self.venue.new_trades()
             if trades:
                 await self._on_trades(trades)
-        if self._base_missing():
-            wanted = [w for w in wanted if w.side is Side.BUY]
-        diff = diff_book(wanted, self.orders.active.values())
+        diff = diff_book(self.strategy.wanted(), self.orders.active.values())
+        state = self.strategy.state
+        funds = Funds(base=float(state[core.BASE]), quote=float(state[core.QUOTE]))
+        places = affordable(
+            diff.place, self.orders.active.values(), funds, self.strategy.plan.config.maker_fee
+        )
         await self.orders.cancel(diff.cancel)
-        await self.orders.place_limits(diff.place)
-        self._book_dirty = self._base_missing()
+        await self.orders.place_limits(places)
+        waiting = len(places) < len(diff.place)
+        self._may_top_up = self._may_top_up and self._base_missing()
+        self._book_dirty = waiting
 
     def _base_missing(self) -> bool:
         shortfall = self.strategy.base_shortfall()
@@ -230,6 +242,8 @@ class GridRunner:
         """Trades already stored, and the partial fills of orders still working."""
         for fill in await self.store.fills():
             self._seen.add(fill.trade_id)
+            if fill.line >= 0:
+                self._last_fill_ts = max(self._last_fill_ts, fill.ts)
             if self.orders.by_id(fill.client_order_id) is not None:
                 part = self._partials.setdefault(fill.client_order_id, _Partial())
                 part.add(fill.price, fill.qty, fill.fee)
@@ -318,18 +332,26 @@ class GridRunner:
             updates.append(update)
             if done:
                 self._apply_filled(
-                    order.line, order.side, self._partials.pop(order.client_order_id)
+                    order.line, order.side, self._partials.pop(order.client_order_id), trade.ts
                 )
             self.orders.apply(update)
         self._book_dirty = True
         await self.store.record_fills(fills, updates, self.strategy.state.tolist(), self.now)
 
-    def _apply_filled(self, line: int, side: Side, part: _Partial) -> None:
+    def _apply_filled(self, line: int, side: Side, part: _Partial, ts: int) -> None:
         price = part.notional / part.qty
         if line < 0:
             self.strategy.on_market_fill(side, price, part.qty, part.fee)
-        else:
-            self.strategy.on_fill(side, line, price, part.qty, part.fee)
+            return
+        # A fill older than one already applied was reported late (hidden by the venue for a
+        # while): its money counts, but the grid's empty line stays where the newer fill put it.
+        # Within one instant the spec orders fills (buys top-down, sells bottom-up): a fill that
+        # comes after one it should have preceded is late too.
+        late = ts < self._last_fill_ts or (
+            ts == self._last_fill_ts and not self.strategy.in_order(side, line)
+        )
+        self._last_fill_ts = max(self._last_fill_ts, ts)
+        self.strategy.on_fill(side, line, price, part.qty, part.fee, late=late)
 
     # ---- candle close: equity, take profit, guards, snapshots ---------------------------
     async def _on_close(self, tick: Tick) -> None:

@@ -272,10 +272,10 @@ class CcxtVenue:
                 self._watch[coid] = open_now[coid]
             else:
                 report = await self.query(coid)
-                if report is None:
-                    continue  # not known (yet): reconciliation decides, after its grace window
-                if report.status is not VenueOrderStatus.OPEN:
+                if report is not None and report.status is not VenueOrderStatus.OPEN:
                     del self._watch[coid]
+                # Not known to the order endpoint (yet) is not "cancelled": its trades, when
+                # the exchange already shows them, still tell that it filled.
             trades.extend(await self.trades_for(coid))
         return trades
 
