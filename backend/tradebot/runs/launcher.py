@@ -52,15 +52,15 @@ def guard_limits(settings: Settings) -> GuardLimits:
     )
 
 
-def runner_settings(settings: Settings, *, not_found_grace_ms: int | None = None) -> RunnerSettings:
-    if not_found_grace_ms is None:
-        not_found_grace_ms = settings.NOT_FOUND_GRACE_MS
+def runner_settings(settings: Settings, *, paper: bool) -> RunnerSettings:
+    """The loop's settings. A paper venue lives in this process: an order it does not know was
+    never placed (no grace window), and there is no exchange to pace requests for."""
     return RunnerSettings(
         limits=guard_limits(settings),
         orders=OrderPolicy(
             concurrency=settings.ORDER_CONCURRENCY,
-            rate_interval_ms=settings.ORDER_RATE_INTERVAL_MS,
-            not_found_grace_ms=not_found_grace_ms,
+            rate_interval_ms=0 if paper else settings.ORDER_RATE_INTERVAL_MS,
+            not_found_grace_ms=0 if paper else settings.NOT_FOUND_GRACE_MS,
         ),
     )
 

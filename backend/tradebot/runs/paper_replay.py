@@ -57,13 +57,12 @@ async def run_paper_replay(
             _matching(plan, run.strategy, open_orders),
             replay_ticks(candles, base_ts, start_after=run.record.clock_ts if run.resumed else -1),
         )
-        # The paper engine lives in this process: an order it does not know was never placed.
         runner = GridRunner(
             run.record,
             run.strategy,
             venue,
             run.store,
-            runner_settings(settings, not_found_grace_ms=0),
+            runner_settings(settings, paper=True),
         )
         outcome = await runner.run()
         fills = [Fill(f.ts, f.side, f.line, f.price, f.qty, f.fee) for f in await run.store.fills()]
