@@ -147,13 +147,12 @@ async def run_on_live_data(
                 if own is not None and mode is RunMode.LIVE
                 else (await _paper_on(market, plan, run))
             )
-            grace = None if mode is RunMode.LIVE else 0
             runner = GridRunner(
                 run.record,
                 run.strategy,
                 venue,
                 run.store,
-                runner_settings(settings, not_found_grace_ms=grace),
+                runner_settings(settings, paper=mode is RunMode.PAPER),
                 wall_clock=_wall_ms,
                 stop=options.stop,
             )
