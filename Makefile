@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: install demo paper backtest test test-fast bench soak lint format services clean
+DEPLOY := .deploy
+
+.PHONY: install demo paper backtest test test-fast bench soak lint format services clean \
+	package deploy-paper deploy-live
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,5 +47,27 @@ format: $(STAMP)
 	$(BIN)/ruff format backend tests benchmarks
 	$(BIN)/ruff check --fix backend tests benchmarks
 
+# The built wheel in a venv of its own: what a server runs, not the source tree.
+package: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m pip wheel -q --no-deps -w dist .
+	test -x $(DEPLOY)/bin/python || $(PYTHON) -m venv $(DEPLOY)
+	$(DEPLOY)/bin/python -m pip install -q --upgrade pip
+	$(DEPLOY)/bin/python -m pip install -q --force-reinstall dist/tradebot-*.whl
+
+deploy-paper: package
+	PAPER_MODE=true $(DEPLOY)/bin/tradebot run
+
+# Real money: refused unless the operator says so in words and PAPER_MODE is not true.
+deploy-live:
+	@if [ "$$PROMOTE_CONFIRM" != "I_ACKNOWLEDGE_RISK" ]; then \
+		echo "deploy-live: refused: set PROMOTE_CONFIRM=I_ACKNOWLEDGE_RISK to trade real money" >&2; \
+		exit 2; fi
+	@if [ "$${PAPER_MODE:-}" = "true" ]; then \
+		echo "deploy-live: refused: PAPER_MODE=true (unset it, or set it to false, for live)" >&2; \
+		exit 2; fi
+	$(MAKE) package
+	PAPER_MODE=false $(DEPLOY)/bin/tradebot run
+
 clean:
-	rm -rf $(OUT) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUT) var dist $(DEPLOY) .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,8 @@ import tradebot.runs.models
 import tradebot.tenants.models  # noqa: F401  (these register the tables on the metadata)
 
 target_metadata = SQLModel.metadata
-ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = Path(__file__).resolve().parent / "migration_scripts"
+"""The top-level ``alembic/`` folder (a link inside the package, so an installed wheel has it)."""
 
 
 def sync_url(url: str) -> str:
@@ -32,8 +33,8 @@ def sync_url(url: str) -> str:
 def _config(url: str):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPTS))
     config.attributes["url"] = url
     return config
 

@@ -17,8 +17,10 @@ BAD_GRIDS = [
     (["--taker-fee", "-1"], "--taker-fee: Input should be greater than or equal to 0"),
     (["--investment", "20", "--lines", "30"], "too small for 30 lines"),
     (["--pair", "DOGE/EUR"], "unknown pair 'DOGE/EUR'"),
-    (["--lower", "99000", "--upper", "99100", "--lines", "30", "--investment", "900"],
-     "too tight for the fees"),
+    (
+        ["--lower", "99000", "--upper", "99100", "--lines", "30", "--investment", "900"],
+        "too tight for the fees",
+    ),
     (["--lines", "30"], "GRID_STEPS: 30 lines x 50 per trade needs 1450, over BANKROLL_USD 1000"),
 ]
 
@@ -40,8 +42,14 @@ def _one_error_line(capsys, expected: str) -> None:
 
 
 def _outputs(workdir):
-    return ["--json", str(workdir / "r.json"), "--html", str(workdir / "r.html"),
-            "--fills-csv", str(workdir / "f.csv")]
+    return [
+        "--json",
+        str(workdir / "r.json"),
+        "--html",
+        str(workdir / "r.html"),
+        "--fills-csv",
+        str(workdir / "f.csv"),
+    ]
 
 
 def _written(workdir):
@@ -73,12 +81,21 @@ def test_a_missing_candle_file_is_one_line(workdir, capsys, command):
         ("bad.json", b"{not json", "not a readable candle file"),
         ("x.xlsx", b"", "unknown candle format"),
         ("empty.csv", b"timestamp,open,high,low,close,volume\n", "no candles"),
-        ("unsorted.csv", b"timestamp,open,high,low,close\n120000,1,2,0.5,1\n60000,1,2,0.5,1\n",
-         "timestamps not ascending"),
-        ("dup.csv", b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n60000,1,2,0.5,1\n",
-         "duplicate timestamps"),
-        ("ohlc.csv", b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n120000,1,0.9,0.5,1\n",
-         "impossible OHLC at row 2"),
+        (
+            "unsorted.csv",
+            b"timestamp,open,high,low,close\n120000,1,2,0.5,1\n60000,1,2,0.5,1\n",
+            "timestamps not ascending",
+        ),
+        (
+            "dup.csv",
+            b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n60000,1,2,0.5,1\n",
+            "duplicate timestamps",
+        ),
+        (
+            "ohlc.csv",
+            b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n120000,1,0.9,0.5,1\n",
+            "impossible OHLC at row 2",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["backtest", "paper"])
@@ -96,8 +113,24 @@ def test_gaps_are_listed_and_never_filled(workdir, capsys):
         rows.append(f"{1_733_011_200_000 + minute * 60_000},100,101,99,100,1")
     path = workdir / "gappy.csv.gz"
     path.write_bytes(gzip.compress("\n".join(rows).encode()))
-    code = main(["backtest", "--candles", str(path), "--exact", "--lower", "90", "--upper",
-                 "110", "--lines", "5", "--investment", "100", "--json", str(workdir / "r.json")])
+    code = main(
+        [
+            "backtest",
+            "--candles",
+            str(path),
+            "--exact",
+            "--lower",
+            "90",
+            "--upper",
+            "110",
+            "--lines",
+            "5",
+            "--investment",
+            "100",
+            "--json",
+            str(workdir / "r.json"),
+        ]
+    )
     assert code == 0
     err = capsys.readouterr().err
     assert "2 gaps (4 candles missing, not filled)" in err
@@ -108,8 +141,11 @@ def test_paper_refuses_an_unknown_client_and_stores_no_run(workdir, capsys, monk
     monkeypatch.setenv("CLIENT_ID", "nobody")
     assert main(["paper", "--days", "1", "--quiet"]) == 2
     _one_error_line(capsys, "CLIENT_ID: unknown client 'nobody'")
-    rows = sqlite3.connect(workdir / "var" / "tradebot.db").execute(
-        "select count(*) from bot_runs").fetchone()
+    rows = (
+        sqlite3.connect(workdir / "var" / "tradebot.db")
+        .execute("select count(*) from bot_runs")
+        .fetchone()
+    )
     assert rows == (0,)
 
 

@@ -55,9 +55,12 @@ def test_equity_moves_only_by_price_fills_and_fees(config, candles):
     buys = [f for f in result.fills if f.side is Side.BUY]
     sells = [f for f in result.fills if f.side is Side.SELL]
     fees = sum(f.fee for f in result.fills)
-    quote = config.investment - sum(f.price * f.qty for f in buys) + sum(
-        f.price * f.qty for f in sells
-    ) - fees
+    quote = (
+        config.investment
+        - sum(f.price * f.qty for f in buys)
+        + sum(f.price * f.qty for f in sells)
+        - fees
+    )
     scale = config.investment
     assert result.final_quote == pytest.approx(quote, rel=1e-9, abs=1e-9 * scale)
     base = sum(f.qty for f in buys) - sum(f.qty for f in sells)

@@ -237,9 +237,7 @@ async def test_a_tripped_run_resumes_only_after_an_operator_reset(sandbox):
         await Operations(sandbox.sessions, actor="ops").reset_guards(sandbox.client)
         resumed.append(await sandbox.go(sandbox.settings))
 
-    outcome, _, _ = await sandbox.run(
-        [(20, {"stale": True})], after=restart, STALE_TICKER_MS=400
-    )
+    outcome, _, _ = await sandbox.run([(20, {"stale": True})], after=restart, STALE_TICKER_MS=400)
     assert outcome.status == "tripped"
     assert [active for _, active, _ in await _guard_rows(sandbox)] == [False]
     assert resumed[0].status == "finished", resumed[0].reason
