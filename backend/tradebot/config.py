@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     ORDER_CONCURRENCY: Annotated[int, Field(ge=1, le=64)] = 4
     ORDER_RATE_INTERVAL_MS: Ms = 100
     ORDER_POLL_INTERVAL_MS: Annotated[int, Field(ge=50)] = 2_000
+    ENTRY_ORDER: Literal["market", "limit"] = "market"
+    """How the grid's base is bought (at start, after a restart): at market as the spec does,
+    or as a maker limit at the price, cancelled and replaced per REPLACE_* when it lags."""
     REPLACE_TIMEOUT_MS: Ms = 60_000
     REPLACE_SLIPPAGE_PCT: Pct = 0.5
     REPLACE_MAX_RETRIES: Annotated[int, Field(ge=0, le=100)] = 3

@@ -68,12 +68,13 @@ class Sandbox:
         self,
         faults: list[tuple[int, dict[str, Any]]],
         after: Callable[[], Awaitable[None]] | None = None,
+        candles: Any = CANDLES,
         **overrides: Any,
     ) -> tuple[RunOutcome, Any, dict[str, Any]]:
         """One stepped sandbox run with ``faults`` injected; ``after`` runs while the
         simulator is still up."""
         config = sim_config(
-            CANDLES,
+            candles,
             [account(usdt=2_000.0, btc=0.0)],
             market=MarketConfig(maker_fee=0.0005, taker_fee=0.001),
         )
@@ -241,3 +242,26 @@ async def test_a_tripped_run_resumes_only_after_an_operator_reset(sandbox):
     assert outcome.status == "tripped"
     assert [active for _, active, _ in await _guard_rows(sandbox)] == [False]
     assert resumed[0].status == "finished", resumed[0].reason
+
+
+async def test_an_entry_limit_that_lags_is_replaced_then_bought_at_market(sandbox):
+    # Naive: leave the maker entry order waiting forever while the grid sits without its base,
+    # or replace it without cancelling first (two entry orders buying twice the base).
+    # 2024-12-02 08:25: the first candle rises before it falls, so the entry bid at the open
+    # is left behind by more than the allowed slippage and must be replaced.
+    outcome, _, exchange = await sandbox.run(
+        [],
+        candles=load_candles(bundled()).slice(1945, 2035),
+        ENTRY_ORDER="limit",
+        REPLACE_TIMEOUT_MS=150,
+        REPLACE_SLIPPAGE_PCT=0.001,
+        REPLACE_MAX_RETRIES=2,
+    )
+    assert outcome.status == "finished", outcome.reason
+    _no_duplicates(exchange)
+    entries = [o for o in exchange["orders_detail"] if "bm-" in o["client_order_id"]]
+    kinds = [(o["type"], o["status"]) for o in entries]
+    assert len(entries) <= 4  # the first limit, at most two replacements, then the market
+    assert sum(status == "FILLED" for _, status in kinds) == 1  # the base is bought once
+    assert all(status in ("CANCELED", "FILLED") for _, status in kinds)
+    assert ("LIMIT", "CANCELED") in kinds

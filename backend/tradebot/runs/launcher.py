@@ -61,6 +61,10 @@ def runner_settings(settings: Settings, *, paper: bool) -> RunnerSettings:
             concurrency=settings.ORDER_CONCURRENCY,
             rate_interval_ms=0 if paper else settings.ORDER_RATE_INTERVAL_MS,
             not_found_grace_ms=0 if paper else settings.NOT_FOUND_GRACE_MS,
+            entry_limit=settings.ENTRY_ORDER == "limit",
+            replace_timeout_ms=settings.REPLACE_TIMEOUT_MS,
+            replace_slippage_pct=settings.REPLACE_SLIPPAGE_PCT,
+            replace_max_retries=settings.REPLACE_MAX_RETRIES,
         ),
     )
 

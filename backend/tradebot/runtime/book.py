@@ -40,7 +40,7 @@ def _matches(order: StoredOrder, wanted: WantedOrder) -> bool:
 def diff_book(wanted: Iterable[WantedOrder], active: Iterable[StoredOrder]) -> BookDiff:
     by_line: dict[int, list[StoredOrder]] = {}
     for order in active:
-        if order.kind == "limit":
+        if order.kind == "limit" and order.line >= 0:  # line -1: the entry leg, not the grid's
             by_line.setdefault(order.line, []).append(order)
     diff = BookDiff()
     for want in wanted:

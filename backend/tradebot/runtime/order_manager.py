@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from tradebot.engine.orders import ACTIVE, OrderStatus, transition
 from tradebot.engine.strategy import WantedOrder
 from tradebot.engine.types import Side
+from tradebot.observability.logs import get_logger
 from tradebot.runtime.ids import client_order_id
 from tradebot.runtime.ports import (
     OrderRejectedError,
@@ -27,6 +28,8 @@ from tradebot.runtime.ports import (
     VenueOrderStatus,
 )
 from tradebot.runtime.store import OrderUpdate, RunStore, StoredOrder
+
+log = get_logger(__name__)
 
 _FROM_VENUE = {
     VenueOrderStatus.OPEN: OrderStatus.OPEN,
@@ -41,6 +44,11 @@ class OrderPolicy:
     concurrency: int = 4
     rate_interval_ms: int = 0
     not_found_grace_ms: int = 30_000
+    entry_limit: bool = False
+    """Buy the grid's base with a limit at the price (a maker) instead of a market order."""
+    replace_timeout_ms: int = 60_000
+    replace_slippage_pct: float = 0.5
+    replace_max_retries: int = 3
 
 
 class Rejection(Exception):
@@ -72,6 +80,8 @@ class OrderManager:
         self._seqs: dict[int, int] = {}
         self._semaphore = asyncio.Semaphore(policy.concurrency)
         self._last_submit = 0.0
+        self.submitted_at: dict[str, float] = {}
+        """Monotonic time each order of this process was sent (execution metrics)."""
 
     async def load(self) -> None:
         """Pick up the run's active orders and sequence numbers from the store."""
@@ -98,8 +108,9 @@ class OrderManager:
         orders = [self._new_order(w.side, w.line, w.qty, w.price) for w in wanted]
         await self._submit_all(orders)
 
-    async def place_market(self, side: Side, qty: float) -> StoredOrder:
-        order = self._new_order(side, -1, qty, None)
+    async def place_market(self, side: Side, qty: float, price: float | None = None) -> StoredOrder:
+        """An order off the grid's lines (line -1): at market, or a limit at ``price``."""
+        order = self._new_order(side, -1, qty, price)
         await self._submit_all([order])
         return order
 
@@ -130,6 +141,7 @@ class OrderManager:
     async def _submit(self, order: StoredOrder) -> OrderUpdate:
         async with self._semaphore:
             await self._pace()
+            self.submitted_at[order.client_order_id] = time.monotonic()
             request = OrderRequest(
                 order.client_order_id,
                 order.side,
@@ -148,6 +160,12 @@ class OrderManager:
                 )
             except OrderRejectedError as exc:
                 self._on_error(exc)
+                log.info(
+                    "execution_metrics",
+                    stage="reject",
+                    client_order_id=order.client_order_id,
+                    reason=str(exc)[:200],
+                )
                 self.apply(
                     OrderUpdate(
                         order.client_order_id,

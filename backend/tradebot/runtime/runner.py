@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -116,6 +117,7 @@ class GridRunner:
         self._seen: set[str] = set()
         self._may_top_up = True
         """A market buy may restore missing base only at the start and after a restart."""
+        self._entry_replacements = 0
         self._last_fill_ts = 0
         self._missing_since: dict[str, int] = {}
         self._book_dirty = True
@@ -148,6 +150,7 @@ class GridRunner:
         await self.store.set_status("running")
         try:
             await self._reconcile(list(self.orders.active.values()))
+            ticking = False
             while not self.strategy.stopped:
                 if self._stop is not None and self._stop.is_set():
                     # Orders stay on the venue; a restart reconciles and adopts them.
@@ -159,6 +162,9 @@ class GridRunner:
                         await self._finish("finished", "replay complete")
                         break
                     await self._on_tick(tick)
+                    if not ticking:  # operators (and the soak) see when a (re)start is live
+                        ticking = True
+                        log.info("run_ticking", run_id=self.record.run_id, ts=tick.ts)
                 except TransientVenueError as exc:
                     # The venue is unreachable for now (its reads already retried with
                     # backoff): this tick is lost, the next poll picks up where it left off.
@@ -191,6 +197,8 @@ class GridRunner:
         unresolved = self.orders.unresolved()
         if unresolved:
             await self._reconcile(unresolved)
+        if self.settings.orders.entry_limit:
+            await self._watch_entry(tick.price)
         if self._book_dirty:
             await self._sync_book()
         if tick.closes_candle:
@@ -213,11 +221,8 @@ class GridRunner:
         means fills the venue has not shown yet, so nothing is bought on that guess: the orders
         that cannot be paid for wait until the balances are there.
         """
-        if self._may_top_up and self._base_missing() and not self._market_order_working():
-            await self.orders.place_market(Side.BUY, self.strategy.base_shortfall())
-            trades = await self.venue.new_trades()
-            if trades:
-                await self._on_trades(trades)
+        if self._may_top_up and self._base_missing() and self._entry_leg() is None:
+            await self._enter()
         diff = diff_book(self.strategy.wanted(), self.orders.active.values())
         state = self.strategy.state
         funds = Funds(base=float(state[core.BASE]), quote=float(state[core.QUOTE]))
@@ -234,8 +239,48 @@ class GridRunner:
         shortfall = self.strategy.base_shortfall()
         return shortfall > 1e-9 * max(1.0, float(self.strategy.plan.qtys.sum()))
 
-    def _market_order_working(self) -> bool:
-        return any(o.kind == "market" for o in self.orders.active.values())
+    def _entry_leg(self) -> StoredOrder | None:
+        """The working order that buys the grid's base (off the lines), if any."""
+        return next((o for o in self.orders.active.values() if o.line < 0), None)
+
+    async def _enter(self) -> None:
+        """Buy the base the sells need: at market (the spec's start), or with a limit at the
+        price that is cancelled and replaced while it lags, then at market once replacements
+        are spent."""
+        policy = self.settings.orders
+        qty = self.strategy.base_shortfall()
+        as_limit = policy.entry_limit and self._last_price is not None
+        if as_limit and self._entry_replacements < policy.replace_max_retries + 1:
+            await self.orders.place_market(Side.BUY, qty, price=self._last_price)
+            return
+        await self.orders.place_market(Side.BUY, qty)
+        trades = await self.venue.new_trades()
+        if trades:
+            await self._on_trades(trades)
+
+    async def _watch_entry(self, price: float) -> None:
+        """Cancel an entry limit that has waited too long or that the price ran away from."""
+        leg = self._entry_leg()
+        if leg is None or leg.kind != "limit" or leg.status is not OrderStatus.OPEN:
+            return
+        policy = self.settings.orders
+        sent = self.orders.submitted_at.get(leg.client_order_id)
+        waited_ms = (time.monotonic() - sent) * 1000 if sent is not None else 0.0
+        drift_pct = (price / leg.price - 1) * 100
+        if waited_ms < policy.replace_timeout_ms and drift_pct <= policy.replace_slippage_pct:
+            return
+        self._entry_replacements += 1
+        log.info(
+            "execution_metrics",
+            stage="replace",
+            client_order_id=leg.client_order_id,
+            waited_ms=round(waited_ms),
+            drift_pct=round(drift_pct, 4),
+            replacements=self._entry_replacements,
+            run_id=self.record.run_id,
+        )
+        await self.orders.cancel([leg])
+        self._book_dirty = True
 
     # ---- reconciliation -----------------------------------------------------------------
     async def _load_fills(self) -> None:
@@ -331,12 +376,24 @@ class GridRunner:
             update = OrderUpdate(order.client_order_id, status, trade.ts, filled_qty=part.qty)
             updates.append(update)
             if done:
+                self._log_fill_latency(order)
                 self._apply_filled(
                     order.line, order.side, self._partials.pop(order.client_order_id), trade.ts
                 )
             self.orders.apply(update)
         self._book_dirty = True
         await self.store.record_fills(fills, updates, self.strategy.state.tolist(), self.now)
+
+    def _log_fill_latency(self, order: StoredOrder) -> None:
+        sent = self.orders.submitted_at.pop(order.client_order_id, None)
+        if sent is not None:
+            log.info(
+                "execution_metrics",
+                stage="fill",
+                client_order_id=order.client_order_id,
+                latency_ms=round((time.monotonic() - sent) * 1000, 1),
+                run_id=self.record.run_id,
+            )
 
     def _apply_filled(self, line: int, side: Side, part: _Partial, ts: int) -> None:
         price = part.notional / part.qty
