@@ -1,0 +1,59 @@
+"""A whole live run through ccxt at DEBUG: the API key, its secret and the master key appear
+nowhere in our logs, the libraries' logs (ccxt prints signed headers at DEBUG), or the outcome.
+
+Naive implementation caught: ccxt left in verbose mode, or a log line that prints the request
+headers or the decrypted credentials.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from tests.runs.live_fixtures import live_client, live_settings
+from tests.venues.sim_fixtures import account, running_sim, sim_config
+from tradebot.candles.io import bundled, load_candles
+from tradebot.db import create_engine, session_factory
+from tradebot.observability.logs import configure_logging
+from tradebot.runs.live import LiveOptions, run_on_live_data
+
+KEY = "LIVEKEY-7d1e9c3b5a2f8e4d"
+SECRET = "live-secret-6b4a2c8e0f1d3b5a"
+GRID = {
+    "GRID_LOWER": 94_820.0,
+    "GRID_UPPER": 95_547.0,
+    "GRID_STEPS": 8,
+    "GRID_INVESTMENT": 2_000.0,
+    "GRID_SPACING": "arithmetic",
+    "MAKER_FEE": 0.0005,
+}
+
+
+async def test_a_live_run_at_debug_logs_no_secret(pg_url, master_key):
+    engine = create_engine(pg_url)
+    sessions = session_factory(engine)
+    captured = io.StringIO()
+    configure_logging("DEBUG")
+    root = logging.getLogger()
+    handler = root.handlers[0]
+    handler.setStream(captured)  # type: ignore[attr-defined]
+    try:
+        candles = load_candles(bundled()).slice(2000, 2030)
+        config = sim_config(candles, [account(KEY, SECRET, usdt=2_000.0, btc=0.0)])
+        async with running_sim(config) as sim:
+            client = await live_client(sessions, sim.url, master_key, key=KEY, secret=SECRET)
+            settings = live_settings(client, master_key, **GRID)
+            outcome = await run_on_live_data(
+                settings,
+                LiveOptions(sandbox_url=sim.url, sandbox_step=True),
+                database_url=pg_url,
+            )
+    finally:
+        root.setLevel(logging.WARNING)
+        await engine.dispose()
+    logs = captured.getvalue()
+    assert outcome.status == "finished", outcome.reason
+    assert "execution_metrics" in logs  # the run did log, at DEBUG, with ccxt's loggers on
+    for secret in (KEY, SECRET, master_key, SECRET[:12], KEY[4:]):
+        assert secret not in logs
+        assert secret not in repr(outcome)
