@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False, description="Auth0 access token (or ADMIN_API_TOKEN)")
 
 
-def api_context(request: Request) -> ApiContext:
+async def api_context(request: Request) -> ApiContext:
+    # Dependencies are ``async def`` even without an await: FastAPI runs a plain ``def``
+    # dependency in a worker thread, a thread hop per request for a dictionary lookup.
     context: ApiContext = request.app.state.context
     return context
 

@@ -13,7 +13,9 @@ from tradebot.auth.schemas import AuditEntry, MeView
 router = APIRouter(prefix="/me", tags=["me"])
 
 
-def _account(context: ContextDep, user: CurrentCustomer) -> AccountService:
+async def _account(  # async: no thread hop (see api.deps)
+    context: ContextDep, user: CurrentCustomer
+) -> AccountService:
     return AccountService(context.sessions, user)
 
 

@@ -9,10 +9,16 @@ What is refused, and why:
   configured issuer's JWKS, so a token cannot bring its own key;
 - missing or wrong ``iss`` / ``aud``, a missing ``sub``, a missing or passed ``exp`` (a clock
   skew of at most 60 s is tolerated on ``exp``, ``nbf`` and ``iat``).
+
+A token that passed is remembered (by its SHA-256, never the token itself) for at most
+``VERIFIED_TTL_S``, and never past its ``exp``: a client polling with the same token skips the
+RSA check and the claim parsing. ``exp`` is compared with the clock again on every reuse. Only
+a key the issuer withdraws is noticed later than that, and the JWKS itself is kept an hour.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any, Final
@@ -22,11 +28,14 @@ from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 from joserfc.jwt import JWTClaimsRegistry
 
+from tradebot.auth.cache import ExpiringCache
 from tradebot.auth.errors import AuthenticationError
 from tradebot.auth.jwks import JwksCache
 
 ALGORITHM: Final = "RS256"
 MAX_LEEWAY_S: Final = 60
+VERIFIED_TTL_S: Final = 60.0
+TOKENS_KEPT: Final = 10_000
 
 
 @dataclass(frozen=True)
@@ -66,9 +75,23 @@ class TokenVerifier:
         self._jwks = jwks
         self._roles_claim = roles_claim
         self._leeway = leeway_s
+        self._verified: ExpiringCache[bytes, tuple[TokenClaims, float]] = ExpiringCache(TOKENS_KEPT)
+        """SHA-256 of a token that passed -> (its claims, the wall-clock time it expires)."""
 
     async def verify(self, token: str) -> TokenClaims:
         """The token's claims, or ``AuthenticationError`` (the message never echoes the token)."""
+        digest = hashlib.sha256(token.encode()).digest()
+        seen = self._verified.get(digest)
+        if seen is not None and time.time() <= seen[1]:
+            return seen[0]
+        claims, expires_at = await self._verify(token)
+        self._verified.put(
+            digest, (claims, expires_at), min(VERIFIED_TTL_S, expires_at - time.time())
+        )
+        return claims
+
+    async def _verify(self, token: str) -> tuple[TokenClaims, float]:
+        """The claims and the last wall-clock second (``exp`` + skew) the token is good for."""
         header = self._header(token)
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
@@ -83,12 +106,13 @@ class TokenVerifier:
             raise AuthenticationError(f"token refused: {exc.error}") from None
         claims = decoded.claims
         roles = _strings(claims.get(self._roles_claim)) if self._roles_claim else ()
-        return TokenClaims(
+        verified = TokenClaims(
             subject=str(claims["sub"]),
             email=str(claims.get("email", ""))[:320],
             permissions=_strings(claims.get("permissions")) + _strings(claims.get("scope")),
             roles=roles,
         )
+        return verified, float(claims["exp"]) + self._leeway
 
     @staticmethod
     def _header(token: str) -> dict[str, Any]:

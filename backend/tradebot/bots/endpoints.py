@@ -33,15 +33,16 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
-def _bots(context: ContextDep, user: CurrentCustomer) -> BotService:
+# ``async def``: a plain ``def`` dependency would run in a worker thread (see ``api.deps``).
+async def _bots(context: ContextDep, user: CurrentCustomer) -> BotService:
     return BotService(context.sessions, user.scope(), user.actor)
 
 
-def _runs(context: ContextDep, user: CurrentCustomer) -> RunService:
+async def _runs(context: ContextDep, user: CurrentCustomer) -> RunService:
     return RunService(context.sessions, user.scope(), user.actor, context.queue)
 
 
-def _kill(context: ContextDep, user: CurrentCustomer) -> KillSwitchService:
+async def _kill(context: ContextDep, user: CurrentCustomer) -> KillSwitchService:
     return KillSwitchService(context.sessions, user.scope(), user.actor, context.queue)
 
 

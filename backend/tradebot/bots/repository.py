@@ -7,11 +7,14 @@ API's read paths over them (and the few writes the API makes: a new run, a stop,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy.orm import aliased
 
 from tradebot.bots.models import Bot, RunRequest
 from tradebot.engine.orders import ACTIVE
+from tradebot.errors import NotFoundError
 from tradebot.kit.repository import RowT, TenantRepository
 from tradebot.runs.models import (
     BotFill,
@@ -30,9 +33,37 @@ class BotRepository(TenantRepository[Bot]):
         return await self.list(order_by=(Bot.created_at, Bot.id))
 
 
+class RunStatusRow(NamedTuple):
+    run: BotRun
+    latest: BotInventorySnapshot | None
+    open_orders: int
+    fills: int
+
+
 class RunsRepository(TenantRepository[BotRun]):
     model = BotRun
     noun = "run"
+
+    async def status(self, run_id: str) -> RunStatusRow:
+        """The run, its latest snapshot and its open order and fill counts in one statement.
+
+        One round trip instead of four: the status is the most polled read of the API. Each
+        part carries its own table's tenant filter, as the separate queries do.
+        """
+        latest = SnapshotRepository(self.session, self.scope).latest_query(run_id).subquery()
+        snapshot = aliased(BotInventorySnapshot, latest)
+        orders = OrderRepository(self.session, self.scope).open_count_query(run_id)
+        fills = FillRepository(self.session, self.scope).count_query(run_id)
+        query = (
+            select(BotRun, snapshot, orders.scalar_subquery(), fills.scalar_subquery())
+            .outerjoin(snapshot, true())
+            .where(self._in_scope(), self._by_id(run_id))
+        )
+        row = (await self.session.execute(query)).one_or_none()
+        if row is None:
+            raise NotFoundError(f"{self.noun} {run_id!r} not found")
+        run, snapshot_row, open_orders, fill_count = row
+        return RunStatusRow(run, snapshot_row, int(open_orders or 0), int(fill_count or 0))
 
     async def recent(self, limit: int) -> Sequence[BotRun]:
         query = self._select().order_by(BotRun.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
@@ -61,29 +92,29 @@ class _RunRows(TenantRepository[RowT]):
         )
         return (await self.session.execute(query)).scalars().all()
 
-    async def count(self, run_id: str) -> int:
+    def count_query(self, run_id: str, *where: ColumnElement[bool]) -> Select[int]:
+        """How many of the run's rows (matching ``where``) there are."""
         model = self.model
-        query = (
-            select(func.count()).select_from(model).where(self._in_scope(), model.run_id == run_id)  # type: ignore[attr-defined]
+        return (
+            select(func.count())
+            .select_from(model)
+            .where(self._in_scope(), model.run_id == run_id, *where)  # type: ignore[attr-defined]
         )
-        return int(await self.session.scalar(query) or 0)
+
+    async def count(self, run_id: str) -> int:
+        return int(await self.session.scalar(self.count_query(run_id)) or 0)
 
 
 class OrderRepository(_RunRows[BotOrder]):
     model = BotOrder
     noun = "order"
 
+    def open_count_query(self, run_id: str) -> Select[int]:
+        """How many of the run's orders may still rest on the exchange."""
+        return self.count_query(run_id, BotOrder.status.in_([s.value for s in ACTIVE]))  # type: ignore[attr-defined]
+
     async def open_count(self, run_id: str) -> int:
-        query = (
-            select(func.count())
-            .select_from(BotOrder)
-            .where(
-                self._in_scope(),
-                BotOrder.run_id == run_id,  # type: ignore[arg-type]
-                BotOrder.status.in_([s.value for s in ACTIVE]),  # type: ignore[attr-defined]
-            )
-        )
-        return int(await self.session.scalar(query) or 0)
+        return int(await self.session.scalar(self.open_count_query(run_id)) or 0)
 
 
 class FillRepository(_RunRows[BotFill]):
@@ -95,14 +126,17 @@ class SnapshotRepository(_RunRows[BotInventorySnapshot]):
     model = BotInventorySnapshot
     noun = "snapshot"
 
-    async def latest(self, run_id: str) -> BotInventorySnapshot | None:
-        query = (
-            select(BotInventorySnapshot)
-            .where(self._in_scope(), BotInventorySnapshot.run_id == run_id)  # type: ignore[arg-type]
+    def latest_query(self, run_id: str) -> Select[BotInventorySnapshot]:
+        """The run's newest snapshot (none yet: no row)."""
+        return (
+            self._select()
+            .where(BotInventorySnapshot.run_id == run_id)  # type: ignore[arg-type]
             .order_by(BotInventorySnapshot.ts.desc())  # type: ignore[attr-defined]
             .limit(1)
         )
-        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def latest(self, run_id: str) -> BotInventorySnapshot | None:
+        return (await self.session.execute(self.latest_query(run_id))).scalar_one_or_none()
 
 
 class GuardRepository(TenantRepository[BotGuardState]):

@@ -171,17 +171,14 @@ class RunService(ClientService):
 
     async def status(self, run_id: str) -> RunStatusView:
         async with self.tx() as session:
-            run = await RunsRepository(session, self.scope).get(run_id)
-            latest = await SnapshotRepository(session, self.scope).latest(run_id)
-            orders = OrderRepository(session, self.scope)
-            return RunStatusView(
-                **run_view(run).model_dump(),
-                latest=SnapshotView.model_validate(latest, from_attributes=True)
-                if latest
-                else None,
-                open_orders=await orders.open_count(run_id),
-                fills=await FillRepository(session, self.scope).count(run_id),
-            )
+            found = await RunsRepository(session, self.scope).status(run_id)
+        latest = found.latest
+        return RunStatusView(
+            **run_view(found.run).model_dump(),
+            latest=SnapshotView.model_validate(latest, from_attributes=True) if latest else None,
+            open_orders=found.open_orders,
+            fills=found.fills,
+        )
 
     async def orders(self, run_id: str, limit: int, offset: int) -> Sequence[OrderView]:
         async with self.tx() as session:
