@@ -22,6 +22,8 @@ VERBS = {
     "store-credentials": "encrypt and store a client's exchange API key",
     "list-credentials": "a client's stored keys: metadata only, never a secret",
     "rotate-master-key": "re-encrypt every stored key under a new master key (one transaction)",
+    "list-runs": "a client's runs: mode, pair, status, round trips, equity",
+    "reset-guards": "lift a client's tripped guards and kill switch (audited)",
 }
 
 
@@ -33,9 +35,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         name: verbs.add_parser(name, help=text, description=text, parents=[common])
         for name, text in VERBS.items()
     }
-    for name in ("list-clients", "show-client", "list-credentials"):
+    for name in ("list-clients", "show-client", "list-credentials", "list-runs"):
         add[name].add_argument("--json", action="store_true", help="print JSON")
-    for name in ("show-client", "upsert-client", "store-credentials", "list-credentials"):
+    for name in (
+        "show-client",
+        "upsert-client",
+        "store-credentials",
+        "list-credentials",
+        "list-runs",
+        "reset-guards",
+    ):
         add[name].add_argument("--id", required=True, help="client id")
     upsert = add["upsert-client"]
     upsert.add_argument("--name")
@@ -141,6 +150,45 @@ async def _list_credentials(admin: Any, args: argparse.Namespace) -> None:
     )
 
 
+async def _list_runs(admin: Any, args: argparse.Namespace) -> None:
+    from tradebot.engine import core
+    from tradebot.runs.repository import client_runs
+
+    await admin.show_client(args.id)  # an unknown client is an error, not an empty list
+    runs = await client_runs(admin.sessions, args.id)
+    if args.json:
+        import dataclasses
+
+        _print_json([{**dataclasses.asdict(r), "state": None} for r in runs])
+        return
+
+    def figure(state: list[float], slot: int) -> str:
+        return f"{state[slot]:,.2f}" if len(state) > slot else "-"
+
+    _print_table(
+        ["run", "mode", "pair", "status", "round trips", "equity", "reason"],
+        [
+            [
+                r.run_id,
+                r.mode,
+                r.pair,
+                r.status,
+                figure(r.state, core.ROUND_TRIPS).split(".")[0],
+                figure(r.state, core.EQUITY),
+                r.stop_reason or "",
+            ]
+            for r in runs
+        ],
+    )
+
+
+async def _reset_guards(admin: Any, args: argparse.Namespace) -> None:
+    from tradebot.admin.operations import Operations
+
+    result = await Operations(admin.sessions, admin.actor).reset_guards(args.id)
+    print(f"reset {len(result.reset)} guard(s) of client {args.id}")
+
+
 async def _upsert_client(admin: Any, args: argparse.Namespace) -> None:
     from tradebot.admin.service import ClientChanges
 
@@ -202,6 +250,8 @@ HANDLERS = {
     "store-credentials": _store_credentials,
     "list-credentials": _list_credentials,
     "rotate-master-key": _rotate_master_key,
+    "list-runs": _list_runs,
+    "reset-guards": _reset_guards,
 }
 
 

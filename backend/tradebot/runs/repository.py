@@ -331,3 +331,33 @@ async def trip_kill_switch(
                 tripped_ts=ts,
             )
         )
+
+
+async def client_runs(
+    sessions: async_sessionmaker[AsyncSession], client_id: str
+) -> list[RunRecord]:
+    """Every run of one client, newest first (the client's scope, like everything here)."""
+    query = (
+        select(BotRun)
+        .where(col(BotRun.client_id) == client_id)
+        .order_by(col(BotRun.created_at).desc())
+    )
+    async with tenant_transaction(sessions, TenantScope.of(client_id)) as session:
+        rows = (await session.execute(query)).scalars().all()
+    return [
+        RunRecord(
+            run_id=row.id,
+            client_id=row.client_id,
+            mode=row.mode,
+            exchange=row.exchange,
+            pair=row.pair,
+            base_ts=row.base_ts,
+            config=dict(row.config),
+            state=list(row.state),
+            clock_ts=row.clock_ts,
+            status=row.status,
+            stop_reason=row.stop_reason,
+            owner=row.owner,
+        )
+        for row in rows
+    ]
