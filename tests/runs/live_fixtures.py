@@ -8,8 +8,23 @@ from tests.conftest import unique_id
 from tests.venues.sim_fixtures import KEY, SECRET
 from tradebot.admin.service import ClientAdmin, ClientChanges
 from tradebot.config import Settings, load_settings
+from tradebot.engine.types import MarketRules
 from tradebot.kit.secrets import Secret
 from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
+
+# Ninety real minutes (2024-12-02 09:20 on) and a tight grid over them: 9 round trips.
+WINDOW = (2000, 2090)
+GRID: dict[str, object] = {
+    "GRID_LOWER": 94_820.0,
+    "GRID_UPPER": 95_547.0,
+    "GRID_STEPS": 8,
+    "GRID_INVESTMENT": 2_000.0,
+    "GRID_SPACING": "arithmetic",
+    "MAKER_FEE": 0.0005,
+    "TAKER_FEE": 0.001,
+}
+RULES = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
+"""The simulator's default BTC/USDT filters."""
 
 
 async def live_client(

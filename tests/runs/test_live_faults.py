@@ -14,40 +14,21 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.runs.live_fixtures import live_client, live_settings
+from tests.runs.live_fixtures import GRID, RULES, WINDOW, live_client, live_settings
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
 from tradebot.admin.operations import Operations
 from tradebot.backtest.service import run_backtest
 from tradebot.candles.io import bundled, load_candles
-from tradebot.db import create_engine, session_factory, transaction
+from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
-from tradebot.engine.types import MarketRules
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runs.models import BotGuardState
 from tradebot.runs.repository import RunRepository
 from tradebot.runtime.runner import RunBlockedError, RunOutcome
 from tradebot.venues.exchange_sim import MarketConfig
 
-WINDOW = (2000, 2090)
-GRID = {
-    "GRID_LOWER": 94_820.0,
-    "GRID_UPPER": 95_547.0,
-    "GRID_STEPS": 8,
-    "GRID_INVESTMENT": 2_000.0,
-    "GRID_SPACING": "arithmetic",
-    "MAKER_FEE": 0.0005,
-    "TAKER_FEE": 0.001,
-}
-RULES = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
 ORDER = {"path": "/api/v3/order", "method": "POST"}
 CANDLES = load_candles(bundled()).slice(*WINDOW)
-
-
-@pytest.fixture
-async def sessions(pg_url):
-    engine = create_engine(pg_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def _inject(url: str, at_segment: int, body: dict[str, Any]) -> None:

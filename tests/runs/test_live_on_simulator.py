@@ -9,41 +9,22 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.runs.live_fixtures import live_client, live_settings
+from tests.runs.live_fixtures import GRID, RULES, WINDOW, live_client, live_settings
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
 from tradebot.backtest.service import run_backtest
 from tradebot.candles.io import bundled, load_candles
-from tradebot.db import create_engine, session_factory, transaction
+from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
-from tradebot.engine.types import Fill, MarketRules
+from tradebot.engine.types import Fill
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runs.models import BotGuardState, BotOrder
 from tradebot.runs.repository import RunRepository
 from tradebot.tenants.service import KeyNoLongerSafeError
 from tradebot.venues.exchange_sim import MarketConfig
 
-# Ninety real minutes (2024-12-02 09:20 on) and a tight grid over them: 9 round trips.
-WINDOW = slice(2000, 2090)
-GRID = {
-    "GRID_LOWER": 94_820.0,
-    "GRID_UPPER": 95_547.0,
-    "GRID_STEPS": 8,
-    "GRID_INVESTMENT": 2_000.0,
-    "GRID_SPACING": "arithmetic",
-    "MAKER_FEE": 0.0005,
-    "TAKER_FEE": 0.001,
-}
-
-
-@pytest.fixture
-async def sessions(pg_url):
-    engine = create_engine(pg_url)
-    yield session_factory(engine)
-    await engine.dispose()
-
 
 async def test_a_live_grid_through_ccxt_matches_the_backtest(pg_url, sessions, master_key):
-    candles = load_candles(bundled()).slice(WINDOW.start, WINDOW.stop)
+    candles = load_candles(bundled()).slice(*WINDOW)
     config = sim_config(
         candles,
         [account(usdt=2_000.0, btc=0.0)],
@@ -58,8 +39,7 @@ async def test_a_live_grid_through_ccxt_matches_the_backtest(pg_url, sessions, m
         state = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
     assert outcome.status == "finished", outcome.reason
 
-    rules = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
-    plan = build_plan(settings.grid_config(), rules)
+    plan = build_plan(settings.grid_config(), RULES)
     backtest = run_backtest(plan, candles)
     assert backtest.round_trips == 9
     store = RunRepository(sessions, client, settings.RUN_ID)

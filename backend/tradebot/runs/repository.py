@@ -73,6 +73,23 @@ def _stored(row: BotOrder) -> StoredOrder:
     )
 
 
+def _record(row: BotRun) -> RunRecord:
+    return RunRecord(
+        run_id=row.id,
+        client_id=row.client_id,
+        mode=row.mode,
+        exchange=row.exchange,
+        pair=row.pair,
+        base_ts=row.base_ts,
+        config=dict(row.config),
+        state=list(row.state),
+        clock_ts=row.clock_ts,
+        status=row.status,
+        stop_reason=row.stop_reason,
+        owner=row.owner,
+    )
+
+
 def _fill(row: BotFill) -> FillRecord:
     return FillRecord(
         row.trade_id,
@@ -108,22 +125,7 @@ class RunRepository:
     async def load_run(self) -> RunRecord | None:
         async with tenant_transaction(self._sessions, self._scope) as session:
             row = await self._run_row(session)
-            if row is None:
-                return None
-            return RunRecord(
-                run_id=row.id,
-                client_id=row.client_id,
-                mode=row.mode,
-                exchange=row.exchange,
-                pair=row.pair,
-                base_ts=row.base_ts,
-                config=dict(row.config),
-                state=list(row.state),
-                clock_ts=row.clock_ts,
-                status=row.status,
-                stop_reason=row.stop_reason,
-                owner=row.owner,
-            )
+            return None if row is None else _record(row)
 
     async def create_run(self, record: RunRecord) -> None:
         async with tenant_transaction(self._sessions, self._scope) as session:
@@ -344,20 +346,4 @@ async def client_runs(
     )
     async with tenant_transaction(sessions, TenantScope.of(client_id)) as session:
         rows = (await session.execute(query)).scalars().all()
-    return [
-        RunRecord(
-            run_id=row.id,
-            client_id=row.client_id,
-            mode=row.mode,
-            exchange=row.exchange,
-            pair=row.pair,
-            base_ts=row.base_ts,
-            config=dict(row.config),
-            state=list(row.state),
-            clock_ts=row.clock_ts,
-            status=row.status,
-            stop_reason=row.stop_reason,
-            owner=row.owner,
-        )
-        for row in rows
-    ]
+    return [_record(row) for row in rows]

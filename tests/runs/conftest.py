@@ -1,0 +1,18 @@
+"""Fixtures of the run tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.db import create_engine, session_factory
+
+
+@pytest.fixture
+async def sessions(pg_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the session database (as its owner: no row-level security)."""
+    engine = create_engine(pg_url)
+    yield session_factory(engine)
+    await engine.dispose()
