@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 import structlog
@@ -145,6 +146,15 @@ def _ready() -> int:
     return os.getpid()
 
 
+async def in_process(pool: ProcessPoolExecutor, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in one of the pool's processes, awaited from a thread with a deadline.
+
+    (asyncio's run_in_executor bridge to a process pool shared across the tests' event loops
+    was seen to never wake its loop under xdist; a thread waiting on the future cannot hang.)
+    """
+    return await asyncio.to_thread(lambda: pool.submit(fn, *args).result(timeout=60))
+
+
 @pytest.fixture(scope="module")
 def processes() -> Iterator[ProcessPoolExecutor]:
     """Two worker processes, started (and this module imported in them) before any test."""
@@ -167,10 +177,9 @@ async def test_two_tasks_with_their_own_limiters_share_one_budget(make_limiter):
 async def test_two_processes_share_one_budget(make_limiter, processes):
     # Catches a per-process limiter (module-level state, a lock, a local token bucket): two
     # workers would each spend the full budget within the same second.
-    loop = asyncio.get_running_loop()
     start_at = time.time() + 0.3
     runs = [
-        loop.run_in_executor(processes, _spend_in_process, make_limiter.prefix, start_at, 15, 2)
+        in_process(processes, _spend_in_process, make_limiter.prefix, start_at, 15, 2)
         for _ in range(2)
     ]
     (began_a, a), (began_b, b) = await asyncio.gather(*runs)
@@ -236,8 +245,7 @@ async def test_orders_per_account_wait_for_their_window(make_limiter):
 async def test_penalty_in_one_process_blocks_acquire_in_another(make_limiter, processes):
     # Catches ignoring Retry-After, or keeping the penalty in the process that got the 429:
     # every worker on the IP must stop until it has passed.
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(processes, _penalize_in_process, make_limiter.prefix, 1.5, 429)
+    await in_process(processes, _penalize_in_process, make_limiter.prefix, 1.5, 429)
     limiter = make_limiter()
     left = (await limiter.usage()).blocked_s
     assert left > 0.5
