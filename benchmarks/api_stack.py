@@ -50,6 +50,7 @@ OTHER_FILLS = 500
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
+    database: str
     database_url: str
     client_id: str
     run_id: str
@@ -156,7 +157,7 @@ def seed(database: str) -> Seeded:
             "(SELECT count(*) FROM bot_orders) + (SELECT count(*) FROM bot_fills)"
         ).fetchone()
     rows = int(str(counted[0])) if counted else 0
-    return Seeded(_url(database), CLIENT_ID, f"paper-{CLIENT_ID}-0", rows)
+    return Seeded(database, _url(database), CLIENT_ID, f"paper-{CLIENT_ID}-0", rows)
 
 
 def free_port() -> int:
@@ -247,3 +248,14 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL server process connected to ``database``."""
+    with _connect("postgres", autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchall()
+    seconds = {int(str(pid)): cpu_seconds(int(str(pid))) for (pid,) in rows}
+    return {pid: cpu for pid, cpu in seconds.items() if cpu is not None}

@@ -1,4 +1,4 @@
-"""The API figure of issue #5: ``GET /runs/{id}`` (run status) on the real stack.
+"""The API figures of issue #5: ``GET /runs/{id}`` (run status) on the real stack.
 
 ``tradebot api`` (uvicorn, one worker process) serves a throwaway PostgreSQL database seeded
 with a month of a 100-line grid's rows; Redis holds the rate-limit counters; the bearer token
@@ -9,21 +9,26 @@ Figures:
 
 - open loop at 500 requests/s for 10 s after a 3 s warm-up: p50, p90, p99, max (from the
   moment each request was due), achieved requests/s, errors; target p99 < 25 ms;
-- closed loop: 16 connections back to back, the most the one process answers per second;
+- closed loop: 16 connections back to back, the most the one process answers per second, and
+  what a request costs: CPU of the API process and of PostgreSQL per answered request (one
+  core divided by the API's cost is the ceiling of one process);
 - the same 500 requests/s with the *default* per-client limit (600 per 60 s): after 600
   answers the rest are 429, and how fast a 429 comes back.
 
 The throughput runs raise ``API_RATE_LIMIT_PER_IP`` and ``API_RATE_LIMIT_PER_CLIENT`` so the
 limiter does not throttle them; the limiter still runs (two Redis round trips a request).
+Everything shares the machine: the load average is printed beside the figures.
 Run alone with ``python -m benchmarks.bench_api``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from tests.api.fakes import issuer_server
@@ -33,6 +38,7 @@ from benchmarks.api_stack import (
     Seeded,
     Server,
     api_server,
+    backends_cpu,
     cpu_seconds,
     seed,
     throwaway_database,
@@ -45,7 +51,6 @@ WARMUP_S = 3
 CLOSED_CONNECTIONS = 16
 P99_TARGET_MS = 25.0
 UNTHROTTLED = {"API_RATE_LIMIT_PER_IP": 10_000_000, "API_RATE_LIMIT_PER_CLIENT": 10_000_000}
-DEFAULT_CLIENT_LIMIT = 600  # Settings.API_RATE_LIMIT_PER_CLIENT
 
 
 def load(url: str, token: str, *args: str) -> dict[str, Any]:
@@ -64,81 +69,111 @@ def load(url: str, token: str, *args: str) -> dict[str, Any]:
     return result
 
 
-def _measured(server: Server, url: str, token: str, *args: str) -> tuple[dict[str, Any], float]:
-    """The generator's summary and the server's CPU use (cores) over the whole load."""
-    before = cpu_seconds(server.pid)
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """A load generator's summary and what the server and the database spent on it."""
+
+    result: dict[str, Any]
+    server_cpu_s: float
+    database_cpu_s: float
+    load_average: float
+
+    def ms(self, name: str) -> float:
+        return round(float(self.result["ms"][name]), 2)
+
+    def per_request_ms(self, cpu_s: float) -> float:
+        return round(1000 * cpu_s / max(1, self.result["answered_with_warmup"]), 2)
+
+    @property
+    def statuses(self) -> dict[str, int]:
+        statuses: dict[str, int] = self.result["statuses"]
+        return statuses
+
+
+def measured(server: Server, database: str, url: str, token: str, *args: str) -> Measured:
+    load_average = os.getloadavg()[0]
+    server_before, database_before = cpu_seconds(server.pid), backends_cpu(database)
     result = load(url, token, *args)
-    after = cpu_seconds(server.pid)
-    busy = (after - before) if before is not None and after is not None else float("nan")
-    return result, busy / (result["seconds"] + WARMUP_S)
+    server_after, database_after = cpu_seconds(server.pid), backends_cpu(database)
+    server_cpu = (
+        server_after - server_before
+        if server_before is not None and server_after is not None
+        else math.nan
+    )
+    database_cpu = sum(cpu - database_before.get(pid, 0.0) for pid, cpu in database_after.items())
+    return Measured(result, server_cpu, database_cpu, load_average)
 
 
-def _ms(result: dict[str, Any], name: str) -> float:
-    return round(float(result["ms"][name]), 2)
-
-
-def _open_loop(server: Server, url: str, token: str) -> list[Figure]:
-    load_before = os.getloadavg()[0]
-    result, cores = _measured(
-        server, url, token, "--rate", str(RATE), "--seconds", str(SECONDS),
+def _open_loop(server: Server, seeded: Seeded, url: str, token: str) -> list[Figure]:
+    run = measured(
+        server, seeded.database, url, token, "--rate", str(RATE), "--seconds", str(SECONDS),
         "--warmup", str(WARMUP_S),
     )  # fmt: skip
     label = f"GET /runs/{{id}} at {RATE} req/s (open loop, {SECONDS} s)"
-    note = (
-        f"server {cores:.0%} of a core, generator {result['generator_cpu_s']:.1f} s cpu, "
-        f"send lag p99 {result['lag_ms']['p99']:.1f} ms, load average {load_before:.1f}"
-    )
+    lag = run.result["lag_ms"]["p99"]
+    note = f"load average {run.load_average:.1f}; waited for a free connection: p99 {lag:.0f} ms"
     return [
-        Figure(f"{label}: p50", _ms(result, "p50"), "ms"),
-        Figure(f"{label}: p90", _ms(result, "p90"), "ms"),
-        Figure(f"{label}: p99", _ms(result, "p99"), "ms", P99_TARGET_MS, note=note),
-        Figure(f"{label}: max", _ms(result, "max"), "ms"),
-        Figure(f"{label}: achieved", round(result["rate"], 1), "req/s", RATE * 0.99, True),
-        Figure(
-            f"{label}: errors", result["unexpected"], "requests", 0, note=str(result["statuses"])
-        ),
+        Figure(f"{label}: p50", run.ms("p50"), "ms"),
+        Figure(f"{label}: p90", run.ms("p90"), "ms"),
+        Figure(f"{label}: p99", run.ms("p99"), "ms", P99_TARGET_MS, note=note),
+        Figure(f"{label}: max", run.ms("max"), "ms"),
+        Figure(f"{label}: achieved", round(run.result["rate"], 1), "req/s", RATE * 0.99, True),
+        Figure(f"{label}: errors", run.result["unexpected"], "requests", 0, note=str(run.statuses)),
     ]
 
 
-def _closed_loop(server: Server, url: str, token: str) -> list[Figure]:
-    result, cores = _measured(
-        server, url, token, "--mode", "closed", "--connections", str(CLOSED_CONNECTIONS),
-        "--seconds", str(SECONDS), "--warmup", str(WARMUP_S),
+def _closed_loop(server: Server, seeded: Seeded, url: str, token: str) -> list[Figure]:
+    run = measured(
+        server, seeded.database, url, token, "--mode", "closed",
+        "--connections", str(CLOSED_CONNECTIONS), "--seconds", str(SECONDS),
+        "--warmup", str(WARMUP_S),
     )  # fmt: skip
-    label = f"GET /runs/{{id}} max throughput ({CLOSED_CONNECTIONS} connections)"
-    note = f"p50 {_ms(result, 'p50')} ms, p99 {_ms(result, 'p99')} ms, server {cores:.0%} of a core"
-    errors = f", errors {result['unexpected']}" if result["unexpected"] else ""
-    return [Figure(label, round(result["rate"], 1), "req/s", note=note + errors)]
-
-
-def _throttled(url: str, token: str) -> list[Figure]:
-    result = load(
-        url, token, "--rate", str(RATE), "--seconds", str(SECONDS), "--warmup", "0",
-        "--expect", "429",
-    )  # fmt: skip
-    statuses = result["statuses"]
-    label = f"GET /runs/{{id}} at {RATE} req/s, default per-client limit"
+    label = f"GET /runs/{{id}}, {CLOSED_CONNECTIONS} connections back to back"
+    errors = f", errors {run.result['unexpected']}" if run.result["unexpected"] else ""
+    server_ms = run.per_request_ms(run.server_cpu_s)
+    ceiling = f"one core / this: {1000 / server_ms:,.0f} req/s" if server_ms > 0 else ""
+    generator_ms = run.per_request_ms(run.result["generator_cpu_s"])
     return [
         Figure(
-            f"{label}: p99 (mostly 429)",
-            _ms(result, "p99"),
+            f"{label}: throughput",
+            round(run.result["rate"], 1),
+            "req/s",
+            note=f"p50 {run.ms('p50')} ms, p99 {run.ms('p99')} ms, "
+            f"load average {run.load_average:.1f}{errors}",
+        ),
+        Figure("  API process CPU per request", server_ms, "ms", note=ceiling),
+        Figure("  PostgreSQL CPU per request", run.per_request_ms(run.database_cpu_s), "ms"),
+        Figure("  load generator CPU per request", generator_ms, "ms"),
+    ]
+
+
+def _throttled(server: Server, seeded: Seeded, url: str, token: str) -> list[Figure]:
+    run = measured(
+        server, seeded.database, url, token, "--rate", str(RATE), "--seconds", str(SECONDS),
+        "--warmup", "0", "--expect", "429",
+    )  # fmt: skip
+    statuses = run.statuses
+    return [
+        Figure(
+            f"GET /runs/{{id}} at {RATE} req/s, default per-client limit: p99 (mostly 429)",
+            run.ms("p99"),
             "ms",
             P99_TARGET_MS,
             note=f"200: {statuses.get('200', 0)}, 429: {statuses.get('429', 0)}, "
-            f"p50 {_ms(result, 'p50')} ms",
+            f"p50 {run.ms('p50')} ms, load average {run.load_average:.1f}",
         )
     ]
 
 
 def _stack(seeded: Seeded, issuer_url: str, audience: str, token: str) -> list[Figure]:
-    url = f"/runs/{seeded.run_id}"
+    path = f"/runs/{seeded.run_id}"
     figures: list[Figure] = []
     with api_server(seeded.database_url, issuer_url, audience, **UNTHROTTLED) as server:
-        figures += _open_loop(server, server.url + url, token)
-        figures += _closed_loop(server, server.url + url, token)
+        figures += _open_loop(server, seeded, server.url + path, token)
+        figures += _closed_loop(server, seeded, server.url + path, token)
     limits = {"API_RATE_LIMIT_PER_IP": UNTHROTTLED["API_RATE_LIMIT_PER_IP"]}
     with api_server(seeded.database_url, issuer_url, audience, **limits) as server:
-        figures += _throttled(server.url + url, token)
+        figures += _throttled(server, seeded, server.url + path, token)
     return figures
 
 
