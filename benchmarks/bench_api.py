@@ -142,7 +142,12 @@ def _closed_loop(server: Server, seeded: Seeded, url: str, token: str) -> list[F
             f"load average {run.load_average:.1f}{errors}",
         ),
         Figure("  API process CPU per request", server_ms, "ms", note=ceiling),
-        Figure("  PostgreSQL CPU per request", run.per_request_ms(run.database_cpu_s), "ms"),
+        Figure(
+            "  PostgreSQL CPU per request",
+            run.per_request_ms(run.database_cpu_s),
+            "ms",
+            note="server processes still connected at the end (not those closed during it)",
+        ),
         Figure("  load generator CPU per request", generator_ms, "ms"),
     ]
 
