@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     GRID_SPACING: Spacing = Spacing.GEOMETRIC
     GRID_INVESTMENT: Annotated[float | None, Field(gt=0)] = None
     TP: Pct = 0.0
+    REGIME_AUTO_ADJUST: bool = False
+    """Re-centre the grid on the regime analysis' range when the market ranges outside it."""
 
     # Plan summary
     SUMMARY_JSON_PATH: Path = Field(

@@ -17,6 +17,20 @@ from tradebot.engine import core
 from tradebot.engine.plan import GridPlan
 from tradebot.engine.types import Side
 
+_CARRIED = (
+    core.QUOTE,
+    core.BASE,
+    core.GRID_PROFIT,
+    core.FEES,
+    core.ROUND_TRIPS,
+    core.BUY_FILLS,
+    core.MIN_QUOTE,
+    core.PEAK,
+    core.MAX_DRAWDOWN,
+    core.INVESTMENT,
+    core.EQUITY,
+)
+
 
 class GridInvariantError(RuntimeError):
     """A fill that the one-empty-line book cannot produce: the run must stop, not guess."""
@@ -119,7 +133,24 @@ class GridStrategy:
 
     def take_profit_reached(self, equity: float) -> bool:
         tp = self.plan.config.take_profit
-        return tp > 0 and equity >= self.plan.config.investment * (1 + tp)
+        return tp > 0 and equity >= self.investment * (1 + tp)
+
+    @property
+    def investment(self) -> float:
+        """The run's capital: the first grid's investment, kept when the grid is re-centred."""
+        return float(self.state[core.INVESTMENT])
+
+    def recentre(self, plan: GridPlan, price: float) -> None:
+        """Trade ``plan`` from now on, keeping the balances, profit, fees and drawdown record.
+
+        The empty line is the new grid's line nearest to ``price``; the book sync then moves
+        the orders, buying whatever base the new sells need.
+        """
+        kept = self.state.copy()
+        self.plan = plan
+        core.init_state(self.state, plan.config.investment, core.nearest_line(plan.prices, price))
+        for slot in _CARRIED:
+            self.state[slot] = kept[slot]
 
     # ---- the book -----------------------------------------------------------------------
     @property

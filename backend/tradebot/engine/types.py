@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Spacing(StrEnum):
@@ -43,6 +45,31 @@ class GridConfig:
     taker_fee: float = 0.001
     take_profit: float = 0.0
     """Stop the grid once equity reaches C * (1 + take_profit); 0 disables it."""
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        return {
+            "lower": self.lower,
+            "upper": self.upper,
+            "lines": self.lines,
+            "spacing": self.spacing.value,
+            "investment": self.investment,
+            "maker_fee": self.maker_fee,
+            "taker_fee": self.taker_fee,
+            "take_profit": self.take_profit,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GridConfig:
+        return cls(
+            lower=float(data["lower"]),
+            upper=float(data["upper"]),
+            lines=int(data["lines"]),
+            investment=float(data["investment"]),
+            spacing=Spacing(data["spacing"]),
+            maker_fee=float(data["maker_fee"]),
+            taker_fee=float(data["taker_fee"]),
+            take_profit=float(data.get("take_profit", 0.0)),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
 from tradebot.db import create_engine, session_factory, transaction
-from tradebot.engine.plan import GridPlan
+from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.risk import GuardLimits
 from tradebot.engine.strategy import GridStrategy
+from tradebot.engine.types import GridConfig, MarketRules
 from tradebot.errors import BadInputError, NotFoundError
 from tradebot.migrations import upgrade
 from tradebot.runs.models import Client, RunMode, RunStatus
@@ -33,6 +34,12 @@ class PreparedRun:
     store: RunRepository
     record: RunRecord
     strategy: GridStrategy
+
+    @property
+    def plan(self) -> GridPlan:
+        """The run's own grid: a resumed run keeps the grid it was trading, whatever the
+        settings say now."""
+        return self.strategy.plan
 
     @property
     def resumed(self) -> bool:
@@ -66,22 +73,12 @@ def runner_settings(settings: Settings, *, paper: bool) -> RunnerSettings:
             replace_slippage_pct=settings.REPLACE_SLIPPAGE_PCT,
             replace_max_retries=settings.REPLACE_MAX_RETRIES,
         ),
+        regime_auto_adjust=settings.REGIME_AUTO_ADJUST,
     )
 
 
 def grid_json(plan: GridPlan, **extra: Any) -> dict[str, Any]:
-    c = plan.config
-    return {
-        "lower": c.lower,
-        "upper": c.upper,
-        "lines": c.lines,
-        "spacing": c.spacing.value,
-        "investment": c.investment,
-        "maker_fee": c.maker_fee,
-        "taker_fee": c.taker_fee,
-        "take_profit": c.take_profit,
-        **extra,
-    }
+    return {**plan.config.to_dict(), **extra}
 
 
 @asynccontextmanager
@@ -127,5 +124,13 @@ async def prepare_run(
         raise BadInputError(f"RUN_ID: run {run_id!r} already finished; choose another RUN_ID")
     elif record.mode != mode.value:
         raise BadInputError(f"RUN_ID: run {run_id!r} is a {record.mode} run, not {mode.value}")
-    state = np.asarray(record.state, dtype=np.float64) if record.state else None
-    return PreparedRun(sessions, store, record, GridStrategy(plan, state))
+    if record.state:
+        plan = plan_of(record.config, plan.rules)
+        state = np.asarray(record.state, dtype=np.float64)
+        return PreparedRun(sessions, store, record, GridStrategy(plan, state))
+    return PreparedRun(sessions, store, record, GridStrategy(plan))
+
+
+def plan_of(config: dict[str, Any], rules: MarketRules) -> GridPlan:
+    """The grid a run stored (``grid_json``), on the venue's rules."""
+    return build_plan(GridConfig.from_dict(config), rules)

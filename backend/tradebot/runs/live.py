@@ -145,7 +145,7 @@ async def run_on_live_data(
             venue: Venue = (
                 own
                 if own is not None and mode is RunMode.LIVE
-                else (await _paper_on(market, plan, run))
+                else (await _paper_on(market, run.plan, run))
             )
             runner = GridRunner(
                 run.record,

@@ -54,7 +54,7 @@ async def run_paper_replay(
         )
         open_orders = await run.store.orders(frozenset({OrderStatus.OPEN}))
         venue = PaperVenue(
-            _matching(plan, run.strategy, open_orders),
+            _matching(run.plan, run.strategy, open_orders),
             replay_ticks(candles, base_ts, start_after=run.record.clock_ts if run.resumed else -1),
         )
         runner = GridRunner(
@@ -67,8 +67,8 @@ async def run_paper_replay(
         outcome = await runner.run()
         fills = [Fill(f.ts, f.side, f.line, f.price, f.qty, f.fee) for f in await run.store.fills()]
     on_clock = shifted(candles, base_ts)
-    equity = equity_from_fills(on_clock, fills, plan.config.investment)
-    result = summarize(plan, on_clock, run.strategy.state, fills, equity)
+    equity = equity_from_fills(on_clock, fills, run.plan.config.investment)
+    result = summarize(run.plan, on_clock, run.strategy.state, fills, equity)
     return PaperReplayResult(run.record.run_id, outcome, result, on_clock)
 
 

@@ -156,6 +156,10 @@ class RunRepository:
         async with tenant_transaction(self._sessions, self._scope) as session:
             await self._update_run(session, status=status, stop_reason=reason)
 
+    async def save_config(self, config: dict[str, Any]) -> None:
+        async with tenant_transaction(self._sessions, self._scope) as session:
+            await self._update_run(session, config=config)
+
     async def save_state(self, state: list[float], clock_ts: int) -> None:
         async with tenant_transaction(self._sessions, self._scope) as session:
             await self._update_run(session, state=state, clock_ts=clock_ts)

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tradebot.engine import core
+from tradebot.engine.errors import GridPlanError
 from tradebot.engine.orders import OrderStatus
-from tradebot.engine.regime import analyse
+from tradebot.engine.plan import build_plan
+from tradebot.engine.regime import Regime, RegimeAnalysis, analyse
 from tradebot.engine.risk import ApiErrorWindow, Guard, GuardLimits, Trip, check_guards
 from tradebot.engine.strategy import GridInvariantError, GridStrategy
 from tradebot.engine.types import Side
@@ -60,6 +62,7 @@ class RunnerSettings:
     orders: OrderPolicy = field(default_factory=OrderPolicy)
     snapshot_interval_ms: int = HOUR_MS
     regime_interval_ms: int = 6 * HOUR_MS
+    regime_auto_adjust: bool = False
 
 
 @dataclass(slots=True)
@@ -435,11 +438,11 @@ class GridRunner:
         equity = (
             float(state[core.QUOTE] + state[core.BASE] * price)
             if price is not None and self.strategy.started
-            else self.strategy.plan.config.investment
+            else self.strategy.plan.config.investment  # before the start: nothing traded
         )
         trip = check_guards(
             self.settings.limits,
-            investment=self.strategy.plan.config.investment,
+            investment=self.strategy.investment or self.strategy.plan.config.investment,
             equity=equity,
             client_drawdown_usd=self._others_drawdown + max(0.0, state[core.PEAK] - equity),
             api_errors_last_min=self._errors.count(self._wall_now()),
@@ -463,7 +466,44 @@ class GridRunner:
             upper=config.upper,
             **dataclasses.asdict(reading),
         )
+        price = self._last_price
+        config = self.strategy.plan.config
+        outside = price is not None and not config.lower <= price <= config.upper
+        if self.settings.regime_auto_adjust and reading.regime is Regime.RANGING and outside:
+            await self._recentre(reading)
         return True
+
+    async def _recentre(self, reading: RegimeAnalysis) -> None:
+        """The market ranges outside the grid: move the grid onto it, with what the run holds."""
+        assert self._last_price is not None
+        price = self._last_price
+        old = self.strategy.plan.config
+        state = self.strategy.state
+        equity = float(state[core.QUOTE] + state[core.BASE] * price)
+        moved = dataclasses.replace(
+            old, lower=reading.suggested_lower, upper=reading.suggested_upper, investment=equity
+        )
+        try:
+            plan = build_plan(moved, self.strategy.plan.rules)
+        except GridPlanError as exc:
+            log.warning("regime_not_applied", run_id=self.record.run_id, reason=str(exc))
+            return
+        self.strategy.recentre(plan, price)
+        await self.store.save_config({**self.record.config, **moved.to_dict()})
+        await self.store.save_state(self.strategy.state.tolist(), self.now)
+        self._may_top_up = True
+        self._book_dirty = True
+        log.info(
+            "regime_applied",
+            run_id=self.record.run_id,
+            ts=self.now,
+            price=price,
+            old_lower=old.lower,
+            old_upper=old.upper,
+            lower=moved.lower,
+            upper=moved.upper,
+            investment=equity,
+        )
 
     def _wall_now(self) -> int:
         return self._wall_clock() if self._wall_clock is not None else self.now

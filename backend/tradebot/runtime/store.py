@@ -99,6 +99,10 @@ class RunStore(Protocol):
 
     async def set_status(self, status: str, reason: str | None = None) -> None: ...
 
+    async def save_config(self, config: dict[str, Any]) -> None:
+        """The run's grid changed (re-centred): a restart must trade the new one."""
+        ...
+
     async def orders(self, statuses: frozenset[OrderStatus] | None = None) -> list[StoredOrder]: ...
 
     async def next_seqs(self) -> dict[int, int]:

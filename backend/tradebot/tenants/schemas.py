@@ -58,10 +58,16 @@ class PlanLimits(_Limits):
     live_trading: bool | None = None
 
 
+class RegimeLimits(_Limits):
+    auto_adjust: bool | None = None
+    """Re-centre the grid when the regime analysis says the market ranges outside it."""
+
+
 class ClientLimits(_Limits):
     risk: RiskLimits = RiskLimits()
     guard: GuardLimits = GuardLimits()
     plan: PlanLimits = PlanLimits()
+    regime: RegimeLimits = RegimeLimits()
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: camelCase keys, unset fields left out."""

@@ -46,6 +46,7 @@ _OVERLAY = {
     ("guard", "max_global_drawdown_usd"): "MAX_GLOBAL_DRAWDOWN_USD",
     ("guard", "max_run_loss_usd"): "MAX_RUN_LOSS_USD",
     ("guard", "max_api_errors_per_min"): "MAX_API_ERRORS_PER_MIN",
+    ("regime", "auto_adjust"): "REGIME_AUTO_ADJUST",
     ("guard", "stale_ticker_ms"): "STALE_TICKER_MS",
 }
 
