@@ -37,6 +37,10 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
+# Not part of `make test` (a 20 s version is): SOAK_SECONDS (120), SOAK_SERVICES (shared).
+soak: $(STAMP) services
+	$(BIN)/tradebot soak
+
 lint: $(STAMP)
 	$(BIN)/ruff check backend tests benchmarks
 	$(BIN)/ruff format --check backend tests benchmarks

@@ -24,25 +24,31 @@ import random
 import signal
 import statistics
 import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from tradebot.admin.service import ClientAdmin, ClientChanges
 from tradebot.backtest.service import run_backtest
 from tradebot.candles.io import bundled, load_candles
 from tradebot.config import load_settings
-from tradebot.db import create_engine as create_async_engine
-from tradebot.db import session_factory
 from tradebot.engine.plan import build_plan
 from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import MarketRules
-from tradebot.kit.secrets import Secret
 from tradebot.migrations import sync_url, upgrade
+from tradebot.soak.harness import (
+    account_detail,
+    add_live_client,
+    base_env,
+    doubled_lines,
+    duplicate_orders,
+    open_orders,
+    percentile,
+    run_command,
+    sim_call,
+    trade_ids,
+)
 from tradebot.venues.exchange_sim import (
     AccountConfig,
     LimitsConfig,
@@ -50,7 +56,6 @@ from tradebot.venues.exchange_sim import (
     SimConfig,
     SimThread,
 )
-from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
 
 KEY, SECRET = "soak-key", "soak-secret-not-real"  # play money of the simulator only
 FIRST_CANDLE = 2000  # 2024-12-02 09:20 UTC in the bundled week; GRID trades its first 90 min
@@ -83,9 +88,20 @@ class KillReport:
     def clean(self) -> bool:
         return not self.problems and self.matches_backtest
 
+    def missed(self) -> list[str]:
+        """The targets missed, one line each (empty: every target met)."""
+        checks = [
+            (self.duplicate_orders == 0, f"{self.duplicate_orders} duplicate orders"),
+            (self.lost_fills == 0, f"{self.lost_fills} lost fills"),
+            (self.phantom_fills == 0, f"{self.phantom_fills} phantom fills"),
+            (not self.problems, f"grid invariant: {self.problems[:3]}"),
+            (self.matches_backtest, "the fills differ from the backtest's"),
+        ]
+        return [f"SIGKILL trials: {line}" for ok, line in checks if not ok]
+
     def rows(self) -> list[tuple[str, str]]:
         p50 = statistics.median(self.recovery_ms) if self.recovery_ms else 0.0
-        p99 = _percentile(self.recovery_ms, 0.99)
+        p99 = percentile(self.recovery_ms, 0.99)
         return [
             ("SIGKILL trials", str(self.kills)),
             ("orders on the exchange", str(self.exchange_orders)),
@@ -96,18 +112,6 @@ class KillReport:
             ("fills equal the backtest", "yes" if self.matches_backtest else "NO"),
             ("recovery p50 / p99 (restart to first step)", f"{p50:.0f} / {p99:.0f} ms"),
         ]
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback simulator)
-        return json.load(response)
 
 
 class KillTrials:
@@ -133,54 +137,22 @@ class KillTrials:
             limits=LimitsConfig(weight_limit=10**7),
         )
 
-    async def _client(self, sim_url: str) -> None:
-        engine = create_async_engine(self.database_url)
-        try:
-            admin = ClientAdmin(session_factory(engine), actor="soak")
-            await admin.upsert_client(self.client, ClientChanges(plan="pro", status="active"))
-            await admin.store_credentials(
-                self.client,
-                "binance",
-                KEY,
-                SECRET,
-                None,
-                Secret(self.master_key),
-                CcxtKeyPermissionCheck(sandbox_url=sim_url),
-            )
-        finally:
-            await engine.dispose()
-
-    def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRID_", "TP"))}
-        env.update(GRID)
-        env.update(
-            PG_URL=self.database_url,
-            CLIENT_ID=self.client,
-            CLIENT_MASTER_KEY=self.master_key,
-            PAPER_MODE="false",
-            NOT_FOUND_GRACE_MS="300",
-            ORDER_RATE_INTERVAL_MS="0",
-            MAX_RUN_LOSS_USD="1000000",
-            MAX_GLOBAL_DRAWDOWN_USD="1000000",
-            STALE_TICKER_MS="1000000000",
-            LOG_LEVEL="ERROR",
-        )
-        return env
-
     def _start(self, sim_url: str) -> subprocess.Popen[bytes]:
+        env = base_env(self.database_url, self.master_key, CLIENT_ID=self.client, **GRID)
         return subprocess.Popen(  # noqa: S603 (our own CLI, fixed arguments)
-            [sys.executable, "-m", "tradebot.cli.main", "run", "--run-id", self.run_id,
-             "--sandbox-url", sim_url, "--sandbox-step"],
-            env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            run_command(self.run_id, sim_url, step=True),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
     # ---- observation --------------------------------------------------------------------
     def _position(self, sim_url: str) -> tuple[int, int, bool]:
-        market = _get(f"{sim_url}/_sim/state")["market"]
+        market = sim_call(sim_url, "/_sim/state")["market"]
         return market["candle"], market["segments_walked"], market["done"]
 
     def _exchange(self, sim_url: str) -> dict[str, Any]:
-        return dict(_get(f"{sim_url}/_sim/accounts/{KEY}"))
+        return account_detail(sim_url, KEY)
 
     def _recorded_trades(self) -> list[str]:
         with self.db.connect() as conn:
@@ -204,23 +176,19 @@ class KillTrials:
 
     # ---- checks -------------------------------------------------------------------------
     def _check_quiescent(self, exchange: dict[str, Any]) -> None:
-        orders = exchange["orders_detail"]
-        ids = [o["client_order_id"] for o in orders]
-        self.report.exchange_orders = len(ids)
-        duplicates = len(ids) - len(set(ids)) + len(exchange["duplicate_client_order_ids"])
-        self.report.duplicate_orders += duplicates
-        open_prices = [o["price"] for o in orders if o["status"] == "NEW"]
-        if len(open_prices) != len(set(open_prices)):
-            self.report.problems.append(f"two open orders on one line: {sorted(open_prices)}")
-        traded = {f"BTC/USDT:{t['id']}" for t in exchange["trades_detail"]}
-        self.report.phantom_fills += len(set(self._recorded_trades()) - traded)
+        self.report.exchange_orders = len(exchange["orders_detail"])
+        self.report.duplicate_orders += duplicate_orders(exchange)
+        doubled = doubled_lines(exchange)
+        if doubled:
+            self.report.problems.append(f"two open orders on one line: {doubled}")
+        self.report.phantom_fills += len(set(self._recorded_trades()) - trade_ids(exchange))
 
     def _check_recovered(self, before_kill: set[str]) -> None:
         self.report.lost_fills += len(before_kill - set(self._recorded_trades()))
 
     def _check_final(self, exchange: dict[str, Any]) -> None:
         recorded = self._recorded_trades()
-        traded = {f"BTC/USDT:{t['id']}" for t in exchange["trades_detail"]}
+        traded = trade_ids(exchange)
         self.report.lost_fills += len(traded - set(recorded))
         if len(recorded) != len(set(recorded)):
             self.report.problems.append("a trade recorded twice")
@@ -235,9 +203,7 @@ class KillTrials:
             (round(w.price, 2), w.side.value.upper()) for w in GridStrategy(plan, state).wanted()
         )
         resting = sorted(
-            (round(float(o["price"]), 2), o["side"].upper())
-            for o in exchange["orders_detail"]
-            if o["status"] == "NEW"
+            (round(float(o["price"]), 2), o["side"].upper()) for o in open_orders(exchange)
         )
         if wanted != resting:
             self.report.problems.append(f"book {resting} is not the grid's {wanted}")
@@ -260,7 +226,11 @@ class KillTrials:
     def run(self) -> KillReport:
         upgrade(self.database_url)
         with SimThread(self._config()) as sim:
-            asyncio.run(self._client(sim.url))
+            asyncio.run(
+                add_live_client(
+                    self.database_url, self.master_key, self.client, KEY, SECRET, sim.url
+                )
+            )
             running = True
             while running and self.report.trials < self.trials:
                 self.report.trials += 1
@@ -277,7 +247,7 @@ class KillTrials:
     def _trial(self, sim_url: str) -> bool:
         """One restart-and-kill; False when the run reached the end of the replay first."""
         exchange = self._exchange(sim_url)
-        before_kill = {f"BTC/USDT:{t['id']}" for t in exchange["trades_detail"]}
+        before_kill = trade_ids(exchange)
         started_at = self._position(sim_url)
         began = time.monotonic()
         proc = self._start(sim_url)

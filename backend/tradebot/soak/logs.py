@@ -1,0 +1,135 @@
+"""What the soak reads in its processes' JSON logs: 429s that reached a run's error budget, bans,
+and how long each interruption of a run lasted.
+
+Recovery of a run is measured from its interruption to its first successful tick afterwards
+(the ``run_ticking`` line a run loop logs once per start). Interruptions: a ``tradebot run``
+process started again (after a SIGKILL or a crash: from that start); a worker SIGKILLed or
+crashed while it drove the run, a lost lease, or a retried job (from that moment: another
+worker may take the run over without any restart).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tradebot.soak.supervisor import Life, Managed
+
+RATE_LIMITED = re.compile(r"\b(429|418)\b|-1003\b|-1015\b|request weight|IP banned")
+_RETRIED = re.compile(r"run (\S+): transient failure")
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    at: float
+    """Wall-clock time, seconds since the epoch."""
+    event: str
+    fields: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return str(self.fields.get("run_id", ""))
+
+
+def read_events(path: Path) -> list[LogEvent]:
+    """The JSON lines of a log (tracebacks and other text are skipped)."""
+    found = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            data = json.loads(line)
+            at = datetime.fromisoformat(str(data["timestamp"])).timestamp()
+        except (ValueError, KeyError):
+            continue
+        found.append(LogEvent(at, str(data.get("event", "")), data))
+    return found
+
+
+@dataclass(slots=True)
+class Recovery:
+    samples_ms: list[float] = field(default_factory=list)
+    unrecovered: list[str] = field(default_factory=list)
+    stalled: set[str] = field(default_factory=set)
+    """Runs with an interruption they never recovered from."""
+
+
+def _first_tick(events: Iterable[LogEvent], run_id: str, after: float) -> float | None:
+    ticks = [e.at for e in events if e.event == "run_ticking" and e.run_id == run_id]
+    later = [at for at in ticks if at >= after]
+    return min(later) if later else None
+
+
+def _measure(
+    recovery: Recovery, run_id: str, what: str, since: float, ticked: float | None
+) -> None:
+    if ticked is None:
+        recovery.unrecovered.append(what)
+        recovery.stalled.add(run_id)
+    else:
+        recovery.samples_ms.append((ticked - since) * 1000)
+
+
+def run_process_recovery(recovery: Recovery, managed: Managed, run_id: str) -> None:
+    """Every start of a run process after its first: until that life's first tick. A life
+    ended (killed or crashed) before it ticked is measured by the next one's."""
+    for life in managed.lives[1:]:
+        ticked = _first_tick(read_events(life.log), run_id, life.started)
+        if ticked is None and life.how in ("killed", "crash"):
+            continue
+        what = f"{managed.name} started at {life.started:.0f}"
+        _measure(recovery, run_id, what, life.started, ticked)
+
+
+def worker_recovery(recovery: Recovery, workers: list[Managed], run_ids: list[str]) -> None:
+    """Each worker-driven run's interruptions, until its first tick after each."""
+    by_life = [(life, read_events(life.log)) for w in workers for life in w.lives]
+    every = [e for _, events in by_life for e in events]
+    for run_id in run_ids:
+        starts: list[tuple[float, str]] = []
+        for life, events in by_life:
+            ended = life.ended
+            if (
+                ended is not None
+                and life.how in ("killed", "crash")
+                and _drove(by_life, life, run_id, ended)
+            ):
+                starts.append((ended, f"worker {life.log.name} {life.how} with {run_id}"))
+            for e in events:
+                if e.event == "lease_lost" and run_id in str(e.fields.get("lease", "")):
+                    starts.append((e.at, f"{run_id} lost its lease"))
+                retried = _RETRIED.search(e.event)
+                if retried is not None and retried.group(1) == run_id:
+                    starts.append((e.at, f"{run_id} retried after a transient failure"))
+        for since, what in starts:
+            _measure(recovery, run_id, what, since, _first_tick(every, run_id, since))
+
+
+def _drove(by_life: list[tuple[Life, list[LogEvent]]], life: Life, run_id: str, at: float) -> bool:
+    """Whether ``life`` drove the run at ``at``: its start there is the latest before."""
+    latest: tuple[float, Life] | None = None
+    for other, events in by_life:
+        for e in events:
+            ticked = e.event == "run_ticking" and e.run_id == run_id and e.at < at
+            if ticked and (latest is None or e.at > latest[0]):
+                latest = (e.at, other)
+    return latest is not None and latest[1] is life
+
+
+def rate_limited_errors(paths: Iterable[Path]) -> dict[str, int]:
+    """``venue_error`` lines that carry an exchange 429/418, by run id."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        for e in read_events(path):
+            if e.event == "venue_error" and RATE_LIMITED.search(str(e.fields.get("error", ""))):
+                counts[e.run_id] = counts.get(e.run_id, 0) + 1
+    return counts
+
+
+def bans_logged(paths: Iterable[Path]) -> int:
+    return sum(1 for path in paths for e in read_events(path) if e.event == "exchange_ip_banned")

@@ -1,0 +1,123 @@
+"""The soak's result: one table of figures, and the targets it missed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+
+from tradebot.soak.checks import Findings
+from tradebot.soak.harness import percentile
+
+
+@dataclass(slots=True)
+class SoakReport:
+    seconds: float
+    tenants: int
+    workers: int
+    findings: Findings = field(default_factory=Findings)
+    audited_statements: int | None = None
+    """Tenant-scoped statements the audit read (None: the server's log was not readable)."""
+    cross_tenant_queries: list[str] = field(default_factory=list)
+    rate_limited_errors: int = 0
+    bans: int = 0
+    simulator_429s: int = 0
+    weight_limit: int = 0
+    peak_weight: int = 0
+    requests_while_redis_down: int | None = None
+    recovery_ms: list[float] = field(default_factory=list)
+    unrecovered: list[str] = field(default_factory=list)
+    stalled: set[str] = field(default_factory=set)
+    """Runs that never recovered from an interruption."""
+    faults: Counter[str] = field(default_factory=Counter)
+    crashes: int = 0
+    service_downtime_s: dict[str, float] = field(default_factory=dict)
+    settle_s: float = 0.0
+    settled: bool = False
+
+    @property
+    def lost_fills(self) -> int:
+        """Trades a run that was trading again afterwards never recorded."""
+        halted = self.stalled | self.findings.ended
+        return sum(n for run, n in self.findings.unrecorded.items() if run not in halted)
+
+    @property
+    def awaiting_fills(self) -> int:
+        """Trades of runs that stalled or ended in error (recorded once such a run resumes)."""
+        halted = self.stalled | self.findings.ended
+        return sum(n for run, n in self.findings.unrecorded.items() if run in halted)
+
+    @property
+    def cross_tenant(self) -> list[str]:
+        return [*self.findings.cross_tenant, *self.cross_tenant_queries]
+
+    def missed(self) -> list[str]:
+        """The targets missed, one line each (empty: every target met)."""
+        f = self.findings
+        checks = [
+            (f.duplicate_orders == 0, f"{f.duplicate_orders} duplicate orders"),
+            (self.lost_fills == 0, f"{self.lost_fills} lost fills"),
+            (f.phantom_fills == 0, f"{f.phantom_fills} recorded fills the exchange never made"),
+            (not self.cross_tenant, f"cross-tenant effects: {self.cross_tenant[:3]}"),
+            (self.bans == 0, f"{self.bans} bans (418) from the exchange"),
+            (
+                not self.requests_while_redis_down,
+                f"{self.requests_while_redis_down} requests passed the limiter with Redis down",
+            ),
+            (not self.unrecovered, f"runs that never recovered: {self.unrecovered[:3]}"),
+            (not f.runs_ended, f"runs that ended in error: {f.runs_ended[:3]}"),
+            (self.settled, f"not settled {self.settle_s:.0f} s after the faults stopped"),
+        ]
+        return [line for ok, line in checks if not ok]
+
+    def rows(self) -> list[tuple[str, str]]:
+        f = self.findings
+        p50, p99 = percentile(self.recovery_ms, 0.5), percentile(self.recovery_ms, 0.99)
+        audit = "not read" if self.audited_statements is None else str(self.audited_statements)
+        downtime = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(self.service_downtime_s.items()))
+        return [
+            (
+                "tenants / worker processes / seconds",
+                f"{self.tenants} / {self.workers} / {self.seconds:.0f}",
+            ),
+            ("faults injected", ", ".join(f"{k} {n}" for k, n in sorted(self.faults.items()))),
+            ("service restarts (time to answer again)", downtime or "none"),
+            ("process crashes (restarted by the supervisor)", str(self.crashes)),
+            ("orders submitted (exchange side)", str(f.orders_submitted)),
+            ("duplicate orders", str(f.duplicate_orders)),
+            ("lost fills", str(self.lost_fills)),
+            ("fills awaiting a stalled or failed run", str(self.awaiting_fills)),
+            ("phantom fills", str(f.phantom_fills)),
+            ("orders left in unknown state", str(f.unknown_orders)),
+            ("cross-tenant effects", str(len(self.cross_tenant))),
+            ("tenant-scoped statements audited", audit),
+            ("429s that reached a tenant's error budget", str(self.rate_limited_errors)),
+            ("429s the exchange answered for weight", str(self.simulator_429s)),
+            (
+                "peak weight in a minute / the IP's limit",
+                f"{self.peak_weight} / {self.weight_limit}",
+            ),
+            ("requests sent while Redis was down", str(self.requests_while_redis_down)),
+            ("bans (418)", str(self.bans)),
+            (
+                "recoveries measured / never recovered",
+                f"{len(self.recovery_ms)} / {len(self.unrecovered)}",
+            ),
+            ("recovery p50 / p99 (to the first tick)", f"{p50:.0f} / {p99:.0f} ms"),
+            ("runs failed or tripped", str(len(f.runs_ended))),
+            (
+                "settled after the faults",
+                f"{'yes' if self.settled else 'NO'} ({self.settle_s:.1f} s)",
+            ),
+        ]
+
+
+def print_table(title: str, rows: list[tuple[str, str]], console: Console | None = None) -> None:
+    table = Table(title=title, show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    (console or Console()).print(table)
