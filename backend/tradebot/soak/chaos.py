@@ -40,8 +40,8 @@ class Intensity:
     """How often faults come: seconds between exchange faults and between kills."""
 
     fault_gap_s: tuple[float, float] = (1.0, 3.0)
-    run_kill_gap_s: tuple[float, float] = (6.0, 12.0)
-    worker_kill_gap_s: tuple[float, float] = (12.0, 24.0)
+    run_kill_gap_s: tuple[float, float] = (8.0, 16.0)
+    worker_kill_gap_s: tuple[float, float] = (15.0, 30.0)
     restart_delay_s: tuple[float, float] = (0.2, 2.0)
     lag_s: tuple[float, float] = (0.5, 2.5)
     redis_down_s: float = 3.0
@@ -169,7 +169,7 @@ class Chaos:
         key = rng.choice([*self.keys, None])
         rule: dict[str, Any] = {"kind": kind, "seed": rng.randrange(1 << 30)}
         if kind == "429":
-            return {**rule, "count": rng.randint(3, 8), "retry_after_s": rng.randint(1, 2)}
+            return {**rule, "count": rng.randint(2, 5), "retry_after_s": rng.randint(1, 2)}
         if kind == "drop":
             # The simulator's "fill" makes a resting limit trade at the last price, through its
             # limit, which no exchange does (a grid rightly trips on such a fill); an accepted

@@ -35,7 +35,15 @@ from tradebot.soak.harness import base_env, run_command, sim_call
 from tradebot.soak.report import SoakReport
 from tradebot.soak.services import Services, throwaway_database
 from tradebot.soak.supervisor import Supervisor
-from tradebot.soak.tenants import MARKET, Driver, Tenant, enrol, make_tenants, sim_accounts
+from tradebot.soak.tenants import (
+    MARKET,
+    WORKER,
+    Driver,
+    Tenant,
+    enrol,
+    make_tenants,
+    sim_accounts,
+)
 from tradebot.venues.exchange_sim import LimitsConfig, SimConfig, SimThread
 
 FIRST_CANDLE = 2000
@@ -52,7 +60,7 @@ class SoakConfig:
     workers: int = 2
     speed: float = 60.0
     """The replay's speed: 60 walks one 1-minute candle per second."""
-    weight_per_tenant: int = 1200
+    weight_per_tenant: int = 900
     """The IP's request weight per minute on the simulator, per tenant."""
     seed: int = 0
     private_services: bool = False
@@ -187,22 +195,21 @@ class FaultSoak:
                 journal = [*run.supervisor.describe(), *chaos.timeline]
                 (run.supervisor.log_dir / "soak.log").write_text("\n".join(sorted(journal)) + "\n")
         report.simulator_429s = int(limits["answered_429"])
-        self._read_logs(run, int(limits["answered_418"]))
+        logs.read_into(report, run.supervisor, run.tenants, int(limits["answered_418"]))
 
     def _start(self, run: _Run, env: dict[str, str], sim_url: str) -> Chaos:
         supervisor, runs, workers = run.supervisor, [], []
         for tenant in run.tenants:
             if tenant.driver is Driver.RUN:
-                name = f"run-{tenant.index}"
                 command = run_command(tenant.run_id, sim_url, step=False)
                 own = env | {"CLIENT_ID": tenant.client} | tenant.grid_env()
-                supervisor.add(name, command, own)
-                runs.append(name)
+                supervisor.add(tenant.process, command, own)
+                runs.append(tenant.process)
         for i in range(self.config.workers):
             command = [sys.executable, "-m", "tradebot.cli.main", "worker"]
             command += ["--sandbox-url", sim_url, "--lease-seconds", str(LEASE_S)]
-            supervisor.add(f"worker-{i}", command, env)
-            workers.append(f"worker-{i}")
+            supervisor.add(f"{WORKER}{i}", command, env)
+            workers.append(f"{WORKER}{i}")
         c = self.config
         chaos = Chaos(
             sim_url,
@@ -258,24 +265,6 @@ class FaultSoak:
                 break
             time.sleep(0.5)
         report.settle_s = time.monotonic() - began
-
-    def _read_logs(self, run: _Run, answered_418: int) -> None:
-        report, supervisor = run.report, run.supervisor
-        paths = [life.log for m in supervisor.processes.values() for life in m.lives]
-        recovery = logs.Recovery()
-        for tenant in run.tenants:
-            if tenant.driver is Driver.RUN:
-                process = supervisor.processes[f"run-{tenant.index}"]
-                logs.run_process_recovery(recovery, process, tenant.run_id)
-        workers = [m for name, m in supervisor.processes.items() if name.startswith("worker-")]
-        pooled = [t.run_id for t in run.tenants if t.driver is Driver.WORKER]
-        logs.worker_recovery(recovery, workers, pooled)
-        report.recovery_ms, report.unrecovered = recovery.samples_ms, recovery.unrecovered
-        report.stalled = recovery.stalled
-        errors = logs.rate_limited_errors(paths)
-        report.rate_limited_errors = sum(errors.get(t.run_id, 0) for t in run.tenants)
-        report.bans = max(answered_418, logs.bans_logged(paths))
-        report.crashes = sum(m.crashes for m in supervisor.processes.values())
 
 
 def _forget_keys(services: Services, tag: str) -> list[str]:

@@ -18,7 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tradebot.soak.supervisor import Life, Managed
+from tradebot.soak.report import SoakReport
+from tradebot.soak.supervisor import Life, Managed, Supervisor
+from tradebot.soak.tenants import WORKER, Driver, Tenant
 
 RATE_LIMITED = re.compile(r"\b(429|418)\b|-1003\b|-1015\b|request weight|IP banned")
 _RETRIED = re.compile(r"run (\S+): transient failure")
@@ -76,14 +78,17 @@ def _measure(
 
 
 def run_process_recovery(recovery: Recovery, managed: Managed, run_id: str) -> None:
-    """Every start of a run process after its first: until that life's first tick. A life
-    ended (killed or crashed) before it ticked is measured by the next one's."""
+    """From each restart of a run process to the first tick after it. Starts that die before
+    they tick (killed again, or refused) belong to the same outage: it lasts from the first
+    restart after the last tick to the next tick."""
+    outage: float | None = None
     for life in managed.lives[1:]:
+        outage = life.started if outage is None else outage
         ticked = _first_tick(read_events(life.log), run_id, life.started)
         if ticked is None and life.how in ("killed", "crash"):
             continue
-        what = f"{managed.name} started at {life.started:.0f}"
-        _measure(recovery, run_id, what, life.started, ticked)
+        _measure(recovery, run_id, f"{managed.name} restarted at {outage:.0f}", outage, ticked)
+        outage = None
 
 
 def worker_recovery(recovery: Recovery, workers: list[Managed], run_ids: list[str]) -> None:
@@ -133,3 +138,23 @@ def rate_limited_errors(paths: Iterable[Path]) -> dict[str, int]:
 
 def bans_logged(paths: Iterable[Path]) -> int:
     return sum(1 for path in paths for e in read_events(path) if e.event == "exchange_ip_banned")
+
+
+def read_into(
+    report: SoakReport, supervisor: Supervisor, tenants: list[Tenant], answered_418: int
+) -> None:
+    """Fill ``report`` from every log the soak's processes wrote."""
+    paths = [life.log for m in supervisor.processes.values() for life in m.lives]
+    recovery = Recovery()
+    for tenant in tenants:
+        if tenant.driver is Driver.RUN:
+            run_process_recovery(recovery, supervisor.processes[tenant.process], tenant.run_id)
+    workers = [m for name, m in supervisor.processes.items() if name.startswith(WORKER)]
+    pooled = [t.run_id for t in tenants if t.driver is Driver.WORKER]
+    worker_recovery(recovery, workers, pooled)
+    report.recovery_ms, report.unrecovered = recovery.samples_ms, recovery.unrecovered
+    report.stalled = recovery.stalled
+    errors = rate_limited_errors(paths)
+    report.rate_limited_errors = sum(errors.get(t.run_id, 0) for t in tenants)
+    report.bans = max(answered_418, bans_logged(paths))
+    report.crashes = sum(m.crashes for m in supervisor.processes.values())

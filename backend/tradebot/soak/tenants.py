@@ -28,6 +28,8 @@ LINES = (16, 12, 14, 10)
 """Lines per tenant, in turn: every tenant places orders at prices of its own."""
 INVESTMENT = 2_000.0
 MARKET = MarketConfig(symbol=SYMBOL, maker_fee=MAKER_FEE, taker_fee=TAKER_FEE)
+WORKER = "worker-"
+"""The worker processes' names start so."""
 
 
 class Driver(StrEnum):
@@ -46,6 +48,11 @@ class Tenant:
     lines: int
     driver: Driver
     run_id: str
+
+    @property
+    def process(self) -> str:
+        """The name of its own process (a tenant the run process drives)."""
+        return f"run-{self.index}"
 
     @property
     def tag(self) -> str:
