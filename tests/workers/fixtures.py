@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from arq.connections import ArqRedis
 from arq.worker import Worker, create_worker
 from sqlalchemy import select
@@ -19,11 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
 from tradebot.admin.service import ClientAdmin, ClientChanges
+from tradebot.backtest.service import run_backtest
 from tradebot.bots.models import RunAction, RunRequest
 from tradebot.bots.queue import ArqRunQueue
+from tradebot.bots.schemas import GridSpec
+from tradebot.candles.model import Candles
 from tradebot.config import Settings
 from tradebot.db import transaction
 from tradebot.engine.orders import ACTIVE
+from tradebot.engine.plan import build_plan
+from tradebot.engine.types import MarketRules
 from tradebot.runs.models import BotFill, BotOrder, BotRun
 from tradebot.workers.settings import worker_settings
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
@@ -40,6 +46,8 @@ GRID = {
     "taker_fee": 0.001,
 }
 LEASE_MS = 1_500
+RULES = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
+"""The simulator's BTC/USDT filters (its defaults)."""
 
 
 def options(sim_url: str, **changes: Any) -> WorkerOptions:
@@ -114,6 +122,7 @@ async def in_process_worker(
         state: WorkerState | None = worker.ctx.get(STATE)
         if state is not None:
             state.shutdown()
+        worker.allow_pick_jobs = False  # as on SIGTERM: the handed-over jobs wait for others
         deadline = time.monotonic() + 10
         while worker.tasks and any(not t.done() for t in worker.tasks.values()):
             if time.monotonic() > deadline:
@@ -148,6 +157,22 @@ async def fills_of(sessions: async_sessionmaker[AsyncSession], run_id: str) -> l
     async with transaction(sessions) as session:
         query = select(BotFill).where(BotFill.run_id == run_id).order_by(BotFill.id)  # type: ignore[arg-type]
         return list((await session.execute(query)).scalars())
+
+
+async def assert_backtest_fills(
+    sessions: async_sessionmaker[AsyncSession], run_id: str, candles: Candles
+) -> int:
+    """The run's fills are the fast backtest's of ``GRID`` on ``candles``; returns its round
+    trips."""
+    backtest = run_backtest(build_plan(GridSpec.model_validate(GRID).config(), RULES), candles)
+    fills = await fills_of(sessions, run_id)
+    assert [(f.ts, f.side, f.line) for f in fills] == [
+        (f.ts, f.side.value, f.line) for f in backtest.fills
+    ]
+    for got, want in zip(fills, backtest.fills, strict=True):
+        assert got.price == pytest.approx(want.price, rel=1e-9)
+        assert got.qty == pytest.approx(want.qty, rel=1e-9)
+    return backtest.round_trips
 
 
 async def open_orders(sessions: async_sessionmaker[AsyncSession], run_id: str) -> int:

@@ -16,14 +16,14 @@ from tradebot.config import Settings
 from tradebot.workers.health import queue_depth
 
 
-def _probe(settings: Settings, flag: str) -> subprocess.CompletedProcess[str]:
+def _probe(settings: Settings, *flags: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PG_URL": str(settings.PG_URL),
         "REDIS_URL": settings.REDIS_URL,
         "RUN_QUEUE_NAME": settings.RUN_QUEUE_NAME,
     }
-    command = [sys.executable, "-m", "tradebot.cli.main", "worker", flag]
+    command = [sys.executable, "-m", "tradebot.cli.main", "worker", *flags]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -57,3 +57,11 @@ async def test_the_health_check_fails_with_no_worker_and_passes_while_one_polls(
     assert up.stdout.startswith("healthy: ")
     after = await asyncio.to_thread(_probe, worker_env, "--check")
     assert after.returncode == 1  # a worker that closed removes its key
+
+
+def test_bad_worker_options_are_refused_in_one_line(worker_env):
+    done = _probe(worker_env, "--max-jobs", "0")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "tradebot: error: --max-jobs must be >= 1 and --lease-seconds >= 0.3"
+    ]

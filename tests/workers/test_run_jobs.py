@@ -6,17 +6,18 @@ writes what the run did; stop, kill switch and a second enqueue behave as the AP
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+
 from arq.worker import Worker
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.venues.sim_fixtures import account, running_sim, sim_config
+from tests.venues.sim_fixtures import account, control, running_sim, sim_config
 from tests.workers.fixtures import (
-    GRID,
     WINDOW,
     ask_for_run,
+    assert_backtest_fills,
     enqueue,
     eventually,
     fills_of,
@@ -26,22 +27,16 @@ from tests.workers.fixtures import (
     paper_client,
     run_row,
 )
-from tradebot.backtest.service import run_backtest
 from tradebot.bots.models import RunRequest
 from tradebot.bots.queue import ArqRunQueue, run_job_id
 from tradebot.bots.runs import RunService
-from tradebot.bots.schemas import GridSpec
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
 from tradebot.db import transaction
-from tradebot.engine.plan import build_plan
-from tradebot.engine.types import MarketRules
 from tradebot.kit.tenancy import TenantScope
 from tradebot.runs.repository import trip_kill_switch
 from tradebot.venues.exchange_sim import MarketConfig, SimConfig
-from tradebot.workers.lease import RunLease
-
-RULES = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
+from tradebot.workers.lease import RunLease, lease_key
 
 
 def _sim(candles_to: int = WINDOW.stop) -> tuple[Candles, SimConfig]:
@@ -71,19 +66,11 @@ async def test_a_paper_run_job_runs_to_the_end_with_the_backtests_fills(worker_e
     assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
     row = await run_row(sessions, run_id)
     assert (row.status, row.stop_reason) == ("finished", "replay complete")
-    backtest = run_backtest(build_plan(GridSpec.model_validate(GRID).config(), RULES), candles)
-    assert backtest.round_trips == 9
-    fills = await fills_of(sessions, run_id)
-    assert [(f.ts, f.side, f.line) for f in fills] == [
-        (f.ts, f.side.value, f.line) for f in backtest.fills
-    ]
-    for got, want in zip(fills, backtest.fills, strict=True):
-        assert got.price == pytest.approx(want.price, rel=1e-9)
-        assert got.qty == pytest.approx(want.qty, rel=1e-9)
+    assert await assert_backtest_fills(sessions, run_id, candles) == 9
     assert await _requests(sessions, run_id) == [("start", "done")]
 
 
-async def test_a_second_enqueue_is_refused_and_a_run_leased_elsewhere_is_left_alone(
+async def test_a_second_enqueue_is_refused_and_a_run_leased_elsewhere_waits_for_the_lease(
     worker_env, sessions
 ):
     _candles, config = _sim()
@@ -97,18 +84,27 @@ async def test_a_second_enqueue_is_refused_and_a_run_leased_elsewhere_is_left_al
         assert await other.acquire()  # another worker drives the run
         try:
             async with in_process_worker(worker_env, options(sim.url)) as worker:
-                await eventually(lambda: _done(worker), what="the job to end")
+                await eventually(lambda: _retried(worker), what="the job to step back")
+                row = await run_row(sessions, run_id)
+                assert row.status == "created"  # untouched while the lease is elsewhere
+                assert await open_orders(sessions, run_id) == 0
+                await other.release()
+                await eventually(lambda: _finished(sessions, run_id), what="the run to end")
         finally:
-            await other.release()
             await redis.aclose()
-    row = await run_row(sessions, run_id)
-    assert row.status == "created"  # untouched: the job saw the lease and did nothing
-    assert await fills_of(sessions, run_id) == []
-    assert await open_orders(sessions, run_id) == 0
+    assert (await run_row(sessions, run_id)).status == "finished"
 
 
-async def _done(worker: Worker) -> bool:
-    return bool(worker.jobs_complete)
+async def _finished(sessions: async_sessionmaker[AsyncSession], run_id: str) -> bool:
+    return (await run_row(sessions, run_id)).status == "finished"
+
+
+async def _retried(worker: Worker) -> bool:
+    return bool(worker.jobs_retried)
+
+
+async def _stopped(sessions: async_sessionmaker[AsyncSession], run_id: str) -> bool:
+    return (await run_row(sessions, run_id)).status == "stopped"
 
 
 async def _trading(sessions: async_sessionmaker[AsyncSession], run_id: str) -> bool:
@@ -134,7 +130,7 @@ async def test_a_stop_through_the_api_ends_the_run_after_its_tick_with_orders_re
             )
             stopping = await service.stop(run_id)
             assert stopping.status == "running"  # the worker writes the end
-            await eventually(lambda: _done(worker), what="the job to end")
+            await eventually(lambda: _stopped(sessions, run_id), what="the run to stop")
     row = await run_row(sessions, run_id)
     assert (row.status, row.stop_reason) == ("stopped", "stopped on request")
     assert await open_orders(sessions, run_id) > 0  # left resting, adopted by a restart
@@ -148,11 +144,45 @@ async def test_a_kill_switch_trip_stops_the_run(worker_env, sessions):
         client = await paper_client(sessions)
         run_id = await ask_for_run(sessions, client)
         assert await enqueue(worker_env, client, run_id)
-        async with in_process_worker(worker_env, options(sim.url)) as worker:
+        async with in_process_worker(worker_env, options(sim.url)):
             await eventually(lambda: _trading(sessions, run_id), what="the run to trade")
             await trip_kill_switch(sessions, client, "kill_switch", "operator says stop", 0)
-            await eventually(lambda: _done(worker), what="the job to end")
+            await eventually(lambda: _stopped(sessions, run_id), what="the run to stop")
     row = await run_row(sessions, run_id)
     assert row.status == "stopped"
     assert row.stop_reason == "kill switch: kill_switch: operator says stop"
     assert await open_orders(sessions, run_id) > 0
+
+
+async def _segments(url: str) -> int:
+    market = (await control(url, "GET", "/_sim/state"))["market"]
+    return int(market["candle"]) * 3 + int(market["segments_walked"])
+
+
+async def test_a_run_whose_lease_is_taken_stops_at_once_and_resumes_once_it_is_free(
+    worker_env, sessions
+):
+    _candles, config = _sim(WINDOW.start + 600)
+    async with running_sim(config) as sim:
+        client = await paper_client(sessions)
+        run_id = await ask_for_run(sessions, client)
+        assert await enqueue(worker_env, client, run_id)
+        redis = Redis.from_url(worker_env.REDIS_URL)
+        key = lease_key(worker_env.REDIS_PREFIX, run_id)
+        try:
+            async with in_process_worker(worker_env, options(sim.url)) as worker:
+                await eventually(lambda: _trading(sessions, run_id), what="the run to trade")
+                await redis.set(key, "another-worker", px=60_000)  # taken over
+                await eventually(lambda: _retried(worker), what="the job to step back")
+                await asyncio.sleep(0.2)
+                held_at = await _segments(sim.url)
+                fills = len(await fills_of(sessions, run_id))
+                await asyncio.sleep(1.0)
+                assert await _segments(sim.url) == held_at  # nobody steps the market now
+                assert len(await fills_of(sessions, run_id)) == fills
+                assert (await run_row(sessions, run_id)).status == "running"  # nothing written
+                await redis.delete(key)
+                await eventually(lambda: _finished(sessions, run_id), timeout=60, what="the end")
+        finally:
+            await redis.aclose()
+    assert (await run_row(sessions, run_id)).status == "finished"

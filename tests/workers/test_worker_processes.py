@@ -11,16 +11,14 @@ import asyncio
 import signal
 import time
 
-import pytest
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.runs.live_fixtures import live_client
 from tests.venues.sim_fixtures import KEY, SimThread, account, control, sim_config
 from tests.workers.fixtures import (
-    GRID,
     WINDOW,
     ask_for_run,
+    assert_backtest_fills,
     enqueue,
     eventually,
     fills_of,
@@ -28,16 +26,10 @@ from tests.workers.fixtures import (
     run_row,
     worker_process,
 )
-from tradebot.backtest.service import run_backtest
-from tradebot.bots.schemas import GridSpec
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
-from tradebot.engine.plan import build_plan
-from tradebot.engine.types import MarketRules
 from tradebot.venues.exchange_sim import MarketConfig
 from tradebot.workers.lease import lease_key
-
-RULES = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
 
 
 def _sim() -> tuple[Candles, SimThread]:
@@ -49,19 +41,6 @@ def _sim() -> tuple[Candles, SimThread]:
 async def _walked(url: str, at_least: int) -> bool:
     market = (await control(url, "GET", "/_sim/state"))["market"]
     return bool(market["candle"] * 3 + market["segments_walked"] >= at_least or market["done"])
-
-
-async def _assert_backtest_fills(
-    sessions: async_sessionmaker[AsyncSession], run_id: str, candles: Candles
-) -> None:
-    backtest = run_backtest(build_plan(GridSpec.model_validate(GRID).config(), RULES), candles)
-    fills = await fills_of(sessions, run_id)
-    assert [(f.ts, f.side, f.line) for f in fills] == [
-        (f.ts, f.side.value, f.line) for f in backtest.fills
-    ]
-    for got, want in zip(fills, backtest.fills, strict=True):
-        assert got.price == pytest.approx(want.price, rel=1e-9)
-        assert got.qty == pytest.approx(want.qty, rel=1e-9)
 
 
 async def test_a_worker_killed_mid_run_loses_its_lease_and_another_resumes_the_run(
@@ -87,7 +66,7 @@ async def test_a_worker_killed_mid_run_loses_its_lease_and_another_resumes_the_r
     row = await run_row(sessions, run_id)
     assert (row.status, row.stop_reason) == ("finished", "replay complete")
     assert time.monotonic() - killed_at >= 1.0  # taken over only once the lease ran out
-    await _assert_backtest_fills(sessions, run_id, candles)
+    await assert_backtest_fills(sessions, run_id, candles)
     coids = [o["client_order_id"] for o in exchange["orders_detail"]]
     assert len(coids) == len(set(coids))
     assert exchange["duplicate_client_order_ids"] == {}
@@ -121,4 +100,4 @@ async def test_sigterm_hands_the_run_over_after_its_tick_and_the_next_worker_fin
         assert second.returncode == 0, err.decode()[-2000:]
     row = await run_row(sessions, run_id)
     assert (row.status, row.stop_reason) == ("finished", "replay complete")
-    await _assert_backtest_fills(sessions, run_id, candles)
+    await assert_backtest_fills(sessions, run_id, candles)

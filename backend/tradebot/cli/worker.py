@@ -40,8 +40,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lease-seconds",
         type=float,
-        default=15.0,
-        help="a dead worker's runs are taken over after this long (15)",
+        default=30.0,
+        help="a dead worker's runs are taken over after about twice this long (30)",
     )
 
 

@@ -51,6 +51,9 @@ class Subscription:
         self.busy = False
         """A tick was delivered and the run has not asked for the next one yet."""
         self.closed = False
+        self.started = asyncio.Event()
+        """Set once the run has decided on its first tick: it is loaded, reconciled and its
+        book placed (the worker lets only so many runs start at once)."""
 
     def deliver(self, tick: Tick | VenueError | None, received_at: float) -> None:
         if self._first and isinstance(tick, Tick):
@@ -67,6 +70,7 @@ class Subscription:
         if self._received_at is not None:
             self._feed.latency.add((time.perf_counter() - self._received_at) * 1000)
             self._received_at = None
+            self.started.set()
         if not self._ticks:
             self._feed.idle(self)
             self._ready.clear()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 class LatencySample:
     """The last ``capacity`` latencies in milliseconds (older ones are dropped)."""
 
-    capacity: int = 200_000
+    capacity: int = 1_000_000
     values: array[float] = field(default_factory=lambda: array("d"))
     count: int = 0
 

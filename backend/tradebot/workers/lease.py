@@ -4,8 +4,9 @@
 only the holder's token can); the holder deletes it on the way out. A worker that dies stops
 renewing and its lease expires after ``ttl``: another worker may then take the run and resume
 it through reconciliation. The same heartbeat keeps arq's own keys of the job on the lease's
-clock: the job's in-progress marker expires with the lease (so arq hands the job to another
-worker when this one dies) and the job's definition outlives a run of many days.
+clock: the job's in-progress marker expires one lease's time after the lease (so arq hands the
+job to another worker once this one is dead, never while a stalled one may still hold it) and
+the job's definition outlives a run of many days.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ JOB_KEY_TTL_MS: Final = 7 * 86_400_000
 _RENEW: Final = """
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('pexpire', KEYS[1], ARGV[2])
-if redis.call('exists', KEYS[2]) == 1 then redis.call('pexpire', KEYS[2], ARGV[2]) end
-if redis.call('exists', KEYS[3]) == 1 then redis.call('pexpire', KEYS[3], ARGV[3]) end
+if redis.call('exists', KEYS[2]) == 1 then redis.call('pexpire', KEYS[2], ARGV[3]) end
+if redis.call('exists', KEYS[3]) == 1 then redis.call('pexpire', KEYS[3], ARGV[4]) end
 return 1
 """
 _RELEASE: Final = """
@@ -66,7 +67,9 @@ class RunLease:
         """Extend the lease (and the job's arq keys); False if it is no longer ours."""
         started = time.monotonic()
         keys = [self.key, in_progress_key_prefix + self.job_id, job_key_prefix + self.job_id]
-        kept = await self.redis.eval(_RENEW, 3, *keys, self.token, self.ttl_ms, JOB_KEY_TTL_MS)
+        kept = await self.redis.eval(
+            _RENEW, 3, *keys, self.token, self.ttl_ms, 2 * self.ttl_ms, JOB_KEY_TTL_MS
+        )
         if kept:
             self.valid_until = started + self.ttl_ms / 1000
         return bool(kept)
@@ -80,13 +83,16 @@ class RunLease:
         gone (taken over, or not renewable before it ran out) and return."""
         while True:
             await asyncio.sleep(self.ttl_ms / 3000)
+            error = None
             try:
                 if await self.renew():
                     continue
             except (RedisError, OSError) as exc:
+                error = str(exc)
                 if time.monotonic() < self.valid_until - self.ttl_ms / 3000:
-                    log.warning("lease_renew_failed", lease=self.key, error=str(exc))
+                    log.warning("lease_renew_failed", lease=self.key, error=error)
                     continue
-            log.error("lease_lost", lease=self.key)
+            late = round(time.monotonic() - self.valid_until, 3)
+            log.error("lease_lost", lease=self.key, error=error, late_s=late)
             on_lost()
             return

@@ -1,11 +1,15 @@
 """The job that drives one run: ``run_grid(ctx, client_id, run_id)``, job id ``run:{run_id}``.
 
-The job takes the run's lease (no lease, no run: a second job of a run another worker drives is
-a no-op), then runs ``run_on_live_data`` (paper on the worker's shared price feed, or live)
-with a stop event. The worker's watcher sets that event on the API's stop, on a tripped guard
-or kill switch, and on shutdown; the run loop then ends after its current tick with every order
-resting. A lost lease cancels the run outright (another worker may own it now, so nothing more
-is written). How the run ended decides what is recorded:
+The job takes the run's lease (no lease, no run: while another worker holds it, the job only
+waits and looks again a lease's time later), then runs ``run_on_live_data`` (paper on the
+worker's shared price feed, or live) with a stop event. The worker's watcher sets that event
+on the API's stop, on a tripped guard or kill switch, and on shutdown; the run loop then ends
+after its current tick with every order resting. A lost lease cancels the run outright, as a
+SIGKILL would (another worker may own it now: nothing more is written), and the job looks again
+a lease's time later. Paper runs start a few at a time (``start_slots``): a run holds its slot
+until it has decided on its first tick (loaded, reconciled, book placed), so a thousand runs
+starting together do not queue on the database pool. How the run ended decides what is
+recorded:
 
 - stop or guard: the run is ``stopped`` with the reason; its stop requests are done;
 - shutdown: the run is reopened (``running``) and the job retried at once by another worker,
@@ -19,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from arq import Retry
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from tradebot.bots.models import RequestStatus, RunAction
 from tradebot.errors import TradeBotError
@@ -45,6 +51,8 @@ def is_transient(exc: BaseException) -> bool:
     """Worth trying again later: the exchange, the network, the database or Redis failed."""
     if isinstance(exc, VenueError):
         return exc.retryable
+    if isinstance(exc, PoolTimeoutError):
+        return True
     if isinstance(exc, DBAPIError):
         return isinstance(exc, OperationalError) or exc.connection_invalidated
     return isinstance(exc, RedisError | OSError | aiohttp.ClientError | asyncio.TimeoutError)
@@ -53,6 +61,16 @@ def is_transient(exc: BaseException) -> bool:
 def backoff_s(job_try: int) -> int:
     """1, 2, 4 ... seconds, at most a minute: a run keeps trying for as long as it takes."""
     return int(min(MAX_DEFER_S, 2 ** min(job_try - 1, 6)))
+
+
+async def _first_decision(task: asyncio.Task[RunOutcome], started: asyncio.Event) -> None:
+    """Until the run has decided on its first tick (it is loaded, reconciled, its book placed),
+    or has ended."""
+    waiter = asyncio.create_task(started.wait())
+    try:
+        await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
 
 
 async def run_grid(ctx: dict[str, Any], client_id: str, run_id: str) -> str:
@@ -89,7 +107,9 @@ class RunJob:
             if self.state.shutting_down:
                 raise Retry(defer=1)
             if not await self.lease.acquire():
-                return f"run {run_id}: driven by another worker"
+                # Its holder is alive (and this job ran by mistake) or dead with a lease about
+                # to expire: either way, look again once a lease's time has passed.
+                raise Retry(defer=timedelta(milliseconds=self.lease.ttl_ms))
         except Exception as exc:
             if is_transient(exc):
                 raise Retry(defer=backoff_s(self.job_try)) from exc
@@ -107,9 +127,10 @@ class RunJob:
             outcome = await self._run(ticket)
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if self.lease_lost and (current is None or not current.cancelling()):
-                return f"run {self.handle.run_id}: lease lost, left to its new owner"
-            raise
+            if not self.lease_lost or current is None or current.uncancel() > 0:
+                raise  # arq's own cancel (a shutdown past its wait): arq retries the job
+            # Nothing more was written; the job looks again once the lease could be free.
+            raise Retry(defer=timedelta(milliseconds=self.lease.ttl_ms)) from None
         except RunBlockedError as exc:
             await self.rows.end(RunStatus.STOPPED, str(exc))
             return f"run {self.handle.run_id}: stopped ({exc})"
@@ -140,18 +161,30 @@ class RunJob:
             prices=prices,
             sessions=self.state.sessions,
         )
-        task = asyncio.create_task(run_on_live_data(settings, live))
-        heartbeat = asyncio.create_task(self.lease.hold(lambda: self._lost(task)))
+        job = asyncio.current_task()
+        heartbeat = asyncio.create_task(self.lease.hold(lambda: self._lost(job)))
         try:
+            if prices is None:
+                return await run_on_live_data(settings, live)
+            async with self.state.starting:
+                task = asyncio.create_task(run_on_live_data(settings, live))
+                try:
+                    await _first_decision(task, prices.started)
+                except asyncio.CancelledError:
+                    task.cancel()
+                    await asyncio.wait({task})
+                    raise
             return await task
         finally:
             heartbeat.cancel()
             if prices is not None:
                 await prices.close()
 
-    def _lost(self, task: asyncio.Task[Any]) -> None:
+    def _lost(self, job: asyncio.Task[Any] | None) -> None:
+        """The lease is gone: stop at once, wherever the run is (as a SIGKILL would)."""
         self.lease_lost = True
-        task.cancel()
+        if job is not None:
+            job.cancel()
 
     async def _settle(self, outcome: RunOutcome) -> str:
         handle = self.handle

@@ -53,7 +53,15 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         await asyncio.to_thread(upgrade, settings.database_url)
         pool: dict[str, Any] = {}
         if settings.database_url.startswith("postgresql"):
-            pool = {"pool_size": options.db_pool_size, "max_overflow": options.db_pool_size}
+            # A steady pool, most recently used first, and no pre-ping (three round trips per
+            # checkout with asyncpg): a connection that died fails its transaction, which the
+            # run job retries as a transient failure.
+            pool = {
+                "pool_size": options.db_pool_size,
+                "max_overflow": 0,
+                "pool_use_lifo": True,
+                "pool_pre_ping": False,
+            }
         engine = create_engine(settings.database_url, **pool)
         feeds = MarketFeeds(
             lambda exchange, pair: PolledTicker(settings, options, exchange, pair),

@@ -34,12 +34,14 @@ class WorkerOptions:
     sandbox_url: str | None = None
     """Runs trade on this local exchange simulator instead of the exchange (tests, demos)."""
     sandbox_step: bool = False
-    lease_ms: int = 15_000
+    lease_ms: int = 30_000
     watch_ms: int = 1_000
     """How often the runs' stop signals (abort set, stop requests, guards) are read."""
     max_jobs: int = 2_000
     shutdown_wait_s: int = 30
     db_pool_size: int = 20
+    start_slots: int = 8
+    """Paper runs that may be starting (loading, reconciling, placing a book) at once."""
 
 
 @dataclass(slots=True)
@@ -75,6 +77,10 @@ class WorkerState:
     )
     shutting_down: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    starting: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.starting = asyncio.Semaphore(self.options.start_slots)
 
     def shutdown(self) -> None:
         """Ask every run to stop after its tick, to be resumed by another worker."""

@@ -5,8 +5,8 @@ and an enqueue can be lost (Redis down after the commit). Each minute this finds
 start request that are ``created`` or ``running``, no lease (no worker drives them) and no job
 in arq, and enqueues their job through the API's own ``RunQueue`` (same job id: harmless if
 another sweeper or the API got there first). A job whose worker died before its first
-heartbeat still carries arq's long in-progress marker: it is cut to one lease's time, so
-another worker takes the job once it is clear nobody holds the run.
+heartbeat still carries arq's long in-progress marker: it is cut to what a heartbeat sets (two lease
+times), so another worker takes the job once it is clear nobody holds the run.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ async def sweep_runs(state: WorkerState) -> int:
             continue  # a worker drives it
         if await redis.exists(job_key_prefix + job_id):
             left = await redis.pttl(in_progress_key_prefix + job_id)
-            if left > ttl_ms:
-                await redis.pexpire(in_progress_key_prefix + job_id, ttl_ms)
+            if left > 2 * ttl_ms:
+                await redis.pexpire(in_progress_key_prefix + job_id, 2 * ttl_ms)
             continue
         if await queue.start(client_id, run_id):
             enqueued += 1

@@ -56,7 +56,6 @@ async def log_metrics(state: WorkerState) -> None:
         tick_to_decision_p50_ms=round(latency.percentile(0.5), 2),
         tick_to_decision_p99_ms=round(latency.percentile(0.99), 2),
     )
-    latency.clear()
 
 
 async def watch(state: WorkerState) -> None:
