@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import math
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -130,6 +131,7 @@ class GridRunner:
         by our clock, so a venue whose clock lags ours, or a sandbox replaying 2024, is fine)."""
         self._last_price: float | None = None
         self._next_snapshot = 0
+        """Snapshots come at this run's own phase of the interval (and when it finishes)."""
         self._next_regime = 0
         self._others_drawdown = 0.0
         self.outcome = RunOutcome(record.run_id, status="running", reason=None)
@@ -423,14 +425,18 @@ class GridRunner:
             return
         if tick.ts >= self._next_regime and await self._analyse_regime():
             self._next_regime = tick.ts + self.settings.regime_interval_ms
+        if not self._next_snapshot:
+            self._next_snapshot = self._next_slot(tick.ts, self.settings.snapshot_interval_ms)
         if tick.ts >= self._next_snapshot:
             self._others_drawdown = await self.store.client_drawdown_usd()
             await self._snapshot(tick.price, equity)
-            self._next_snapshot = (
-                tick.ts
-                - tick.ts % self.settings.snapshot_interval_ms
-                + self.settings.snapshot_interval_ms
-            )
+            self._next_snapshot = self._next_slot(tick.ts, self.settings.snapshot_interval_ms)
+
+    def _next_slot(self, now: int, interval: int) -> int:
+        """The next time of this run's own phase of ``interval``: runs sharing a worker (and a
+        database) snapshot at different moments instead of all on the hour."""
+        phase = zlib.crc32(self.record.run_id.encode()) % interval
+        return now - (now - phase) % interval + interval
 
     async def _check_guards(self, price: float | None) -> None:
         """Every tick: the loss, the client's drawdown, the venue's errors, the price's age."""
