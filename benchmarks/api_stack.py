@@ -119,6 +119,11 @@ SELECT client_id, run_id, id, client_order_id, 't-' || id, updated_ts + 1000, si
        qty, price * qty * 0.001, 'USDT'
 FROM bot_orders WHERE run_id = %(run)s AND status = 'filled'
 """
+# What the run loop's record_fills keeps with the fills it inserts.
+_FILL_COUNT = """
+UPDATE bot_runs SET fill_count = (SELECT count(*) FROM bot_fills WHERE run_id = %(run)s)
+WHERE id = %(run)s
+"""
 
 
 def _seed_run(
@@ -126,7 +131,7 @@ def _seed_run(
 ) -> None:
     values = {"client": client, "run": run, "snapshots": snapshots, "fills": fills}
     values.update(open=OPEN_ORDERS, prefix=f"{run}-")
-    for statement in (_RUN, _SNAPSHOTS, _ORDERS, _FILLS):
+    for statement in (_RUN, _SNAPSHOTS, _ORDERS, _FILLS, _FILL_COUNT):
         conn.execute(statement, values)
 
 

@@ -85,3 +85,37 @@ def test_every_table_with_a_client_column_forces_row_level_security(pg_admin_url
         # A new tenant table's migration must call tradebot.kit.rls.enable_tenant_rls.
         assert forced[table] == (True, True), f"{table}: row-level security not forced"
         assert table in policies, f"{table}: no row-level security policy"
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_fill_counter_migration_counts_the_fills_already_stored(backend, fresh_pg_url, tmp_path):
+    url = fresh_pg_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/m.db"
+    upgrade(url, "0003")
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as conn:
+            for run, fills in (("r-many", 3), ("r-none", 0)):
+                conn.execute(
+                    text(
+                        "INSERT INTO bot_runs (id, client_id, mode, exchange, pair, status, config,"
+                        " state, base_ts, clock_ts, owner, created_at, updated_at) VALUES (:run,"
+                        " 'default', 'paper', 'binance', 'BTC/USDT', 'running', '{}', '[]', 0, 0,"
+                        " '', '2026-01-01', '2026-01-01')"
+                    ),
+                    {"run": run},
+                )
+                for n in range(fills):
+                    conn.execute(
+                        text(
+                            "INSERT INTO bot_fills (client_id, run_id, client_order_id, trade_id,"
+                            " ts, side, line, price, qty, fee, fee_currency) VALUES ('default',"
+                            " :run, 'o', :trade, 0, 'buy', 1, 100, 1, 0.1, 'USDT')"
+                        ),
+                        {"run": run, "trade": f"t{n}"},
+                    )
+        upgrade(url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, fill_count FROM bot_runs")).all()
+    finally:
+        engine.dispose()
+    assert {run: count for run, count in rows} == {"r-many": 3, "r-none": 0}

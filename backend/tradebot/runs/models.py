@@ -63,6 +63,10 @@ class BotRun(SQLModel, table=True):
     base_ts: int = Field(sa_column=Column(BigInteger, nullable=False))
     clock_ts: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     """The run clock's time at the last commit: where a restarted replay resumes."""
+    fill_count: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
+    """How many fills the run recorded: kept with them (``record_fills``), read by the status."""
     stop_reason: str | None = Field(default=None, max_length=500)
     owner: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)

@@ -247,7 +247,9 @@ class RunRepository:
                 ]
             )
             await self._apply_updates(session, updates)
-            await self._update_run(session, state=state, clock_ts=clock_ts)
+            # The counter moves with the rows it counts (same transaction): the status reads it.
+            fill_count = col(BotRun.fill_count) + len(new)
+            await self._update_run(session, state=state, clock_ts=clock_ts, fill_count=fill_count)
             return new
 
     async def fills(self) -> list[FillRecord]:

@@ -1,0 +1,53 @@
+"""The run loop's repository keeps ``bot_runs.fill_count`` with the fills it records."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.conftest import unique_id
+from tests.tenants.factories import make_client
+from tradebot.engine.types import Side
+from tradebot.runs.repository import RunRepository
+from tradebot.runtime.store import FillRecord, RunRecord
+
+
+def _fill(trade_id: str, ts: int) -> FillRecord:
+    return FillRecord(trade_id, f"o-{trade_id}", Side.BUY, 1, 100.0, 0.5, 0.05, "USDT", ts)
+
+
+async def _new_run(sessions: async_sessionmaker[AsyncSession], client_id: str) -> RunRepository:
+    store = RunRepository(sessions, client_id, unique_id("run"))
+    await store.create_run(RunRecord(store.run_id, client_id, "paper", "binance", "BTC/USDT", 0))
+    return store
+
+
+async def _counted(sessions: async_sessionmaker[AsyncSession], run_id: str) -> tuple[int, int]:
+    """The run's counter and its fill rows, read on the operator connection."""
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT fill_count, (SELECT count(*) FROM bot_fills WHERE run_id = :run) "
+                    "FROM bot_runs WHERE id = :run"
+                ),
+                {"run": run_id},
+            )
+        ).one()
+    return int(row[0]), int(row[1])
+
+
+async def test_fill_count_follows_new_fills_and_ignores_replayed_ones(pg_sessions):
+    client_id = await make_client(pg_sessions)
+    store, other = await _new_run(pg_sessions, client_id), await _new_run(pg_sessions, client_id)
+    assert await _counted(pg_sessions, store.run_id) == (0, 0)
+
+    new = await store.record_fills([_fill("t1", 1), _fill("t2", 2)], [], [1.0], 2)
+    assert len(new) == 2
+    again = await store.record_fills([_fill("t2", 2), _fill("t3", 3)], [], [1.0], 3)
+    assert [f.trade_id for f in again] == ["t3"]  # t2 was recorded already: not counted twice
+    await store.record_fills([], [], [1.0], 4)
+    await other.record_fills([_fill("t1", 1)], [], [1.0], 1)
+
+    assert await _counted(pg_sessions, store.run_id) == (3, 3)
+    assert await _counted(pg_sessions, other.run_id) == (1, 1)
