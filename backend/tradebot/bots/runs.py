@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,11 +55,16 @@ log = logging.getLogger(__name__)
 OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})
 
 
+def bot_id(config: dict[str, Any]) -> str | None:
+    """The bot a run was started from (runs started outside the API have none)."""
+    value = config.get("bot_id")
+    return value if isinstance(value, str) else None
+
+
 def run_view(row: BotRun) -> RunView:
-    bot_id = row.config.get("bot_id")
     return RunView(
         id=row.id,
-        bot_id=bot_id if isinstance(bot_id, str) else None,
+        bot_id=bot_id(row.config),
         mode=row.mode,
         exchange=row.exchange,
         pair=row.pair,
@@ -171,13 +177,11 @@ class RunService(ClientService):
 
     async def status(self, run_id: str) -> RunStatusView:
         async with self.tx() as session:
-            found = await RunsRepository(session, self.scope).status(run_id)
-        latest = found.latest
-        return RunStatusView(
-            **run_view(found.run).model_dump(),
-            latest=SnapshotView.model_validate(latest, from_attributes=True) if latest else None,
-            open_orders=found.open_orders,
-            fills=found.fills,
+            row = await RunsRepository(session, self.scope).status(run_id)
+        found = dict(row)
+        latest = SnapshotView.model_validate(found) if found["ts"] is not None else None
+        return RunStatusView.model_validate(
+            {**found, "bot_id": bot_id(found["config"]), "latest": latest}
         )
 
     async def orders(self, run_id: str, limit: int, offset: int) -> Sequence[OrderView]:

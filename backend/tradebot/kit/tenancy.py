@@ -35,6 +35,9 @@ TENANT_SETTING: Final = "app.client_id"
 """The transaction-local setting the row-level security policies compare ``client_id`` with."""
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_ENTER_TENANT = text(
+    "SELECT set_config('role', :role, true), set_config(:setting, :client, true)"
+)  # built once: parsing the text and keying it for the statement cache cost every request
 
 
 class TenantMismatchError(TradeBotError):
@@ -96,7 +99,7 @@ async def tenant_transaction(
         connection = await session.connection()
         if connection.dialect.name == "postgresql":
             await session.execute(
-                text("SELECT set_config('role', :role, true), set_config(:setting, :client, true)"),
+                _ENTER_TENANT,
                 {"role": APP_ROLE, "setting": TENANT_SETTING, "client": scope.client_id},
             )
         yield session
