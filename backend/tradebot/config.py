@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     API_RATE_LIMIT_PER_IP: Annotated[int, Field(ge=1)] = 300
     API_RATE_LIMIT_PER_CLIENT: Annotated[int, Field(ge=1)] = 600
     API_RATE_WINDOW_S: Annotated[int, Field(ge=1, le=3600)] = 60
+    API_ACCESS_LOG: bool = False
+    """A line per request from uvicorn (off: its cost is felt at hundreds of requests/s)."""
     PUBLIC_APP_URL: str = "http://localhost:3000"
     """Where Stripe sends the browser back after Checkout and the Customer Portal."""
     STRIPE_SECRET_KEY: SecretStr | None = None

@@ -3,6 +3,7 @@
 Both serve ``tradebot.api.app.create_app`` with uvicorn; the API on ``API_PORT`` (or
 ``--port``), the operator app on ``ADMIN_PORT``. Settings come from the environment. Stored
 exchange keys are checked through ccxt (a key that can withdraw is refused, fail closed).
+No line per request unless asked for (``--access-log`` or ``API_ACCESS_LOG``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--migrate",
         action="store_true",
         help="run the database migrations before serving",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (default API_ACCESS_LOG, off)",
     )
 
 
@@ -56,5 +62,6 @@ def run(args: argparse.Namespace) -> int:
         port=port,
         proxy_headers=True,
         log_level="info",
+        access_log=args.access_log or settings.API_ACCESS_LOG,
     )
     return 0

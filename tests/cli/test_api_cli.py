@@ -1,0 +1,65 @@
+"""``tradebot api`` logs each request only if asked: ``--access-log`` or ``API_ACCESS_LOG``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _served_output(tmp_path: Path, args: list[str], env: dict[str, str]) -> str:
+    """What ``tradebot api`` printed (stdout and stderr) around two ``/healthz`` requests."""
+    port = _free_port()
+    output = tmp_path / "api.log"
+    environment = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "var"),
+        "REDIS_PREFIX": f"tradebot-test-{secrets.token_hex(4)}",
+        **env,
+    }
+    environment.pop("PG_URL", None)
+    command = [sys.executable, "-m", "tradebot.cli.main", "api", "--port", str(port), *args]
+    with output.open("wb") as sink:
+        process = subprocess.Popen(command, env=environment, stdout=sink, stderr=sink)
+        try:
+            deadline = time.monotonic() + 30
+            answered = 0
+            while answered < 2 and time.monotonic() < deadline:
+                assert process.poll() is None, output.read_text()
+                try:
+                    answered += httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            assert answered == 2, output.read_text()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    return output.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "logged"),
+    [
+        ([], {}, False),
+        (["--access-log"], {}, True),
+        ([], {"API_ACCESS_LOG": "true"}, True),
+    ],
+    ids=["default", "flag", "setting"],
+)
+def test_requests_are_logged_only_when_asked(tmp_path, args, env, logged):
+    output = _served_output(tmp_path, args, env)
+    assert "Uvicorn running" in output  # the server's own log still shows
+    assert ('"GET /healthz HTTP/1.1" 200' in output) is logged, output
