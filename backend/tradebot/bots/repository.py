@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
     FromClause,
     RowMapping,
     Select,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     func,
     inspect,
+    literal_column,
     select,
     true,
 )
@@ -50,6 +52,13 @@ RUN_FIELDS = (
 SNAPSHOT_FIELDS = ("ts", "price", "base", "quote", "equity", "grid_profit", "fees", "round_trips")
 
 
+# Written into the statement (constants of ours): a list of bound values is expanded anew
+# on every execution.
+_ACTIVE_STATUSES: list[ColumnClause[str]] = [
+    literal_column(f"'{status.value}'") for status in sorted(ACTIVE)
+]
+
+
 def _status_statement() -> Select[Any]:
     """The run status of ``:run_id`` as ``:client_id`` sees it: the API's most polled read.
 
@@ -74,7 +83,7 @@ def _status_statement() -> Select[Any]:
         .where(
             orders.c.client_id == client,
             orders.c.run_id == run_id,
-            orders.c.status.in_([s.value for s in ACTIVE]),
+            orders.c.status.in_(_ACTIVE_STATUSES),
         )
         .scalar_subquery()
     )
