@@ -133,7 +133,10 @@ class FaultSoak:
         c = self.config
         log_dir = c.log_dir or Path(tempfile.mkdtemp(prefix="tradebot-soak-logs-"))
         log_dir.mkdir(parents=True, exist_ok=True)
-        with throwaway_database(private=c.private_services) as (services, database):
+        with throwaway_database(private=c.private_services, log_statements=True) as (
+            services,
+            database,
+        ):
             url = services.pg_url(database)
             upgrade(url)
             tag = secrets.token_hex(3)

@@ -154,6 +154,13 @@ class KillTrials:
     def _exchange(self, sim_url: str) -> dict[str, Any]:
         return account_detail(sim_url, KEY)
 
+    def _status(self) -> str:
+        with self.db.connect() as conn:
+            status = conn.execute(
+                text("select status from bot_runs where id = :run"), {"run": self.run_id}
+            ).scalar_one()
+        return str(status)
+
     def _recorded_trades(self) -> list[str]:
         with self.db.connect() as conn:
             rows = conn.execute(
@@ -235,7 +242,9 @@ class KillTrials:
             while running and self.report.trials < self.trials:
                 self.report.trials += 1
                 running = self._trial(sim.url)
-            if running:  # the last restart: to the end of the replay
+            # The last restart, to the end of the replay (unless the last kill came just after
+            # the run had finished it).
+            if running and self._status() != "finished":
                 final = self._start(sim.url)
                 _, err = final.communicate(timeout=600)
                 if final.returncode != 0:

@@ -94,14 +94,15 @@ class Services:
             host=HOST, port=self.pg_port, user=PG_USER, dbname="postgres", autocommit=True
         )
 
-    def create_database(self) -> str:
-        """A new empty database that logs every statement (the tenancy audit reads them)."""
+    def create_database(self, *, log_statements: bool = False) -> str:
+        """A new empty database; with ``log_statements`` the server logs every statement of
+        it (the tenancy audit reads them)."""
         name = f"tradebot_soak_{secrets.token_hex(4)}"
         with self._admin() as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} SET log_statement = 'all'").format(sql.Identifier(name))
-            )
+            if log_statements:
+                alter = sql.SQL("ALTER DATABASE {} SET log_statement = 'all'")
+                conn.execute(alter.format(sql.Identifier(name)))
         return name
 
     def drop_database(self, name: str) -> None:
@@ -225,12 +226,14 @@ class PrivateServices(Services):
 
 
 @contextlib.contextmanager
-def throwaway_database(*, private: bool) -> Iterator[tuple[Services, str]]:
+def throwaway_database(
+    *, private: bool, log_statements: bool = False
+) -> Iterator[tuple[Services, str]]:
     """The services (the machine's, or private ones) and a new database on them; on the way
     out, by any path, the database is dropped and the services left running (or removed)."""
     services: Services = PrivateServices() if private else SharedServices()
     try:
-        database = services.create_database()
+        database = services.create_database(log_statements=log_statements)
         try:
             yield services, database
         finally:
