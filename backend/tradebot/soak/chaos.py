@@ -2,12 +2,13 @@
 
 Exchange faults are the simulator's rules (``/_sim/faults``), each good for a few requests:
 5xx answers, timeouts (the answer held past the client's timeout, before or after the exchange
-acted), orders accepted and then the connection dropped, garbled answers,
-429 bursts, and a visibility lag in which fresh orders answer "not found". Process faults are
-SIGKILLs of run and worker processes, each started again after a short delay by the
-supervisor. Once each: PostgreSQL restarts, and Redis restarts empty (the shared rate limiter
-must fail closed while it is down). Service restarts run on a thread of their own, so the
-supervisor keeps restarting killed processes meanwhile.
+acted), orders accepted and then the connection dropped, garbled answers, 429 bursts, and a
+visibility lag in which fresh orders answer "not found". Process faults are SIGKILLs of run
+and worker processes, each started again after a short delay by the supervisor. Once each:
+PostgreSQL stops and starts again (down ``postgres_down_s``, every connection dropped), and
+Redis stops without saving and starts again empty (down ``redis_down_s``, while the exchange
+counts the requests that still reach it: the shared rate limiter must fail closed). Service
+outages run on a thread of their own, so the supervisor keeps restarting killed processes.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Intensity:
     worker_kill_gap_s: tuple[float, float] = (15.0, 30.0)
     restart_delay_s: tuple[float, float] = (0.2, 2.0)
     lag_s: tuple[float, float] = (0.5, 2.5)
+    postgres_down_s: float = 2.0
     redis_down_s: float = 3.0
     align_redis: bool = False
     """Restart Redis shortly before a wall-clock minute turns, so that the workers' sweeper
@@ -53,7 +55,14 @@ class Intensity:
 
 FULL = Intensity()
 SHORT = Intensity(
-    (2.0, 4.0), (7.0, 9.0), (11.0, 13.0), (0.2, 1.0), (0.5, 1.5), redis_down_s=1.5, align_redis=True
+    (2.0, 4.0),
+    (7.0, 9.0),
+    (11.0, 13.0),
+    (0.2, 1.0),
+    (0.5, 1.5),
+    postgres_down_s=1.0,
+    redis_down_s=1.5,
+    align_redis=True,
 )
 
 
@@ -128,9 +137,7 @@ class Chaos:
             if self.supervisor.kill(event.target, delay):
                 self.applied[f"SIGKILL {event.target.split('-')[0]}"] += 1
         elif event.kind in ("postgres", "redis"):
-            outage = (
-                self.services.restart_postgres if event.kind == "postgres" else self._redis_outage
-            )
+            outage = self._postgres_outage if event.kind == "postgres" else self._redis_outage
             self._pending.append(self._pool.submit(self._timed, event.kind, outage))
         elif event.kind == "lag":
             lag = round(self.rng.uniform(*self.intensity.lag_s), 2)
@@ -152,6 +159,9 @@ class Chaos:
         self.service_downtime_s[name] = time.monotonic() - began
         self.timeline.append(f"{time.time():.3f} {name} answers again")
         self.applied[f"{name} restart"] += 1
+
+    def _postgres_outage(self) -> None:
+        self.services.restart_postgres(self.intensity.postgres_down_s)
 
     def _redis_outage(self) -> None:
         """Redis down (emptied) for ``redis_down_s``: the exchange must see no request that

@@ -1,12 +1,12 @@
 """PostgreSQL and Redis for a soak, with the restarts it inflicts on them.
 
 ``SharedServices`` are the machine's own (127.0.0.1:5432 and :6379, as ``make services`` starts
-them): the PostgreSQL cluster restarts through ``pg_ctlcluster``, Redis is shut down without
-saving and started again with the command line of ``infra/ensure-services.sh``. Everything else
-on the machine sees those restarts too, so ``PrivateServices`` (a cluster and a Redis of the
-soak's own, on free ports under a temporary directory) serve where other work shares the
-machine, such as the short soak inside ``make test``. Either way the soak's data lives in a
-throwaway database, created and dropped here.
+them): the PostgreSQL cluster stops and starts through ``pg_ctlcluster``, Redis is shut down
+without saving and started again with the command line of ``infra/ensure-services.sh``.
+Everything else on the machine sees those restarts too, so ``PrivateServices`` (a cluster and a
+Redis of the soak's own, on free ports under a temporary directory) serve where other work
+shares the machine, such as the short soak inside ``make test``. Either way the soak's data
+lives in a throwaway database, created and dropped here.
 """
 
 from __future__ import annotations
@@ -110,7 +110,15 @@ class Services:
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
             conn.execute(drop.format(sql.Identifier(name)))
 
-    def restart_postgres(self) -> None:
+    def restart_postgres(self, down_s: float = 0.0) -> None:
+        """Stop the PostgreSQL server (every connection drops), keep it down ``down_s``
+        seconds, start it again and wait until it answers."""
+        self._postgres("stop")
+        time.sleep(down_s)
+        self._postgres("start")
+        wait_for(self.pg_port)
+
+    def _postgres(self, action: str) -> None:
         raise NotImplementedError
 
     def stop_redis(self) -> None:
@@ -131,7 +139,8 @@ class Services:
         if not answers(self.redis_port):
             self.start_redis()
         if not answers(self.pg_port):
-            self.restart_postgres()
+            self._postgres("start")
+            wait_for(self.pg_port)
 
     def statement_log(self) -> Path | None:
         """The file the PostgreSQL server writes its log to."""
@@ -149,9 +158,8 @@ class SharedServices(Services):
         super().__init__(5432, 6379)
         self.version = _pg_version()
 
-    def restart_postgres(self) -> None:
-        _run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", "restart"])
-        wait_for(self.pg_port)
+    def _postgres(self, action: str) -> None:
+        _run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", action])
 
     def _start_redis(self) -> None:
         for folder in ("/var/lib/redis", "/var/log/redis"):
@@ -175,16 +183,16 @@ class PrivateServices(Services):
         self.data = self.root / "pg"
         self.log = self.root / "postgresql.log"
         self._redis: subprocess.Popen[bytes] | None = None
+        self._options = (
+            f"-p {self.pg_port} -k {self.root} -c listen_addresses={HOST} -c fsync=off "
+            "-c log_line_prefix='%m [%p] %q%u@%d '"
+        )
         if os.geteuid() == 0:
             shutil.chown(self.root, PG_USER)
         try:
             _run([str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", PG_USER,
                   "--no-sync", "-E", "UTF8"], as_postgres=True)  # fmt: skip
-            options = (
-                f"-p {self.pg_port} -k {self.root} -c listen_addresses={HOST} -c fsync=off "
-                "-c log_line_prefix='%m [%p] %q%u@%d '"
-            )
-            self._pg_ctl("start", "-o", options)
+            self._postgres("start")
             self.start_redis()
         except BaseException:
             self.close()
@@ -194,9 +202,11 @@ class PrivateServices(Services):
         command = [str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w"]
         _run([*command, *extra, action], as_postgres=True)
 
-    def restart_postgres(self) -> None:
-        self._pg_ctl("restart", "-m", "fast")  # the options of the last start (postmaster.opts)
-        wait_for(self.pg_port)
+    def _postgres(self, action: str) -> None:
+        if action == "start":
+            self._pg_ctl("start", "-o", self._options)
+        else:
+            self._pg_ctl(action, "-m", "fast")
 
     def _start_redis(self) -> None:
         if self._redis is not None:
