@@ -1,4 +1,4 @@
-"""The run status read (``RunsRepository.status``): one statement, on PostgreSQL and SQLite."""
+"""The run status read (``run_status``): one statement, on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
 from tests.tenants.factories import make_client
-from tradebot.bots.repository import RunsRepository
+from tradebot.bots.repository import run_status
 from tradebot.db import create_engine, session_factory
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import Side
 from tradebot.errors import NotFoundError
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.tenancy import TenantScope
 from tradebot.runs.repository import RunRepository
 from tradebot.runtime.store import (
     FillRecord,
@@ -38,9 +38,7 @@ async def sessions(
 async def _status(
     sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str
 ) -> dict[str, Any]:
-    scope = TenantScope.of(client_id)
-    async with tenant_transaction(sessions, scope) as session:
-        return dict(await RunsRepository(session, scope).status(run_id))
+    return dict(await run_status(sessions, TenantScope.of(client_id), run_id))
 
 
 def _order(run_id: str, line: int, status: OrderStatus) -> StoredOrder:

@@ -6,13 +6,12 @@ API's read paths over them (and the few writes the API makes: a new run, a stop,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
     ColumnClause,
     FromClause,
-    RowMapping,
     Select,
     String,
     bindparam,
@@ -22,6 +21,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapper
 from sqlmodel import SQLModel
 
@@ -29,6 +29,8 @@ from tradebot.bots.models import Bot, RunRequest
 from tradebot.engine.orders import ACTIVE
 from tradebot.errors import NotFoundError
 from tradebot.kit.repository import RowT, TenantRepository
+from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.tenant_reads import tenant_row
 from tradebot.runs.models import (
     BotFill,
     BotGuardState,
@@ -107,20 +109,22 @@ def _table(model: type[SQLModel]) -> FromClause:
 _STATUS = _status_statement()
 
 
+async def run_status(
+    sessions: async_sessionmaker[AsyncSession], scope: TenantScope, run_id: str
+) -> Mapping[str, Any]:
+    """The run's ``RUN_FIELDS``, ``fills``, ``open_orders`` and its newest snapshot's
+    ``SNAPSHOT_FIELDS`` (all ``None`` before the first), in one statement of its own tenant
+    transaction (``tenant_row``: the API's most polled read)."""
+    values = {"client_id": scope.client_id, "run_id": run_id}
+    row = await tenant_row(sessions, scope, _STATUS, values)
+    if row is None:
+        raise NotFoundError(f"run {run_id!r} not found")
+    return row
+
+
 class RunsRepository(TenantRepository[BotRun]):
     model = BotRun
     noun = "run"
-
-    async def status(self, run_id: str) -> RowMapping:
-        """The run's status: its ``RUN_FIELDS``, ``fills``, ``open_orders`` and its newest
-        snapshot's ``SNAPSHOT_FIELDS`` (all ``None`` before the first), in one statement."""
-        values = {"client_id": self.scope.client_id, "run_id": run_id}
-        row: RowMapping | None = (
-            (await self.session.execute(_STATUS, values)).mappings().one_or_none()
-        )
-        if row is None:
-            raise NotFoundError(f"{self.noun} {run_id!r} not found")
-        return row
 
     async def recent(self, limit: int) -> Sequence[BotRun]:
         query = self._select().order_by(BotRun.created_at.desc()).limit(limit)  # type: ignore[attr-defined]

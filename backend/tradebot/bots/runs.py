@@ -31,6 +31,7 @@ from tradebot.bots.repository import (
     RunRequestRepository,
     RunsRepository,
     SnapshotRepository,
+    run_status,
 )
 from tradebot.bots.schemas import (
     EquityPoint,
@@ -176,9 +177,7 @@ class RunService(ClientService):
             return [run_view(r) for r in await RunsRepository(session, self.scope).recent(limit)]
 
     async def status(self, run_id: str) -> RunStatusView:
-        async with self.tx() as session:
-            row = await RunsRepository(session, self.scope).status(run_id)
-        found = dict(row)
+        found = dict(await run_status(self.sessions, self.scope, run_id))
         latest = SnapshotView.model_validate(found) if found["ts"] is not None else None
         return RunStatusView.model_validate(
             {**found, "bot_id": bot_id(found["config"]), "latest": latest}

@@ -35,9 +35,10 @@ TENANT_SETTING: Final = "app.client_id"
 """The transaction-local setting the row-level security policies compare ``client_id`` with."""
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_ENTER_TENANT = text(
+ENTER_TENANT: Final = text(
     "SELECT set_config('role', :role, true), set_config(:setting, :client, true)"
-)  # built once: parsing the text and keying it for the statement cache cost every request
+)
+"""Makes a PostgreSQL transaction a tenant's (``tenant_values``): both settings end with it."""
 
 
 class TenantMismatchError(TradeBotError):
@@ -83,6 +84,11 @@ def process_scope(process_client: str, requested: str | None = None) -> TenantSc
     return scope
 
 
+def tenant_values(scope: TenantScope) -> dict[str, str]:
+    """The values ``ENTER_TENANT`` binds for ``scope``."""
+    return {"role": APP_ROLE, "setting": TENANT_SETTING, "client": scope.client_id}
+
+
 @asynccontextmanager
 async def tenant_transaction(
     sessions: async_sessionmaker[AsyncSession], scope: TenantScope
@@ -98,8 +104,5 @@ async def tenant_transaction(
     async with sessions() as session, session.begin():
         connection = await session.connection()
         if connection.dialect.name == "postgresql":
-            await session.execute(
-                _ENTER_TENANT,
-                {"role": APP_ROLE, "setting": TENANT_SETTING, "client": scope.client_id},
-            )
+            await session.execute(ENTER_TENANT, tenant_values(scope))
         yield session
