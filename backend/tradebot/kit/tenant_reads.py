@@ -92,7 +92,7 @@ async def tenant_row(
     values: Mapping[str, object],
 ) -> Mapping[str, Any] | None:
     """The first row of ``statement`` (``None``: no row) read in a transaction of ``scope``."""
-    engine = sessions.kw["bind"]
+    engine = sessions.kw.get("bind")
     if not isinstance(engine, AsyncEngine) or engine.dialect.driver != DRIVER:
         async with tenant_transaction(sessions, scope) as session:
             found: Mapping[str, Any] | None = (
