@@ -97,3 +97,14 @@ def affordable(
                 quote -= cost
                 chosen.append(want)
     return chosen
+
+
+def whole_lots(qty: float, lot_step: float) -> float:
+    """``qty`` up to a whole number of lot steps (as is with no step). Float sums leave the
+    base a grid must buy back a hair under a step (0.0018999999999999998 for 0.0019), which
+    the exchange client truncates by a whole step: that order would never fill what was
+    stored for it, so its base and cost would never reach the grid's balances."""
+    if lot_step <= 0:
+        return qty
+    decimals = max(0, -math.floor(math.log10(lot_step)) + 2)
+    return round(math.ceil(qty / lot_step - 1e-6) * lot_step, decimals)

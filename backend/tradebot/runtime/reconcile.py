@@ -55,7 +55,11 @@ def reconcile_order(
             OrderUpdate(order.client_order_id, OrderStatus.REJECTED, now, reason=NEVER_PLACED)
         )
     status: OrderStatus = _STATUS[report.status]
-    if status is OrderStatus.OPEN and report.filled_qty > 0:
+    if status is OrderStatus.OPEN and (
+        report.filled_qty > 0 or order.status is OrderStatus.PARTIALLY_FILLED
+    ):
+        # A part-filled order stays part-filled: an answer that lags our own trades (an
+        # executed quantity not yet counted) must not move it backwards.
         status = OrderStatus.PARTIALLY_FILLED
     if status is OrderStatus.FILLED:
         # Filled orders complete through their trades, never by a status alone.

@@ -27,7 +27,7 @@ from tradebot.engine.strategy import GridInvariantError, GridStrategy
 from tradebot.engine.types import Side
 from tradebot.errors import TradeBotError
 from tradebot.observability.logs import get_logger
-from tradebot.runtime.book import Funds, affordable, diff_book
+from tradebot.runtime.book import Funds, affordable, diff_book, whole_lots
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
 from tradebot.runtime.ports import (
     FatalVenueError,
@@ -253,7 +253,7 @@ class GridRunner:
         price that is cancelled and replaced while it lags, then at market once replacements
         are spent."""
         policy = self.settings.orders
-        qty = self.strategy.base_shortfall()
+        qty = whole_lots(self.strategy.base_shortfall(), self.strategy.plan.rules.lot_step)
         as_limit = policy.entry_limit and self._last_price is not None
         if as_limit and self._entry_replacements < policy.replace_max_retries + 1:
             await self.orders.place_market(Side.BUY, qty, price=self._last_price)
