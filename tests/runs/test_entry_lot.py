@@ -15,27 +15,15 @@ import json
 
 from sqlalchemy import text
 
-from tests.runs.live_fixtures import live_client, live_settings
+from tests.runs.live_fixtures import GRID, RULES, live_client, live_settings
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
 from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.engine.plan import build_plan
-from tradebot.engine.types import MarketRules
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runs.repository import RunRepository
 from tradebot.venues.exchange_sim import MarketConfig
-
-GRID = {
-    "GRID_LOWER": 94_820.0,
-    "GRID_UPPER": 95_547.0,
-    "GRID_STEPS": 8,
-    "GRID_INVESTMENT": 2_000.0,
-    "GRID_SPACING": "arithmetic",
-    "MAKER_FEE": 0.0005,
-    "TAKER_FEE": 0.001,
-}
-RULES = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
 
 
 async def _stop_after(url: str, segments: int, stop: asyncio.Event) -> None:
