@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
-from tests.venues.sim_fixtures import KEY, SECRET
+from tests.venues.sim_fixtures import KEY, SECRET, control
 from tradebot.admin.service import ClientAdmin, ClientChanges
 from tradebot.config import Settings, load_settings
 from tradebot.engine.types import MarketRules
@@ -65,3 +67,18 @@ def live_settings(client: str, master_key: str, **overrides: object) -> Settings
         "RUN_ID": unique_id("run"),
     }
     return load_settings(**{**values, **overrides})
+
+
+async def when_walked(url: str, segments: int) -> None:
+    """Return once the simulator's market has walked ``segments`` candle segments (or ended)."""
+    while True:
+        market = (await control(url, "GET", "/_sim/state"))["market"]
+        if market["candle"] * 3 + market["segments_walked"] >= segments or market["done"]:
+            return
+        await asyncio.sleep(0.002)
+
+
+async def stop_after(url: str, segments: int, stop: asyncio.Event) -> None:
+    """Ask a run to stop once the market has walked ``segments`` segments."""
+    await when_walked(url, segments)
+    stop.set()

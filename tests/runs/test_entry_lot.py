@@ -15,7 +15,7 @@ import json
 
 from sqlalchemy import text
 
-from tests.runs.live_fixtures import GRID, RULES, live_client, live_settings
+from tests.runs.live_fixtures import GRID, RULES, live_client, live_settings, stop_after
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
 from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
@@ -24,15 +24,6 @@ from tradebot.engine.plan import build_plan
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runs.repository import RunRepository
 from tradebot.venues.exchange_sim import MarketConfig
-
-
-async def _stop_after(url: str, segments: int, stop: asyncio.Event) -> None:
-    while True:
-        market = (await control(url, "GET", "/_sim/state"))["market"]
-        if market["candle"] * 3 + market["segments_walked"] >= segments:
-            stop.set()
-            return
-        await asyncio.sleep(0.01)
 
 
 async def test_a_restart_buys_back_a_whole_lot_and_the_buy_completes(pg_url, sessions, master_key):
@@ -46,7 +37,7 @@ async def test_a_restart_buys_back_a_whole_lot_and_the_buy_completes(pg_url, ses
         client = await live_client(sessions, sim.url, master_key)
         settings = live_settings(client, master_key, **GRID)
         stop = asyncio.Event()
-        stopping = asyncio.create_task(_stop_after(sim.url, 3, stop))
+        stopping = asyncio.create_task(stop_after(sim.url, 3, stop))
         options = LiveOptions(sandbox_url=sim.url, sandbox_step=True, stop=stop)
         first = await run_on_live_data(settings, options, database_url=pg_url)
         await stopping

@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.runs.live_fixtures import GRID, RULES, WINDOW, live_client, live_settings
+from tests.runs.live_fixtures import (
+    GRID,
+    RULES,
+    WINDOW,
+    live_client,
+    live_settings,
+    stop_after,
+    when_walked,
+)
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
 from tradebot.admin.operations import Operations
 from tradebot.backtest.service import run_backtest
@@ -33,12 +41,8 @@ CANDLES = load_candles(bundled()).slice(*WINDOW)
 
 async def _inject(url: str, at_segment: int, body: dict[str, Any]) -> None:
     """Install faults once the market has walked ``at_segment`` segments."""
-    while True:
-        market = (await control(url, "GET", "/_sim/state"))["market"]
-        if market["candle"] * 3 + market["segments_walked"] >= at_segment or market["done"]:
-            await control(url, "POST", "/_sim/faults", body)
-            return
-        await asyncio.sleep(0.002)
+    await when_walked(url, at_segment)
+    await control(url, "POST", "/_sim/faults", body)
 
 
 class Sandbox:
@@ -50,10 +54,11 @@ class Sandbox:
         faults: list[tuple[int, dict[str, Any]]],
         after: Callable[[], Awaitable[None]] | None = None,
         candles: Any = CANDLES,
+        go: Callable[[Any], Awaitable[RunOutcome]] | None = None,
         **overrides: Any,
     ) -> tuple[RunOutcome, Any, dict[str, Any]]:
-        """One stepped sandbox run with ``faults`` injected; ``after`` runs while the
-        simulator is still up."""
+        """One stepped sandbox run with ``faults`` injected (``go(settings)`` runs it when
+        given); ``after`` runs while the simulator is still up."""
         config = sim_config(
             candles,
             [account(usdt=2_000.0, btc=0.0)],
@@ -68,7 +73,7 @@ class Sandbox:
                 **{**GRID, "EXCHANGE_TIMEOUT_MS": 1_000, "NOT_FOUND_GRACE_MS": 300, **overrides},
             )
             injections = [asyncio.create_task(_inject(sim.url, at, body)) for at, body in faults]
-            outcome = await self.go(settings)
+            outcome = await (go or self.go)(settings)
             for task in injections:
                 task.cancel()
             exchange = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
@@ -77,8 +82,8 @@ class Sandbox:
                 await after()
             return outcome, settings, exchange
 
-    async def go(self, settings: Any) -> RunOutcome:
-        options = LiveOptions(sandbox_url=self.url, sandbox_step=True)
+    async def go(self, settings: Any, stop: asyncio.Event | None = None) -> RunOutcome:
+        options = LiveOptions(sandbox_url=self.url, sandbox_step=True, stop=stop)
         return await run_on_live_data(settings, options, database_url=self.pg_url)
 
     async def fills(self) -> list[tuple[int, str, int, float, float]]:
@@ -164,6 +169,52 @@ async def test_not_found_for_a_fresh_order_is_not_cancelled(sandbox):
 async def test_read_faults_are_retried_without_losing_a_fill(sandbox, rule):
     # Naive: a garbled or refused read crashes the run, or is taken as "no open orders".
     outcome, settings, exchange = await sandbox.run([(9, {"rules": [rule]})])
+    await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
+
+
+async def test_trades_a_failed_poll_did_not_fetch_are_fetched_at_the_next(sandbox):
+    # Naive: an order found no longer open leaves the watch list before its trades are in
+    # hand; when fetching them fails (every retry of the read), the fill is never seen again:
+    # the grid goes on with a stale book and places orders a fill had already ruled out.
+    rule = {"kind": "5xx", "path": "/api/v3/myTrades", "count": 4}  # all retries of one read
+    outcome, settings, exchange = await sandbox.run([(9, {"rules": [rule]})])
+    await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
+
+
+async def test_orders_a_restart_could_not_ask_about_are_asked_again_before_any_placement(
+    sandbox,
+):
+    # Naive: skip an order whose query failed while reconciling at the restart: it is never
+    # watched again, its fills are never seen, and the grid trades on a stale book.
+    async def stop_then_restart(settings: Any) -> RunOutcome:
+        stop = asyncio.Event()
+        stopping = asyncio.create_task(stop_after(sandbox.url, 12, stop))
+        first = await sandbox.go(settings, stop)
+        await stopping
+        assert first.status == "stopped", first.reason
+        resting = (await control(sandbox.url, "GET", f"/_sim/accounts/{KEY}"))["open_orders"]
+        assert resting >= 4
+        # Every query of the restart's reconciliation fails, each after all its retries.
+        query = {"kind": "5xx", "path": "/api/v3/order", "method": "GET", "count": 4 * resting}
+        await control(sandbox.url, "POST", "/_sim/faults", {"rules": [query]})
+        return await sandbox.go(settings)
+
+    outcome, settings, exchange = await sandbox.run(
+        [], go=stop_then_restart, MAX_API_ERRORS_PER_MIN=1_000
+    )
+    await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
+
+
+async def test_a_run_waits_out_an_exchange_that_fails_its_start(sandbox):
+    # Naive: the run dies when the markets cannot be loaded once (all retries of the read);
+    # restarted at once by its supervisor, it asks again and again, spending the request
+    # budget every run behind the IP shares.
+    async def start_while_failing(settings: Any) -> RunOutcome:
+        markets = {"kind": "5xx", "path": "/api/v3/exchangeInfo", "count": 6}
+        await control(sandbox.url, "POST", "/_sim/faults", {"rules": [markets]})
+        return await sandbox.go(settings)
+
+    outcome, settings, exchange = await sandbox.run([], go=start_while_failing)
     await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
 
 

@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     if settings.SUMMARY_ONLY:
         return _summary_only(settings)
 
+    from tradebot.errors import TradeBotError
     from tradebot.runs.live import LiveOptions, run_on_live_data
+    from tradebot.runtime.ports import VenueError
 
     async def main() -> int:
         stop = asyncio.Event()
@@ -52,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"run {outcome.run_id}: {outcome.status} ({outcome.reason})")
         return 0 if outcome.status in ("finished", "stopped") else 1
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except VenueError as exc:  # the run could not start: nothing was placed
+        raise TradeBotError(f"run {settings.RUN_ID} did not start: {exc}") from exc
 
 
 def _summary_only(settings: Settings) -> int:

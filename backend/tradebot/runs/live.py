@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,10 +23,11 @@ from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.risk import Guard
 from tradebot.engine.types import MarketRules
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.observability.logs import get_logger
 from tradebot.runs.launcher import PreparedRun, database, grid_json, prepare_run, runner_settings
 from tradebot.runs.models import RunMode
 from tradebot.runs.repository import trip_kill_switch
-from tradebot.runtime.ports import Tick, Venue
+from tradebot.runtime.ports import Tick, TransientVenueError, Venue, VenueError
 from tradebot.runtime.runner import GridRunner, RunOutcome
 from tradebot.tenants.service import ClientConfigService, KeyNoLongerSafeError
 from tradebot.venues.ccxt_factory import make_exchange
@@ -34,7 +35,10 @@ from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
 from tradebot.venues.rate_limit import RateLimiter
+from tradebot.venues.retry import Backoff, call_with_retries
 from tradebot.venues.sandbox_clock import SandboxClock
+
+log = get_logger(__name__)
 
 
 class PriceFeed(Protocol):
@@ -77,6 +81,27 @@ async def _database(
         return
     async with database(url) as sessions:
         yield sessions
+
+
+START_BACKOFF = Backoff(attempts=6, base_s=1.0, cap_s=60.0)
+"""How a run waits for the pair's rules at start: about five minutes at most."""
+
+
+async def _market_rules(market: PriceFeed, backoff: Backoff = START_BACKOFF) -> MarketRules:
+    """The pair's rules, the exchange's passing trouble waited out. Our shared request budget
+    may be spent for the minute (other runs restarting took it): a run that gave up at once
+    would be restarted at once and ask again, keeping the budget spent for everyone."""
+
+    def retrying(error: VenueError, delay: float) -> None:
+        log.warning("run_start_waits", error=str(error), delay_s=round(delay, 1))
+
+    return await call_with_retries(
+        market.market_rules,
+        lambda exc: cast(VenueError, exc),
+        backoff,
+        catch=(TransientVenueError,),
+        on_retry=retrying,
+    )
 
 
 def _wall_ms() -> int:
@@ -133,7 +158,7 @@ async def run_on_live_data(
                 limiter=limiter,
             )
         try:
-            plan = build_plan(settings.grid_config(), await market.market_rules())
+            plan = build_plan(settings.grid_config(), await _market_rules(market))
             run = await prepare_run(
                 sessions,
                 settings,

@@ -124,6 +124,9 @@ class GridRunner:
         self._entry_replacements = 0
         self._last_fill_ts = 0
         self._missing_since: dict[str, int] = {}
+        self._unasked: set[str] = set()
+        """Orders the venue could not be asked about (a transient error): asked again at each
+        tick, and until then no order is placed, for the book they might have changed."""
         self._book_dirty = True
         self._last_tick_ts = record.clock_ts
         self._fresh_at = wall_clock() if wall_clock is not None else 0
@@ -199,12 +202,15 @@ class GridRunner:
         trades = await self.venue.new_trades()
         if trades:
             await self._on_trades(trades)
+        self._unasked.intersection_update(self.orders.active)  # settled meanwhile: not asked
         unresolved = self.orders.unresolved()
+        asked = {o.client_order_id for o in unresolved}
+        unresolved += [self.orders.active[c] for c in sorted(self._unasked - asked)]
         if unresolved:
             await self._reconcile(unresolved)
         if self.settings.orders.entry_limit:
             await self._watch_entry(tick.price)
-        if self._book_dirty:
+        if self._book_dirty and not self._unasked:
             await self._sync_book()
         if tick.closes_candle:
             await self._on_close(tick)
@@ -309,7 +315,9 @@ class GridRunner:
                 found = await self.venue.trades_for(order.client_order_id) if needs_trades else []
             except TransientVenueError as exc:
                 self._count_error(exc)
+                self._unasked.add(order.client_order_id)
                 continue
+            self._unasked.discard(order.client_order_id)
             # The grace window runs on our clock: a paused sandbox market must not stop it.
             if report is None:
                 since = self._missing_since.setdefault(order.client_order_id, self._wall_now())
@@ -408,10 +416,21 @@ class GridRunner:
         # A fill older than one already applied was reported late (hidden by the venue for a
         # while): its money counts, but the grid's empty line stays where the newer fill put it.
         # Within one instant the spec orders fills (buys top-down, sells bottom-up): a fill that
-        # comes after one it should have preceded is late too.
-        late = ts < self._last_fill_ts or (
-            ts == self._last_fill_ts and not self.strategy.in_order(side, line)
-        )
+        # comes after one it should have preceded is late too. So is a newer fill on the wrong
+        # side of the empty line: an order placed on a view a fill had just made stale (the
+        # price ran through a lower buy while a higher one was on its way). It is our own
+        # order, so its money is real; the grid's lines stay, and the book sync then holds the
+        # orders the grid wants with the balances it has.
+        in_order = self.strategy.in_order(side, line)
+        if not in_order and ts > self._last_fill_ts:
+            log.warning(
+                "fill_out_of_order",
+                run_id=self.record.run_id,
+                side=side.value,
+                line=line,
+                empty_line=self.strategy.empty_line,
+            )
+        late = ts < self._last_fill_ts or not in_order
         self._last_fill_ts = max(self._last_fill_ts, ts)
         self.strategy.on_fill(side, line, price, part.qty, part.fee, late=late)
 

@@ -31,6 +31,7 @@ from tradebot.runtime.ports import (
     OrderRequest,
     Tick,
     TradeReport,
+    TransientVenueError,
     VenueError,
     VenueOrderStatus,
 )
@@ -257,26 +258,40 @@ class CcxtVenue:
 
     # ---- fills --------------------------------------------------------------------------
     async def new_trades(self) -> list[TradeReport]:
-        """Trades of our orders that stopped being open or filled more since the last poll."""
+        """Trades of our orders that stopped being open or filled more since the last poll.
+
+        An order leaves the watch only once its trades are in hand, and trades already fetched
+        are returned even when a later request of the poll fails: ``trades_for`` reports each
+        trade once, so trades dropped with an exception would never be seen by this run."""
         if not self._watch:
             return []
         open_now = {
             r.client_order_id: r.filled_qty for r in await self.open_orders() if r.client_order_id
         }
         trades: list[TradeReport] = []
-        for coid, seen_filled in list(self._watch.items()):
-            still_open = coid in open_now
-            if still_open and open_now[coid] <= seen_filled:
-                continue
-            if still_open:
-                self._watch[coid] = open_now[coid]
-            else:
-                report = await self.query(coid)
-                if report is not None and report.status is not VenueOrderStatus.OPEN:
+        try:
+            for coid, seen_filled in list(self._watch.items()):
+                still_open = coid in open_now
+                if still_open and open_now[coid] <= seen_filled:
+                    continue
+                done = False
+                if not still_open:
+                    report = await self.query(coid)
+                    # Not known to the order endpoint (yet) is not "cancelled": its trades,
+                    # when the exchange already shows them, still tell that it filled.
+                    done = report is not None and report.status is not VenueOrderStatus.OPEN
+                trades.extend(await self.trades_for(coid))
+                if done:
                     del self._watch[coid]
-                # Not known to the order endpoint (yet) is not "cancelled": its trades, when
-                # the exchange already shows them, still tell that it filled.
-            trades.extend(await self.trades_for(coid))
+                elif still_open:
+                    self._watch[coid] = open_now[coid]
+        except TransientVenueError as exc:
+            if not trades:
+                raise
+            # What was fetched counts now; the orders not yet asked about are asked next poll.
+            log.info("venue_poll_cut_short", error=str(exc), trades=len(trades))
+            if self.on_error is not None:
+                self.on_error(exc)
         return trades
 
     async def trades_for(self, client_order_id: str) -> list[TradeReport]:
