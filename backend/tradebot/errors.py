@@ -9,6 +9,9 @@ from __future__ import annotations
 class TradeBotError(Exception):
     """Base of every error we raise on purpose."""
 
+    retryable = False
+    """Trying again later may succeed (nothing was wrong but an answer that did not come)."""
+
 
 class BadInputError(TradeBotError, ValueError):
     """The user's input cannot be used: a file, a setting, a grid or a request."""

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.runs.live_fixtures import live_client
 from tests.venues.sim_fixtures import account, control, running_sim, sim_config
 from tests.workers.fixtures import (
     WINDOW,
@@ -186,3 +187,27 @@ async def test_a_run_whose_lease_is_taken_stops_at_once_and_resumes_once_it_is_f
         finally:
             await redis.aclose()
     assert (await run_row(sessions, run_id)).status == "finished"
+
+
+async def test_a_key_recheck_the_exchange_does_not_answer_defers_the_live_run(
+    worker_env, sessions, master_key
+):
+    # Naive: an unanswered key re-check (429, 5xx) fails the run for good, as a key that can
+    # withdraw would; the customer's bot stays down until someone restarts it by hand.
+    candles, config = _sim()
+    async with running_sim(config) as sim:
+        client = await live_client(sessions, sim.url, master_key)
+        run_id = await ask_for_run(sessions, client, mode="live")
+        # Refused (fail closed) until the exchange answers: never traded on a guess.
+        busy = {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 2}
+        await control(sim.url, "POST", "/_sim/faults", {"rules": [busy]})
+        assert await enqueue(worker_env, client, run_id)
+        async with in_process_worker(worker_env, options(sim.url), burst=True) as worker:
+            pass
+        faults = (await control(sim.url, "GET", "/_sim/state"))["faults"]
+    assert worker.jobs_failed == 0
+    assert worker.jobs_retried >= 1  # deferred, not failed
+    row = await run_row(sessions, run_id)
+    assert (row.status, row.stop_reason) == ("finished", "replay complete")
+    await assert_backtest_fills(sessions, run_id, candles)
+    assert faults["fired"]["429"] == 2

@@ -15,7 +15,14 @@ from tradebot.kit.secrets import Secret
 
 
 class KeyPermissionError(TradeBotError):
-    """The key was refused: it can withdraw, cannot trade, or its permissions are unknown."""
+    """The key was refused: it can withdraw, cannot trade, or its permissions are unknown.
+
+    ``retryable`` when the exchange did not answer (network, 429, 5xx): the refusal stands
+    until it does, and asking again later may confirm the key."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)

@@ -62,9 +62,10 @@ class KeyNoLongerSafeError(RunNotAllowedError):
     kill switch; an unanswered check only refuses the start.
     """
 
-    def __init__(self, message: str, *, can_withdraw: bool) -> None:
+    def __init__(self, message: str, *, can_withdraw: bool, retryable: bool = False) -> None:
         super().__init__(message)
         self.can_withdraw = can_withdraw
+        self.retryable = retryable
 
 
 async def _recheck(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
@@ -78,6 +79,7 @@ async def _recheck(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
         raise KeyNoLongerSafeError(
             f"live run of client {config.client_id!r} refused at the key re-check: {exc}",
             can_withdraw=answer is not None and answer.can_withdraw,
+            retryable=exc.retryable,
         ) from None
 
 

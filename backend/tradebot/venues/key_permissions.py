@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ccxt.base.errors import BaseError
+from ccxt.base.errors import BaseError, NetworkError
 
 from tradebot.credentials.permissions import KeyPermissionError, KeyPermissions
 from tradebot.kit.secrets import MASK, Secret
@@ -70,7 +70,8 @@ class CcxtKeyPermissionCheck:
         except BaseError as exc:
             detail = _masked(f"{type(exc).__name__}: {exc}", api_key, secret, passphrase)
             raise KeyPermissionError(
-                f"{exchange} did not confirm the key's permissions ({detail[:200]}): refused"
+                f"{exchange} did not confirm the key's permissions ({detail[:200]}): refused",
+                retryable=isinstance(exc, NetworkError),
             ) from None
         finally:
             await client.close()

@@ -49,8 +49,8 @@ MAX_DEFER_S = 60
 
 def is_transient(exc: BaseException) -> bool:
     """Worth trying again later: the exchange, the network, the database or Redis failed."""
-    if isinstance(exc, VenueError):
-        return exc.retryable
+    if isinstance(exc, VenueError | TradeBotError):
+        return exc.retryable  # e.g. the exchange did not answer the key re-check (yet)
     if isinstance(exc, PoolTimeoutError):
         return True
     if isinstance(exc, DBAPIError):
