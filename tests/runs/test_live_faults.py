@@ -29,11 +29,13 @@ from tradebot.backtest.service import run_backtest
 from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
-from tradebot.runs.live import LiveOptions, run_on_live_data
+from tradebot.runs.live import LiveOptions, run_on_live_data, run_patiently
 from tradebot.runs.models import BotGuardState
 from tradebot.runs.repository import RunRepository
 from tradebot.runtime.runner import RunBlockedError, RunOutcome
+from tradebot.tenants.service import KeyNoLongerSafeError
 from tradebot.venues.exchange_sim import MarketConfig
+from tradebot.venues.retry import Backoff
 
 ORDER = {"path": "/api/v3/order", "method": "POST"}
 CANDLES = load_candles(bundled()).slice(*WINDOW)
@@ -215,6 +217,27 @@ async def test_a_run_waits_out_an_exchange_that_fails_its_start(sandbox):
         return await sandbox.go(settings)
 
     outcome, settings, exchange = await sandbox.run([], go=start_while_failing)
+    await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
+
+
+async def test_a_run_process_asks_again_when_the_key_recheck_is_not_answered(sandbox):
+    # Naive: exit at once on a key re-check the exchange did not answer (fail closed, right),
+    # to be restarted at once by the supervisor: a crash loop asking the exchange every second.
+    # The run stays refused until the exchange answers, then starts by itself.
+    busy = {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 2}
+
+    async def start_while_unanswered(settings: Any) -> RunOutcome:
+        await control(sandbox.url, "POST", "/_sim/faults", {"rules": [busy]})
+        with pytest.raises(KeyNoLongerSafeError, match="did not confirm") as refused:
+            await sandbox.go(settings)
+        assert refused.value.retryable
+        assert not refused.value.can_withdraw
+        options = LiveOptions(sandbox_url=sandbox.url, sandbox_step=True)
+        return await run_patiently(
+            settings, options, database_url=sandbox.pg_url, backoff=Backoff(4, base_s=0.05)
+        )
+
+    outcome, settings, exchange = await sandbox.run([], go=start_while_unanswered)
     await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
 
 

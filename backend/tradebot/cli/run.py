@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         return _summary_only(settings)
 
     from tradebot.errors import TradeBotError
-    from tradebot.runs.live import LiveOptions, run_on_live_data
+    from tradebot.runs.live import LiveOptions, run_patiently
     from tradebot.runtime.ports import VenueError
 
     async def main() -> int:
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         options = LiveOptions(
             sandbox_url=args.sandbox_url, sandbox_step=args.sandbox_step, stop=stop
         )
-        outcome = await run_on_live_data(settings, options)
+        outcome = await run_patiently(settings, options)
         print(f"run {outcome.run_id}: {outcome.status} ({outcome.reason})")
         return 0 if outcome.status in ("finished", "stopped") else 1
 

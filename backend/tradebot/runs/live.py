@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Protocol, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,12 +22,13 @@ from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.risk import Guard
 from tradebot.engine.types import MarketRules
+from tradebot.errors import TradeBotError
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.observability.logs import get_logger
 from tradebot.runs.launcher import PreparedRun, database, grid_json, prepare_run, runner_settings
 from tradebot.runs.models import RunMode
 from tradebot.runs.repository import trip_kill_switch
-from tradebot.runtime.ports import Tick, TransientVenueError, Venue, VenueError
+from tradebot.runtime.ports import Tick, Venue, VenueError
 from tradebot.runtime.runner import GridRunner, RunOutcome
 from tradebot.tenants.service import ClientConfigService, KeyNoLongerSafeError
 from tradebot.venues.ccxt_factory import make_exchange
@@ -39,6 +40,7 @@ from tradebot.venues.retry import Backoff, call_with_retries
 from tradebot.venues.sandbox_clock import SandboxClock
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class PriceFeed(Protocol):
@@ -84,23 +86,41 @@ async def _database(
 
 
 START_BACKOFF = Backoff(attempts=6, base_s=1.0, cap_s=60.0)
-"""How a run waits for the pair's rules at start: about five minutes at most."""
+"""How a run process waits for an exchange that fails its start: about five minutes at most."""
 
 
-async def _market_rules(market: PriceFeed, backoff: Backoff = START_BACKOFF) -> MarketRules:
+def _waiting(error: VenueError | TradeBotError, delay: float) -> None:
+    log.warning("run_start_waits", error=str(error), delay_s=round(delay, 1))
+
+
+async def _patiently(call: Callable[[], Awaitable[T]], backoff: Backoff) -> T:
+    """``call()``, tried again while it fails with an error that may pass (``retryable``)."""
+    return await call_with_retries(
+        call, lambda exc: cast(VenueError | TradeBotError, exc), backoff,
+        catch=(VenueError, TradeBotError), on_retry=_waiting,
+    )  # fmt: skip
+
+
+async def _market_rules(market: PriceFeed) -> MarketRules:
     """The pair's rules, the exchange's passing trouble waited out. Our shared request budget
     may be spent for the minute (other runs restarting took it): a run that gave up at once
     would be restarted at once and ask again, keeping the budget spent for everyone."""
+    return await _patiently(market.market_rules, START_BACKOFF)
 
-    def retrying(error: VenueError, delay: float) -> None:
-        log.warning("run_start_waits", error=str(error), delay_s=round(delay, 1))
 
-    return await call_with_retries(
-        market.market_rules,
-        lambda exc: cast(VenueError, exc),
-        backoff,
-        catch=(TransientVenueError,),
-        on_retry=retrying,
+async def run_patiently(
+    settings: Settings,
+    options: LiveOptions,
+    *,
+    database_url: str | None = None,
+    backoff: Backoff = START_BACKOFF,
+) -> RunOutcome:
+    """``run_on_live_data`` for a run process of its own: started again after a failure that
+    may pass (the exchange did not answer the key re-check, a 429 or 5xx), as a worker's job
+    retries do for pooled runs, instead of exiting to be restarted at once by a supervisor and
+    asking again and again. Resuming is always safe: the run reconciles first."""
+    return await _patiently(
+        lambda: run_on_live_data(settings, options, database_url=database_url), backoff
     )
 
 

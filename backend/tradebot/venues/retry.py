@@ -12,9 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tradebot.runtime.ports import VenueError
-
 T = TypeVar("T")
+E = TypeVar("E", bound=Exception)
+"""What ``translate`` makes of a caught exception: an error that says whether it is
+``retryable`` (``VenueError``, ``TradeBotError``), and may carry the server's
+``retry_after``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +34,12 @@ class Backoff:
 
 async def call_with_retries(
     call: Callable[[], Awaitable[T]],
-    translate: Callable[[Exception], VenueError],
+    translate: Callable[[Exception], E],
     backoff: Backoff,
     *,
     catch: tuple[type[Exception], ...],
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    on_retry: Callable[[VenueError, float], None] | None = None,
+    on_retry: Callable[[E, float], None] | None = None,
 ) -> T:
     """``await call()``; on an exception of a ``catch`` class that ``translate`` calls
     retryable, wait and try again, up to ``backoff.attempts`` in all. Raises the translated
@@ -49,7 +51,9 @@ async def call_with_retries(
             return await call()
         except catch as exc:
             error = translate(exc)
-            if not error.retryable or attempt >= backoff.attempts:
+            if not getattr(error, "retryable", False) or attempt >= backoff.attempts:
+                if error is exc:
+                    raise
                 raise error from exc
             delay = backoff.delay(attempt, getattr(error, "retry_after", None))
             if on_retry is not None:
