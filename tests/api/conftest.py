@@ -5,5 +5,6 @@ from tests.api.fixtures import (  # noqa: F401  (fixtures shared by the API-faci
     issuer,
     login,
     make_client,
+    served_api,
     stripe_stand_in,
 )

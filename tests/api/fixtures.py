@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -97,3 +103,64 @@ def login(issuer: Issuer) -> Callable[..., dict[str, str]]:
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def api_process(
+    pg_url: str, master_key: str, issuer: Issuer, stripe_url: str, *args: str, **env: str
+) -> Iterator[str]:
+    """``tradebot api *args`` as a real uvicorn process on a free loopback port, on the test
+    database, issuer and Stripe stand-in (``env`` last); yields its base URL ending in ``/``."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "PG_URL": pg_url,
+        "CLIENT_MASTER_KEY": master_key,
+        "AUTH0_ISSUER": issuer.url,
+        "AUTH0_AUDIENCE": issuer.audience,
+        "ADMIN_API_TOKEN": ADMIN_TOKEN,
+        "STRIPE_SECRET_KEY": STRIPE_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_PRICE_PRO": "price_pro_test",
+        "REDIS_PREFIX": f"tradebot-test-{secrets.token_hex(4)}",
+        "RUN_QUEUE_NAME": f"tradebot-test-runs-{secrets.token_hex(4)}",
+        "API_RATE_LIMIT_PER_IP": "100000",
+        "API_RATE_LIMIT_PER_CLIENT": "100000",
+        **env,
+    }
+    command = [sys.executable, "-m", "tradebot.cli.main", "api", "--port", str(port), *args]
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            try:
+                if httpx.get(base + "healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("tradebot api did not answer /healthz within 30 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served_api(
+    pg_url: str, master_key: str, issuer: Issuer, stripe_stand_in: tuple[StripeStandIn, str]
+) -> Iterator[str]:
+    """Base URL of ``tradebot api`` running as its own process for the module's tests."""
+    with api_process(pg_url, master_key, issuer, stripe_stand_in[1]) as base:
+        yield base

@@ -6,14 +6,9 @@ customer's token and checks that none gets a 5xx.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,55 +16,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from tests.api.fakes import Issuer, StripeStandIn
-from tests.api.fixtures import ADMIN_TOKEN, STRIPE_KEY, WEBHOOK_SECRET
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def served_api(
-    pg_url: str, master_key: str, issuer: Issuer, stripe_stand_in: tuple[StripeStandIn, str]
-) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PG_URL": pg_url,
-        "CLIENT_MASTER_KEY": master_key,
-        "AUTH0_ISSUER": issuer.url,
-        "AUTH0_AUDIENCE": issuer.audience,
-        "ADMIN_API_TOKEN": ADMIN_TOKEN,
-        "STRIPE_SECRET_KEY": STRIPE_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": stripe_stand_in[1],
-        "STRIPE_PRICE_PRO": "price_pro_test",
-        "REDIS_PREFIX": f"tradebot-test-{secrets.token_hex(4)}",
-        "RUN_QUEUE_NAME": f"tradebot-test-runs-{secrets.token_hex(4)}",
-        "API_RATE_LIMIT_PER_IP": "100000",
-        "API_RATE_LIMIT_PER_CLIENT": "100000",
-    }
-    command = [sys.executable, "-m", "tradebot.cli.main", "api", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            try:
-                if httpx.get(base + "healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("tradebot api did not answer /healthz within 30 s")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+from tests.api.fakes import Issuer
+from tests.api.fixtures import ADMIN_TOKEN
 
 
 def test_cli_serves_openapi_with_stable_operation_ids(served_api: str) -> None:

@@ -1,10 +1,12 @@
-"""Helpers of the worker tests: runs asked for as the API asks, workers in this process or as
-real ``tradebot worker`` processes, and waiting on the database."""
+"""Helpers of the worker tests: their settings (``worker_env``), runs asked for as the API
+asks, workers in this process or as real ``tradebot worker`` processes, and waiting on the
+database."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from arq.connections import ArqRedis
 from arq.worker import Worker, create_worker
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,6 +51,32 @@ GRID = {
 LEASE_MS = 1_500
 RULES = MarketRules(tick_size=0.01, lot_step=0.00001, min_notional=5.0, min_qty=0.00001)
 """The simulator's BTC/USDT filters (its defaults)."""
+
+
+@pytest.fixture
+async def worker_env(pg_url: str, master_key: str) -> AsyncIterator[Settings]:
+    """The session database, and a queue and key prefix of their own on the real Redis (their
+    keys deleted afterwards)."""
+    tag = secrets.token_hex(4)
+    settings = Settings(
+        PG_URL=pg_url,
+        CLIENT_MASTER_KEY=master_key,
+        REDIS_PREFIX=f"tradebot-wtest-{tag}",
+        RUN_QUEUE_NAME=f"tradebot-wtest-runs-{tag}",
+        NOT_FOUND_GRACE_MS=300,
+        ORDER_RATE_INTERVAL_MS=0,
+        MAX_RUN_LOSS_USD=1e9,
+        MAX_GLOBAL_DRAWDOWN_USD=1e9,
+        STALE_TICKER_MS=10**12,
+    )
+    yield settings
+    redis = Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = [k async for k in redis.scan_iter(f"*{tag}*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
 
 
 def options(sim_url: str, **changes: Any) -> WorkerOptions:
