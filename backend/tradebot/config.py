@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     RATE_LIMIT_ORDERS_PER_DAY: Annotated[int, Field(ge=1)] = 200_000
     RATE_LIMIT_HEADROOM_PCT: Annotated[float, Field(gt=0, le=100)] = 80.0
     RATE_LIMIT_TENANT_SHARE_PCT: Annotated[float, Field(gt=0, le=100)] = 25.0
+    RATE_LIMIT_ROUTINE_PCT: Annotated[float, Field(gt=0, le=100)] = 75.0
 
     # The SaaS API (tradebot api / admin-server)
     API_PORT: Port = 8000

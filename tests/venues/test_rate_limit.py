@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -200,6 +201,22 @@ async def test_headroom_stops_short_of_the_exchange_limit(make_limiter):
         await limiter.acquire(1, max_wait=0)
     assert blocked.value.reason == "budget"
     assert 0 < blocked.value.retry_after <= SPAN_MS / 1000 + 0.1
+
+
+async def test_routine_polls_leave_the_rest_of_the_budget_to_orders_and_queries(make_limiter):
+    # Catches one queue for all: a crowd of polling runs fills the budget and a restarting
+    # run's reconciliation (or an order) waits behind polls for a whole window.
+    limiter = make_limiter(replace(small_limits(weight=20), routine_pct=50.0))  # budget 16
+    for _ in range(8):
+        await limiter.acquire(1, max_wait=0, routine=True)
+    with pytest.raises(RateLimitBlocked) as blocked:
+        await limiter.acquire(1, max_wait=0, routine=True)
+    assert blocked.value.reason == "budget"
+    for _ in range(8):  # what the polls may not take is there for everything else
+        await limiter.acquire(1, max_wait=0)
+    with pytest.raises(RateLimitBlocked):
+        await limiter.acquire(1, max_wait=0)
+    assert (await limiter.usage()).weight == 16
 
 
 async def test_weight_beyond_the_budget_is_refused_at_once(make_limiter):

@@ -99,18 +99,32 @@ class CcxtVenue:
         return int(self._clock() * 1000)
 
     async def _request(
-        self, weight: int, call: Callable[[], Awaitable[T]], *, order: bool = False
+        self,
+        weight: int,
+        call: Callable[[], Awaitable[T]],
+        *,
+        order: bool = False,
+        routine: bool = False,
     ) -> T:
-        """One request, its weight taken from the shared per-IP limiter first (when given)."""
+        """One request, its weight taken from the shared per-IP limiter first (when given);
+        a ``routine`` poll yields to everything else when the budget runs short."""
         if self.limiter is None:
             return await call()
         return await throttled(
-            self.limiter, weight, call, account=self.account, is_order=order, max_wait=30.0
+            self.limiter,
+            weight,
+            call,
+            account=self.account,
+            is_order=order,
+            max_wait=30.0,
+            routine=routine,
         )
 
-    async def _read(self, weight: int, call: Callable[[], Awaitable[T]]) -> T:
+    async def _read(
+        self, weight: int, call: Callable[[], Awaitable[T]], *, routine: bool = False
+    ) -> T:
         return await call_with_retries(
-            lambda: self._request(weight, call),
+            lambda: self._request(weight, call, routine=routine),
             lambda exc: translate(exc, self.exchange),
             self.backoff,
             catch=(ccxt.BaseError,),
@@ -144,7 +158,9 @@ class CcxtVenue:
         self._last_poll = time.monotonic()
         if self._before_poll is not None and not await self._before_poll():
             return None
-        ticker = await self._read(W.TICKER, lambda: self.exchange.fetch_ticker(self.symbol))
+        ticker = await self._read(
+            W.TICKER, lambda: self.exchange.fetch_ticker(self.symbol), routine=True
+        )
         price = float(ticker["last"])
         ts = int(ticker.get("timestamp") or self._now_ms())
         previous, self._last_price = self._last_price, price
@@ -238,7 +254,7 @@ class CcxtVenue:
 
     async def open_orders(self) -> list[OrderReport]:
         orders = await self._read(
-            W.OPEN_ORDERS, lambda: self.exchange.fetch_open_orders(self.symbol)
+            W.OPEN_ORDERS, lambda: self.exchange.fetch_open_orders(self.symbol), routine=True
         )
         return [self._report(o, o.get("clientOrderId") or "") for o in orders]
 

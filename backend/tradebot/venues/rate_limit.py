@@ -100,10 +100,15 @@ class RateLimits:
     )
     headroom_pct: float = 80.0
     tenant_share_pct: float = 25.0
+    routine_pct: float = 75.0
+    """Routine polls (ticker, open orders) may fill this share of the budget only: the rest
+    is kept for orders, cancels and the queries of fills, reconciliations and restarts, so
+    that a crowd of polling runs cannot keep a restarting run (or an order) waiting."""
 
     def __post_init__(self) -> None:
-        if not (0 < self.headroom_pct <= 100 and 0 < self.tenant_share_pct <= 100):
-            raise ValueError("headroom_pct and tenant_share_pct must be in (0, 100]")
+        shares = (self.headroom_pct, self.tenant_share_pct, self.routine_pct)
+        if not all(0 < share <= 100 for share in shares):
+            raise ValueError("headroom_pct, tenant_share_pct and routine_pct must be in (0, 100]")
         if any(w.limit < 1 or w.seconds <= 0 for w in (self.weight, *self.orders)):
             raise ValueError("every window needs a limit >= 1 and a length > 0")
 
@@ -114,6 +119,10 @@ class RateLimits:
     @property
     def budget(self) -> int:
         return self.allowed(self.weight)
+
+    @property
+    def routine_budget(self) -> int:
+        return max(1, math.floor(self.budget * self.routine_pct / 100))
 
     @property
     def tenant_cap(self) -> int:
@@ -132,6 +141,7 @@ def limits_from_settings(settings: Settings) -> RateLimits:
         ),
         headroom_pct=settings.RATE_LIMIT_HEADROOM_PCT,
         tenant_share_pct=settings.RATE_LIMIT_TENANT_SHARE_PCT,
+        routine_pct=settings.RATE_LIMIT_ROUTINE_PCT,
     )
 
 
@@ -221,10 +231,12 @@ class RateLimiter:
         account: str | None = None,
         is_order: bool = False,
         max_wait: float | None = None,
+        routine: bool = False,
     ) -> Grant:
         """Wait until a request of ``weight`` (and, for an order, one order of ``account``)
-        fits the shared budget, then count it. Raises ``RateLimitBlocked`` instead of waiting
-        past ``max_wait`` seconds, ``RateLimiterUnavailable`` when Redis does not answer."""
+        fits the shared budget (the routine share of it for a ``routine`` poll), then count it.
+        Raises ``RateLimitBlocked`` instead of waiting past ``max_wait`` seconds,
+        ``RateLimiterUnavailable`` when Redis does not answer."""
         limits = self.limits
         if not 1 <= weight <= limits.budget:
             raise ValueError(f"weight {weight} outside 1..{limits.budget} (the budget)")
@@ -235,7 +247,8 @@ class RateLimiter:
         keys = [f"{self.key}:blocked", f"{self.key}:weight", f"{self.key}:tenants"]
         keys += [self._tenant_key(tenant), *(self._order_key(tenant, w) for w in windows)]
         args: list[Any] = [weight, tenant, limits.weight.span_ms, limits.weight.bucket_ms]
-        args += [limits.budget, limits.tenant_cap, _GRACE_MS]
+        budget = limits.routine_budget if routine else limits.budget
+        args += [budget, limits.tenant_cap, _GRACE_MS]
         for w in windows:
             args += [w.span_ms, w.bucket_ms, limits.allowed(w)]
         loop = asyncio.get_running_loop()

@@ -87,6 +87,7 @@ class _Call:
     account: str | None
     max_wait: float | None
     credit: int
+    routine: bool = False
     answers: list[tuple[int, Mapping[str, str]]] = field(default_factory=list)
 
 
@@ -114,7 +115,9 @@ def bind(exchange: Any, limiter: RateLimiter, *, account: str | None = None) -> 
             if call is None:
                 await limiter.acquire(weight, account=account)
             else:
-                await limiter.acquire(weight, account=call.account, max_wait=call.max_wait)
+                await limiter.acquire(
+                    weight, account=call.account, max_wait=call.max_wait, routine=call.routine
+                )
 
     def on_rest_response(
         code: int, reason: str, url: str, method: str, headers: Mapping[str, str], *rest: Any
@@ -141,12 +144,16 @@ async def throttled(
     account: str | None = None,
     is_order: bool = False,
     max_wait: float | None = None,
+    routine: bool = False,
 ) -> T:
-    """Acquire ``weight`` (and an order of ``account`` when ``is_order``), then ``await
-    call()``; afterwards report the answers' headers (and any 429/418) to the limiter, also
-    when the call raised. The exchange must have been ``bind``-ed for the reporting."""
-    await limiter.acquire(weight, account=account, is_order=is_order, max_wait=max_wait)
-    record = _Call(account, max_wait, weight)
+    """Acquire ``weight`` (and an order of ``account`` when ``is_order``; from the routine
+    share of the budget when ``routine``), then ``await call()``; afterwards report the
+    answers' headers (and any 429/418) to the limiter, also when the call raised. The exchange
+    must have been ``bind``-ed for the reporting."""
+    await limiter.acquire(
+        weight, account=account, is_order=is_order, max_wait=max_wait, routine=routine
+    )
+    record = _Call(account, max_wait, weight, routine=routine)
     token = _CURRENT.set(record)
     try:
         return await call()
