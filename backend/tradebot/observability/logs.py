@@ -102,7 +102,9 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: a logger follows the configuration of the moment (a process that
+        # reconfigures, a test capturing logs after another configured them).
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
