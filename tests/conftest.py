@@ -28,6 +28,7 @@ Tests share the session database, so each test creates its own rows under unique
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 import shutil
@@ -36,12 +37,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import structlog
 from psycopg import sql
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tradebot.db import create_engine, session_factory
 from tradebot.migrations import upgrade
+from tradebot.observability.logs import HANDLER_NAME
 
 PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TEST_PG_PORT", "5432"))
@@ -195,3 +198,14 @@ def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
 def new_id() -> Callable[[str], str]:
     """``new_id("client")`` -> a unique id (see ``unique_id``)."""
     return unique_id
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """A test that configures logging (a CLI command run in this process) takes its handler
+    away with it: later tests would write to a stream pytest has closed, and capture nothing."""
+    yield
+    root = logging.getLogger()
+    if any(handler.get_name() == HANDLER_NAME for handler in root.handlers):
+        root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER_NAME]
+        structlog.reset_defaults()

@@ -85,6 +85,10 @@ def _scrub_rendered(_logger: Any, _method: str, event: Any) -> Any:
     return scrub_text(event) if isinstance(event, str) else event
 
 
+HANDLER_NAME = "tradebot"
+"""The name of the root handler ``configure_logging`` installs (found again by its name)."""
+
+
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     """JSON lines on stderr for our loggers and the standard library's (ccxt, uvicorn...)."""
     shared: list[Any] = [
@@ -117,6 +121,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
             ],
         )
     )
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
