@@ -202,7 +202,11 @@ async def run_on_live_data(
                 stop=options.stop,
             )
             if sandbox is not None:
-                sandbox.hold_while = lambda: bool(runner.orders.unresolved())
+                # The market waits while the run cannot know its book: orders whose fate is
+                # being asked, and orders the exchange lost sight of (their fills are to come).
+                sandbox.hold_while = lambda: bool(
+                    runner.orders.unresolved() or (own is not None and own.lost_sight)
+                )
             return await runner.run()
         finally:
             await market.close()

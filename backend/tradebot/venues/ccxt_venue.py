@@ -93,6 +93,9 @@ class CcxtVenue:
         self._order_of: dict[str, str] = {}
         """exchange order id -> client order id"""
         self._reported: set[str] = set()
+        self.lost_sight: set[str] = set()
+        """Our orders gone from the open orders that the exchange does not show yet (neither
+        the order nor its trades): their fills are still to come."""
 
     # ---- plumbing -----------------------------------------------------------------------
     def _now_ms(self) -> int:
@@ -289,14 +292,21 @@ class CcxtVenue:
             for coid, seen_filled in list(self._watch.items()):
                 still_open = coid in open_now
                 if still_open and open_now[coid] <= seen_filled:
+                    self.lost_sight.discard(coid)
                     continue
                 done = False
+                report: OrderReport | None = None
                 if not still_open:
                     report = await self.query(coid)
                     # Not known to the order endpoint (yet) is not "cancelled": its trades,
                     # when the exchange already shows them, still tell that it filled.
                     done = report is not None and report.status is not VenueOrderStatus.OPEN
-                trades.extend(await self.trades_for(coid))
+                found = await self.trades_for(coid)
+                trades.extend(found)
+                if not still_open and report is None and not found:
+                    self.lost_sight.add(coid)
+                else:
+                    self.lost_sight.discard(coid)
                 if done:
                     del self._watch[coid]
                 elif still_open:
