@@ -64,7 +64,9 @@ async def test_a_paper_run_job_runs_to_the_end_with_the_backtests_fills(worker_e
         assert await enqueue(worker_env, client, run_id)
         async with in_process_worker(worker_env, options(sim.url), burst=True) as worker:
             pass
-    assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
+    # The run's job, and the sweeper cron when the test spans a minute's turn.
+    assert worker.jobs_complete >= 1
+    assert worker.jobs_failed == 0
     row = await run_row(sessions, run_id)
     assert (row.status, row.stop_reason) == ("finished", "replay complete")
     assert await assert_backtest_fills(sessions, run_id, candles) == 9

@@ -60,6 +60,8 @@ class LiveOptions:
     sandbox_step: bool = False
     """Step a paused simulator one segment per poll (deterministic sandbox runs)."""
     stop: asyncio.Event | None = None
+    stop_reason: Callable[[], str | None] | None = None
+    """Why ``stop`` was set (the run's recorded stop reason), when its setter knows."""
     key_check: KeyPermissionCheck | None = None
     prices: PriceFeed | None = None
     """A paper run's prices from a shared feed (a worker polls once per pair for all its
@@ -200,6 +202,7 @@ async def run_on_live_data(
                 runner_settings(settings, paper=mode is RunMode.PAPER),
                 wall_clock=_wall_ms,
                 stop=options.stop,
+                stop_reason=options.stop_reason,
             )
             if sandbox is not None:
                 # The market waits while the run cannot know its book: orders whose fate is

@@ -48,6 +48,8 @@ from tradebot.runtime.store import (
 )
 
 log = get_logger(__name__)
+STOP_REQUESTED = "stop requested"
+"""The stop reason of a run whose stop event ended it without saying why."""
 HOUR_MS = 3_600_000
 REGIME_WINDOW = 720
 """Closes the regime analysis reads (12 hours of 1-minute candles)."""
@@ -103,6 +105,7 @@ class GridRunner:
         settings: RunnerSettings,
         wall_clock: Callable[[], int] | None = None,
         stop: asyncio.Event | None = None,
+        stop_reason: Callable[[], str | None] | None = None,
     ) -> None:
         self.record = record
         self.strategy = strategy
@@ -112,6 +115,8 @@ class GridRunner:
         self.now = record.clock_ts
         self._wall_clock = wall_clock
         self._stop = stop
+        self._stop_reason = stop_reason
+        """Why ``stop`` was set, when its setter says (recorded as the run's stop reason)."""
         self._errors = ApiErrorWindow()
         venue.on_error = self._count_error  # retried reads count against the error budget too
         self.orders = OrderManager(
@@ -162,7 +167,8 @@ class GridRunner:
             while not self.strategy.stopped:
                 if self._stop is not None and self._stop.is_set():
                     # Orders stay on the venue; a restart reconciles and adopts them.
-                    await self._finish("stopped", "stop requested")
+                    said = self._stop_reason() if self._stop_reason is not None else None
+                    await self._finish("stopped", said or STOP_REQUESTED)
                     break
                 try:
                     tick = await self.venue.next_tick()

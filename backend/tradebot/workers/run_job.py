@@ -158,6 +158,7 @@ class RunJob:
             sandbox_url=options.sandbox_url,
             sandbox_step=options.sandbox_step,
             stop=self.handle.stop,
+            stop_reason=self.handle.stop_reason,
             prices=prices,
             sessions=self.state.sessions,
         )

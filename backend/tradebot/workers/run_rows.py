@@ -13,10 +13,9 @@ from tradebot.bots.repository import RunRequestRepository
 from tradebot.kit.repository import TenantRepository
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.runs.models import BotRun, RunStatus, utcnow
+from tradebot.runtime.runner import STOP_REQUESTED
 
 OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})
-STOP_REQUESTED = "stop requested"
-"""The reason the run loop records when its stop event ends it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,11 @@ class RunHandle:
     cause: StopCause | None = None
     reason: str | None = None
 
+    def stop_reason(self) -> str | None:
+        """What the run's row says once it stopped; None for a handover, which stops the run
+        only for the next worker to resume it (``reopen`` finds it by the generic reason)."""
+        return None if self.cause is StopCause.SHUTDOWN else self.reason
+
     def request_stop(self, cause: StopCause, reason: str) -> None:
         """Stop after the current tick; the first cause is the one recorded."""
         if self.cause is None:
