@@ -8,11 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
 from tests.venues.sim_fixtures import KEY, SECRET, control
-from tradebot.admin.service import ClientAdmin, ClientChanges
 from tradebot.config import Settings, load_settings
 from tradebot.engine.types import MarketRules
-from tradebot.kit.secrets import Secret
-from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
+from tradebot.soak.harness import store_live_client
 
 # Ninety real minutes (2024-12-02 09:20 on) and a tight grid over them: 9 round trips.
 WINDOW = (2000, 2090)
@@ -39,17 +37,7 @@ async def live_client(
 ) -> str:
     """A Pro client whose simulator key is stored after the exchange's permission check."""
     client = unique_id("live")
-    admin = ClientAdmin(sessions, actor="test")
-    await admin.upsert_client(client, ClientChanges(plan="pro", status="active"))
-    await admin.store_credentials(
-        client,
-        "binance",
-        key,
-        secret,
-        None,
-        Secret(master_key),
-        CcxtKeyPermissionCheck(sandbox_url=sim_url),
-    )
+    await store_live_client(sessions, master_key, client, key, secret, sim_url, actor="test")
     return client
 
 

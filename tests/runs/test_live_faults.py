@@ -90,6 +90,12 @@ class Sandbox:
         options = LiveOptions(sandbox_url=self.url, sandbox_step=True, stop=stop)
         return await run_on_live_data(settings, options, database_url=self.pg_url)
 
+    async def go_patiently(self, settings: Any) -> RunOutcome:
+        """``go``, started again while it fails in a way that may pass (as ``tradebot run``)."""
+        options = LiveOptions(sandbox_url=self.url, sandbox_step=True)
+        quick = Backoff(attempts=4, base_s=0.05)
+        return await run_patiently(settings, options, database_url=self.pg_url, backoff=quick)
+
     async def fills(self) -> list[tuple[int, str, int, float, float]]:
         store = RunRepository(self.sessions, self.client, self.settings.RUN_ID)
         return [
@@ -219,7 +225,7 @@ async def test_a_run_waits_out_an_exchange_that_fails_its_start(sandbox):
     async def start_while_failing(settings: Any) -> RunOutcome:
         markets = {"kind": "5xx", "path": "/api/v3/exchangeInfo", "count": 6}
         await control(sandbox.url, "POST", "/_sim/faults", {"rules": [markets]})
-        return await sandbox.go(settings)
+        return await sandbox.go_patiently(settings)
 
     outcome, settings, exchange = await sandbox.run([], go=start_while_failing)
     await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
@@ -237,10 +243,7 @@ async def test_a_run_process_asks_again_when_the_key_recheck_is_not_answered(san
             await sandbox.go(settings)
         assert refused.value.retryable
         assert not refused.value.can_withdraw
-        options = LiveOptions(sandbox_url=sandbox.url, sandbox_step=True)
-        return await run_patiently(
-            settings, options, database_url=sandbox.pg_url, backoff=Backoff(4, base_s=0.05)
-        )
+        return await sandbox.go_patiently(settings)
 
     outcome, settings, exchange = await sandbox.run([], go=start_while_unanswered)
     await _finished_like_the_backtest(sandbox, outcome, settings, exchange)

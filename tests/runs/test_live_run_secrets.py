@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 
-from tests.runs.live_fixtures import live_client, live_settings
+from tests.runs.live_fixtures import GRID, live_client, live_settings
 from tests.venues.sim_fixtures import account, running_sim, sim_config
 from tradebot.candles.io import bundled, load_candles
 from tradebot.db import create_engine, session_factory
@@ -19,14 +19,6 @@ from tradebot.runs.live import LiveOptions, run_on_live_data
 
 KEY = "LIVEKEY-7d1e9c3b5a2f8e4d"
 SECRET = "live-secret-6b4a2c8e0f1d3b5a"
-GRID = {
-    "GRID_LOWER": 94_820.0,
-    "GRID_UPPER": 95_547.0,
-    "GRID_STEPS": 8,
-    "GRID_INVESTMENT": 2_000.0,
-    "GRID_SPACING": "arithmetic",
-    "MAKER_FEE": 0.0005,
-}
 
 
 async def test_a_live_run_at_debug_logs_no_secret(pg_url, master_key):

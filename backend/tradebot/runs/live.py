@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, cast
+from typing import Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -40,7 +40,6 @@ from tradebot.venues.retry import Backoff, call_with_retries
 from tradebot.venues.sandbox_clock import SandboxClock
 
 log = get_logger(__name__)
-T = TypeVar("T")
 
 
 class PriceFeed(Protocol):
@@ -95,21 +94,6 @@ def _waiting(error: VenueError | TradeBotError, delay: float) -> None:
     log.warning("run_start_waits", error=str(error), delay_s=round(delay, 1))
 
 
-async def _patiently(call: Callable[[], Awaitable[T]], backoff: Backoff) -> T:
-    """``call()``, tried again while it fails with an error that may pass (``retryable``)."""
-    return await call_with_retries(
-        call, lambda exc: cast(VenueError | TradeBotError, exc), backoff,
-        catch=(VenueError, TradeBotError), on_retry=_waiting,
-    )  # fmt: skip
-
-
-async def _market_rules(market: PriceFeed) -> MarketRules:
-    """The pair's rules, the exchange's passing trouble waited out. Our shared request budget
-    may be spent for the minute (other runs restarting took it): a run that gave up at once
-    would be restarted at once and ask again, keeping the budget spent for everyone."""
-    return await _patiently(market.market_rules, START_BACKOFF)
-
-
 async def run_patiently(
     settings: Settings,
     options: LiveOptions,
@@ -118,11 +102,16 @@ async def run_patiently(
     backoff: Backoff = START_BACKOFF,
 ) -> RunOutcome:
     """``run_on_live_data`` for a run process of its own: started again after a failure that
-    may pass (the exchange did not answer the key re-check, a 429 or 5xx), as a worker's job
-    retries do for pooled runs, instead of exiting to be restarted at once by a supervisor and
-    asking again and again. Resuming is always safe: the run reconciles first."""
-    return await _patiently(
-        lambda: run_on_live_data(settings, options, database_url=database_url), backoff
+    may pass (the markets or the key re-check unanswered, a 429, a 5xx, our shared request
+    budget spent for the minute), as a worker's job retries do for pooled runs, instead of
+    exiting to be restarted at once by a supervisor and asking again and again. Resuming is
+    always safe: the run reconciles first."""
+    return await call_with_retries(
+        lambda: run_on_live_data(settings, options, database_url=database_url),
+        lambda exc: cast(VenueError | TradeBotError, exc),
+        backoff,
+        catch=(VenueError, TradeBotError),
+        on_retry=_waiting,
     )
 
 
@@ -180,7 +169,7 @@ async def run_on_live_data(
                 limiter=limiter,
             )
         try:
-            plan = build_plan(settings.grid_config(), await _market_rules(market))
+            plan = build_plan(settings.grid_config(), await market.market_rules())
             run = await prepare_run(
                 sessions,
                 settings,

@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from tradebot.admin.service import ClientAdmin, ClientChanges
 from tradebot.db import create_engine, session_factory
 from tradebot.kit.secrets import Secret
@@ -54,23 +56,37 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def store_live_client(
+    sessions: async_sessionmaker[AsyncSession],
+    master_key: str,
+    client: str,
+    key: str,
+    secret: str,
+    sim_url: str,
+    *,
+    actor: str = "soak",
+) -> None:
+    """A Pro client whose simulator key is stored after the exchange's permission check."""
+    admin = ClientAdmin(sessions, actor=actor)
+    await admin.upsert_client(client, ClientChanges(plan="pro", status="active"))
+    await admin.store_credentials(
+        client,
+        "binance",
+        key,
+        secret,
+        None,
+        Secret(master_key),
+        CcxtKeyPermissionCheck(sandbox_url=sim_url),
+    )
+
+
 async def add_live_client(
     database_url: str, master_key: str, client: str, key: str, secret: str, sim_url: str
 ) -> None:
-    """A Pro client whose simulator key is stored after the exchange's permission check."""
+    """``store_live_client`` on the database at ``database_url``."""
     engine = create_engine(database_url)
     try:
-        admin = ClientAdmin(session_factory(engine), actor="soak")
-        await admin.upsert_client(client, ClientChanges(plan="pro", status="active"))
-        await admin.store_credentials(
-            client,
-            "binance",
-            key,
-            secret,
-            None,
-            Secret(master_key),
-            CcxtKeyPermissionCheck(sandbox_url=sim_url),
-        )
+        await store_live_client(session_factory(engine), master_key, client, key, secret, sim_url)
     finally:
         await engine.dispose()
 
