@@ -39,17 +39,17 @@ bench: $(STAMP)
 
 # Not part of `make test` (a 20 s version is): SOAK_SECONDS (120), SOAK_SERVICES (shared).
 soak: $(STAMP) services
-	$(BIN)/tradebot soak
+	$(BIN)/python -m tools.soak
 
 lint: $(STAMP)
-	$(BIN)/ruff check backend tests benchmarks
-	$(BIN)/ruff format --check backend tests benchmarks
+	$(BIN)/ruff check backend tests benchmarks tools
+	$(BIN)/ruff format --check backend tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff format backend tests benchmarks
-	$(BIN)/ruff check --fix backend tests benchmarks
+	$(BIN)/ruff format backend tests benchmarks tools
+	$(BIN)/ruff check --fix backend tests benchmarks tools
 
 # The built wheel in a venv of its own: what a server runs, not the source tree.
 package: $(STAMP)

@@ -37,14 +37,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import URL
 
 from benchmarks.measure import Figure, tradebot_command
-from tradebot.bots.models import RunAction, RunRequest
-from tradebot.bots.queue import ArqRunQueue
 from tradebot.candles.io import bundled, load_candles
 from tradebot.config import Settings
 from tradebot.db import transaction
 from tradebot.migrations import upgrade
 from tradebot.observability.logs import configure_logging
-from tradebot.runs.models import BotFill, BotOrder, BotRun, Client
+from tradebot.runs.models import BotFill, BotOrder, BotRun, RunAction, RunRequest
+from tradebot.runs.queue import ArqRunQueue
+from tradebot.tenants.models import Client
 from tradebot.workers.settings import worker_settings
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
 

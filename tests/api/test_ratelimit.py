@@ -8,8 +8,8 @@ import secrets
 import pytest
 from redis.asyncio import Redis
 
-from tradebot.api.ratelimit import RateLimitedError, RateLimiter
 from tradebot.config import Settings
+from tradebot.kit.ratelimit import RateLimitedError, RateLimiter
 
 
 async def test_over_the_limit_is_refused_without_counting_again() -> None:

@@ -15,11 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.factories import customer, new_bot
-from tradebot.bots.queue import run_job_id
 from tradebot.config import Settings
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import Side
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.queue import run_job_id
+from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import FillRecord, InventorySnapshot, StoredOrder
 
 
@@ -31,7 +31,7 @@ async def _start(
 
 async def _worked(sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str) -> None:
     """What a worker's run loop leaves behind: an order, a fill, a snapshot, status running."""
-    store = RunRepository(sessions, client_id, run_id)
+    store = SqlRunStore(sessions, client_id, run_id)
     await store.set_status("running")
     order = StoredOrder(
         f"{run_id[-12:]}-l3", 3, 0, Side.BUY, "limit", 95_000.0, 0.001, OrderStatus.OPEN, 1_000
@@ -135,14 +135,14 @@ async def test_kill_switch_stops_runs_and_blocks_new_ones_until_operator_reset(
     headers, client_id = await customer(api, login)
     bot = await new_bot(api, headers)
     run_id = (await _start(api, headers, bot["id"])).json()["id"]
-    await RunRepository(pg_sessions, client_id, run_id).set_status("running")
+    await SqlRunStore(pg_sessions, client_id, run_id).set_status("running")
     tripped = await api.post("/kill-switch", json={"reason": "market chaos"}, headers=headers)
     assert tripped.status_code == 200, tripped.text
     assert tripped.json()["active"] is True
     assert tripped.json()["runs_stopped"] == [run_id]
     guards = (await api.get(f"/runs/{run_id}/guards", headers=headers)).json()
     assert [g["guard"] for g in guards] == ["kill_switch"]
-    await RunRepository(pg_sessions, client_id, run_id).set_status("stopped", "kill switch")
+    await SqlRunStore(pg_sessions, client_id, run_id).set_status("stopped", "kill switch")
     blocked = await _start(api, headers, bot["id"])
     assert blocked.status_code == 409
     reset = await api.post(f"/clients/{client_id}/guards/reset", headers=admin_headers)

@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
 from tests.tenants.factories import make_client
-from tradebot.bots.repository import run_status
 from tradebot.db import create_engine, session_factory
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import Side
 from tradebot.errors import NotFoundError
 from tradebot.kit.tenancy import TenantScope
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.repository import run_status
+from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import (
     FillRecord,
     InventorySnapshot,
@@ -51,7 +51,7 @@ def _snapshot(ts: int, equity: float) -> InventorySnapshot:
 
 async def test_status_of_a_new_run_has_no_snapshot_and_nothing_counted(sessions):
     client_id = await make_client(sessions)
-    store = RunRepository(sessions, client_id, unique_id("run"))
+    store = SqlRunStore(sessions, client_id, unique_id("run"))
     await store.create_run(RunRecord(store.run_id, client_id, "paper", "binance", "BTC/USDT", 0))
 
     status = await _status(sessions, client_id, store.run_id)
@@ -65,7 +65,7 @@ async def test_status_counts_resting_orders_and_recorded_fills_and_shows_the_new
     sessions,
 ):
     client_id = await make_client(sessions)
-    store = RunRepository(sessions, client_id, unique_id("run"))
+    store = SqlRunStore(sessions, client_id, unique_id("run"))
     await store.create_run(RunRecord(store.run_id, client_id, "paper", "binance", "BTC/USDT", 0))
     statuses = (OrderStatus.OPEN, OrderStatus.SUBMITTING, OrderStatus.FILLED, OrderStatus.OPEN)
     await store.add_orders([_order(store.run_id, n, s) for n, s in enumerate(statuses)])
@@ -83,7 +83,7 @@ async def test_status_counts_resting_orders_and_recorded_fills_and_shows_the_new
 
 async def test_status_of_another_clients_run_is_not_found(sessions):
     owner, other = await make_client(sessions), await make_client(sessions)
-    store = RunRepository(sessions, owner, unique_id("run"))
+    store = SqlRunStore(sessions, owner, unique_id("run"))
     await store.create_run(RunRecord(store.run_id, owner, "paper", "binance", "BTC/USDT", 0))
     await store.add_snapshot(_snapshot(1_000, 100.0))
 

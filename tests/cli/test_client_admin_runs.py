@@ -9,7 +9,7 @@ import json
 from tests.conftest import unique_id
 from tradebot.cli.main import main
 from tradebot.db import create_engine, session_factory
-from tradebot.runs.repository import trip_kill_switch
+from tradebot.runs.store import trip_kill_switch
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from tradebot.backtest.service import run_backtest
 from tradebot.candles.io import bundled, load_candles
 from tradebot.cli.main import main
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Spacing
+from tradebot.research.service import run_backtest
 
 GRID = [
     "--lower",

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import assume, given, settings
 
 from tests.strategies import candle_series, grids
-from tradebot.backtest.service import run_backtest
-from tradebot.backtest.summary import equity_from_fills
 from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Side
+from tradebot.research.service import run_backtest
+from tradebot.research.summary import equity_from_fills
 
 
 def _plan(config: GridConfig):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tools.soak.harness import store_live_client
 
 from tests.conftest import unique_id
 from tests.venues.sim_fixtures import KEY, SECRET, control
 from tradebot.config import Settings, load_settings
 from tradebot.engine.types import MarketRules
-from tradebot.soak.harness import store_live_client
 
 # Ninety real minutes (2024-12-02 09:20 on) and a tight grid over them: 9 round trips.
 WINDOW = (2000, 2090)

@@ -22,7 +22,7 @@ from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.engine.plan import build_plan
 from tradebot.runs.live import LiveOptions, run_on_live_data
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.store import SqlRunStore
 from tradebot.venues.exchange_sim import MarketConfig
 
 
@@ -58,6 +58,6 @@ async def test_a_restart_buys_back_a_whole_lot_and_the_buy_completes(pg_url, ses
     assert second.status == "finished", second.reason
     markets = [o for o in exchange["orders_detail"] if o["type"] == "MARKET"]
     assert [round(o["qty"], 8) for o in markets][1:] == [round(qty, 8)]
-    orders = await RunRepository(sessions, client, settings.RUN_ID).orders()
+    orders = await SqlRunStore(sessions, client, settings.RUN_ID).orders()
     entries = sorted((o.seq, o.status.value, round(o.qty, 8)) for o in orders if o.line < 0)
     assert entries == [(0, "filled", entries[0][2]), (1, "filled", round(qty, 8))]

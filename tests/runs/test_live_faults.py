@@ -25,13 +25,13 @@ from tests.runs.live_fixtures import (
 )
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
 from tradebot.admin.operations import Operations
-from tradebot.backtest.service import run_backtest
 from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
+from tradebot.research.service import run_backtest
 from tradebot.runs.live import LiveOptions, run_on_live_data, run_patiently
 from tradebot.runs.models import BotGuardState
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.runner import RunBlockedError, RunOutcome
 from tradebot.tenants.service import KeyNoLongerSafeError
 from tradebot.venues.exchange_sim import LimitsConfig, MarketConfig
@@ -97,7 +97,7 @@ class Sandbox:
         return await run_patiently(settings, options, database_url=self.pg_url, backoff=quick)
 
     async def fills(self) -> list[tuple[int, str, int, float, float]]:
-        store = RunRepository(self.sessions, self.client, self.settings.RUN_ID)
+        store = SqlRunStore(self.sessions, self.client, self.settings.RUN_ID)
         return [
             (f.ts, f.side.value, f.line, round(f.price, 6), round(f.qty, 8))
             for f in await store.fills()
@@ -165,7 +165,7 @@ async def test_not_found_for_a_fresh_order_is_not_cancelled(sandbox):
     outcome, _, exchange = await sandbox.run([(6, lag)], limits=unlimited, NOT_FOUND_GRACE_MS=3_000)
     assert outcome.status == "finished", outcome.reason
     _no_duplicates(exchange)
-    store = RunRepository(sandbox.sessions, sandbox.client, sandbox.settings.RUN_ID)
+    store = SqlRunStore(sandbox.sessions, sandbox.client, sandbox.settings.RUN_ID)
     recorded = sorted(f.trade_id for f in await store.fills())
     assert recorded == sorted(f"BTC/USDT:{t['id']}" for t in exchange["trades_detail"])
 

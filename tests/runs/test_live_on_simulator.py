@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from tests.runs.live_fixtures import GRID, RULES, WINDOW, live_client, live_settings
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
-from tradebot.backtest.service import run_backtest
 from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import Fill
+from tradebot.research.service import run_backtest
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runs.models import BotGuardState, BotOrder
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.store import SqlRunStore
 from tradebot.tenants.service import KeyNoLongerSafeError
 from tradebot.venues.exchange_sim import MarketConfig
 
@@ -42,7 +42,7 @@ async def test_a_live_grid_through_ccxt_matches_the_backtest(pg_url, sessions, m
     plan = build_plan(settings.grid_config(), RULES)
     backtest = run_backtest(plan, candles)
     assert backtest.round_trips == 9
-    store = RunRepository(sessions, client, settings.RUN_ID)
+    store = SqlRunStore(sessions, client, settings.RUN_ID)
     fills = [Fill(f.ts, f.side, f.line, f.price, f.qty, f.fee) for f in await store.fills()]
     assert [(f.ts, f.side, f.line) for f in fills] == [
         (f.ts, f.side, f.line) for f in backtest.fills

@@ -11,7 +11,7 @@ from tradebot.config import load_settings
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig
 from tradebot.runs.paper_replay import run_paper_replay
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.store import SqlRunStore
 
 
 async def test_a_grid_left_behind_is_recentred_and_trades_again(sqlite_url, sessions_for):
@@ -31,7 +31,7 @@ async def test_a_grid_left_behind_is_recentred_and_trades_again(sqlite_url, sess
     first = applied[0]
     assert (first["old_lower"], first["old_upper"]) == (100_000, 104_000)
     assert first["lower"] < first["price"] < first["upper"]
-    record = await RunRepository(sessions_for(sqlite_url), "default", "recentre").load_run()
+    record = await SqlRunStore(sessions_for(sqlite_url), "default", "recentre").load_run()
     assert record is not None
     assert record.config["lower"] == applied[-1]["lower"]
     last = applied[-1]

@@ -5,8 +5,7 @@ the same fills as a run that never died."""
 from __future__ import annotations
 
 import pytest
-
-from tradebot.soak.kill_trials import KillTrials
+from tools.soak.kill_trials import KillTrials
 
 TRIALS = 20
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tradebot.soak.audit import TenancyAudit
-from tradebot.soak.tenants import make_tenants
+from tools.soak.audit import TenancyAudit
+from tools.soak.tenants import make_tenants
 
 DB = "tradebot_soak_t1"
 ALICE, BOB = make_tenants(2, "t1")

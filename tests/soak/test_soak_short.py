@@ -7,8 +7,7 @@ with the other tests). Nothing may be ordered twice, lost or leak between tenant
 from __future__ import annotations
 
 import pytest
-
-from tradebot.soak.fault_soak import FaultSoak, SoakConfig
+from tools.soak.fault_soak import FaultSoak, SoakConfig
 
 
 @pytest.mark.slow

@@ -10,15 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import unique_id
 from tradebot.credentials.models import ClientApiCredential
 from tradebot.db import transaction
-from tradebot.runs.models import (
-    BotFill,
-    BotGuardState,
-    BotInventorySnapshot,
-    BotOrder,
-    BotRun,
-    Client,
-)
-from tradebot.tenants.models import AuditLog
+from tradebot.runs.models import BotFill, BotGuardState, BotInventorySnapshot, BotOrder, BotRun
+from tradebot.tenants.models import AuditLog, Client
 
 TENANT_TABLES = (
     "bot_runs",

@@ -15,7 +15,8 @@ from tradebot.db import transaction
 from tradebot.errors import BadInputError, ConfigError
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantMismatchError, TenantScope, tenant_transaction
-from tradebot.runs.models import Client, RunMode
+from tradebot.runs.models import RunMode
+from tradebot.tenants.models import Client
 from tradebot.tenants.service import ClientConfigService, RunNotAllowedError
 
 SECRET = "live-secret-never-shown"

@@ -19,9 +19,9 @@ from tests.venues.sim_fixtures import (
     running_sim,
     sim_config,
 )
-from tradebot.backtest.service import run_backtest
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Side, Spacing
+from tradebot.research.service import run_backtest
 
 # Lines 100, 125, 150, 175, 200; q = 10500 / p = 105, 84, 70, 60 (exact in decimal).
 GRID = GridConfig(

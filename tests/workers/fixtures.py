@@ -23,9 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
 from tradebot.admin.service import ClientAdmin, ClientChanges
-from tradebot.backtest.service import run_backtest
-from tradebot.bots.models import RunAction, RunRequest
-from tradebot.bots.queue import ArqRunQueue
 from tradebot.bots.schemas import GridSpec
 from tradebot.candles.model import Candles
 from tradebot.config import Settings
@@ -33,7 +30,9 @@ from tradebot.db import transaction
 from tradebot.engine.orders import ACTIVE
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import MarketRules
-from tradebot.runs.models import BotFill, BotOrder, BotRun
+from tradebot.research.service import run_backtest
+from tradebot.runs.models import BotFill, BotOrder, BotRun, RunAction, RunRequest
+from tradebot.runs.queue import ArqRunQueue
 from tradebot.workers.settings import worker_settings
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
 

@@ -20,15 +20,14 @@ from tests.venues.sim_fixtures import (
     sim_config,
 )
 from tests.workers.fixtures import ask_for_run, options, paper_client, run_row, worker_state
-from tradebot.bots.models import RunRequest
-from tradebot.bots.queue import run_job_id
 from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.engine.types import Side
-from tradebot.runs.models import BotGuardState, BotRun, Client
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.models import BotGuardState, BotRun, RunRequest
+from tradebot.runs.queue import run_job_id
+from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import FillRecord
-from tradebot.tenants.models import AuditLog
+from tradebot.tenants.models import AuditLog, Client
 from tradebot.workers.daily import TRIAL_ENDED, expire_trials, summarise_day
 from tradebot.workers.key_recheck import recheck_keys
 from tradebot.workers.lease import RunLease
@@ -144,7 +143,7 @@ async def test_the_daily_pnl_summary_is_written_once_per_client_and_day(worker_e
         state = [0.0] * core.STATE_SIZE
         state[core.GRID_PROFIT], state[core.FEES], state[core.EQUITY] = profit, fees, equity
         state[core.INVESTMENT], state[core.ROUND_TRIPS] = 1_000.0, 3
-        store = RunRepository(sessions, client, run_id)
+        store = SqlRunStore(sessions, client, run_id)
         fills = [
             FillRecord(f"t{n}-{i}", f"c{n}-{i}", Side.BUY, 1, 95_000.0, 0.001, 0.1, "USDT", ts)
             for i, ts in enumerate([start_ms + 5, start_ms + 86_400_000 + 5])

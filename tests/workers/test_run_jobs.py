@@ -28,14 +28,14 @@ from tests.workers.fixtures import (
     paper_client,
     run_row,
 )
-from tradebot.bots.models import RunRequest
-from tradebot.bots.queue import ArqRunQueue, run_job_id
-from tradebot.bots.runs import RunService
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
 from tradebot.db import transaction
 from tradebot.kit.tenancy import TenantScope
-from tradebot.runs.repository import trip_kill_switch
+from tradebot.runs.models import RunRequest
+from tradebot.runs.queue import ArqRunQueue, run_job_id
+from tradebot.runs.service import RunService
+from tradebot.runs.store import trip_kill_switch
 from tradebot.venues.exchange_sim import MarketConfig, SimConfig
 from tradebot.workers.lease import RunLease, lease_key
 

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tradebot.billing.models import ClientSubscription
-from tradebot.runs.models import BotGuardState, BotInventorySnapshot, BotRun, Client
+from tradebot.runs.models import BotGuardState, BotInventorySnapshot, BotRun
+from tradebot.tenants.models import Client
 
 
 class OperatorQueries:

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.credentials.models import ClientApiCredential
-from tradebot.runs.models import Client
-from tradebot.tenants.models import AuditLog
+from tradebot.tenants.models import AuditLog, Client
 
 
 class AdminRepository:

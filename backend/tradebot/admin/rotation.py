@@ -25,8 +25,8 @@ from tradebot.credentials.keyring import (
 )
 from tradebot.credentials.service import open_row, seal_into
 from tradebot.errors import BadInputError, TradeBotError
+from tradebot.kit.clock import utcnow
 from tradebot.kit.secrets import Secret
-from tradebot.runs.models import utcnow
 
 Progress = Callable[[int, int], None]
 """Called with (rows done, rows in all) after each re-sealed row."""

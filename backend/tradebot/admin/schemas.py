@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradebot.bots.schemas import GuardView, RunView, SnapshotView
 from tradebot.credentials.schemas import CredentialMetadata
+from tradebot.runs.schemas import GuardView, RunView, SnapshotView
 from tradebot.tenants.schemas import ClientView
 
 

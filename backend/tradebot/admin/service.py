@@ -38,9 +38,10 @@ from tradebot.credentials.service import (
     new_credentials,
 )
 from tradebot.db import transaction
+from tradebot.kit.clock import utcnow
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope
-from tradebot.runs.models import Client, utcnow
+from tradebot.tenants.models import Client
 from tradebot.tenants.repository import AuditRepository, ClientRepository
 from tradebot.tenants.schemas import ClientStatus, ClientView, parse_limits
 

@@ -24,7 +24,6 @@ from tradebot.api.context import ApiContext
 from tradebot.api.deps import ContextDep
 from tradebot.api.middleware import BodySizeLimit, IpRateLimit
 from tradebot.api.problems import install_problem_handlers
-from tradebot.api.ratelimit import RateLimiter
 from tradebot.auth.endpoints import router as me_router
 from tradebot.auth.jwks import JwksCache
 from tradebot.auth.service import LoginService
@@ -34,13 +33,14 @@ from tradebot.billing.endpoints import router as billing_router
 from tradebot.billing.endpoints import webhooks as webhooks_router
 from tradebot.billing.gateway import StripeGateway, WebhookVerifier
 from tradebot.bots.endpoints import bots as bots_router
-from tradebot.bots.endpoints import kill_switch as kill_switch_router
-from tradebot.bots.endpoints import runs as runs_router
-from tradebot.bots.queue import ArqRunQueue
 from tradebot.config import Settings
 from tradebot.credentials.endpoints import router as credentials_router
 from tradebot.credentials.permissions import KeyPermissionCheck
 from tradebot.db import create_engine, session_factory
+from tradebot.kit.ratelimit import RateLimiter
+from tradebot.runs.endpoints import kill_switch as kill_switch_router
+from tradebot.runs.endpoints import runs as runs_router
+from tradebot.runs.queue import ArqRunQueue
 
 TAGS = [
     {"name": "me", "description": "The caller, their client and its audit trail."},

@@ -8,13 +8,13 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tradebot.api.ratelimit import RateLimiter
 from tradebot.auth.service import LoginService
 from tradebot.auth.tokens import TokenVerifier
 from tradebot.billing.gateway import StripeGateway, WebhookVerifier
-from tradebot.bots.queue import RunQueue
 from tradebot.config import Settings
 from tradebot.credentials.permissions import KeyPermissionCheck
+from tradebot.kit.ratelimit import RateLimiter
+from tradebot.runs.queue import RunQueue
 
 
 @dataclass

@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradebot.api.problems import problem
-from tradebot.api.ratelimit import RateLimitedError, RateLimiter
+from tradebot.kit.ratelimit import RateLimitedError, RateLimiter
 
 log = logging.getLogger(__name__)
 UNLIMITED_PATHS = frozenset({"/healthz"})

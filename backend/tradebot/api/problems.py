@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tradebot.api.ratelimit import RateLimitedError
 from tradebot.auth.errors import AuthenticationError, ForbiddenError
 from tradebot.auth.jwks import JwksUnavailableError
 from tradebot.billing.errors import (
@@ -30,6 +29,7 @@ from tradebot.credentials.keyring import NoMasterKeyError, WrongMasterKeyError
 from tradebot.credentials.permissions import KeyPermissionError
 from tradebot.engine.errors import GridPlanError
 from tradebot.errors import BadInputError, ConfigError, NotFoundError, TradeBotError
+from tradebot.kit.ratelimit import RateLimitedError
 from tradebot.kit.tenancy import TenantMismatchError
 from tradebot.tenants.service import RunNotAllowedError
 

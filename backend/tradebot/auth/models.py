@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from tradebot.runs.models import utcnow
+from tradebot.kit.clock import utcnow
 
 
 class User(SQLModel, table=True):

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.auth.models import User
-from tradebot.runs.models import Client
-from tradebot.tenants.models import AuditLog
+from tradebot.tenants.models import AuditLog, Client
 from tradebot.tenants.repository import AuditRepository
 
 

@@ -28,9 +28,9 @@ from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 from joserfc.jwt import JWTClaimsRegistry
 
-from tradebot.auth.cache import ExpiringCache
 from tradebot.auth.errors import AuthenticationError
 from tradebot.auth.jwks import JwksCache
+from tradebot.kit.cache import ExpiringCache
 
 ALGORITHM: Final = "RS256"
 MAX_LEEWAY_S: Final = 60

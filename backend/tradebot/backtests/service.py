@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from tradebot.backtest.result import GridResult
-from tradebot.backtest.service import run_backtest
 from tradebot.backtests.candles import BUNDLED, job_candles
 from tradebot.backtests.models import BacktestJob, JobStatus
 from tradebot.backtests.repository import BacktestRepository
@@ -29,8 +27,10 @@ from tradebot.bots.scoped import ClientService
 from tradebot.bots.service import grid_plan
 from tradebot.engine.errors import GridPlanError
 from tradebot.errors import TradeBotError
+from tradebot.kit.clock import utcnow
 from tradebot.report.fills_csv import fills_csv_text
-from tradebot.runs.models import utcnow
+from tradebot.research.result import GridResult
+from tradebot.research.service import run_backtest
 
 log = logging.getLogger(__name__)
 

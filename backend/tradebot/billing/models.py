@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
-from tradebot.runs.models import utcnow
+from tradebot.kit.clock import utcnow
 
 
 class ClientSubscription(SQLModel, table=True):

@@ -13,7 +13,8 @@ from tradebot.bots.models import Bot
 from tradebot.credentials.models import ClientApiCredential
 from tradebot.kit.repository import TenantRepository
 from tradebot.kit.tenancy import TenantScope
-from tradebot.runs.models import BotRun, Client, RunMode, RunStatus
+from tradebot.runs.models import BotRun, RunMode, RunStatus
+from tradebot.tenants.models import Client
 
 ACTIVE_RUN = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
 

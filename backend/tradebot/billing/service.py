@@ -28,8 +28,8 @@ from tradebot.billing.schemas import BillingView, PlanView
 from tradebot.bots.errors import ConflictError
 from tradebot.db import transaction
 from tradebot.errors import BadInputError
+from tradebot.kit.clock import utcnow
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import utcnow
 from tradebot.tenants.repository import AuditRepository, ClientRepository
 
 WEBHOOK_ACTOR = "stripe:webhook"

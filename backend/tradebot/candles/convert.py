@@ -12,7 +12,7 @@ from pathlib import Path
 from tradebot.candles.io import COLUMNS, save_csv, save_parquet
 from tradebot.candles.model import Candles
 from tradebot.errors import BadInputError
-from tradebot.report.files import write_atomic
+from tradebot.kit.files import write_atomic
 
 FORMATS = (".csv", ".csv.gz", ".parquet", ".json")
 

@@ -152,7 +152,7 @@ async def _list_credentials(admin: Any, args: argparse.Namespace) -> None:
 
 async def _list_runs(admin: Any, args: argparse.Namespace) -> None:
     from tradebot.engine import core
-    from tradebot.runs.repository import client_runs
+    from tradebot.runs.store import client_runs
 
     await admin.show_client(args.id)  # an unknown client is an error, not an empty list
     runs = await client_runs(admin.sessions, args.id)

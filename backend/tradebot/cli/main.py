@@ -26,7 +26,6 @@ COMMANDS = {
     "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),
     "plan": ("plan", "print (and export) the grid plan summary without trading"),
     "run": ("run", "start or resume CLIENT_ID's run on live prices (paper or live)"),
-    "soak": ("soak", "fault soak of live runs and workers on the simulator, then SIGKILL trials"),
     "sweep": ("sweep", "rank every combination of grid ranges over a candle file"),
     "walkforward": ("walkforward", "staged in-sample / out-of-sample runs from a JSON config"),
     "worker": ("worker", "run the arq worker that drives bot runs (--check, --queue-depth)"),

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tradebot.backtest.result import GridResult
     from tradebot.candles.model import Candles
     from tradebot.config import Settings
     from tradebot.engine.plan import GridPlan
+    from tradebot.research.result import GridResult
 
 
 def add_grid_options(parser: argparse.ArgumentParser) -> None:
@@ -112,7 +112,7 @@ def write_outputs(
     args: argparse.Namespace, result: GridResult, candles: Candles, title: str
 ) -> None:
     """Every output is rendered before any is written, so an error leaves none behind."""
-    from tradebot.report.files import write_atomic
+    from tradebot.kit.files import write_atomic
 
     outputs: list[tuple[Path, str]] = []
     if args.json:

@@ -16,7 +16,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tradebot.cli.options import plan_from, settings_from
-    from tradebot.report.files import write_json
+    from tradebot.kit.files import write_json
     from tradebot.report.terminal import print_plan
 
     settings = settings_from(args)

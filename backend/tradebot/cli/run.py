@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _summary_only(settings: Settings) -> int:
     from tradebot.engine.plan import build_plan
+    from tradebot.kit.files import write_json
     from tradebot.migrations import upgrade
-    from tradebot.report.files import write_json
     from tradebot.report.terminal import print_plan
     from tradebot.venues.catalog import offline_rules
 

@@ -6,12 +6,12 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tradebot.backtest.choices import PARAMETERS, RANKING, SPACINGS
-from tradebot.backtest.ranges import RANGE_HELP
 from tradebot.cli.options import add_capital_and_market_options
+from tradebot.research.choices import PARAMETERS, RANKING, SPACINGS
+from tradebot.research.ranges import RANGE_HELP
 
 if TYPE_CHECKING:
-    from tradebot.backtest.sweep import SweepResult, SweepSpace
+    from tradebot.research.sweep import SweepResult, SweepSpace
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -59,10 +59,10 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def space_from(args: argparse.Namespace) -> SweepSpace:
     """The combinations the flags ask for; flags left out fall back to the settings."""
-    from tradebot.backtest import ranges
-    from tradebot.backtest.sweep import SweepSpace
     from tradebot.cli.options import settings_from
     from tradebot.engine.types import Spacing
+    from tradebot.research import ranges
+    from tradebot.research.sweep import SweepSpace
     from tradebot.venues.catalog import offline_rules
 
     scalar = argparse.Namespace(
@@ -98,8 +98,8 @@ def space_from(args: argparse.Namespace) -> SweepSpace:
 
 
 def _run_with_progress(space: SweepSpace, candles_path: Path | None, quiet: bool) -> SweepResult:
-    from tradebot.backtest.sweep import run_sweep
     from tradebot.cli.options import load_candle_file
+    from tradebot.research.sweep import run_sweep
 
     candles = load_candle_file(candles_path)
     if quiet:
@@ -123,9 +123,9 @@ def _run_with_progress(space: SweepSpace, candles_path: Path | None, quiet: bool
 
 
 def run(args: argparse.Namespace) -> int:
-    from tradebot.backtest.sweep import heatmap
     from tradebot.errors import BadInputError
-    from tradebot.report.files import write_atomic
+    from tradebot.kit.files import write_atomic
+    from tradebot.research.sweep import heatmap
 
     if args.top < 1:
         raise BadInputError(f"--top must be at least 1 (got {args.top})")

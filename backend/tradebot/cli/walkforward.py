@@ -32,10 +32,10 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from tradebot.backtest.walkforward import run_walkforward
-    from tradebot.backtest.walkforward_config import load_config
     from tradebot.cli.options import load_candle_file
-    from tradebot.report.files import write_atomic
+    from tradebot.kit.files import write_atomic
+    from tradebot.research.walkforward import run_walkforward
+    from tradebot.research.walkforward_config import load_config
 
     path = args.config
     if path is None:

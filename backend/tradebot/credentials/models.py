@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from tradebot.runs.models import utcnow
+from tradebot.kit.clock import utcnow
 
 
 class CredentialStatus(StrEnum):

@@ -39,6 +39,6 @@ def fills_csv_text(fills: Iterable[Fill]) -> str:
 
 
 def write_fills_csv(fills: Iterable[Fill], path: Path) -> Path:
-    from tradebot.report.files import write_atomic
+    from tradebot.kit.files import write_atomic
 
     return write_atomic(path, fills_csv_text(fills))

@@ -7,7 +7,7 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
-from tradebot.backtest.sweep import Heatmap, SweepResult, metric
+from tradebot.research.sweep import Heatmap, SweepResult, metric
 
 TABLE_ROWS = 50
 

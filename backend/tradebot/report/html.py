@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tradebot.backtest.result import GridResult
 from tradebot.candles.model import Candles
 from tradebot.engine.types import Side
-from tradebot.report.files import write_atomic
+from tradebot.kit.files import write_atomic
+from tradebot.research.result import GridResult
 
 MAX_CHART_CANDLES = 4_000
 MAX_TABLE_FILLS = 2_000

@@ -8,10 +8,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from tradebot.backtest.sweep import SweepResult
-from tradebot.backtest.walkforward import WalkForwardReport, Window
 from tradebot.engine.types import GridConfig
 from tradebot.report.terminal import _money
+from tradebot.research.sweep import SweepResult
+from tradebot.research.walkforward import WalkForwardReport, Window
 
 # Always shown; the ranking metric joins them when it is another one.
 _SHOWN = ("total_pnl", "return_pct", "max_drawdown", "sharpe", "round_trips")

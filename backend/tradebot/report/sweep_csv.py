@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tradebot.backtest.sweep import SweepResult
+from tradebot.research.sweep import SweepResult
 
 
 def sweep_csv_text(result: SweepResult, metric: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tradebot.backtest.result import GridResult
+from tradebot.research.result import GridResult
 
 
 def _money(value: float) -> str:

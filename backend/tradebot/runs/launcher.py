@@ -21,17 +21,18 @@ from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import GridConfig, MarketRules
 from tradebot.errors import BadInputError, NotFoundError
 from tradebot.migrations import upgrade
-from tradebot.runs.models import Client, RunMode, RunStatus
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.models import RunMode, RunStatus
+from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.order_manager import OrderPolicy
 from tradebot.runtime.runner import RunnerSettings
 from tradebot.runtime.store import RunRecord
+from tradebot.tenants.models import Client
 
 
 @dataclass(slots=True)
 class PreparedRun:
     sessions: async_sessionmaker[AsyncSession]
-    store: RunRepository
+    store: SqlRunStore
     record: RunRecord
     strategy: GridStrategy
 
@@ -106,7 +107,7 @@ async def prepare_run(
         if await session.get(Client, settings.CLIENT_ID) is None:
             raise NotFoundError(f"CLIENT_ID: unknown client {settings.CLIENT_ID!r}")
     run_id = settings.RUN_ID or new_run_id(mode)
-    store = RunRepository(sessions, settings.CLIENT_ID, run_id)
+    store = SqlRunStore(sessions, settings.CLIENT_ID, run_id)
     record = await store.load_run()
     if record is None:
         record = RunRecord(

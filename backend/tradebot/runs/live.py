@@ -27,7 +27,7 @@ from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.observability.logs import get_logger
 from tradebot.runs.launcher import PreparedRun, database, grid_json, prepare_run, runner_settings
 from tradebot.runs.models import RunMode
-from tradebot.runs.repository import trip_kill_switch
+from tradebot.runs.store import trip_kill_switch
 from tradebot.runtime.ports import Tick, Venue, VenueError
 from tradebot.runtime.runner import GridRunner, RunOutcome
 from tradebot.tenants.service import ClientConfigService, KeyNoLongerSafeError

@@ -7,7 +7,7 @@ wall-clock and only for audit.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -15,10 +15,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tradebot.engine.orders import OrderStatus
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from tradebot.kit.clock import utcnow
 
 
 class RunMode(StrEnum):
@@ -33,19 +30,6 @@ class RunStatus(StrEnum):
     TRIPPED = "tripped"
     FINISHED = "finished"
     FAILED = "failed"
-
-
-class Client(SQLModel, table=True):
-    __tablename__ = "clients"
-
-    id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(default="", max_length=200)
-    owner: str = Field(default="", max_length=200)
-    plan: str = Field(default="trial", max_length=32)
-    status: str = Field(default="active", max_length=32)
-    limits: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class BotRun(SQLModel, table=True):
@@ -155,3 +139,38 @@ class BotGuardState(SQLModel, table=True):
     tripped_at: datetime = Field(default_factory=utcnow)
     reset_at: datetime | None = None
     reset_by: str | None = Field(default=None, max_length=200)
+
+
+class RunAction(StrEnum):
+    START = "start"
+    STOP = "stop"
+
+
+class RequestStatus(StrEnum):
+    QUEUED = "queued"
+    """Recorded, not yet taken by a worker."""
+    TAKEN = "taken"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RunRequest(SQLModel, table=True):
+    """The intent of one job on a run, written in the transaction that asks for it.
+
+    Commit, then enqueue: the API records the request here first, then hands it to the
+    ``RunQueue``. A worker that takes the job marks the row; a sweeper re-enqueues rows still
+    ``queued`` after a while (a lost enqueue), and the job's key (run id and action) makes a
+    second delivery harmless.
+    """
+
+    __tablename__ = "run_requests"
+    __table_args__ = (Index("ix_run_requests_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(foreign_key="clients.id", index=True, max_length=64)
+    run_id: str = Field(foreign_key="bot_runs.id", max_length=128)
+    action: str = Field(max_length=8)
+    status: str = Field(default=RequestStatus.QUEUED.value, max_length=16)
+    actor: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    handled_at: datetime | None = None

@@ -9,14 +9,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tradebot.backtest.result import GridResult
-from tradebot.backtest.summary import equity_from_fills, summarize
 from tradebot.candles.model import Candles
 from tradebot.config import Settings
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import GridPlan
 from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import Fill
+from tradebot.research.result import GridResult
+from tradebot.research.summary import equity_from_fills, summarize
 from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
 from tradebot.runs.models import RunMode
 from tradebot.runtime.runner import GridRunner, RunOutcome

@@ -1,355 +1,190 @@
-"""SQL for one run, always filtered by the run's client: the ``RunStore`` of the run loop.
+"""The API's SQL over one client's run tables (``bot_runs``, ``bot_orders``...), always within
+the client's scope, and the few writes the API makes (a new run, a stop, a run request).
 
-Every transaction is a tenant transaction: on PostgreSQL it runs as the application role with
-the client set, so row-level security backs up the ``client_id`` filters written here.
+The run loop writes the same tables through ``runs.store`` (the runtime's ``RunStore`` port).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import (
+    ColumnClause,
+    FromClause,
+    Select,
+    String,
+    bindparam,
+    func,
+    inspect,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col, select
+from sqlalchemy.orm import Mapper
+from sqlmodel import SQLModel
 
-from tradebot.engine import core
-from tradebot.engine.orders import OrderStatus
-from tradebot.engine.types import Side
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.engine.orders import ACTIVE
+from tradebot.errors import NotFoundError
+from tradebot.kit.repository import RowT, TenantRepository
+from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.tenant_reads import tenant_row
 from tradebot.runs.models import (
     BotFill,
     BotGuardState,
     BotInventorySnapshot,
     BotOrder,
     BotRun,
-    RunStatus,
-    utcnow,
-)
-from tradebot.runtime.store import (
-    FillRecord,
-    GuardRecord,
-    InventorySnapshot,
-    OrderUpdate,
-    RunRecord,
-    StoredOrder,
+    RunRequest,
 )
 
+RUN_FIELDS = (
+    "id", "config", "mode", "exchange", "pair", "status", "stop_reason", "created_at", "updated_at",
+)  # fmt: skip
+SNAPSHOT_FIELDS = ("ts", "price", "base", "quote", "equity", "grid_profit", "fees", "round_trips")
 
-def _order_row(client_id: str, run_id: str, o: StoredOrder) -> BotOrder:
-    return BotOrder(
-        client_id=client_id,
-        run_id=run_id,
-        client_order_id=o.client_order_id,
-        exchange_order_id=o.exchange_order_id,
-        line=o.line,
-        seq=o.seq,
-        side=o.side.value,
-        kind=o.kind,
-        price=o.price,
-        qty=o.qty,
-        filled_qty=o.filled_qty,
-        status=o.status.value,
-        reason=o.reason,
-        created_ts=o.created_ts,
-        updated_ts=o.created_ts,
+
+# Written into the statement (constants of ours): a list of bound values is expanded anew
+# on every execution.
+_ACTIVE_STATUSES: list[ColumnClause[str]] = [
+    literal_column(f"'{status.value}'") for status in sorted(ACTIVE)
+]
+
+
+def _status_statement() -> Select[Any]:
+    """The run status of ``:run_id`` as ``:client_id`` sees it: the API's most polled read.
+
+    Built once, in SQLAlchemy Core over the tables: no ORM entities to build and no statement
+    to rebuild and key for the cache per request. Each table carries its own tenant filter, as
+    a ``TenantRepository`` query would (row-level security backs them up on PostgreSQL). The
+    fills come from the run's counter (``runs.repository`` keeps it with the fills): counting
+    a long run's fills on every poll was most of the database time. Open orders are counted
+    (at most a grid's lines rest at once, through ``ix_bot_orders_run_status``).
+    """
+    client, run_id = bindparam("client_id", type_=String), bindparam("run_id", type_=String)
+    runs, snaps, orders = (_table(m) for m in (BotRun, BotInventorySnapshot, BotOrder))
+    latest = (
+        select(*(snaps.c[name] for name in SNAPSHOT_FIELDS))
+        .where(snaps.c.client_id == client, snaps.c.run_id == run_id)
+        .order_by(snaps.c.ts.desc())
+        .limit(1)
+        .subquery("latest")
     )
-
-
-def _stored(row: BotOrder) -> StoredOrder:
-    return StoredOrder(
-        client_order_id=row.client_order_id,
-        line=row.line,
-        seq=row.seq,
-        side=Side(row.side),
-        kind=row.kind,
-        price=row.price,
-        qty=row.qty,
-        status=OrderStatus(row.status),
-        created_ts=row.created_ts,
-        filled_qty=row.filled_qty,
-        exchange_order_id=row.exchange_order_id,
-        reason=row.reason,
-    )
-
-
-def _record(row: BotRun) -> RunRecord:
-    return RunRecord(
-        run_id=row.id,
-        client_id=row.client_id,
-        mode=row.mode,
-        exchange=row.exchange,
-        pair=row.pair,
-        base_ts=row.base_ts,
-        config=dict(row.config),
-        state=list(row.state),
-        clock_ts=row.clock_ts,
-        status=row.status,
-        stop_reason=row.stop_reason,
-        owner=row.owner,
-    )
-
-
-def _fill(row: BotFill) -> FillRecord:
-    return FillRecord(
-        row.trade_id,
-        row.client_order_id,
-        Side(row.side),
-        row.line,
-        row.price,
-        row.qty,
-        row.fee,
-        row.fee_currency,
-        row.ts,
-    )
-
-
-class RunRepository:
-    """Implements ``runtime.store.RunStore`` for (client, run)."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str):
-        self._sessions = sessions
-        self._scope = TenantScope.of(client_id)
-        self.client_id = client_id
-        self.run_id = run_id
-
-    # ---- the run ------------------------------------------------------------------------
-    async def _run_row(self, session: AsyncSession) -> BotRun | None:
-        result = await session.execute(
-            select(BotRun).where(
-                col(BotRun.client_id) == self.client_id, col(BotRun.id) == self.run_id
-            )
+    open_orders = (
+        select(func.count())
+        .where(
+            orders.c.client_id == client,
+            orders.c.run_id == run_id,
+            orders.c.status.in_(_ACTIVE_STATUSES),
         )
-        return result.scalar_one_or_none()
-
-    async def load_run(self) -> RunRecord | None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            row = await self._run_row(session)
-            return None if row is None else _record(row)
-
-    async def create_run(self, record: RunRecord) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            session.add(
-                BotRun(
-                    id=record.run_id,
-                    client_id=self.client_id,
-                    mode=record.mode,
-                    exchange=record.exchange,
-                    pair=record.pair,
-                    status=record.status,
-                    config=record.config,
-                    state=record.state,
-                    base_ts=record.base_ts,
-                    clock_ts=record.clock_ts,
-                    owner=record.owner,
-                )
-            )
-
-    async def _update_run(self, session: AsyncSession, **values: Any) -> None:
-        await session.execute(
-            update(BotRun)
-            .where(col(BotRun.client_id) == self.client_id, col(BotRun.id) == self.run_id)
-            .values(updated_at=utcnow(), **values)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            *(runs.c[name] for name in RUN_FIELDS),
+            runs.c.fill_count.label("fills"),
+            open_orders.label("open_orders"),
+            *latest.c,
         )
+        .select_from(runs.outerjoin(latest, true()))
+        .where(runs.c.client_id == client, runs.c.id == run_id)
+    )
 
-    async def set_status(self, status: str, reason: str | None = None) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            await self._update_run(session, status=status, stop_reason=reason)
 
-    async def save_config(self, config: dict[str, Any]) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            await self._update_run(session, config=config)
+def _table(model: type[SQLModel]) -> FromClause:
+    mapper: Mapper[SQLModel] = inspect(model)
+    return mapper.local_table
 
-    async def save_state(self, state: list[float], clock_ts: int) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            await self._update_run(session, state=state, clock_ts=clock_ts)
 
-    # ---- orders -------------------------------------------------------------------------
-    async def orders(self, statuses: frozenset[OrderStatus] | None = None) -> list[StoredOrder]:
-        query = select(BotOrder).where(
-            col(BotOrder.client_id) == self.client_id, col(BotOrder.run_id) == self.run_id
-        )
-        if statuses is not None:
-            query = query.where(col(BotOrder.status).in_([s.value for s in statuses]))
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            rows = (await session.execute(query.order_by(col(BotOrder.id)))).scalars().all()
-            return [_stored(r) for r in rows]
+_STATUS = _status_statement()
 
-    async def next_seqs(self) -> dict[int, int]:
+
+async def run_status(
+    sessions: async_sessionmaker[AsyncSession], scope: TenantScope, run_id: str
+) -> Mapping[str, Any]:
+    """The run's ``RUN_FIELDS``, ``fills``, ``open_orders`` and its newest snapshot's
+    ``SNAPSHOT_FIELDS`` (all ``None`` before the first), in one statement of its own tenant
+    transaction (``tenant_row``: the API's most polled read)."""
+    values = {"client_id": scope.client_id, "run_id": run_id}
+    row = await tenant_row(sessions, scope, _STATUS, values)
+    if row is None:
+        raise NotFoundError(f"run {run_id!r} not found")
+    return row
+
+
+class RunRepository(TenantRepository[BotRun]):
+    model = BotRun
+    noun = "run"
+
+    async def recent(self, limit: int) -> Sequence[BotRun]:
+        query = self._select().order_by(BotRun.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
+        return (await self.session.execute(query)).scalars().all()
+
+    async def with_status(self, statuses: Sequence[str]) -> Sequence[BotRun]:
+        return await self.list(BotRun.status.in_(statuses))  # type: ignore[attr-defined]
+
+
+class RunRequestRepository(TenantRepository[RunRequest]):
+    model = RunRequest
+    noun = "run request"
+
+
+class _RunRows(TenantRepository[RowT]):
+    """Rows of one run, in id order, a page at a time."""
+
+    async def page(self, run_id: str, limit: int, offset: int) -> Sequence[RowT]:
+        model = self.model
         query = (
-            select(col(BotOrder.line), func.max(col(BotOrder.seq)))
-            .where(col(BotOrder.client_id) == self.client_id, col(BotOrder.run_id) == self.run_id)
-            .group_by(col(BotOrder.line))
+            self._select()
+            .where(model.run_id == run_id)  # type: ignore[attr-defined]
+            .order_by(model.id)  # type: ignore[attr-defined]
+            .limit(limit)
+            .offset(offset)
         )
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            return {line: seq + 1 for line, seq in (await session.execute(query)).all()}
+        return (await self.session.execute(query)).scalars().all()
 
-    async def add_orders(self, orders: list[StoredOrder]) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            session.add_all([_order_row(self.client_id, self.run_id, o) for o in orders])
 
-    async def _apply_updates(self, session: AsyncSession, updates: Sequence[OrderUpdate]) -> None:
-        for u in updates:
-            values: dict[str, Any] = {"status": u.status.value, "updated_ts": u.ts}
-            if u.filled_qty is not None:
-                values["filled_qty"] = u.filled_qty
-            if u.exchange_order_id is not None:
-                values["exchange_order_id"] = u.exchange_order_id
-            if u.reason is not None:
-                values["reason"] = u.reason
-            await session.execute(
-                update(BotOrder)
-                .where(
-                    col(BotOrder.client_id) == self.client_id,
-                    col(BotOrder.run_id) == self.run_id,
-                    col(BotOrder.client_order_id) == u.client_order_id,
-                )
-                .values(**values)
-            )
+class OrderRepository(_RunRows[BotOrder]):
+    model = BotOrder
+    noun = "order"
 
-    async def update_orders(self, updates: list[OrderUpdate]) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            await self._apply_updates(session, updates)
 
-    # ---- fills and state ----------------------------------------------------------------
-    async def record_fills(
-        self, fills: list[FillRecord], updates: list[OrderUpdate], state: list[float], clock_ts: int
-    ) -> list[FillRecord]:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            known = set(
-                (
-                    await session.execute(
-                        select(col(BotFill.trade_id)).where(
-                            col(BotFill.client_id) == self.client_id,
-                            col(BotFill.run_id) == self.run_id,
-                            col(BotFill.trade_id).in_([f.trade_id for f in fills]),
-                        )
-                    )
-                ).scalars()
-            )
-            new = [f for f in fills if f.trade_id not in known]
-            session.add_all(
-                [
-                    BotFill(
-                        client_id=self.client_id,
-                        run_id=self.run_id,
-                        client_order_id=f.client_order_id,
-                        trade_id=f.trade_id,
-                        ts=f.ts,
-                        side=f.side.value,
-                        line=f.line,
-                        price=f.price,
-                        qty=f.qty,
-                        fee=f.fee,
-                        fee_currency=f.fee_currency,
-                    )
-                    for f in new
-                ]
-            )
-            await self._apply_updates(session, updates)
-            # The counter moves with the rows it counts (same transaction): the status reads it.
-            fill_count = col(BotRun.fill_count) + len(new)
-            await self._update_run(session, state=state, clock_ts=clock_ts, fill_count=fill_count)
-            return new
+class FillRepository(_RunRows[BotFill]):
+    model = BotFill
+    noun = "fill"
 
-    async def fills(self) -> list[FillRecord]:
-        query = (
-            select(BotFill)
-            .where(col(BotFill.client_id) == self.client_id, col(BotFill.run_id) == self.run_id)
-            .order_by(col(BotFill.id))
-        )
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            return [_fill(r) for r in (await session.execute(query)).scalars().all()]
 
-    async def add_snapshot(self, s: InventorySnapshot) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            session.add(
-                BotInventorySnapshot(
-                    client_id=self.client_id,
-                    run_id=self.run_id,
-                    ts=s.ts,
-                    price=s.price,
-                    base=s.base,
-                    quote=s.quote,
-                    equity=s.equity,
-                    grid_profit=s.grid_profit,
-                    fees=s.fees,
-                    round_trips=s.round_trips,
-                    empty_line=s.empty_line,
-                )
-            )
+class SnapshotRepository(_RunRows[BotInventorySnapshot]):
+    model = BotInventorySnapshot
+    noun = "snapshot"
 
-    # ---- guards -------------------------------------------------------------------------
-    async def trip(self, guard: str, reason: str, ts: int, *, client_wide: bool = False) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            session.add(
-                BotGuardState(
-                    client_id=self.client_id,
-                    run_id=None if client_wide else self.run_id,
-                    guard=guard,
-                    reason=reason,
-                    active=True,
-                    tripped_ts=ts,
-                )
-            )
-            await self._update_run(session, status=RunStatus.TRIPPED.value, stop_reason=reason)
-
-    async def active_trip(self) -> GuardRecord | None:
-        query = (
-            select(BotGuardState)
-            .where(
-                col(BotGuardState.client_id) == self.client_id,
-                col(BotGuardState.active).is_(True),
-                (col(BotGuardState.run_id) == self.run_id) | col(BotGuardState.run_id).is_(None),
-            )
-            .order_by(col(BotGuardState.id))
-        )
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            row = (await session.execute(query)).scalars().first()
-            if row is None:
-                return None
-            return GuardRecord(row.guard, row.reason, row.run_id, row.tripped_ts)
-
-    async def client_drawdown_usd(self) -> float:
-        query = select(col(BotRun.state)).where(
-            col(BotRun.client_id) == self.client_id, col(BotRun.status) == RunStatus.RUNNING.value
-        )
-        async with tenant_transaction(self._sessions, self._scope) as session:
-            states = (await session.execute(query)).scalars().all()
-        return float(
-            sum(
-                max(0.0, s[core.PEAK] - s[core.EQUITY]) for s in states if len(s) >= core.STATE_SIZE
-            )
+    def latest_query(self, run_id: str) -> Select[BotInventorySnapshot]:
+        """The run's newest snapshot (none yet: no row)."""
+        return (
+            self._select()
+            .where(BotInventorySnapshot.run_id == run_id)  # type: ignore[arg-type]
+            .order_by(BotInventorySnapshot.ts.desc())  # type: ignore[attr-defined]
+            .limit(1)
         )
 
+    async def latest(self, run_id: str) -> BotInventorySnapshot | None:
+        return (await self.session.execute(self.latest_query(run_id))).scalar_one_or_none()
 
-async def trip_kill_switch(
-    sessions: async_sessionmaker[AsyncSession], client_id: str, guard: str, reason: str, ts: int
-) -> None:
-    """Trip the client's kill switch: every run of the client stops and none starts until an
-    operator resets it."""
-    async with tenant_transaction(sessions, TenantScope.of(client_id)) as session:
-        session.add(
-            BotGuardState(
-                client_id=client_id,
-                run_id=None,
-                guard=guard,
-                reason=reason,
-                active=True,
-                tripped_ts=ts,
-            )
+
+class GuardRepository(TenantRepository[BotGuardState]):
+    model = BotGuardState
+    noun = "guard"
+
+    async def for_run(self, run_id: str) -> Sequence[BotGuardState]:
+        """The run's own guards and the client-wide ones (the kill switch)."""
+        return await self.list(
+            (BotGuardState.run_id == run_id) | (BotGuardState.run_id.is_(None)),  # type: ignore[union-attr]
+            order_by=(BotGuardState.id,),
         )
 
-
-async def client_runs(
-    sessions: async_sessionmaker[AsyncSession], client_id: str
-) -> list[RunRecord]:
-    """Every run of one client, newest first (the client's scope, like everything here)."""
-    query = (
-        select(BotRun)
-        .where(col(BotRun.client_id) == client_id)
-        .order_by(col(BotRun.created_at).desc())
-    )
-    async with tenant_transaction(sessions, TenantScope.of(client_id)) as session:
-        rows = (await session.execute(query)).scalars().all()
-    return [_record(row) for row in rows]
+    async def client_wide(self, *, active_only: bool) -> Sequence[BotGuardState]:
+        where = [BotGuardState.run_id.is_(None)]  # type: ignore[union-attr]
+        if active_only:
+            where.append(BotGuardState.active.is_(True))  # type: ignore[attr-defined]
+        return await self.list(*where, order_by=(BotGuardState.id,))

@@ -1,4 +1,4 @@
-"""The audit trail. (The ``clients`` table itself is ``tradebot.runs.models.Client``.)"""
+"""The tenant (``Client``, one customer account: the scope of every tenant row) and its audit."""
 
 from __future__ import annotations
 
@@ -8,7 +8,20 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from tradebot.runs.models import utcnow
+from tradebot.kit.clock import utcnow
+
+
+class Client(SQLModel, table=True):
+    __tablename__ = "clients"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(default="", max_length=200)
+    owner: str = Field(default="", max_length=200)
+    plan: str = Field(default="trial", max_length=32)
+    status: str = Field(default="active", max_length=32)
+    limits: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class AuditLog(SQLModel, table=True):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tradebot.kit.repository import TenantRepository
-from tradebot.runs.models import Client
-from tradebot.tenants.models import AuditLog
+from tradebot.tenants.models import AuditLog, Client
 
 
 class ClientRepository(TenantRepository[Client]):

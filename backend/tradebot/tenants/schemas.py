@@ -24,7 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from tradebot.billing.plans import PlanName, plan_spec
 from tradebot.errors import BadInputError
-from tradebot.runs.models import Client
+from tradebot.tenants.models import Client
 
 Usd = Annotated[float, Field(gt=0)]
 

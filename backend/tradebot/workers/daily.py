@@ -23,16 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.admin.repository import AdminRepository
 from tradebot.billing.plans import TRIAL_LENGTH, PlanName
-from tradebot.bots.models import RequestStatus, RunAction, RunRequest
-from tradebot.bots.queue import ArqRunQueue
-from tradebot.bots.repository import RunRequestRepository, RunsRepository
-from tradebot.bots.runs import after_commit, request_stop
 from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.kit.repository import TenantRepository
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import BotFill, Client, RunMode, RunStatus
-from tradebot.tenants.models import AuditLog
+from tradebot.runs.models import BotFill, RequestStatus, RunAction, RunMode, RunRequest, RunStatus
+from tradebot.runs.queue import ArqRunQueue
+from tradebot.runs.repository import RunRepository, RunRequestRepository
+from tradebot.runs.service import after_commit, request_stop
+from tradebot.tenants.models import AuditLog, Client
 from tradebot.tenants.repository import AuditRepository
 from tradebot.tenants.schemas import ClientStatus
 from tradebot.workers.state import STATE, WorkerState
@@ -92,7 +91,7 @@ def _ms(moment: datetime) -> int:
 
 
 async def _summary(session: AsyncSession, scope: TenantScope, day: date) -> dict[str, Any]:
-    runs = await RunsRepository(session, scope).list()
+    runs = await RunRepository(session, scope).list()
     totals = dict.fromkeys(_SUMMED, 0.0)
     for run in runs:
         if len(run.state) >= core.STATE_SIZE:
@@ -140,7 +139,7 @@ async def expire_trials(state: WorkerState, now: datetime) -> list[str]:
         scope = TenantScope.of(client.id)
         async with tenant_transaction(state.sessions, scope) as session:
             live = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
-            runs = await RunsRepository(session, scope).with_status(live)
+            runs = await RunRepository(session, scope).with_status(live)
             asked = await _stop_asked(session, scope)
             paper = [r for r in runs if r.mode == RunMode.PAPER.value and r.id not in asked]
             notify = [

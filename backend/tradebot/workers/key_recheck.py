@@ -24,7 +24,7 @@ from tradebot.db import transaction
 from tradebot.engine.risk import Guard
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.observability.logs import get_logger
-from tradebot.runs.repository import trip_kill_switch
+from tradebot.runs.store import trip_kill_switch
 from tradebot.tenants.repository import AuditRepository
 from tradebot.workers.state import STATE, WorkerState
 

@@ -15,8 +15,14 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tradebot.bots.models import RequestStatus, RunAction, RunRequest
-from tradebot.runs.models import BotGuardState, BotRun, RunStatus
+from tradebot.runs.models import (
+    BotGuardState,
+    BotRun,
+    RequestStatus,
+    RunAction,
+    RunRequest,
+    RunStatus,
+)
 
 
 @dataclass(frozen=True, slots=True)

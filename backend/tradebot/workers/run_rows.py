@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tradebot.bots.models import RequestStatus, RunAction, RunRequest
-from tradebot.bots.repository import RunRequestRepository
+from tradebot.kit.clock import utcnow
 from tradebot.kit.repository import TenantRepository
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import BotRun, RunStatus, utcnow
+from tradebot.runs.models import BotRun, RequestStatus, RunAction, RunRequest, RunStatus
+from tradebot.runs.repository import RunRequestRepository
 from tradebot.runtime.runner import STOP_REQUESTED
 
 OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})

@@ -25,10 +25,10 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker, create_worker, func
 
-from tradebot.bots.queue import RUN_JOB
 from tradebot.config import Settings
 from tradebot.db import create_engine, session_factory
 from tradebot.migrations import upgrade
+from tradebot.runs.queue import RUN_JOB
 from tradebot.workers.daily import daily_pnl, trial_expiry
 from tradebot.workers.feed import MarketFeeds
 from tradebot.workers.health import HEALTH_CHECK_S

@@ -15,9 +15,9 @@ from typing import Any
 
 from arq.constants import in_progress_key_prefix, job_key_prefix
 
-from tradebot.bots.queue import ArqRunQueue, run_job_id
 from tradebot.db import transaction
 from tradebot.observability.logs import get_logger
+from tradebot.runs.queue import ArqRunQueue, run_job_id
 from tradebot.workers.lease import lease_key
 from tradebot.workers.queries import runs_to_drive
 from tradebot.workers.state import STATE, WorkerState

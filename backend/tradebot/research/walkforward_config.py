@@ -34,9 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tradebot.backtest import ranges
-from tradebot.backtest.choices import RANKING, SPACINGS
 from tradebot.errors import BadInputError
+from tradebot.research import ranges
+from tradebot.research.choices import RANKING, SPACINGS
 
 GRID_SETTINGS = (
     "GRID_PAIR",

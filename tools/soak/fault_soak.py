@@ -25,17 +25,15 @@ from pathlib import Path
 
 from redis import Redis
 
-from tradebot.candles.io import bundled, load_candles
-from tradebot.migrations import upgrade
-from tradebot.soak import logs
-from tradebot.soak.audit import TenancyAudit
-from tradebot.soak.chaos import FULL, SHORT, Chaos, Intensity
-from tradebot.soak.checks import Ledger
-from tradebot.soak.harness import base_env, run_command, sim_call
-from tradebot.soak.report import SoakReport
-from tradebot.soak.services import Services, throwaway_database
-from tradebot.soak.supervisor import Supervisor
-from tradebot.soak.tenants import (
+from tools.soak import logs
+from tools.soak.audit import TenancyAudit
+from tools.soak.chaos import FULL, SHORT, Chaos, Intensity
+from tools.soak.checks import Ledger
+from tools.soak.harness import base_env, run_command, sim_call
+from tools.soak.report import SoakReport
+from tools.soak.services import Services, throwaway_database
+from tools.soak.supervisor import Supervisor
+from tools.soak.tenants import (
     MARKET,
     WORKER,
     Driver,
@@ -44,6 +42,8 @@ from tradebot.soak.tenants import (
     make_tenants,
     sim_accounts,
 )
+from tradebot.candles.io import bundled, load_candles
+from tradebot.migrations import upgrade
 from tradebot.venues.exchange_sim import LimitsConfig, SimConfig, SimThread
 
 FIRST_CANDLE = 2000

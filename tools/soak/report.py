@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
-from tradebot.soak.checks import Findings
-from tradebot.soak.harness import percentile
+from tools.soak.checks import Findings
+from tools.soak.harness import percentile
 
 
 @dataclass(slots=True)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from tradebot.backtest.result import GridResult
 from tradebot.candles.model import Candles
 from tradebot.engine import core
 from tradebot.engine import metrics as m
 from tradebot.engine.plan import GridPlan
 from tradebot.engine.types import Fill
+from tradebot.research.result import GridResult
 
 
 def summarize(

@@ -10,10 +10,10 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tradebot.bots.repository import GuardRepository, RunsRepository
-from tradebot.bots.runs import RunService, after_commit, request_stop
-from tradebot.bots.schemas import GuardView, KillSwitchState, views
 from tradebot.runs.models import BotGuardState, RunStatus
+from tradebot.runs.repository import GuardRepository, RunRepository
+from tradebot.runs.schemas import GuardView, KillSwitchState, views
+from tradebot.runs.service import RunService, after_commit, request_stop
 from tradebot.tenants.repository import AuditRepository
 
 KILL_SWITCH = "kill_switch"
@@ -36,7 +36,7 @@ class KillSwitchService(RunService):
                     )
                 )
             live = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
-            runs = await RunsRepository(session, self.scope).with_status(live)
+            runs = await RunRepository(session, self.scope).with_status(live)
             notify = [
                 run.id
                 for run in runs

@@ -1,4 +1,5 @@
-"""``tradebot soak``: the order-safety soak of ``make soak`` (issue #10).
+"""``python -m tools.soak``: the order-safety soak of ``make soak`` (issue #10), a tool of the repo,
+not of the product (it is not in the wheel).
 
 First the multi-tenant fault soak (``soak.fault_soak``): tenants trading live on the exchange
 simulator for ``--seconds`` (``SOAK_SECONDS``, default 120) through 5xx, timeouts, dropped
@@ -15,6 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+
+from tradebot.cli.errors import run_guarded
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +61,6 @@ def _seconds(args: argparse.Namespace) -> float | None:
 
 def run(args: argparse.Namespace) -> int:
     import signal
-    import sys
     from pathlib import Path
 
     from tradebot.errors import BadInputError
@@ -66,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if args.trials < 0 or args.workers < 1 or (args.tenants is not None and args.tenants < 2):
         raise BadInputError("--trials must be >= 0, --workers >= 1 and --tenants >= 2")
 
-    from tradebot.soak.fault_soak import FaultSoak, SoakConfig
-    from tradebot.soak.report import print_table
+    from tools.soak.fault_soak import FaultSoak, SoakConfig
+    from tools.soak.report import print_table
 
     def interrupted(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt  # so every process and service is cleaned up on the way out
@@ -98,12 +101,25 @@ def _kill_trials(trials: int, seed: int, *, private: bool) -> list[str]:
     import base64
     import secrets
 
-    from tradebot.soak.kill_trials import KillTrials
-    from tradebot.soak.report import print_table
-    from tradebot.soak.services import throwaway_database
+    from tools.soak.kill_trials import KillTrials
+    from tools.soak.report import print_table
+    from tools.soak.services import throwaway_database
 
     with throwaway_database(private=private) as (services, database):
         master_key = base64.b64encode(secrets.token_bytes(32)).decode()
         report = KillTrials(services.pg_url(database), master_key, trials=trials, seed=seed).run()
     print_table(f"SIGKILL trials: {trials}", report.rows())
     return report.missed()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.soak",
+        description="fault soak of live runs and workers on the simulator, then SIGKILL trials",
+    )
+    register(parser)
+    return run_guarded(run, parser.parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

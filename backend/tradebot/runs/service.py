@@ -21,19 +21,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tradebot.billing.entitlements import require_run_start
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.errors import ConflictError
-from tradebot.bots.models import RunAction, RunRequest
-from tradebot.bots.queue import RunQueue
-from tradebot.bots.repository import (
-    BotRepository,
+from tradebot.bots.repository import BotRepository
+from tradebot.bots.scoped import ClientService
+from tradebot.credentials.models import CredentialStatus
+from tradebot.credentials.service import CredentialService
+from tradebot.kit.clock import utcnow
+from tradebot.kit.tenancy import TenantScope
+from tradebot.runs.models import BotRun, RunAction, RunMode, RunRequest, RunStatus
+from tradebot.runs.queue import RunQueue
+from tradebot.runs.repository import (
     FillRepository,
     GuardRepository,
     OrderRepository,
+    RunRepository,
     RunRequestRepository,
-    RunsRepository,
     SnapshotRepository,
     run_status,
 )
-from tradebot.bots.schemas import (
+from tradebot.runs.schemas import (
     EquityPoint,
     FillView,
     GuardView,
@@ -44,11 +49,6 @@ from tradebot.bots.schemas import (
     SnapshotView,
     views,
 )
-from tradebot.bots.scoped import ClientService
-from tradebot.credentials.models import CredentialStatus
-from tradebot.credentials.service import CredentialService
-from tradebot.kit.tenancy import TenantScope
-from tradebot.runs.models import BotRun, RunMode, RunStatus, utcnow
 from tradebot.tenants.repository import AuditRepository
 from tradebot.tenants.service import RunNotAllowedError
 
@@ -147,7 +147,7 @@ class RunService(ClientService):
                 base_ts=int(time.time() * 1000),
                 owner=self.actor,
             )
-            await RunsRepository(session, self.scope).add(run)
+            await RunRepository(session, self.scope).add(run)
             await RunRequestRepository(session, self.scope).add(
                 RunRequest(
                     client_id=self.scope.client_id,
@@ -165,7 +165,7 @@ class RunService(ClientService):
 
     async def stop(self, run_id: str) -> RunView:
         async with self.tx() as session:
-            run = await RunsRepository(session, self.scope).get(run_id)
+            run = await RunRepository(session, self.scope).get(run_id)
             notify = await request_stop(session, self.scope, run, self.actor, "stopped by user")
             view = run_view(run)
         if notify:
@@ -174,7 +174,7 @@ class RunService(ClientService):
 
     async def list(self, limit: int) -> list[RunView]:
         async with self.tx() as session:
-            return [run_view(r) for r in await RunsRepository(session, self.scope).recent(limit)]
+            return [run_view(r) for r in await RunRepository(session, self.scope).recent(limit)]
 
     async def status(self, run_id: str) -> RunStatusView:
         found = dict(await run_status(self.sessions, self.scope, run_id))
@@ -185,24 +185,24 @@ class RunService(ClientService):
 
     async def orders(self, run_id: str, limit: int, offset: int) -> Sequence[OrderView]:
         async with self.tx() as session:
-            await RunsRepository(session, self.scope).get(run_id)
+            await RunRepository(session, self.scope).get(run_id)
             rows = await OrderRepository(session, self.scope).page(run_id, limit, offset)
             return views(rows, OrderView)
 
     async def fills(self, run_id: str, limit: int, offset: int) -> Sequence[FillView]:
         async with self.tx() as session:
-            await RunsRepository(session, self.scope).get(run_id)
+            await RunRepository(session, self.scope).get(run_id)
             rows = await FillRepository(session, self.scope).page(run_id, limit, offset)
             return views(rows, FillView)
 
     async def equity(self, run_id: str, limit: int, offset: int) -> Sequence[EquityPoint]:
         """The equity series: one point per inventory snapshot the run loop stored."""
         async with self.tx() as session:
-            await RunsRepository(session, self.scope).get(run_id)
+            await RunRepository(session, self.scope).get(run_id)
             rows = await SnapshotRepository(session, self.scope).page(run_id, limit, offset)
             return views(rows, EquityPoint)
 
     async def guards(self, run_id: str) -> Sequence[GuardView]:
         async with self.tx() as session:
-            await RunsRepository(session, self.scope).get(run_id)
+            await RunRepository(session, self.scope).get(run_id)
             return views(await GuardRepository(session, self.scope).for_run(run_id), GuardView)

@@ -11,14 +11,13 @@ from enum import StrEnum
 
 from arq.connections import ArqRedis
 
-from tradebot.bots.models import RunAction, RunRequest
-from tradebot.bots.queue import ArqRunQueue
-from tradebot.bots.repository import RunRequestRepository, RunsRepository
+from tools.soak.harness import SYMBOL, add_live_client
 from tradebot.db import create_engine, session_factory
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import BotRun, RunMode
+from tradebot.runs.models import BotRun, RunAction, RunMode, RunRequest
+from tradebot.runs.queue import ArqRunQueue
+from tradebot.runs.repository import RunRepository, RunRequestRepository
 from tradebot.runtime.ids import run_tag
-from tradebot.soak.harness import SYMBOL, add_live_client
 from tradebot.venues.exchange_sim import AccountConfig, MarketConfig
 
 LOWER, UPPER = 94_820.0, 95_547.0
@@ -127,7 +126,7 @@ async def enrol(
         for tenant in (t for t in tenants if t.driver is Driver.WORKER):
             scope = TenantScope.of(tenant.client)
             async with tenant_transaction(sessions, scope) as session:
-                await RunsRepository(session, scope).add(
+                await RunRepository(session, scope).add(
                     BotRun(
                         id=tenant.run_id,
                         client_id=tenant.client,

@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tradebot.backtest.result import GridResult
-from tradebot.backtest.service import run_backtest
-from tradebot.backtest.sweep import Skipped, SweepResult, SweepSpace, plan_space, run_sweep
-from tradebot.backtest.walkforward_config import (
-    StageSpec,
-    WalkForwardConfig,
-    WalkForwardConfigError,
-    WindowSpec,
-)
 from tradebot.candles.model import DAY_MS, Candles
 from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.types import GridConfig, MarketRules, Spacing
 from tradebot.errors import BadInputError, ConfigError
+from tradebot.research.result import GridResult
+from tradebot.research.service import run_backtest
+from tradebot.research.sweep import Skipped, SweepResult, SweepSpace, plan_space, run_sweep
+from tradebot.research.walkforward_config import (
+    StageSpec,
+    WalkForwardConfig,
+    WalkForwardConfigError,
+    WindowSpec,
+)
 
 
 def iso(ms: int) -> str:

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from tests.factories import make_candles
-from tradebot.backtest.service import run_backtest
-from tradebot.backtest.sweep import SweepSpace, heatmap, run_sweep
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
 from tradebot.engine import core
 from tradebot.engine.types import MarketRules, Spacing
 from tradebot.errors import BadInputError, CandleDataError
+from tradebot.research.service import run_backtest
+from tradebot.research.sweep import SweepSpace, heatmap, run_sweep
 
 FIGURES = (
     "total_pnl",

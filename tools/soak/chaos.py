@@ -21,9 +21,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradebot.soak.harness import sim_call
-from tradebot.soak.services import Services
-from tradebot.soak.supervisor import Supervisor
+from tools.soak.harness import sim_call
+from tools.soak.services import Services
+from tools.soak.supervisor import Supervisor
 
 KEY_CHECK = "GET /sapi/v1/account/apiRestrictions"
 ORDER = ("/api/v3/order", "POST")

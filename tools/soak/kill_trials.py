@@ -30,14 +30,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from tradebot.backtest.service import run_backtest
-from tradebot.candles.io import bundled, load_candles
-from tradebot.config import load_settings
-from tradebot.engine.plan import build_plan
-from tradebot.engine.strategy import GridStrategy
-from tradebot.engine.types import MarketRules
-from tradebot.migrations import sync_url, upgrade
-from tradebot.soak.harness import (
+from tools.soak.harness import (
     account_detail,
     add_live_client,
     base_env,
@@ -49,6 +42,13 @@ from tradebot.soak.harness import (
     sim_call,
     trade_ids,
 )
+from tradebot.candles.io import bundled, load_candles
+from tradebot.config import load_settings
+from tradebot.engine.plan import build_plan
+from tradebot.engine.strategy import GridStrategy
+from tradebot.engine.types import MarketRules
+from tradebot.migrations import sync_url, upgrade
+from tradebot.research.service import run_backtest
 from tradebot.venues.exchange_sim import (
     AccountConfig,
     LimitsConfig,

@@ -18,13 +18,13 @@ import numpy as np
 import numpy.typing as npt
 from numba import get_num_threads
 
-from tradebot.backtest.choices import PARAMETERS, RANKING
 from tradebot.candles.model import Candles
 from tradebot.engine import core
 from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.types import GridConfig, MarketRules, Spacing
 from tradebot.errors import BadInputError, CandleDataError
+from tradebot.research.choices import PARAMETERS, RANKING
 
 MAX_COMBINATIONS = 200_000
 

@@ -14,8 +14,8 @@ import time
 
 from redis.asyncio import Redis
 
-from tradebot.auth.cache import ExpiringCache
 from tradebot.errors import TradeBotError
+from tradebot.kit.cache import ExpiringCache
 
 REFUSALS_KEPT = 10_000
 

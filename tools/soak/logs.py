@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tradebot.soak.report import SoakReport
-from tradebot.soak.supervisor import Life, Managed, Supervisor
-from tradebot.soak.tenants import WORKER, Driver, Tenant
+from tools.soak.report import SoakReport
+from tools.soak.supervisor import Life, Managed, Supervisor
+from tools.soak.tenants import WORKER, Driver, Tenant
 
 RATE_LIMITED = re.compile(r"\b(429|418)\b|-1003\b|-1015\b|request weight|IP banned")
 _RETRIED = re.compile(r"run (\S+): transient failure")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tradebot.auth.cache import ExpiringCache
+from tradebot.kit.cache import ExpiringCache
 
 
 class Clock:

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from tradebot.backtest.walkforward import prepare
-from tradebot.backtest.walkforward_config import (
+from tradebot.candles.io import bundled, load_candles
+from tradebot.candles.model import Candles
+from tradebot.research.walkforward import prepare
+from tradebot.research.walkforward_config import (
     WalkForwardConfigError,
     load_config,
     parse_config,
 )
-from tradebot.candles.io import bundled, load_candles
-from tradebot.candles.model import Candles
 
 GOOD_STAGE = {"in_sample": {"days": 1}, "out_of_sample": {"days": 1}}
 SETTINGS = {"GRID_LOWER": 94000, "GRID_UPPER": 100000, "GRID_STEPS": 12, "GRID_INVESTMENT": 1000}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tradebot.backtest.ranges import (
+from tradebot.research.ranges import (
     RangeError,
     parse_choices,
     parse_floats,

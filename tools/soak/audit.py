@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.soak.tenants import Tenant
 from tradebot.kit.tenancy import TENANT_SETTING
-from tradebot.soak.tenants import Tenant
 
 # Debian's and the private cluster's log_line_prefix: '%m [%p] %q%u@%d '
 _LINE = re.compile(r"\[(?P<pid>\d+)\] \S*@(?P<db>\S+) (?P<level>LOG|DETAIL):\s+(?P<text>.*)")

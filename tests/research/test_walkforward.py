@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from tradebot.backtest.service import run_backtest
-from tradebot.backtest.walkforward import run_walkforward
-from tradebot.backtest.walkforward_config import parse_config
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import DAY_MS, Candles
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Spacing
+from tradebot.research.service import run_backtest
+from tradebot.research.walkforward import run_walkforward
+from tradebot.research.walkforward_config import parse_config
 
 DAY1 = 1_733_011_200_000  # 2024-12-01 00:00 UTC, the first candle of the demo week
 BASE = {

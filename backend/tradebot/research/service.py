@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from tradebot.backtest.result import GridResult
-from tradebot.backtest.summary import summarize
 from tradebot.candles.model import Candles
 from tradebot.engine import core
 from tradebot.engine.plan import GridPlan
 from tradebot.engine.types import Fill, Side
 from tradebot.engine.walk import segment_end_ms
 from tradebot.errors import CandleDataError
+from tradebot.research.result import GridResult
+from tradebot.research.summary import summarize
 
 
 def run_backtest(plan: GridPlan, candles: Candles, *, record_fills: bool = True) -> GridResult:

@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tradebot.migrations import sync_url
-from tradebot.soak.harness import (
+from tools.soak.harness import (
     SYMBOL,
     account_detail,
     doubled_lines,
@@ -27,7 +26,8 @@ from tradebot.soak.harness import (
     open_orders,
     sim_call,
 )
-from tradebot.soak.tenants import Tenant
+from tools.soak.tenants import Tenant
+from tradebot.migrations import sync_url
 
 T = TypeVar("T")
 Trade = tuple[str, str]

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import unique_id
 from tests.tenants.factories import make_client
 from tradebot.engine.types import Side
-from tradebot.runs.repository import RunRepository
+from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import FillRecord, RunRecord
 
 
@@ -16,8 +16,8 @@ def _fill(trade_id: str, ts: int) -> FillRecord:
     return FillRecord(trade_id, f"o-{trade_id}", Side.BUY, 1, 100.0, 0.5, 0.05, "USDT", ts)
 
 
-async def _new_run(sessions: async_sessionmaker[AsyncSession], client_id: str) -> RunRepository:
-    store = RunRepository(sessions, client_id, unique_id("run"))
+async def _new_run(sessions: async_sessionmaker[AsyncSession], client_id: str) -> SqlRunStore:
+    store = SqlRunStore(sessions, client_id, unique_id("run"))
     await store.create_run(RunRecord(store.run_id, client_id, "paper", "binance", "BTC/USDT", 0))
     return store
 

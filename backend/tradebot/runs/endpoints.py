@@ -1,0 +1,98 @@
+"""Routes of runs and the kill switch: parse, authorise, call one service method."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from tradebot.api.deps import ContextDep, CurrentCustomer, RowId
+from tradebot.runs.guards import KillSwitchService
+from tradebot.runs.schemas import (
+    EquityPoint,
+    FillView,
+    GuardView,
+    KillSwitch,
+    KillSwitchState,
+    OrderView,
+    RunStart,
+    RunStatusView,
+    RunView,
+)
+from tradebot.runs.service import RunService
+
+runs = APIRouter(prefix="/runs", tags=["runs"])
+kill_switch = APIRouter(prefix="/kill-switch", tags=["runs"])
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+
+
+# ``async def``: a plain ``def`` dependency would run in a worker thread (see ``api.deps``).
+async def _runs(context: ContextDep, user: CurrentCustomer) -> RunService:
+    return RunService(context.sessions, user.scope(), user.actor, context.queue)
+
+
+async def _kill(context: ContextDep, user: CurrentCustomer) -> KillSwitchService:
+    return KillSwitchService(context.sessions, user.scope(), user.actor, context.queue)
+
+
+Runs = Annotated[RunService, Depends(_runs)]
+Kill = Annotated[KillSwitchService, Depends(_kill)]
+
+
+@runs.post("", status_code=status.HTTP_202_ACCEPTED)
+async def start_run(body: RunStart, service: Runs) -> RunView:
+    """Queue a paper (or, on a paid plan after 7 days of paper, live) run of a bot."""
+    return await service.start(body)
+
+
+@runs.get("")
+async def list_runs(service: Runs, limit: Limit = 100) -> list[RunView]:
+    return await service.list(limit)
+
+
+@runs.get("/{run_id}")
+async def get_run(run_id: RowId, service: Runs) -> RunStatusView:
+    return await service.status(run_id)
+
+
+@runs.post("/{run_id}/stop", status_code=status.HTTP_202_ACCEPTED)
+async def stop_run(run_id: RowId, service: Runs) -> RunView:
+    return await service.stop(run_id)
+
+
+@runs.get("/{run_id}/orders")
+async def list_orders(
+    run_id: RowId, service: Runs, limit: Limit = 500, offset: Offset = 0
+) -> list[OrderView]:
+    return list(await service.orders(run_id, limit, offset))
+
+
+@runs.get("/{run_id}/fills")
+async def list_fills(
+    run_id: RowId, service: Runs, limit: Limit = 500, offset: Offset = 0
+) -> list[FillView]:
+    return list(await service.fills(run_id, limit, offset))
+
+
+@runs.get("/{run_id}/equity")
+async def equity_series(
+    run_id: RowId, service: Runs, limit: Limit = 1000, offset: Offset = 0
+) -> list[EquityPoint]:
+    return list(await service.equity(run_id, limit, offset))
+
+
+@runs.get("/{run_id}/guards")
+async def list_guards(run_id: RowId, service: Runs) -> list[GuardView]:
+    return list(await service.guards(run_id))
+
+
+@kill_switch.get("")
+async def kill_switch_state(service: Kill) -> KillSwitchState:
+    return await service.state()
+
+
+@kill_switch.post("")
+async def trip_kill_switch(body: KillSwitch, service: Kill) -> KillSwitchState:
+    """Stop every run of the client and refuse new ones until an operator resets it."""
+    return await service.trip(body.reason)

@@ -1,0 +1,105 @@
+"""Request and response bodies of runs and the kill switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,32}$")]
+    live: bool = False
+
+
+class RunView(BaseModel):
+    id: str
+    bot_id: str | None
+    mode: str
+    exchange: str
+    pair: str
+    status: str
+    stop_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SnapshotView(BaseModel):
+    ts: int
+    price: float
+    base: float
+    quote: float
+    equity: float
+    grid_profit: float
+    fees: float
+    round_trips: int
+
+
+class RunStatusView(RunView):
+    latest: SnapshotView | None
+    open_orders: int
+    fills: int
+
+
+class OrderView(BaseModel):
+    client_order_id: str
+    exchange_order_id: str | None
+    line: int
+    side: str
+    kind: str
+    price: float
+    qty: float
+    filled_qty: float
+    status: str
+    created_ts: int
+    updated_ts: int
+
+
+class FillView(BaseModel):
+    trade_id: str
+    client_order_id: str
+    ts: int
+    side: str
+    line: int
+    price: float
+    qty: float
+    fee: float
+    fee_currency: str
+
+
+class EquityPoint(BaseModel):
+    ts: int
+    equity: float
+    price: float
+
+
+class GuardView(BaseModel):
+    id: int
+    run_id: str | None
+    guard: str
+    reason: str
+    active: bool
+    tripped_ts: int
+    tripped_at: datetime
+    reset_at: datetime | None
+    reset_by: str | None
+
+
+class KillSwitch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=300)] = "kill switch by the client"
+
+
+class KillSwitchState(BaseModel):
+    active: bool
+    guards: list[GuardView]
+    runs_stopped: list[str] = []
+
+
+def views(rows: Any, schema: type[BaseModel]) -> list[Any]:
+    """``schema`` views of ORM rows (by attribute)."""
+    return [schema.model_validate(row, from_attributes=True) for row in rows]
