@@ -27,3 +27,7 @@ class CandleDataError(BadInputError):
 
 class NotFoundError(TradeBotError):
     """The thing asked for does not exist (or is not the caller's: we never say which)."""
+
+
+class ConflictError(TradeBotError):
+    """The request clashes with the current state (the kill switch is on, a run is over...)."""

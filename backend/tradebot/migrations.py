@@ -7,13 +7,13 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-import tradebot.auth.models
-import tradebot.backtests.models
-import tradebot.billing.models
-import tradebot.bots.models
-import tradebot.credentials.models
-import tradebot.runs.models
-import tradebot.tenants.models  # noqa: F401  (these register the tables on the metadata)
+import tradebot.models.auth
+import tradebot.models.backtests
+import tradebot.models.billing
+import tradebot.models.bots
+import tradebot.models.credentials
+import tradebot.models.runs
+import tradebot.models.tenants  # noqa: F401  (these register the tables on the metadata)
 
 target_metadata = SQLModel.metadata
 SCRIPTS = Path(__file__).resolve().parent / "migration_scripts"

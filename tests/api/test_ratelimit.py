@@ -9,18 +9,18 @@ import pytest
 from redis.asyncio import Redis
 
 from tradebot.config import Settings
-from tradebot.kit.ratelimit import RateLimitedError, RateLimiter
+from tradebot.kit.ratelimit import RequestLimiter, TooManyRequestsError
 
 
 async def test_over_the_limit_is_refused_without_counting_again() -> None:
     redis = Redis.from_url(Settings().REDIS_URL)
     prefix = f"tradebot-test-{secrets.token_hex(4)}"
-    limiter = RateLimiter(redis, prefix, 3600)  # an hour: no window ends mid-test
+    limiter = RequestLimiter(redis, prefix, 3600)  # an hour: no window ends mid-test
     try:
         await limiter.hit("client:c-1", 2, "this client")
         await limiter.hit("client:c-1", 2, "this client")
         for _ in range(3):
-            with pytest.raises(RateLimitedError) as refused:
+            with pytest.raises(TooManyRequestsError) as refused:
                 await limiter.hit("client:c-1", 2, "this client")
             assert 1 <= refused.value.retry_after <= 3600
         (counter,) = [key async for key in redis.scan_iter(match=f"{prefix}:*")]

@@ -27,7 +27,7 @@ from tests.venues.sim_fixtures import (
 )
 from tradebot.cli.main import main
 from tradebot.db import create_engine, session_factory, transaction
-from tradebot.tenants.models import AuditLog
+from tradebot.models.tenants import AuditLog
 
 API_KEY = "CLIKEY00000000001234"
 API_SECRET = "cli-secret-do-not-print"

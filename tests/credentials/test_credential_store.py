@@ -11,13 +11,13 @@ from sqlalchemy import select, text, update
 from tests.tenants.factories import make_client, snapshot
 from tradebot.admin.service import ClientAdmin
 from tradebot.credentials.keyring import WrongMasterKeyError, open_keyring
-from tradebot.credentials.models import ClientApiCredential, MasterKeyMeta
 from tradebot.credentials.service import CredentialDecryptionError, CredentialService
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.errors import BadInputError, NotFoundError
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.tenants.models import AuditLog
+from tradebot.models.credentials import ClientApiCredential, MasterKeyMeta
+from tradebot.models.tenants import AuditLog
 
 API_KEY = "AKIAEXAMPLEKEY0000wxyz"
 API_SECRET = "s3cr3t-value-that-must-not-leak"

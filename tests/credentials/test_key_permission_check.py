@@ -21,12 +21,12 @@ from tests.venues.sim_fixtures import (
 )
 from tradebot.admin.service import ClientAdmin
 from tradebot.config import load_settings
-from tradebot.credentials.permissions import KeyPermissionError
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import RunMode
-from tradebot.tenants.service import ClientConfigService, KeyNoLongerSafeError
+from tradebot.models.runs import RunMode
+from tradebot.runs.configuration import ClientConfigService, KeyNoLongerSafeError
 from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
+from tradebot.venues.permissions import KeyPermissionError
 
 
 async def _check(url: str, key: str = KEY, secret: str = SECRET, exchange: str = "binance"):

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from tests.tenants.factories import make_client, snapshot
 from tradebot.admin.service import ClientAdmin
 from tradebot.credentials.keyring import NoMasterKeyError, WrongMasterKeyError, open_keyring
-from tradebot.credentials.models import ClientApiCredential
 from tradebot.credentials.service import CredentialService
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.errors import BadInputError
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.tenants.models import AuditLog
+from tradebot.models.credentials import ClientApiCredential
+from tradebot.models.tenants import AuditLog
 
 
 def _key() -> str:

@@ -12,12 +12,12 @@ from sqlalchemy import update
 
 from tradebot.cli.main import main
 from tradebot.config import load_settings
-from tradebot.credentials.models import ClientApiCredential
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.models.credentials import ClientApiCredential
+from tradebot.models.runs import RunMode
 from tradebot.observability.logs import get_logger
-from tradebot.runs.models import RunMode
-from tradebot.tenants.service import ClientConfigService
+from tradebot.runs.configuration import ClientConfigService
 
 API_KEY = "LOGKEY-a8f3k2j4h5g6"
 API_SECRET = "log-secret-q9w8e7r6t5"

@@ -19,11 +19,11 @@ from sqlalchemy.engine import make_url
 from tests.tenants.factories import make_client, snapshot
 from tradebot.admin.service import ClientAdmin
 from tradebot.credentials.keyring import open_keyring
-from tradebot.credentials.models import ClientApiCredential
 from tradebot.credentials.service import CredentialService
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.models.credentials import ClientApiCredential
 
 
 def _key() -> str:

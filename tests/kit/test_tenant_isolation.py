@@ -16,7 +16,7 @@ from tradebot.db import create_engine, session_factory, transaction
 from tradebot.errors import NotFoundError
 from tradebot.kit.repository import TenantRepository
 from tradebot.kit.tenancy import TenantMismatchError, TenantScope, process_scope, tenant_transaction
-from tradebot.runs.models import BotRun
+from tradebot.models.runs import BotRun
 from tradebot.tenants.repository import ClientRepository
 
 TABLES = list(TENANT_TABLES)

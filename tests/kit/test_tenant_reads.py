@@ -15,7 +15,7 @@ from tests.tenants.factories import make_client, make_tenant_rows
 from tradebot.db import create_engine, session_factory
 from tradebot.kit.tenancy import APP_ROLE, TenantScope, tenant_transaction
 from tradebot.kit.tenant_reads import tenant_row
-from tradebot.runs.models import BotRun
+from tradebot.models.runs import BotRun
 
 RUNS = BotRun.__table__  # type: ignore[attr-defined]
 WHO_TEXT = "SELECT current_user, current_setting('app.client_id', true)"

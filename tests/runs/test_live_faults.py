@@ -28,12 +28,12 @@ from tradebot.admin.operations import Operations
 from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
+from tradebot.models.runs import BotGuardState
 from tradebot.research.service import run_backtest
+from tradebot.runs.configuration import KeyNoLongerSafeError
 from tradebot.runs.live import LiveOptions, run_on_live_data, run_patiently
-from tradebot.runs.models import BotGuardState
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.runner import RunBlockedError, RunOutcome
-from tradebot.tenants.service import KeyNoLongerSafeError
 from tradebot.venues.exchange_sim import LimitsConfig, MarketConfig
 from tradebot.venues.retry import Backoff
 

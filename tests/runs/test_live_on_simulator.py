@@ -15,11 +15,11 @@ from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import Fill
+from tradebot.models.runs import BotGuardState, BotOrder
 from tradebot.research.service import run_backtest
+from tradebot.runs.configuration import KeyNoLongerSafeError
 from tradebot.runs.live import LiveOptions, run_on_live_data
-from tradebot.runs.models import BotGuardState, BotOrder
 from tradebot.runs.store import SqlRunStore
-from tradebot.tenants.service import KeyNoLongerSafeError
 from tradebot.venues.exchange_sim import MarketConfig
 
 

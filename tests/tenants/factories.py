@@ -8,10 +8,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
-from tradebot.credentials.models import ClientApiCredential
 from tradebot.db import transaction
-from tradebot.runs.models import BotFill, BotGuardState, BotInventorySnapshot, BotOrder, BotRun
-from tradebot.tenants.models import AuditLog, Client
+from tradebot.models.credentials import ClientApiCredential
+from tradebot.models.runs import BotFill, BotGuardState, BotInventorySnapshot, BotOrder, BotRun
+from tradebot.models.tenants import AuditLog, Client
 
 TENANT_TABLES = (
     "bot_runs",

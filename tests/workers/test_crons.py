@@ -23,11 +23,11 @@ from tests.workers.fixtures import ask_for_run, options, paper_client, run_row, 
 from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.engine.types import Side
-from tradebot.runs.models import BotGuardState, BotRun, RunRequest
+from tradebot.models.runs import BotGuardState, BotRun, RunRequest
+from tradebot.models.tenants import AuditLog, Client
 from tradebot.runs.queue import run_job_id
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import FillRecord
-from tradebot.tenants.models import AuditLog, Client
 from tradebot.workers.daily import TRIAL_ENDED, expire_trials, summarise_day
 from tradebot.workers.key_recheck import recheck_keys
 from tradebot.workers.lease import RunLease

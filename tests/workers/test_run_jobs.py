@@ -32,7 +32,7 @@ from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
 from tradebot.db import transaction
 from tradebot.kit.tenancy import TenantScope
-from tradebot.runs.models import RunRequest
+from tradebot.models.runs import RunRequest
 from tradebot.runs.queue import ArqRunQueue, run_job_id
 from tradebot.runs.service import RunService
 from tradebot.runs.store import trip_kill_switch

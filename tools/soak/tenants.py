@@ -14,7 +14,7 @@ from arq.connections import ArqRedis
 from tools.soak.harness import SYMBOL, add_live_client
 from tradebot.db import create_engine, session_factory
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import BotRun, RunAction, RunMode, RunRequest
+from tradebot.models.runs import BotRun, RunAction, RunMode, RunRequest
 from tradebot.runs.queue import ArqRunQueue
 from tradebot.runs.repository import RunRepository, RunRequestRepository
 from tradebot.runtime.ids import run_tag

@@ -16,9 +16,10 @@ from tradebot.admin.schemas import (
     OperatorRunDetail,
     OperatorRunView,
 )
-from tradebot.admin.service import ClientAdmin
-from tradebot.api.deps import ClientIdPath, ContextDep, CurrentOperator, RowId
+from tradebot.auth.dependencies import CurrentOperator
+from tradebot.credentials.endpoints import KeyCheck
 from tradebot.credentials.exchange_keys import KeysInput, StoredKeys, store_keys
+from tradebot.kit.web import ClientIdPath, ContextDep, RowId
 from tradebot.tenants.schemas import ClientView
 
 router = APIRouter(tags=["admin"])
@@ -49,11 +50,16 @@ async def upsert_client(client_id: ClientIdPath, body: ClientUpdate, ops: Ops) -
 
 @router.post("/clients/{client_id}/credentials")
 async def store_client_credentials(
-    client_id: ClientIdPath, body: KeysInput, context: ContextDep, operator: CurrentOperator
+    client_id: ClientIdPath,
+    body: KeysInput,
+    context: ContextDep,
+    operator: CurrentOperator,
+    check: KeyCheck,
 ) -> StoredKeys:
     """Store or rotate a client's exchange key (sealed; withdraw keys refused)."""
-    admin = ClientAdmin(context.sessions, operator.actor)
-    return await store_keys(admin, client_id, body, context.settings, context.key_check)
+    return await store_keys(
+        context.sessions, operator.actor, client_id, body, context.settings, check
+    )
 
 
 @router.post("/clients/{client_id}/guards/reset")

@@ -21,15 +21,15 @@ from tradebot.admin.schemas import (
 )
 from tradebot.admin.service import ClientAdmin, ClientChanges
 from tradebot.billing.events import ENDED
-from tradebot.billing.plans import ACTIVE_SUBSCRIPTION, plan_spec
 from tradebot.db import transaction
 from tradebot.errors import BadInputError, NotFoundError
 from tradebot.kit.clock import utcnow
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import BotRun
+from tradebot.models.runs import BotRun
 from tradebot.runs.repository import GuardRepository, SnapshotRepository
 from tradebot.runs.schemas import GuardView, SnapshotView, views
 from tradebot.runs.service import run_view
+from tradebot.tenants.plans import ACTIVE_SUBSCRIPTION, plan_spec
 from tradebot.tenants.repository import AuditRepository, ClientRepository
 from tradebot.tenants.schemas import ClientView
 

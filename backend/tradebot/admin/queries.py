@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tradebot.billing.models import ClientSubscription
-from tradebot.runs.models import BotGuardState, BotInventorySnapshot, BotRun
-from tradebot.tenants.models import Client
+from tradebot.models.billing import ClientSubscription
+from tradebot.models.runs import BotGuardState, BotInventorySnapshot, BotRun
+from tradebot.models.tenants import Client
 
 
 class OperatorQueries:

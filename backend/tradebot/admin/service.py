@@ -16,34 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.admin.repository import AdminRepository
 from tradebot.admin.rotation import Progress, RotationResult, rotate_master_key
-from tradebot.billing.plans import PlanName
-from tradebot.credentials.keyring import (
-    current_meta,
-    open_keyring_for_writing,
-    require_master_key,
-    unlock,
-)
-from tradebot.credentials.models import CredentialStatus
-from tradebot.credentials.permissions import (
-    UNCHECKED,
-    KeyPermissionCheck,
-    require_trading_only,
-)
 from tradebot.credentials.schemas import CredentialMetadata
 from tradebot.credentials.service import (
     CredentialService,
     StoredCredentials,
-    exchange_id,
-    label_name,
-    new_credentials,
 )
+from tradebot.credentials.storing import NewKey, store_credentials
 from tradebot.db import transaction
 from tradebot.kit.clock import utcnow
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope
-from tradebot.tenants.models import Client
+from tradebot.models.tenants import Client
+from tradebot.tenants.plans import PlanName
 from tradebot.tenants.repository import AuditRepository, ClientRepository
 from tradebot.tenants.schemas import ClientStatus, ClientView, parse_limits
+from tradebot.venues.permissions import (
+    KeyPermissionCheck,
+)
 
 
 @dataclass(frozen=True)
@@ -118,45 +107,15 @@ class ClientAdmin:
         check: KeyPermissionCheck | None,
         label: str = "main",
     ) -> StoredCredentials:
-        """Seal and store a client's key; ``check=None`` stores it unverified (paper only).
-
-        The client, the master key and the input are checked before the exchange is asked;
-        the exchange is asked before the transaction that writes (no lock held over the wire).
-        """
-        scope = TenantScope.of(client)
-        venue, label = exchange_id(exchange), label_name(label)
-        credentials = new_credentials(api_key, api_secret, passphrase)
-        material = require_master_key(master_key)
-        async with transaction(self.sessions) as session:
-            await ClientRepository(session, scope).own()
-            meta = await current_meta(session)
-            if meta is not None:
-                unlock(material, meta)
-        permissions: dict[str, Any] = dict(UNCHECKED)
-        status = CredentialStatus.UNVERIFIED
-        if check is not None:
-            answer = await check.check(
-                venue, credentials.api_key, credentials.secret, credentials.passphrase
-            )
-            require_trading_only(venue, answer)
-            permissions, status = answer.snapshot(), CredentialStatus.ACTIVE
-        async with transaction(self.sessions) as session:
-            keyring = await open_keyring_for_writing(session, master_key)
-            stored = await CredentialService(session, scope).store(
-                keyring, venue, label, credentials, permissions, status
-            )
-            await AuditRepository(session, scope).record(
-                self.actor,
-                "credentials_rotated" if stored.replaced else "credentials_stored",
-                target=f"{venue}/{label}",
-                details={
-                    "credential_id": stored.metadata.id,
-                    "key_id": stored.metadata.key_id,
-                    "key_version": stored.metadata.key_version,
-                    "status": status.value,
-                },
-            )
-            return stored
+        """Seal and store a client's key (``credentials.storing``); ``check=None``: unverified."""
+        return await store_credentials(
+            self.sessions,
+            self.actor,
+            client,
+            NewKey(exchange, api_key, api_secret, passphrase, label),
+            master_key,
+            check,
+        )
 
     async def rotate_master_key(
         self, current: Secret | None, new: Secret | None, progress: Progress | None = None

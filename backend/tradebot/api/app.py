@@ -20,10 +20,9 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradebot.admin.endpoints import router as admin_router
-from tradebot.api.context import ApiContext
-from tradebot.api.deps import ContextDep
 from tradebot.api.middleware import BodySizeLimit, IpRateLimit
 from tradebot.api.problems import install_problem_handlers
+from tradebot.auth.dependencies import AuthPorts
 from tradebot.auth.endpoints import router as me_router
 from tradebot.auth.jwks import JwksCache
 from tradebot.auth.service import LoginService
@@ -35,12 +34,13 @@ from tradebot.billing.gateway import StripeGateway, WebhookVerifier
 from tradebot.bots.endpoints import bots as bots_router
 from tradebot.config import Settings
 from tradebot.credentials.endpoints import router as credentials_router
-from tradebot.credentials.permissions import KeyPermissionCheck
 from tradebot.db import create_engine, session_factory
-from tradebot.kit.ratelimit import RateLimiter
+from tradebot.kit.ratelimit import RequestLimiter
+from tradebot.kit.web import ApiContext, ContextDep
 from tradebot.runs.endpoints import kill_switch as kill_switch_router
 from tradebot.runs.endpoints import runs as runs_router
 from tradebot.runs.queue import ArqRunQueue
+from tradebot.venues.permissions import KeyPermissionCheck
 
 TAGS = [
     {"name": "me", "description": "The caller, their client and its audit trail."},
@@ -142,14 +142,17 @@ def create_app(
             sessions=sessions,
             redis=redis,
             http=http,
-            limiter=RateLimiter(redis, settings.REDIS_PREFIX, settings.API_RATE_WINDOW_S),
+            limiter=RequestLimiter(redis, settings.REDIS_PREFIX, settings.API_RATE_WINDOW_S),
+        )
+        # Each domain's port, read by that domain's own dependency (``kit.web.app_port``).
+        app.state.auth = AuthPorts(
             logins=LoginService(sessions, settings.AUTH0_ADMIN_PERMISSION),
             verifier=_verifier(settings, http),
-            stripe=StripeGateway(settings) if settings.STRIPE_SECRET_KEY else None,
-            webhooks=WebhookVerifier(secret.get_secret_value()) if secret else None,
-            queue=ArqRunQueue(redis, settings.RUN_QUEUE_NAME),
-            key_check=key_check,
         )
+        app.state.stripe = StripeGateway(settings) if settings.STRIPE_SECRET_KEY else None
+        app.state.stripe_webhooks = WebhookVerifier(secret.get_secret_value()) if secret else None
+        app.state.run_queue = ArqRunQueue(redis, settings.RUN_QUEUE_NAME)
+        app.state.key_check = key_check
         try:
             yield
         finally:

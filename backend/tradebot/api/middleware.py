@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradebot.api.problems import problem
-from tradebot.kit.ratelimit import RateLimitedError, RateLimiter
+from tradebot.kit.ratelimit import RequestLimiter, TooManyRequestsError
 
 log = logging.getLogger(__name__)
 UNLIMITED_PATHS = frozenset({"/healthz"})
@@ -76,7 +76,9 @@ class IpRateLimit:
     the API down with it.
     """
 
-    def __init__(self, app: ASGIApp, limiter: Callable[[], RateLimiter | None], limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: Callable[[], RequestLimiter | None], limit: int
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.limit = limit
@@ -90,7 +92,7 @@ class IpRateLimit:
         address = client[0] if client else "unknown"
         try:
             await limiter.hit(f"ip:{address}", self.limit, "this address")
-        except RateLimitedError as exc:
+        except TooManyRequestsError as exc:
             refused = problem(
                 429,
                 "rate-limited",

@@ -24,21 +24,20 @@ from tradebot.billing.errors import (
     PlanLimitError,
     WebhookSignatureError,
 )
-from tradebot.bots.errors import ConflictError
 from tradebot.credentials.keyring import NoMasterKeyError, WrongMasterKeyError
-from tradebot.credentials.permissions import KeyPermissionError
 from tradebot.engine.errors import GridPlanError
-from tradebot.errors import BadInputError, ConfigError, NotFoundError, TradeBotError
-from tradebot.kit.ratelimit import RateLimitedError
+from tradebot.errors import BadInputError, ConfigError, ConflictError, NotFoundError, TradeBotError
+from tradebot.kit.ratelimit import TooManyRequestsError
 from tradebot.kit.tenancy import TenantMismatchError
-from tradebot.tenants.service import RunNotAllowedError
+from tradebot.runs.configuration import RunNotAllowedError
+from tradebot.venues.permissions import KeyPermissionError
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE: Final = "application/problem+json"
 
 # (error class, status, type slug, title); the first class the error is an instance of wins
 PROBLEMS: Final[tuple[tuple[type[Exception], int, str, str], ...]] = (
-    (RateLimitedError, 429, "rate-limited", "Too many requests"),
+    (TooManyRequestsError, 429, "rate-limited", "Too many requests"),
     (JwksUnavailableError, 503, "auth-unavailable", "Token keys unavailable"),
     (AuthenticationError, 401, "unauthenticated", "Authentication required"),
     (ForbiddenError, 403, "forbidden", "Forbidden"),
@@ -92,7 +91,7 @@ async def _our_error(request: Request, exc: Exception) -> JSONResponse:
         return await _unexpected(request, exc)
     status, slug, title = found
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, TooManyRequestsError):
         headers["Retry-After"] = str(exc.retry_after)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'

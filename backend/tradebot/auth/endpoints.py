@@ -6,14 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from tradebot.api.deps import ContextDep, CurrentCustomer
 from tradebot.auth.account import AccountService
+from tradebot.auth.dependencies import CurrentCustomer
 from tradebot.auth.schemas import AuditEntry, MeView
+from tradebot.kit.web import ContextDep
 
 router = APIRouter(prefix="/me", tags=["me"])
 
 
-async def _account(  # async: no thread hop (see api.deps)
+async def _account(  # async: no thread hop (see kit.web)
     context: ContextDep, user: CurrentCustomer
 ) -> AccountService:
     return AccountService(context.sessions, user)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tradebot.auth.models import User
-from tradebot.tenants.models import AuditLog, Client
+from tradebot.models.auth import User
+from tradebot.models.tenants import AuditLog, Client
 from tradebot.tenants.repository import AuditRepository
 
 

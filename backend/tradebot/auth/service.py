@@ -16,14 +16,14 @@ import hashlib
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tradebot.auth.models import User
 from tradebot.auth.repository import UserDirectory
 from tradebot.auth.schemas import Principal
 from tradebot.auth.tokens import TokenClaims
 from tradebot.db import transaction
 from tradebot.kit.cache import ExpiringCache
 from tradebot.kit.tenancy import TenantScope
-from tradebot.tenants.models import Client
+from tradebot.models.auth import User
+from tradebot.models.tenants import Client
 from tradebot.tenants.repository import AuditRepository
 
 TRIAL_PLAN = "trial"

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 
-from tradebot.api.deps import ContextDep, CurrentCustomer, RowId
+from tradebot.auth.dependencies import CurrentCustomer
 from tradebot.backtests.schemas import BacktestCreate, BacktestView, ExportFormat
 from tradebot.backtests.service import BacktestService
+from tradebot.kit.web import ContextDep, RowId
 
 router = APIRouter(prefix="/backtests", tags=["backtests"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tradebot.backtests.models import BacktestJob
 from tradebot.kit.repository import TenantRepository
+from tradebot.models.backtests import BacktestJob
 
 
 class BacktestRepository(TenantRepository[BacktestJob]):

@@ -15,19 +15,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from tradebot.backtests.candles import BUNDLED, job_candles
-from tradebot.backtests.models import BacktestJob, JobStatus
 from tradebot.backtests.repository import BacktestRepository
 from tradebot.backtests.schemas import BacktestCreate, BacktestView, ExportFormat
 from tradebot.billing.entitlements import require_exports, require_usable
 from tradebot.billing.repository import EntitlementRepository
-from tradebot.bots.errors import ConflictError
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.schemas import GridSpec
 from tradebot.bots.scoped import ClientService
 from tradebot.bots.service import grid_plan
 from tradebot.engine.errors import GridPlanError
-from tradebot.errors import TradeBotError
+from tradebot.errors import ConflictError, TradeBotError
 from tradebot.kit.clock import utcnow
+from tradebot.models.backtests import BacktestJob, JobStatus
 from tradebot.report.fills_csv import fills_csv_text
 from tradebot.research.result import GridResult
 from tradebot.research.service import run_backtest

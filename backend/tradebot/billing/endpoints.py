@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 
-from tradebot.api.deps import ContextDep, CurrentCustomer
-from tradebot.billing.plans import PLANS
+from tradebot.auth.dependencies import CurrentCustomer
+from tradebot.billing.gateway import StripeGateway, WebhookVerifier
 from tradebot.billing.schemas import (
     BillingView,
     CheckoutRequest,
@@ -16,17 +16,38 @@ from tradebot.billing.schemas import (
     WebhookReceipt,
 )
 from tradebot.billing.service import BillingService, StripeWebhooks
+from tradebot.kit.web import ContextDep, app_port
+from tradebot.tenants.plans import PLANS
 
 router = APIRouter(prefix="/billing", tags=["billing"])
 webhooks = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
-def _billing(context: ContextDep, user: CurrentCustomer) -> BillingService:
-    return BillingService(context.sessions, user.scope(), context.stripe)
+async def _stripe(request: Request) -> StripeGateway | None:
+    """``None`` when STRIPE_SECRET_KEY is unset: checkout and portal answer 503."""
+    gateway: StripeGateway | None = app_port(request, "stripe")
+    return gateway
 
 
-def _webhooks(context: ContextDep) -> StripeWebhooks:
-    return StripeWebhooks(context.sessions, context.webhooks, context.stripe)
+async def _verifier(request: Request) -> WebhookVerifier | None:
+    """``None`` when STRIPE_WEBHOOK_SECRET is unset: the webhook answers 503."""
+    verifier: WebhookVerifier | None = app_port(request, "stripe_webhooks")
+    return verifier
+
+
+Stripe = Annotated[StripeGateway | None, Depends(_stripe)]
+
+
+async def _billing(context: ContextDep, user: CurrentCustomer, stripe: Stripe) -> BillingService:
+    return BillingService(context.sessions, user.scope(), stripe)
+
+
+async def _webhooks(
+    context: ContextDep,
+    stripe: Stripe,
+    verifier: Annotated[WebhookVerifier | None, Depends(_verifier)],
+) -> StripeWebhooks:
+    return StripeWebhooks(context.sessions, verifier, stripe)
 
 
 Billing = Annotated[BillingService, Depends(_billing)]

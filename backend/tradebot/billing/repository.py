@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tradebot.billing.entitlements import AccountFacts
-from tradebot.billing.models import ClientSubscription, StripeEvent
-from tradebot.bots.models import Bot
-from tradebot.credentials.models import ClientApiCredential
 from tradebot.kit.repository import TenantRepository
 from tradebot.kit.tenancy import TenantScope
-from tradebot.runs.models import BotRun, RunMode, RunStatus
-from tradebot.tenants.models import Client
+from tradebot.models.billing import ClientSubscription, StripeEvent
+from tradebot.models.bots import Bot
+from tradebot.models.credentials import ClientApiCredential
+from tradebot.models.runs import BotRun, RunMode, RunStatus
+from tradebot.models.tenants import Client
 
 ACTIVE_RUN = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
 

@@ -17,19 +17,18 @@ from tradebot.billing.entitlements import AccountFacts
 from tradebot.billing.errors import BillingUnavailableError
 from tradebot.billing.events import HANDLED, client_of, entitled_plan, merge, update_of
 from tradebot.billing.gateway import StripeGateway, WebhookVerifier
-from tradebot.billing.models import StripeEvent
-from tradebot.billing.plans import PlanName
 from tradebot.billing.repository import (
     EntitlementRepository,
     StripeEventRepository,
     SubscriptionRepository,
 )
 from tradebot.billing.schemas import BillingView, PlanView
-from tradebot.bots.errors import ConflictError
 from tradebot.db import transaction
-from tradebot.errors import BadInputError
+from tradebot.errors import BadInputError, ConflictError
 from tradebot.kit.clock import utcnow
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.models.billing import StripeEvent
+from tradebot.tenants.plans import PlanName
 from tradebot.tenants.repository import AuditRepository, ClientRepository
 
 WEBHOOK_ACTOR = "stripe:webhook"

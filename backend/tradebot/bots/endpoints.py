@@ -6,14 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from tradebot.api.deps import ContextDep, CurrentCustomer, RowId
+from tradebot.auth.dependencies import CurrentCustomer
 from tradebot.bots.schemas import BotCreate, BotCreated, BotView, PlanPreview
 from tradebot.bots.service import BotService, preview
+from tradebot.kit.web import ContextDep, RowId
 
 bots = APIRouter(prefix="/bots", tags=["bots"])
 
 
-# ``async def``: a plain ``def`` dependency would run in a worker thread (see ``api.deps``).
+# ``async def``: a plain ``def`` dependency would run in a worker thread (see ``kit.web``).
 async def _bots(context: ContextDep, user: CurrentCustomer) -> BotService:
     return BotService(context.sessions, user.scope(), user.actor)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tradebot.bots.models import Bot
 from tradebot.kit.repository import TenantRepository
+from tradebot.models.bots import Bot
 
 
 class BotRepository(TenantRepository[Bot]):

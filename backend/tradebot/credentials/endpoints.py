@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
-from tradebot.api.deps import ContextDep, CurrentCustomer
+from tradebot.auth.dependencies import CurrentCustomer
 from tradebot.credentials.exchange_keys import ExchangeKeyService, KeysInput, StoredKeys
 from tradebot.credentials.schemas import CredentialMetadata
+from tradebot.kit.web import ContextDep, app_port
+from tradebot.venues.permissions import KeyPermissionCheck
 
 router = APIRouter(prefix="/credentials", tags=["credentials"])
 
 
-def _keys(context: ContextDep, user: CurrentCustomer) -> ExchangeKeyService:
-    return ExchangeKeyService(
-        context.sessions, user.scope(), user.actor, context.settings, context.key_check
-    )
+async def _key_check(request: Request) -> KeyPermissionCheck | None:
+    """Asks the exchange what a key may do; ``None`` stores keys unverified (paper only)."""
+    check: KeyPermissionCheck | None = app_port(request, "key_check")
+    return check
+
+
+KeyCheck = Annotated[KeyPermissionCheck | None, Depends(_key_check)]
+
+
+async def _keys(context: ContextDep, user: CurrentCustomer, check: KeyCheck) -> ExchangeKeyService:
+    return ExchangeKeyService(context.sessions, user.scope(), user.actor, context.settings, check)
 
 
 Keys = Annotated[ExchangeKeyService, Depends(_keys)]

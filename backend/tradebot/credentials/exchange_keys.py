@@ -1,9 +1,7 @@
 """A customer's own exchange keys through the API: store or rotate (sealed), list masked.
 
 Storing checks the plan (number of exchanges) in the client's tenant transaction, then goes
-through ``ClientAdmin.store_credentials``, the same path as the admin CLI: client, master key
-and input are checked first, the exchange is asked what the key may do (a key that can
-withdraw is refused), and the sealed row and its audit entry are written together.
+through ``credentials.storing``, the same path as the admin CLI and the operator route.
 """
 
 from __future__ import annotations
@@ -14,15 +12,15 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tradebot.admin.service import ClientAdmin
 from tradebot.billing.entitlements import require_exchange
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.config import Settings
-from tradebot.credentials.permissions import KeyPermissionCheck
 from tradebot.credentials.schemas import CredentialMetadata
 from tradebot.credentials.service import CredentialService, exchange_id
+from tradebot.credentials.storing import NewKey, store_credentials
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.venues.permissions import KeyPermissionCheck
 
 
 class KeysInput(BaseModel):
@@ -49,23 +47,22 @@ def master_key(settings: Settings) -> Secret | None:
 
 
 async def store_keys(
-    admin: ClientAdmin,
+    sessions: async_sessionmaker[AsyncSession],
+    actor: str,
     client: str,
     body: KeysInput,
     settings: Settings,
     check: KeyPermissionCheck | None,
 ) -> StoredKeys:
     """Seal and store ``body`` for ``client`` (no plan check: the operator path uses it too)."""
-    stored = await admin.store_credentials(
-        client,
+    key = NewKey(
         body.exchange,
         body.api_key.get_secret_value(),
         body.api_secret.get_secret_value(),
         body.passphrase.get_secret_value() if body.passphrase is not None else None,
-        master_key(settings),
-        check,
-        label=body.label,
+        body.label,
     )
+    stored = await store_credentials(sessions, actor, client, key, master_key(settings), check)
     return StoredKeys(credentials=stored.metadata, replaced=stored.replaced)
 
 
@@ -88,8 +85,9 @@ class ExchangeKeyService:
         async with tenant_transaction(self.sessions, self.scope) as session:
             facts = await EntitlementRepository(session, self.scope).facts()
             require_exchange(facts, exchange_id(body.exchange), datetime.now(UTC))
-        admin = ClientAdmin(self.sessions, self.actor)
-        return await store_keys(admin, self.scope.client_id, body, self.settings, self.check)
+        return await store_keys(
+            self.sessions, self.actor, self.scope.client_id, body, self.settings, self.check
+        )
 
     async def list(self) -> Sequence[CredentialMetadata]:
         async with tenant_transaction(self.sessions, self.scope) as session:

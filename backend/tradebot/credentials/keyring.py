@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.config import Settings
-from tradebot.credentials.models import MasterKeyMeta
 from tradebot.errors import ConfigError, TradeBotError
 from tradebot.kit.crypto import (
     Argon2Params,
@@ -26,6 +25,7 @@ from tradebot.kit.crypto import (
     parse_master_key,
 )
 from tradebot.kit.secrets import Secret
+from tradebot.models.credentials import MasterKeyMeta
 
 _CHECK = b"tradebot master key check"
 

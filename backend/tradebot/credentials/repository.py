@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tradebot.credentials.models import ClientApiCredential
 from tradebot.kit.repository import TenantRepository
+from tradebot.models.credentials import ClientApiCredential
 
 
 class CredentialRepository(TenantRepository[ClientApiCredential]):

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tradebot.credentials.models import ClientApiCredential
 from tradebot.kit.secrets import Secret
+from tradebot.models.credentials import ClientApiCredential
 
 
 @dataclass(frozen=True)

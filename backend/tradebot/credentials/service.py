@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.credentials.keyring import Keyring
-from tradebot.credentials.models import ClientApiCredential, CredentialStatus
 from tradebot.credentials.repository import CredentialRepository
 from tradebot.credentials.schemas import CredentialMetadata, ExchangeCredentials
 from tradebot.errors import BadInputError, NotFoundError, TradeBotError
@@ -25,6 +24,7 @@ from tradebot.kit.clock import utcnow
 from tradebot.kit.crypto import DecryptionError
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope
+from tradebot.models.credentials import ClientApiCredential, CredentialStatus
 
 _EXCHANGE = re.compile(r"[a-z][a-z0-9]{1,31}")
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -20,7 +20,7 @@ from tradebot.kit.cache import ExpiringCache
 REFUSALS_KEPT = 10_000
 
 
-class RateLimitedError(TradeBotError):
+class TooManyRequestsError(TradeBotError):
     """Too many requests; retry after ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: int) -> None:
@@ -28,7 +28,7 @@ class RateLimitedError(TradeBotError):
         self.retry_after = retry_after
 
 
-class RateLimiter:
+class RequestLimiter:
     def __init__(self, redis: Redis, prefix: str, window_s: int) -> None:
         self._redis = redis
         self._prefix = prefix
@@ -37,7 +37,7 @@ class RateLimiter:
         """Counters known to be over their limit, until their window ends."""
 
     async def hit(self, key: str, limit: int, what: str) -> None:
-        """Count one request of ``key``; over ``limit`` in this window is ``RateLimitedError``."""
+        """Count one request of ``key``; over ``limit`` in this window: ``TooManyRequestsError``."""
         now = time.time()
         window = int(now // self._window_s)
         counter = f"{self._prefix}:ratelimit:{key}:{window}"
@@ -50,6 +50,6 @@ class RateLimiter:
             if int(count) <= limit:
                 return
             self._over.put(counter, True, (window + 1) * self._window_s - now)
-        raise RateLimitedError(
+        raise TooManyRequestsError(
             f"{what}: more than {limit} requests in {self._window_s} s", retry_after
         )

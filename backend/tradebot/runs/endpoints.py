@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
-from tradebot.api.deps import ContextDep, CurrentCustomer, RowId
+from tradebot.auth.dependencies import CurrentCustomer
+from tradebot.kit.web import ContextDep, RowId, app_port
 from tradebot.runs.guards import KillSwitchService
+from tradebot.runs.queue import RunQueue
 from tradebot.runs.schemas import (
     EquityPoint,
     FillView,
@@ -27,13 +29,21 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
-# ``async def``: a plain ``def`` dependency would run in a worker thread (see ``api.deps``).
-async def _runs(context: ContextDep, user: CurrentCustomer) -> RunService:
-    return RunService(context.sessions, user.scope(), user.actor, context.queue)
+# ``async def``: a plain ``def`` dependency would run in a worker thread (see ``kit.web``).
+async def _queue(request: Request) -> RunQueue:
+    queue: RunQueue = app_port(request, "run_queue")
+    return queue
 
 
-async def _kill(context: ContextDep, user: CurrentCustomer) -> KillSwitchService:
-    return KillSwitchService(context.sessions, user.scope(), user.actor, context.queue)
+Queue = Annotated[RunQueue, Depends(_queue)]
+
+
+async def _runs(context: ContextDep, user: CurrentCustomer, queue: Queue) -> RunService:
+    return RunService(context.sessions, user.scope(), user.actor, queue)
+
+
+async def _kill(context: ContextDep, user: CurrentCustomer, queue: Queue) -> KillSwitchService:
+    return KillSwitchService(context.sessions, user.scope(), user.actor, queue)
 
 
 Runs = Annotated[RunService, Depends(_runs)]

@@ -10,7 +10,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tradebot.runs.models import BotGuardState, RunStatus
+from tradebot.models.runs import BotGuardState, RunStatus
 from tradebot.runs.repository import GuardRepository, RunRepository
 from tradebot.runs.schemas import GuardView, KillSwitchState, views
 from tradebot.runs.service import RunService, after_commit, request_stop

@@ -21,12 +21,12 @@ from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import GridConfig, MarketRules
 from tradebot.errors import BadInputError, NotFoundError
 from tradebot.migrations import upgrade
-from tradebot.runs.models import RunMode, RunStatus
+from tradebot.models.runs import RunMode, RunStatus
+from tradebot.models.tenants import Client
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.order_manager import OrderPolicy
 from tradebot.runtime.runner import RunnerSettings
 from tradebot.runtime.store import RunRecord
-from tradebot.tenants.models import Client
 
 
 @dataclass(slots=True)

@@ -17,24 +17,24 @@ from typing import Protocol, cast
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
-from tradebot.credentials.permissions import KeyPermissionCheck
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.risk import Guard
 from tradebot.engine.types import MarketRules
 from tradebot.errors import TradeBotError
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.models.runs import RunMode
 from tradebot.observability.logs import get_logger
+from tradebot.runs.configuration import ClientConfigService, KeyNoLongerSafeError
 from tradebot.runs.launcher import PreparedRun, database, grid_json, prepare_run, runner_settings
-from tradebot.runs.models import RunMode
 from tradebot.runs.store import trip_kill_switch
 from tradebot.runtime.ports import Tick, Venue, VenueError
 from tradebot.runtime.runner import GridRunner, RunOutcome
-from tradebot.tenants.service import ClientConfigService, KeyNoLongerSafeError
 from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
+from tradebot.venues.permissions import KeyPermissionCheck
 from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.retry import Backoff, call_with_retries
 from tradebot.venues.sandbox_clock import SandboxClock

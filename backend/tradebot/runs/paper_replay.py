@@ -15,10 +15,10 @@ from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import GridPlan
 from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import Fill
+from tradebot.models.runs import RunMode
 from tradebot.research.result import GridResult
 from tradebot.research.summary import equity_from_fills, summarize
 from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
-from tradebot.runs.models import RunMode
 from tradebot.runtime.runner import GridRunner, RunOutcome
 from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue

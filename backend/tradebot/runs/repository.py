@@ -30,7 +30,7 @@ from tradebot.errors import NotFoundError
 from tradebot.kit.repository import RowT, TenantRepository
 from tradebot.kit.tenancy import TenantScope
 from tradebot.kit.tenant_reads import tenant_row
-from tradebot.runs.models import (
+from tradebot.models.runs import (
     BotFill,
     BotGuardState,
     BotInventorySnapshot,

@@ -20,14 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.billing.entitlements import require_run_start
 from tradebot.billing.repository import EntitlementRepository
-from tradebot.bots.errors import ConflictError
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.scoped import ClientService
-from tradebot.credentials.models import CredentialStatus
 from tradebot.credentials.service import CredentialService
+from tradebot.errors import ConflictError
 from tradebot.kit.clock import utcnow
 from tradebot.kit.tenancy import TenantScope
-from tradebot.runs.models import BotRun, RunAction, RunMode, RunRequest, RunStatus
+from tradebot.models.credentials import CredentialStatus
+from tradebot.models.runs import BotRun, RunAction, RunMode, RunRequest, RunStatus
+from tradebot.runs.configuration import RunNotAllowedError
 from tradebot.runs.queue import RunQueue
 from tradebot.runs.repository import (
     FillRepository,
@@ -50,7 +51,6 @@ from tradebot.runs.schemas import (
     views,
 )
 from tradebot.tenants.repository import AuditRepository
-from tradebot.tenants.service import RunNotAllowedError
 
 log = logging.getLogger(__name__)
 OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})

@@ -18,7 +18,7 @@ from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import Side
 from tradebot.kit.clock import utcnow
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import (
+from tradebot.models.runs import (
     BotFill,
     BotGuardState,
     BotInventorySnapshot,

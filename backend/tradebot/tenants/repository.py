@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tradebot.kit.repository import TenantRepository
-from tradebot.tenants.models import AuditLog, Client
+from tradebot.models.tenants import AuditLog, Client
 
 
 class ClientRepository(TenantRepository[Client]):

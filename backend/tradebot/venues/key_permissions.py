@@ -13,9 +13,9 @@ from typing import Any
 
 from ccxt.base.errors import BaseError, NetworkError
 
-from tradebot.credentials.permissions import KeyPermissionError, KeyPermissions
 from tradebot.kit.secrets import MASK, Secret
 from tradebot.venues.ccxt_factory import make_exchange
+from tradebot.venues.permissions import KeyPermissionError, KeyPermissions
 
 _BINANCE_SOURCE = "binance GET /sapi/v1/account/apiRestrictions"
 

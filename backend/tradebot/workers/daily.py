@@ -22,16 +22,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.admin.repository import AdminRepository
-from tradebot.billing.plans import TRIAL_LENGTH, PlanName
 from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.kit.repository import TenantRepository
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import BotFill, RequestStatus, RunAction, RunMode, RunRequest, RunStatus
+from tradebot.models.runs import BotFill, RequestStatus, RunAction, RunMode, RunRequest, RunStatus
+from tradebot.models.tenants import AuditLog, Client
 from tradebot.runs.queue import ArqRunQueue
 from tradebot.runs.repository import RunRepository, RunRequestRepository
 from tradebot.runs.service import after_commit, request_stop
-from tradebot.tenants.models import AuditLog, Client
+from tradebot.tenants.plans import TRIAL_LENGTH, PlanName
 from tradebot.tenants.repository import AuditRepository
 from tradebot.tenants.schemas import ClientStatus
 from tradebot.workers.state import STATE, WorkerState

@@ -17,15 +17,15 @@ from typing import Any
 
 from tradebot.admin.repository import AdminRepository
 from tradebot.credentials.keyring import Keyring, configured_master_key, open_keyring
-from tradebot.credentials.models import CredentialStatus
-from tradebot.credentials.permissions import KeyPermissionCheck, KeyPermissionError
 from tradebot.credentials.service import CredentialService
 from tradebot.db import transaction
 from tradebot.engine.risk import Guard
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.models.credentials import CredentialStatus
 from tradebot.observability.logs import get_logger
 from tradebot.runs.store import trip_kill_switch
 from tradebot.tenants.repository import AuditRepository
+from tradebot.venues.permissions import KeyPermissionCheck, KeyPermissionError
 from tradebot.workers.state import STATE, WorkerState
 
 log = get_logger(__name__)

@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tradebot.runs.models import (
+from tradebot.models.runs import (
     BotGuardState,
     BotRun,
     RequestStatus,

@@ -33,8 +33,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from tradebot.errors import TradeBotError
+from tradebot.models.runs import RequestStatus, RunAction, RunMode, RunStatus
 from tradebot.runs.live import LiveOptions, run_on_live_data
-from tradebot.runs.models import RequestStatus, RunAction, RunMode, RunStatus
 from tradebot.runtime.ports import VenueError
 from tradebot.runtime.runner import RunBlockedError, RunOutcome
 from tradebot.workers.lease import RunLease

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tradebot.kit.clock import utcnow
 from tradebot.kit.repository import TenantRepository
 from tradebot.kit.tenancy import TenantScope, tenant_transaction
-from tradebot.runs.models import BotRun, RequestStatus, RunAction, RunRequest, RunStatus
+from tradebot.models.runs import BotRun, RequestStatus, RunAction, RunRequest, RunStatus
 from tradebot.runs.repository import RunRequestRepository
 from tradebot.runtime.runner import STOP_REQUESTED
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tradebot.bots.schemas import GridSpec
 from tradebot.config import Settings
 from tradebot.errors import BadInputError
-from tradebot.runs.models import RunMode
+from tradebot.models.runs import RunMode
 from tradebot.workers.run_rows import RunTicket
 from tradebot.workers.state import RunHandle
 

@@ -1,4 +1,4 @@
-"""``Annotated`` dependencies the routers use: the shared context and who is calling.
+"""Who is calling: ``Annotated`` dependencies every domain's routes use.
 
 ``CurrentCustomer`` is a caller with a client (a first login provisions one), rate-limited per
 client; ``CurrentOperator`` holds ``ADMIN_API_TOKEN`` or a token with the operator permission.
@@ -8,30 +8,38 @@ from __future__ import annotations
 
 import hmac
 import logging
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
 
-from tradebot.api.context import ApiContext
 from tradebot.auth.errors import AuthenticationError, ForbiddenError
 from tradebot.auth.schemas import SERVICE_OPERATOR, Principal
-from tradebot.auth.service import is_operator
-from tradebot.auth.tokens import TokenClaims
+from tradebot.auth.service import LoginService, is_operator
+from tradebot.auth.tokens import TokenClaims, TokenVerifier
+from tradebot.kit.web import ApiContext, ContextDep, app_port
 
 log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False, description="Auth0 access token (or ADMIN_API_TOKEN)")
 
 
-async def api_context(request: Request) -> ApiContext:
-    # Dependencies are ``async def`` even without an await: FastAPI runs a plain ``def``
-    # dependency in a worker thread, a thread hop per request for a dictionary lookup.
-    context: ApiContext = request.app.state.context
-    return context
+@dataclass(frozen=True)
+class AuthPorts:
+    """What login needs, stored on ``app.state.auth`` by the app factory."""
+
+    logins: LoginService
+    verifier: TokenVerifier | None
+    """``None`` when AUTH0_ISSUER / AUTH0_AUDIENCE are unset: only the admin token works."""
 
 
-ContextDep = Annotated[ApiContext, Depends(api_context)]
+async def _ports(request: Request) -> AuthPorts:
+    ports: AuthPorts = app_port(request, "auth")
+    return ports
+
+
+PortsDep = Annotated[AuthPorts, Depends(_ports)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -48,10 +56,10 @@ def _is_admin_token(context: ApiContext, token: str) -> bool:
     )
 
 
-async def _claims(context: ApiContext, token: str) -> TokenClaims:
-    if context.verifier is None:
+async def _claims(ports: AuthPorts, token: str) -> TokenClaims:
+    if ports.verifier is None:
         raise AuthenticationError("token login is not configured on this server")
-    return await context.verifier.verify(token)
+    return await ports.verifier.verify(token)
 
 
 async def _limit(context: ApiContext, key: str) -> None:
@@ -61,20 +69,24 @@ async def _limit(context: ApiContext, key: str) -> None:
         log.warning("rate limiter unavailable, request let through: %s", exc)
 
 
-async def current_customer(context: ContextDep, credentials: BearerDep) -> Principal:
+async def current_customer(
+    context: ContextDep, ports: PortsDep, credentials: BearerDep
+) -> Principal:
     token = _token(credentials)
     if _is_admin_token(context, token):
         raise ForbiddenError("the admin token has no client: use the operator routes")
-    principal = await context.logins.principal(await _claims(context, token))
+    principal = await ports.logins.principal(await _claims(ports, token))
     await _limit(context, f"client:{principal.client_id}")
     return principal
 
 
-async def current_operator(context: ContextDep, credentials: BearerDep) -> Principal:
+async def current_operator(
+    context: ContextDep, ports: PortsDep, credentials: BearerDep
+) -> Principal:
     token = _token(credentials)
     if _is_admin_token(context, token):
         return SERVICE_OPERATOR
-    claims = await _claims(context, token)
+    claims = await _claims(ports, token)
     if not is_operator(claims, context.settings.AUTH0_ADMIN_PERMISSION):
         raise ForbiddenError("operator permission required")
     await _limit(context, f"operator:{claims.subject}")
@@ -83,8 +95,3 @@ async def current_operator(context: ContextDep, credentials: BearerDep) -> Princ
 
 CurrentCustomer = Annotated[Principal, Depends(current_customer)]
 CurrentOperator = Annotated[Principal, Depends(current_operator)]
-
-
-RowId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
-"""A bot, run or backtest id in a path: anything else cannot exist (and is a 422)."""
-ClientIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]

@@ -15,18 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.config import Settings
 from tradebot.credentials.keyring import configured_master_key, open_keyring
-from tradebot.credentials.models import CredentialStatus
-from tradebot.credentials.permissions import (
-    KeyPermissionCheck,
-    KeyPermissionError,
-    require_trading_only,
-)
 from tradebot.credentials.schemas import CredentialMetadata, ExchangeCredentials
 from tradebot.credentials.service import CredentialService, exchange_id
 from tradebot.errors import TradeBotError
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantScope, process_scope
-from tradebot.runs.models import RunMode
+from tradebot.models.credentials import CredentialStatus
+from tradebot.models.runs import RunMode
 from tradebot.tenants.repository import ClientRepository
 from tradebot.tenants.schemas import (
     ClientLimits,
@@ -34,6 +29,11 @@ from tradebot.tenants.schemas import (
     EffectivePlan,
     effective_plan,
     parse_limits,
+)
+from tradebot.venues.permissions import (
+    KeyPermissionCheck,
+    KeyPermissionError,
+    require_trading_only,
 )
 
 log = logging.getLogger(__name__)

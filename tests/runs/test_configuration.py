@@ -10,14 +10,14 @@ from sqlalchemy import update
 from tests.tenants.factories import make_client
 from tradebot.admin.service import ClientAdmin
 from tradebot.config import load_settings
-from tradebot.credentials.models import ClientApiCredential
 from tradebot.db import transaction
 from tradebot.errors import BadInputError, ConfigError
 from tradebot.kit.secrets import Secret
 from tradebot.kit.tenancy import TenantMismatchError, TenantScope, tenant_transaction
-from tradebot.runs.models import RunMode
-from tradebot.tenants.models import Client
-from tradebot.tenants.service import ClientConfigService, RunNotAllowedError
+from tradebot.models.credentials import ClientApiCredential
+from tradebot.models.runs import RunMode
+from tradebot.models.tenants import Client
+from tradebot.runs.configuration import ClientConfigService, RunNotAllowedError
 
 SECRET = "live-secret-never-shown"
 

@@ -1,0 +1,93 @@
+"""Storing a client's exchange key: the one path of the admin CLI, the operator route and the
+customer's own ``PUT /credentials``.
+
+The client, the master key and the input are checked first; then the exchange is asked what the
+key may do (a key that can withdraw is refused), outside any transaction (no lock held over the
+wire); then the sealed row and its audit entry are written in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tradebot.credentials.keyring import (
+    current_meta,
+    open_keyring_for_writing,
+    require_master_key,
+    unlock,
+)
+from tradebot.credentials.service import (
+    CredentialService,
+    StoredCredentials,
+    exchange_id,
+    label_name,
+    new_credentials,
+)
+from tradebot.db import transaction
+from tradebot.kit.secrets import Secret
+from tradebot.kit.tenancy import TenantScope
+from tradebot.models.credentials import CredentialStatus
+from tradebot.tenants.repository import AuditRepository, ClientRepository
+from tradebot.venues.permissions import UNCHECKED, KeyPermissionCheck, require_trading_only
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key as given, before any check (``repr`` shows no secret)."""
+
+    exchange: str
+    api_key: str
+    api_secret: str
+    passphrase: str | None
+    label: str = "main"
+
+    def __repr__(self) -> str:
+        return f"NewKey(exchange={self.exchange!r}, label={self.label!r}, api_key=***)"
+
+
+async def store_credentials(
+    sessions: async_sessionmaker[AsyncSession],
+    actor: str,
+    client: str,
+    key: NewKey,
+    master_key: Secret | None,
+    check: KeyPermissionCheck | None,
+) -> StoredCredentials:
+    """Seal and store ``key`` for ``client``; ``check=None`` stores it unverified (paper only)."""
+    scope = TenantScope.of(client)
+    venue, label = exchange_id(key.exchange), label_name(key.label)
+    credentials = new_credentials(key.api_key, key.api_secret, key.passphrase)
+    material = require_master_key(master_key)
+    async with transaction(sessions) as session:
+        await ClientRepository(session, scope).own()
+        meta = await current_meta(session)
+        if meta is not None:
+            unlock(material, meta)
+    permissions: dict[str, Any] = dict(UNCHECKED)
+    status = CredentialStatus.UNVERIFIED
+    if check is not None:
+        answer = await check.check(
+            venue, credentials.api_key, credentials.secret, credentials.passphrase
+        )
+        require_trading_only(venue, answer)
+        permissions, status = answer.snapshot(), CredentialStatus.ACTIVE
+    async with transaction(sessions) as session:
+        keyring = await open_keyring_for_writing(session, master_key)
+        stored = await CredentialService(session, scope).store(
+            keyring, venue, label, credentials, permissions, status
+        )
+        await AuditRepository(session, scope).record(
+            actor,
+            "credentials_rotated" if stored.replaced else "credentials_stored",
+            target=f"{venue}/{label}",
+            details={
+                "credential_id": stored.metadata.id,
+                "key_id": stored.metadata.key_id,
+                "key_version": stored.metadata.key_version,
+                "status": status.value,
+            },
+        )
+        return stored
