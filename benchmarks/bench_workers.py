@@ -41,8 +41,8 @@ from tradebot.candles.io import bundled, load_candles
 from tradebot.config import Settings
 from tradebot.db import transaction
 from tradebot.migrations import upgrade
+from tradebot.models.clients import Client
 from tradebot.models.runs import BotFill, BotOrder, BotRun, RunAction, RunRequest
-from tradebot.models.tenants import Client
 from tradebot.observability.logs import configure_logging
 from tradebot.runs.queue import ArqRunQueue
 from tradebot.workers.settings import worker_settings

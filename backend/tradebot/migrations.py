@@ -7,14 +7,6 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-import tradebot.models.auth
-import tradebot.models.backtests
-import tradebot.models.billing
-import tradebot.models.bots
-import tradebot.models.credentials
-import tradebot.models.runs
-import tradebot.models.tenants  # noqa: F401  (these register the tables on the metadata)
-
 target_metadata = SQLModel.metadata
 SCRIPTS = Path(__file__).resolve().parent / "migration_scripts"
 """The top-level ``alembic/`` folder (a link inside the package, so an installed wheel has it)."""

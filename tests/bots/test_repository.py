@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.clients.factories import make_client
 from tests.conftest import unique_id
-from tests.tenants.factories import make_client
 from tradebot.db import create_engine, session_factory
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import Side
 from tradebot.errors import NotFoundError
-from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.scope import ClientScope
 from tradebot.runs.repository import run_status
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import (
@@ -38,7 +38,7 @@ async def sessions(
 async def _status(
     sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str
 ) -> dict[str, Any]:
-    return dict(await run_status(sessions, TenantScope.of(client_id), run_id))
+    return dict(await run_status(sessions, ClientScope.of(client_id), run_id))
 
 
 def _order(run_id: str, line: int, status: OrderStatus) -> StoredOrder:

@@ -14,7 +14,7 @@ import sys
 import pytest
 from sqlalchemy import select
 
-from tests.tenants.factories import snapshot
+from tests.clients.factories import snapshot
 from tests.venues.sim_fixtures import (
     KEY,
     OTHER_KEY,
@@ -27,7 +27,7 @@ from tests.venues.sim_fixtures import (
 )
 from tradebot.cli.main import main
 from tradebot.db import create_engine, session_factory, transaction
-from tradebot.models.tenants import AuditLog
+from tradebot.models.clients import AuditLog
 
 API_KEY = "CLIKEY00000000001234"
 API_SECRET = "cli-secret-do-not-print"

@@ -8,24 +8,24 @@ import secrets
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.tenants.factories import make_client, snapshot
+from tests.clients.factories import make_client, snapshot
 from tradebot.admin.service import ClientAdmin
 from tradebot.credentials.keyring import WrongMasterKeyError, open_keyring
 from tradebot.credentials.service import CredentialDecryptionError, CredentialService
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.errors import BadInputError, NotFoundError
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.models.clients import AuditLog
 from tradebot.models.credentials import ClientApiCredential, MasterKeyMeta
-from tradebot.models.tenants import AuditLog
 
 API_KEY = "AKIAEXAMPLEKEY0000wxyz"
 API_SECRET = "s3cr3t-value-that-must-not-leak"
 
 
 async def _decrypt(sessions, client: str, key: str, exchange: str = "binance"):
-    scope = TenantScope.of(client)
-    async with tenant_transaction(sessions, scope) as session:
+    scope = ClientScope.of(client)
+    async with client_transaction(sessions, scope) as session:
         keyring = await open_keyring(session, Secret(key))
         return await CredentialService(session, scope).decrypt(keyring, exchange)
 

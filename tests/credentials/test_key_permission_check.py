@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from tests.tenants.factories import make_client
+from tests.clients.factories import make_client
 from tests.venues.sim_fixtures import (
     KEY,
     OTHER_KEY,
@@ -21,8 +21,8 @@ from tests.venues.sim_fixtures import (
 )
 from tradebot.admin.service import ClientAdmin
 from tradebot.config import load_settings
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.models.runs import RunMode
 from tradebot.runs.configuration import ClientConfigService, KeyNoLongerSafeError
 from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
@@ -84,7 +84,7 @@ async def test_live_start_rechecks_the_key_and_refuses_one_that_gained_withdrawa
 ):
     client = await make_client(pg_sessions, plan="pro")
     settings = load_settings(CLIENT_MASTER_KEY=master_key)
-    scope = TenantScope.of(client)
+    scope = ClientScope.of(client)
     async with running_sim() as sim:
         check = CcxtKeyPermissionCheck(sandbox_url=sim.url, timeout_ms=2_000)
         stored = await ClientAdmin(pg_sessions, "tester").store_credentials(
@@ -92,13 +92,13 @@ async def test_live_start_rechecks_the_key_and_refuses_one_that_gained_withdrawa
         )
         assert stored.metadata.status == "active"
         assert stored.metadata.permissions["can_withdraw"] is False
-        async with tenant_transaction(pg_sessions, scope) as session:
+        async with client_transaction(pg_sessions, scope) as session:
             service = ClientConfigService(session, scope, settings)
             config = await service.run_configuration(RunMode.LIVE, check=check)
         assert config.credentials is not None
         await control(sim.url, "POST", f"/_sim/accounts/{KEY}/permissions",
                       {"enableWithdrawals": True})  # fmt: skip
-        async with tenant_transaction(pg_sessions, scope) as session:
+        async with client_transaction(pg_sessions, scope) as session:
             service = ClientConfigService(session, scope, settings)
             with pytest.raises(KeyNoLongerSafeError, match="withdrawals enabled"):
                 await service.run_configuration(RunMode.LIVE, check=check)

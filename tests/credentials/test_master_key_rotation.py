@@ -8,16 +8,16 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from tests.tenants.factories import make_client, snapshot
+from tests.clients.factories import make_client, snapshot
 from tradebot.admin.service import ClientAdmin
 from tradebot.credentials.keyring import NoMasterKeyError, WrongMasterKeyError, open_keyring
 from tradebot.credentials.service import CredentialService
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.errors import BadInputError
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.models.clients import AuditLog
 from tradebot.models.credentials import ClientApiCredential
-from tradebot.models.tenants import AuditLog
 
 
 def _key() -> str:
@@ -46,8 +46,8 @@ async def keyed(migrated_pg_url):
 
 async def _all_open_with(sessions, key: str, stored) -> None:
     for (client, exchange), secret in stored.items():
-        scope = TenantScope.of(client)
-        async with tenant_transaction(sessions, scope) as session:
+        scope = ClientScope.of(client)
+        async with client_transaction(sessions, scope) as session:
             keyring = await open_keyring(session, Secret(key))
             _, credentials = await CredentialService(session, scope).decrypt(keyring, exchange)
         assert credentials.secret.reveal() == secret

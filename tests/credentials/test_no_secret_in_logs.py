@@ -13,7 +13,7 @@ from sqlalchemy import update
 from tradebot.cli.main import main
 from tradebot.config import load_settings
 from tradebot.db import create_engine, session_factory, transaction
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.credentials import ClientApiCredential
 from tradebot.models.runs import RunMode
 from tradebot.observability.logs import get_logger
@@ -30,8 +30,8 @@ async def _live_config(url: str, master_key: str):
     try:
         async with transaction(sessions) as session:
             await session.execute(update(ClientApiCredential).values(status="active"))
-        scope = TenantScope.of("acme")
-        async with tenant_transaction(sessions, scope) as session:
+        scope = ClientScope.of("acme")
+        async with client_transaction(sessions, scope) as session:
             settings = load_settings(CLIENT_MASTER_KEY=master_key)
             service = ClientConfigService(session, scope, settings)
             return await service.run_configuration(RunMode.LIVE, exchange="okx")

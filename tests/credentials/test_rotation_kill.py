@@ -16,13 +16,13 @@ import psycopg
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from tests.tenants.factories import make_client, snapshot
+from tests.clients.factories import make_client, snapshot
 from tradebot.admin.service import ClientAdmin
 from tradebot.credentials.keyring import open_keyring
 from tradebot.credentials.service import CredentialService
 from tradebot.db import create_engine, session_factory, transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.models.credentials import ClientApiCredential
 
 
@@ -54,8 +54,8 @@ async def _open_all(url: str, key: str, stored: dict[str, tuple[str, str]]) -> t
     opened = {}
     try:
         for client, (exchange, _) in stored.items():
-            scope = TenantScope.of(client)
-            async with tenant_transaction(sessions, scope) as session:
+            scope = ClientScope.of(client)
+            async with client_transaction(sessions, scope) as session:
                 keyring = await open_keyring(session, Secret(key))
                 _, keys = await CredentialService(session, scope).decrypt(keyring, exchange)
             opened[client] = exchange, keys.secret.reveal()

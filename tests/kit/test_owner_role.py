@@ -11,10 +11,10 @@ import pytest
 from psycopg import sql
 from sqlalchemy import text
 
+from tests.clients.factories import make_client, make_tenant_rows
 from tests.conftest import PG_HOST, PG_PASSWORD, PG_PORT, PG_USER, pg_url_for
-from tests.tenants.factories import make_client, make_tenant_rows
 from tradebot.db import create_engine, session_factory, transaction
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.migrations import upgrade
 
 
@@ -61,7 +61,7 @@ async def test_owner_sees_every_client_only_while_no_tenant_is_set(owner_databas
             await session.execute(text("SELECT set_config('app.client_id', :c, true)"), {"c": mine})
             runs = set((await session.execute(text("SELECT client_id FROM bot_runs"))).scalars())
             assert runs == {mine}
-        async with tenant_transaction(sessions, TenantScope.of(mine)) as session:
+        async with client_transaction(sessions, ClientScope.of(mine)) as session:
             role = (await session.execute(text("SELECT current_user"))).scalar_one()
             seen = set((await session.execute(text("SELECT id FROM clients"))).scalars())
             touched = await session.execute(

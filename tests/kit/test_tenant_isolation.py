@@ -10,19 +10,19 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.tenants.factories import TENANT_TABLES, make_client, make_tenant_rows
+from tests.clients.factories import TENANT_TABLES, make_client, make_tenant_rows
+from tradebot.clients.repository import ClientRepository
 from tradebot.credentials.repository import CredentialRepository
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.errors import NotFoundError
-from tradebot.kit.repository import TenantRepository
-from tradebot.kit.tenancy import TenantMismatchError, TenantScope, process_scope, tenant_transaction
+from tradebot.kit.repository import ScopedRepository
+from tradebot.kit.scope import ClientMismatchError, ClientScope, client_transaction, process_scope
 from tradebot.models.runs import BotRun
-from tradebot.tenants.repository import ClientRepository
 
 TABLES = list(TENANT_TABLES)
 
 
-class RunRows(TenantRepository[BotRun]):
+class RunRows(ScopedRepository[BotRun]):
     model = BotRun
     noun = "run"
 
@@ -64,8 +64,8 @@ async def two_tenants(request, pg_sessions, sqlite_url):
 
 async def test_repository_reads_a_foreign_id_as_not_found(two_tenants):
     sessions, mine, theirs, their_run = two_tenants
-    scope = TenantScope.of(mine)
-    async with tenant_transaction(sessions, scope) as session:
+    scope = ClientScope.of(mine)
+    async with client_transaction(sessions, scope) as session:
         runs = RunRows(session, scope)
         assert await runs.find(their_run) is None
         with pytest.raises(NotFoundError, match="not found"):
@@ -79,8 +79,8 @@ async def test_repository_reads_a_foreign_id_as_not_found(two_tenants):
 async def test_repository_cannot_change_or_delete_a_foreign_row(two_tenants):
     sessions, mine, theirs, their_run = two_tenants
     before = await _counts(sessions, theirs)
-    scope = TenantScope.of(mine)
-    async with tenant_transaction(sessions, scope) as session:
+    scope = ClientScope.of(mine)
+    async with client_transaction(sessions, scope) as session:
         runs = RunRows(session, scope)
         with pytest.raises(NotFoundError):
             await runs.delete(their_run)
@@ -96,9 +96,9 @@ async def test_repository_cannot_change_or_delete_a_foreign_row(two_tenants):
 async def test_repository_refuses_to_write_a_row_for_another_client(two_tenants):
     sessions, mine, theirs, _ = two_tenants
     before = await _counts(sessions, theirs)
-    scope = TenantScope.of(mine)
-    with pytest.raises(TenantMismatchError, match=theirs):
-        async with tenant_transaction(sessions, scope) as session:
+    scope = ClientScope.of(mine)
+    with pytest.raises(ClientMismatchError, match=theirs):
+        async with client_transaction(sessions, scope) as session:
             await RunRows(session, scope).add(
                 BotRun(
                     id="intruder-" + mine,
@@ -115,7 +115,7 @@ async def test_repository_refuses_to_write_a_row_for_another_client(two_tenants)
 def test_process_scope_refuses_another_client():
     assert process_scope("acme").client_id == "acme"
     assert process_scope("acme", "acme").client_id == "acme"
-    with pytest.raises(TenantMismatchError, match="'other'"):
+    with pytest.raises(ClientMismatchError, match="'other'"):
         process_scope("acme", "other")
 
 
@@ -210,7 +210,7 @@ async def test_tenant_transaction_on_the_owner_connection_runs_as_the_app_role(p
         mine, theirs = await make_client(sessions), await make_client(sessions)
         await make_tenant_rows(sessions, mine)
         await make_tenant_rows(sessions, theirs)
-        async with tenant_transaction(sessions, TenantScope.of(mine)) as session:
+        async with client_transaction(sessions, ClientScope.of(mine)) as session:
             # Raw SQL that forgot its filter: row-level security still scopes it.
             owners = set((await session.execute(text("SELECT client_id FROM bot_runs"))).scalars())
             role = (await session.execute(text("SELECT current_user"))).scalar_one()

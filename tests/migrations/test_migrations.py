@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from tests.tenants.factories import TENANT_TABLES as FILLED_TABLES
+from tests.clients.factories import TENANT_TABLES as FILLED_TABLES
 from tradebot.migrations import downgrade, sync_url, target_metadata, upgrade
 
 TENANT_TABLES = {"clients", *FILLED_TABLES}

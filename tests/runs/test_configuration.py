@@ -7,24 +7,24 @@ import logging
 import pytest
 from sqlalchemy import update
 
-from tests.tenants.factories import make_client
+from tests.clients.factories import make_client
 from tradebot.admin.service import ClientAdmin
 from tradebot.config import load_settings
 from tradebot.db import transaction
 from tradebot.errors import BadInputError, ConfigError
+from tradebot.kit.scope import ClientMismatchError, ClientScope, client_transaction
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantMismatchError, TenantScope, tenant_transaction
+from tradebot.models.clients import Client
 from tradebot.models.credentials import ClientApiCredential
 from tradebot.models.runs import RunMode
-from tradebot.models.tenants import Client
 from tradebot.runs.configuration import ClientConfigService, RunNotAllowedError
 
 SECRET = "live-secret-never-shown"
 
 
 async def _config(sessions, client, mode, **settings):
-    scope = TenantScope.of(client)
-    async with tenant_transaction(sessions, scope) as session:
+    scope = ClientScope.of(client)
+    async with client_transaction(sessions, scope) as session:
         service = ClientConfigService(session, scope, load_settings(**settings))
         return await service.run_configuration(mode)
 
@@ -137,7 +137,7 @@ async def test_bad_stored_limits_name_the_field(pg_sessions):
 async def test_process_scoped_service_refuses_another_client(pg_sessions):
     client = await make_client(pg_sessions)
     settings = load_settings(CLIENT_ID=client)
-    async with tenant_transaction(pg_sessions, TenantScope.of(client)) as session:
+    async with client_transaction(pg_sessions, ClientScope.of(client)) as session:
         assert ClientConfigService.for_process(session, settings).scope.client_id == client
-        with pytest.raises(TenantMismatchError, match="refusing to act for client 'default'"):
+        with pytest.raises(ClientMismatchError, match="refusing to act for client 'default'"):
             ClientConfigService.for_process(session, settings, "default")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.clients.factories import make_client
 from tests.conftest import unique_id
-from tests.tenants.factories import make_client
 from tradebot.engine.types import Side
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import FillRecord, RunRecord

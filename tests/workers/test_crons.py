@@ -23,8 +23,8 @@ from tests.workers.fixtures import ask_for_run, options, paper_client, run_row, 
 from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.engine.types import Side
+from tradebot.models.clients import AuditLog, Client
 from tradebot.models.runs import BotGuardState, BotRun, RunRequest
-from tradebot.models.tenants import AuditLog, Client
 from tradebot.runs.queue import run_job_id
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import FillRecord

@@ -31,7 +31,7 @@ from tests.workers.fixtures import (
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
 from tradebot.db import transaction
-from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.scope import ClientScope
 from tradebot.models.runs import RunRequest
 from tradebot.runs.queue import ArqRunQueue, run_job_id
 from tradebot.runs.service import RunService
@@ -127,7 +127,7 @@ async def test_a_stop_through_the_api_ends_the_run_after_its_tick_with_orders_re
             await eventually(lambda: _trading(sessions, run_id), what="the run to trade")
             service = RunService(
                 sessions,
-                TenantScope.of(client),
+                ClientScope.of(client),
                 "user",
                 ArqRunQueue(worker.pool, worker_env.RUN_QUEUE_NAME),
             )

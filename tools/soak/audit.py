@@ -1,7 +1,7 @@
 """The tenancy audit: which statements of a tenant's transaction named another tenant's rows.
 
 The soak's database logs every statement (``log_statement = 'all'``), parameters included. A
-tenant transaction opens by setting ``app.client_id`` (``kit.tenancy.tenant_transaction``);
+tenant transaction opens by setting ``app.client_id`` (``kit.tenancy.client_transaction``);
 from there to its COMMIT or ROLLBACK every statement of that server process acts for that
 client. A parameter that names another tenant (its client id, its run id, or a client order id
 its run minted) is a query of another tenant's rows, whatever row-level security then let
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.soak.tenants import Tenant
-from tradebot.kit.tenancy import TENANT_SETTING
+from tradebot.kit.scope import TENANT_SETTING
 
 # Debian's and the private cluster's log_line_prefix: '%m [%p] %q%u@%d '
 _LINE = re.compile(r"\[(?P<pid>\d+)\] \S*@(?P<db>\S+) (?P<level>LOG|DETAIL):\s+(?P<text>.*)")

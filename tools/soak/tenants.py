@@ -13,7 +13,7 @@ from arq.connections import ArqRedis
 
 from tools.soak.harness import SYMBOL, add_live_client
 from tradebot.db import create_engine, session_factory
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import BotRun, RunAction, RunMode, RunRequest
 from tradebot.runs.queue import ArqRunQueue
 from tradebot.runs.repository import RunRepository, RunRequestRepository
@@ -124,8 +124,8 @@ async def enrol(
     try:
         sessions = session_factory(engine)
         for tenant in (t for t in tenants if t.driver is Driver.WORKER):
-            scope = TenantScope.of(tenant.client)
-            async with tenant_transaction(sessions, scope) as session:
+            scope = ClientScope.of(tenant.client)
+            async with client_transaction(sessions, scope) as session:
                 await RunRepository(session, scope).add(
                     BotRun(
                         id=tenant.run_id,

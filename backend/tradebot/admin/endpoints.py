@@ -17,10 +17,10 @@ from tradebot.admin.schemas import (
     OperatorRunView,
 )
 from tradebot.auth.dependencies import CurrentOperator
+from tradebot.clients.schemas import ClientView
 from tradebot.credentials.endpoints import KeyCheck
 from tradebot.credentials.exchange_keys import KeysInput, StoredKeys, store_keys
 from tradebot.kit.web import ClientIdPath, ContextDep, RowId
-from tradebot.tenants.schemas import ClientView
 
 router = APIRouter(tags=["admin"])
 

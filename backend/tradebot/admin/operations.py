@@ -21,17 +21,17 @@ from tradebot.admin.schemas import (
 )
 from tradebot.admin.service import ClientAdmin, ClientChanges
 from tradebot.billing.events import ENDED
+from tradebot.clients.plans import ACTIVE_SUBSCRIPTION, plan_spec
+from tradebot.clients.repository import AuditRepository, ClientRepository
+from tradebot.clients.schemas import ClientView
 from tradebot.db import transaction
 from tradebot.errors import BadInputError, NotFoundError
 from tradebot.kit.clock import utcnow
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import BotRun
 from tradebot.runs.repository import GuardRepository, SnapshotRepository
 from tradebot.runs.schemas import GuardView, SnapshotView, views
 from tradebot.runs.service import run_view
-from tradebot.tenants.plans import ACTIVE_SUBSCRIPTION, plan_spec
-from tradebot.tenants.repository import AuditRepository, ClientRepository
-from tradebot.tenants.schemas import ClientView
 
 
 def operator_run(row: BotRun) -> OperatorRunView:
@@ -66,8 +66,8 @@ class Operations:
 
     async def reset_guards(self, client_id: str) -> GuardsReset:
         """Clear the client's active guards (its kill switch and tripped runs' guards)."""
-        scope = TenantScope.of(client_id)
-        async with tenant_transaction(self.sessions, scope) as session:
+        scope = ClientScope.of(client_id)
+        async with client_transaction(self.sessions, scope) as session:
             await ClientRepository(session, scope).own()
             guards = GuardRepository(session, scope)
             active = await guards.list(guards.model.active.is_(True))  # type: ignore[attr-defined]
@@ -94,8 +94,8 @@ class Operations:
             row = await OperatorQueries(session).run(run_id)
         if row is None:
             raise NotFoundError(f"run {run_id!r} not found")
-        scope = TenantScope.of(row.client_id)
-        async with tenant_transaction(self.sessions, scope) as session:
+        scope = ClientScope.of(row.client_id)
+        async with client_transaction(self.sessions, scope) as session:
             latest = await SnapshotRepository(session, scope).latest(run_id)
             guards = await GuardRepository(session, scope).for_run(run_id)
             return OperatorRunDetail(

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tradebot.models.billing import ClientSubscription
+from tradebot.models.clients import Client
 from tradebot.models.runs import BotGuardState, BotInventorySnapshot, BotRun
-from tradebot.models.tenants import Client
 
 
 class OperatorQueries:

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tradebot.models.clients import AuditLog, Client
 from tradebot.models.credentials import ClientApiCredential
-from tradebot.models.tenants import AuditLog, Client
 
 
 class AdminRepository:

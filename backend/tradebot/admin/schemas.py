@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradebot.clients.schemas import ClientView
 from tradebot.credentials.schemas import CredentialMetadata
 from tradebot.runs.schemas import GuardView, RunView, SnapshotView
-from tradebot.tenants.schemas import ClientView
 
 
 class ClientUpdate(BaseModel):

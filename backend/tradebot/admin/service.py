@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.admin.repository import AdminRepository
 from tradebot.admin.rotation import Progress, RotationResult, rotate_master_key
+from tradebot.clients.plans import PlanName
+from tradebot.clients.repository import AuditRepository, ClientRepository
+from tradebot.clients.schemas import ClientStatus, ClientView, parse_limits
 from tradebot.credentials.schemas import CredentialMetadata
 from tradebot.credentials.service import (
     CredentialService,
@@ -24,12 +27,9 @@ from tradebot.credentials.service import (
 from tradebot.credentials.storing import NewKey, store_credentials
 from tradebot.db import transaction
 from tradebot.kit.clock import utcnow
+from tradebot.kit.scope import ClientScope
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope
-from tradebot.models.tenants import Client
-from tradebot.tenants.plans import PlanName
-from tradebot.tenants.repository import AuditRepository, ClientRepository
-from tradebot.tenants.schemas import ClientStatus, ClientView, parse_limits
+from tradebot.models.clients import Client
 from tradebot.venues.permissions import (
     KeyPermissionCheck,
 )
@@ -65,7 +65,7 @@ class ClientAdmin:
             return [ClientView.of(row) for row in await AdminRepository(session).clients()]
 
     async def show_client(self, client: str) -> ClientDetails:
-        scope = TenantScope.of(client)
+        scope = ClientScope.of(client)
         async with transaction(self.sessions) as session:
             row = await ClientRepository(session, scope).own()
             keys = await CredentialService(session, scope).metadata()
@@ -76,7 +76,7 @@ class ClientAdmin:
 
     async def upsert_client(self, client: str, changes: ClientChanges) -> tuple[ClientView, bool]:
         """Create the client or change the given fields; returns (client, created)."""
-        scope = TenantScope.of(client)
+        scope = ClientScope.of(client)
         fields = _validated(changes)
         async with transaction(self.sessions) as session:
             clients = ClientRepository(session, scope)

@@ -28,7 +28,7 @@ from tradebot.credentials.keyring import NoMasterKeyError, WrongMasterKeyError
 from tradebot.engine.errors import GridPlanError
 from tradebot.errors import BadInputError, ConfigError, ConflictError, NotFoundError, TradeBotError
 from tradebot.kit.ratelimit import TooManyRequestsError
-from tradebot.kit.tenancy import TenantMismatchError
+from tradebot.kit.scope import ClientMismatchError
 from tradebot.runs.configuration import RunNotAllowedError
 from tradebot.venues.permissions import KeyPermissionError
 
@@ -45,7 +45,7 @@ PROBLEMS: Final[tuple[tuple[type[Exception], int, str, str], ...]] = (
     (PlanLimitError, 403, "plan-limit", "Plan limit reached"),
     (RunNotAllowedError, 403, "run-not-allowed", "Run not allowed"),
     (KeyPermissionError, 422, "key-permissions", "Exchange key refused"),
-    (TenantMismatchError, 404, "not-found", "Not found"),
+    (ClientMismatchError, 404, "not-found", "Not found"),
     (NotFoundError, 404, "not-found", "Not found"),
     (ConflictError, 409, "conflict", "Conflict"),
     (WebhookSignatureError, 400, "bad-signature", "Signature check failed"),

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.auth.repository import AuditTrail
 from tradebot.auth.schemas import AuditEntry, MeView, Principal
-from tradebot.kit.tenancy import tenant_transaction
-from tradebot.tenants.repository import ClientRepository
+from tradebot.clients.repository import ClientRepository
+from tradebot.kit.scope import client_transaction
 
 
 class AccountService:
@@ -17,7 +17,7 @@ class AccountService:
         self.scope = principal.scope()
 
     async def me(self) -> MeView:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             client = await ClientRepository(session, self.scope).own()
         return MeView(
             subject=self.principal.subject,
@@ -31,6 +31,6 @@ class AccountService:
         )
 
     async def audit(self, limit: int, offset: int) -> list[AuditEntry]:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             rows = await AuditTrail(session, self.scope).page(limit, offset)
             return [AuditEntry.model_validate(row, from_attributes=True) for row in rows]

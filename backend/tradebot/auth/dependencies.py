@@ -1,6 +1,6 @@
 """Who is calling: ``Annotated`` dependencies every domain's routes use.
 
-``CurrentCustomer`` is a caller with a client (a first login provisions one), rate-limited per
+``CurrentClient`` is a caller with a client (a first login provisions one), rate-limited per
 client; ``CurrentOperator`` holds ``ADMIN_API_TOKEN`` or a token with the operator permission.
 """
 
@@ -69,9 +69,7 @@ async def _limit(context: ApiContext, key: str) -> None:
         log.warning("rate limiter unavailable, request let through: %s", exc)
 
 
-async def current_customer(
-    context: ContextDep, ports: PortsDep, credentials: BearerDep
-) -> Principal:
+async def current_client(context: ContextDep, ports: PortsDep, credentials: BearerDep) -> Principal:
     token = _token(credentials)
     if _is_admin_token(context, token):
         raise ForbiddenError("the admin token has no client: use the operator routes")
@@ -93,5 +91,5 @@ async def current_operator(
     return Principal(subject=claims.subject, operator=True, email=claims.email)
 
 
-CurrentCustomer = Annotated[Principal, Depends(current_customer)]
+CurrentClient = Annotated[Principal, Depends(current_client)]
 CurrentOperator = Annotated[Principal, Depends(current_operator)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from tradebot.auth.account import AccountService
-from tradebot.auth.dependencies import CurrentCustomer
+from tradebot.auth.dependencies import CurrentClient
 from tradebot.auth.schemas import AuditEntry, MeView
 from tradebot.kit.web import ContextDep
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/me", tags=["me"])
 
 
 async def _account(  # async: no thread hop (see kit.web)
-    context: ContextDep, user: CurrentCustomer
+    context: ContextDep, user: CurrentClient
 ) -> AccountService:
     return AccountService(context.sessions, user)
 

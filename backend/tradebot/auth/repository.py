@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tradebot.clients.repository import AuditRepository
 from tradebot.models.auth import User
-from tradebot.models.tenants import AuditLog, Client
-from tradebot.tenants.repository import AuditRepository
+from tradebot.models.clients import AuditLog, Client
 
 
 class UserDirectory:

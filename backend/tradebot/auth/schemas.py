@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.scope import ClientScope
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,10 @@ class Principal:
         """How audit entries name the caller."""
         return self.subject if ":" in self.subject else f"user:{self.subject}"
 
-    def scope(self) -> TenantScope:
+    def scope(self) -> ClientScope:
         if self.client_id is None:
             raise ValueError("this caller has no client")
-        return TenantScope.of(self.client_id)
+        return ClientScope.of(self.client_id)
 
 
 SERVICE_OPERATOR = Principal(subject="service:admin-api-token", operator=True)

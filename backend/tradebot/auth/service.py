@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tradebot.auth.repository import UserDirectory
 from tradebot.auth.schemas import Principal
 from tradebot.auth.tokens import TokenClaims
+from tradebot.clients.repository import AuditRepository
 from tradebot.db import transaction
 from tradebot.kit.cache import ExpiringCache
-from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.scope import ClientScope
 from tradebot.models.auth import User
-from tradebot.models.tenants import Client
-from tradebot.tenants.repository import AuditRepository
+from tradebot.models.clients import Client
 
 TRIAL_PLAN = "trial"
 LOGIN_TTL_S = 300.0
@@ -78,7 +78,7 @@ class LoginService:
             )
             user = User(sub=claims.subject, client_id=client.id, email=claims.email)
             await directory.provision(user, client)
-            await AuditRepository(session, TenantScope.of(client.id)).record(
+            await AuditRepository(session, ClientScope.of(client.id)).record(
                 f"user:{claims.subject}",
                 "client_provisioned",
                 target=f"client {client.id}",

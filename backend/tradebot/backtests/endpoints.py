@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 
-from tradebot.auth.dependencies import CurrentCustomer
+from tradebot.auth.dependencies import CurrentClient
 from tradebot.backtests.schemas import BacktestCreate, BacktestView, ExportFormat
 from tradebot.backtests.service import BacktestService
 from tradebot.kit.web import ContextDep, RowId
@@ -14,7 +14,7 @@ from tradebot.kit.web import ContextDep, RowId
 router = APIRouter(prefix="/backtests", tags=["backtests"])
 
 
-def _service(context: ContextDep, user: CurrentCustomer) -> BacktestService:
+def _service(context: ContextDep, user: CurrentClient) -> BacktestService:
     return BacktestService(context.sessions, user.scope(), user.actor)
 
 

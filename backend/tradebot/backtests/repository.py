@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tradebot.kit.repository import TenantRepository
+from tradebot.kit.repository import ScopedRepository
 from tradebot.models.backtests import BacktestJob
 
 
-class BacktestRepository(TenantRepository[BacktestJob]):
+class BacktestRepository(ScopedRepository[BacktestJob]):
     model = BacktestJob
     noun = "backtest"
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 
-from tradebot.auth.dependencies import CurrentCustomer
+from tradebot.auth.dependencies import CurrentClient
 from tradebot.billing.gateway import StripeGateway, WebhookVerifier
 from tradebot.billing.schemas import (
     BillingView,
@@ -16,8 +16,8 @@ from tradebot.billing.schemas import (
     WebhookReceipt,
 )
 from tradebot.billing.service import BillingService, StripeWebhooks
+from tradebot.clients.plans import PLANS
 from tradebot.kit.web import ContextDep, app_port
-from tradebot.tenants.plans import PLANS
 
 router = APIRouter(prefix="/billing", tags=["billing"])
 webhooks = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -38,7 +38,7 @@ async def _verifier(request: Request) -> WebhookVerifier | None:
 Stripe = Annotated[StripeGateway | None, Depends(_stripe)]
 
 
-async def _billing(context: ContextDep, user: CurrentCustomer, stripe: Stripe) -> BillingService:
+async def _billing(context: ContextDep, user: CurrentClient, stripe: Stripe) -> BillingService:
     return BillingService(context.sessions, user.scope(), stripe)
 
 
@@ -67,7 +67,7 @@ async def list_plans() -> list[PlanView]:
 
 @router.post("/checkout")
 async def create_checkout(
-    body: CheckoutRequest, billing: Billing, user: CurrentCustomer
+    body: CheckoutRequest, billing: Billing, user: CurrentClient
 ) -> RedirectView:
     """A Stripe Checkout session for a plan: redirect the browser to ``url``."""
     return RedirectView(url=await billing.checkout(body.plan, user.email))

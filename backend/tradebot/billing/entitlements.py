@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tradebot.billing.errors import PaymentRequiredError, PlanLimitError
-from tradebot.tenants.plans import (
+from tradebot.clients.plans import (
     ACTIVE_SUBSCRIPTION,
     PAID_PLANS,
     PAPER_BEFORE_LIVE,

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from tradebot.clients.plans import PlanName
 from tradebot.models.billing import ClientSubscription
-from tradebot.tenants.plans import PlanName
 
 HANDLED: Final = frozenset(
     {

@@ -15,9 +15,9 @@ from typing import Any, Final, TypeVar
 import stripe
 
 from tradebot.billing.errors import BillingUnavailableError, WebhookSignatureError
+from tradebot.clients.plans import CHECKOUT_PLANS, PlanName
 from tradebot.config import Settings
 from tradebot.errors import BadInputError
-from tradebot.tenants.plans import CHECKOUT_PLANS, PlanName
 
 TOLERANCE_S: Final = 300
 T = TypeVar("T")

@@ -8,18 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tradebot.billing.entitlements import AccountFacts
-from tradebot.kit.repository import TenantRepository
-from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.repository import ScopedRepository
+from tradebot.kit.scope import ClientScope
 from tradebot.models.billing import ClientSubscription, StripeEvent
 from tradebot.models.bots import Bot
+from tradebot.models.clients import Client
 from tradebot.models.credentials import ClientApiCredential
 from tradebot.models.runs import BotRun, RunMode, RunStatus
-from tradebot.models.tenants import Client
 
 ACTIVE_RUN = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
 
 
-class SubscriptionRepository(TenantRepository[ClientSubscription]):
+class SubscriptionRepository(ScopedRepository[ClientSubscription]):
     model = ClientSubscription
     noun = "subscription"
 
@@ -27,7 +27,7 @@ class SubscriptionRepository(TenantRepository[ClientSubscription]):
         return await self.find(self.scope.client_id)
 
 
-class StripeEventRepository(TenantRepository[StripeEvent]):
+class StripeEventRepository(ScopedRepository[StripeEvent]):
     model = StripeEvent
     noun = "stripe event"
 
@@ -35,7 +35,7 @@ class StripeEventRepository(TenantRepository[StripeEvent]):
 class EntitlementRepository:
     """Gathers ``AccountFacts`` for the scope's client."""
 
-    def __init__(self, session: AsyncSession, scope: TenantScope) -> None:
+    def __init__(self, session: AsyncSession, scope: ClientScope) -> None:
         self.session = session
         self.scope = scope
 

@@ -23,13 +23,13 @@ from tradebot.billing.repository import (
     SubscriptionRepository,
 )
 from tradebot.billing.schemas import BillingView, PlanView
+from tradebot.clients.plans import PlanName
+from tradebot.clients.repository import AuditRepository, ClientRepository
 from tradebot.db import transaction
 from tradebot.errors import BadInputError, ConflictError
 from tradebot.kit.clock import utcnow
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.billing import StripeEvent
-from tradebot.tenants.plans import PlanName
-from tradebot.tenants.repository import AuditRepository, ClientRepository
 
 WEBHOOK_ACTOR = "stripe:webhook"
 
@@ -54,7 +54,7 @@ class BillingService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        scope: TenantScope,
+        scope: ClientScope,
         gateway: StripeGateway | None,
     ) -> None:
         self.sessions = sessions
@@ -67,19 +67,19 @@ class BillingService:
         return self.gateway
 
     async def summary(self) -> BillingView:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             return billing_view(await EntitlementRepository(session, self.scope).facts())
 
     async def checkout(self, plan: str, email: str) -> str:
         gateway = self._stripe()
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             row = await SubscriptionRepository(session, self.scope).own()
         customer = row.stripe_customer_id if row else None
         return await gateway.checkout_url(self.scope.client_id, PlanName(plan), customer, email)
 
     async def portal(self) -> str:
         gateway = self._stripe()
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             row = await SubscriptionRepository(session, self.scope).own()
         if row is None or not row.stripe_customer_id:
             raise ConflictError("no Stripe customer yet: subscribe through checkout first")
@@ -106,7 +106,7 @@ class StripeWebhooks:
         event = self.verifier.event(payload, signature)
         client = client_of(event)
         try:
-            scope = TenantScope.of(client) if client else None
+            scope = ClientScope.of(client) if client else None
         except BadInputError:
             scope = None
         try:
@@ -116,11 +116,11 @@ class StripeWebhooks:
         except IntegrityError:
             return "duplicate"  # a concurrent delivery of the same event committed first
 
-    async def _apply(self, scope: TenantScope, event: dict) -> str:  # type: ignore[type-arg]
+    async def _apply(self, scope: ClientScope, event: dict) -> str:  # type: ignore[type-arg]
         plan_of_price = self.gateway.plan_of_price if self.gateway else (lambda _price: None)
         update = update_of(event, plan_of_price)
         assert update is not None  # handled types always give one
-        async with tenant_transaction(self.sessions, scope) as session:
+        async with client_transaction(self.sessions, scope) as session:
             events = StripeEventRepository(session, scope)
             if await events.find(event["id"]) is not None:
                 return "duplicate"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from tradebot.auth.dependencies import CurrentCustomer
+from tradebot.auth.dependencies import CurrentClient
 from tradebot.bots.schemas import BotCreate, BotCreated, BotView, PlanPreview
 from tradebot.bots.service import BotService, preview
 from tradebot.kit.web import ContextDep, RowId
@@ -15,7 +15,7 @@ bots = APIRouter(prefix="/bots", tags=["bots"])
 
 
 # ``async def``: a plain ``def`` dependency would run in a worker thread (see ``kit.web``).
-async def _bots(context: ContextDep, user: CurrentCustomer) -> BotService:
+async def _bots(context: ContextDep, user: CurrentClient) -> BotService:
     return BotService(context.sessions, user.scope(), user.actor)
 
 
@@ -23,7 +23,7 @@ Bots = Annotated[BotService, Depends(_bots)]
 
 
 @bots.post("/preview")
-async def preview_plan(body: BotCreate, _user: CurrentCustomer) -> PlanPreview:
+async def preview_plan(body: BotCreate, _user: CurrentClient) -> PlanPreview:
     """The plan summary of a grid, validated against the pair's rules; nothing is saved."""
     return preview(body)
 

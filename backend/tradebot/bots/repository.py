@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tradebot.kit.repository import TenantRepository
+from tradebot.kit.repository import ScopedRepository
 from tradebot.models.bots import Bot
 
 
-class BotRepository(TenantRepository[Bot]):
+class BotRepository(ScopedRepository[Bot]):
     model = Bot
     noun = "bot"
 

@@ -6,12 +6,12 @@ from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 
 
 class ClientService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], scope: TenantScope, actor: str
+        self, sessions: async_sessionmaker[AsyncSession], scope: ClientScope, actor: str
     ) -> None:
         self.sessions = sessions
         self.scope = scope
@@ -20,4 +20,4 @@ class ClientService:
 
     def tx(self) -> AbstractAsyncContextManager[AsyncSession]:
         """One tenant transaction of the scope's client (row-level security on PostgreSQL)."""
-        return tenant_transaction(self.sessions, self.scope)
+        return client_transaction(self.sessions, self.scope)

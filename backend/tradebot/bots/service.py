@@ -17,11 +17,11 @@ from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.schemas import BotCreate, BotCreated, BotView, GridSpec, PlanPreview
 from tradebot.bots.scoped import ClientService
+from tradebot.clients.repository import AuditRepository
 from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.errors import BadInputError
 from tradebot.models.bots import Bot
-from tradebot.tenants.repository import AuditRepository
 from tradebot.venues.catalog import BINANCE_SPOT, offline_rules
 
 OUT_OF_RANGE = "the grid's numbers are out of range: narrow the range or use fewer lines"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from tradebot.auth.dependencies import CurrentCustomer
+from tradebot.auth.dependencies import CurrentClient
 from tradebot.credentials.exchange_keys import ExchangeKeyService, KeysInput, StoredKeys
 from tradebot.credentials.schemas import CredentialMetadata
 from tradebot.kit.web import ContextDep, app_port
@@ -24,7 +24,7 @@ async def _key_check(request: Request) -> KeyPermissionCheck | None:
 KeyCheck = Annotated[KeyPermissionCheck | None, Depends(_key_check)]
 
 
-async def _keys(context: ContextDep, user: CurrentCustomer, check: KeyCheck) -> ExchangeKeyService:
+async def _keys(context: ContextDep, user: CurrentClient, check: KeyCheck) -> ExchangeKeyService:
     return ExchangeKeyService(context.sessions, user.scope(), user.actor, context.settings, check)
 
 

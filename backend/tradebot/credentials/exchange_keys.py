@@ -18,8 +18,8 @@ from tradebot.config import Settings
 from tradebot.credentials.schemas import CredentialMetadata
 from tradebot.credentials.service import CredentialService, exchange_id
 from tradebot.credentials.storing import NewKey, store_credentials
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
 from tradebot.venues.permissions import KeyPermissionCheck
 
 
@@ -70,7 +70,7 @@ class ExchangeKeyService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        scope: TenantScope,
+        scope: ClientScope,
         actor: str,
         settings: Settings,
         check: KeyPermissionCheck | None,
@@ -82,7 +82,7 @@ class ExchangeKeyService:
         self.check = check
 
     async def store(self, body: KeysInput) -> StoredKeys:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             facts = await EntitlementRepository(session, self.scope).facts()
             require_exchange(facts, exchange_id(body.exchange), datetime.now(UTC))
         return await store_keys(
@@ -90,5 +90,5 @@ class ExchangeKeyService:
         )
 
     async def list(self) -> Sequence[CredentialMetadata]:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             return await CredentialService(session, self.scope).metadata()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tradebot.kit.repository import TenantRepository
+from tradebot.kit.repository import ScopedRepository
 from tradebot.models.credentials import ClientApiCredential
 
 
-class CredentialRepository(TenantRepository[ClientApiCredential]):
+class CredentialRepository(ScopedRepository[ClientApiCredential]):
     model = ClientApiCredential
     noun = "credentials"
 

@@ -22,8 +22,8 @@ from tradebot.credentials.schemas import CredentialMetadata, ExchangeCredentials
 from tradebot.errors import BadInputError, NotFoundError, TradeBotError
 from tradebot.kit.clock import utcnow
 from tradebot.kit.crypto import DecryptionError
+from tradebot.kit.scope import ClientScope
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope
 from tradebot.models.credentials import ClientApiCredential, CredentialStatus
 
 _EXCHANGE = re.compile(r"[a-z][a-z0-9]{1,31}")
@@ -96,7 +96,7 @@ class StoredCredentials:
 class CredentialService:
     """One client's exchange keys: store (sealed), list (metadata only), decrypt."""
 
-    def __init__(self, session: AsyncSession, scope: TenantScope) -> None:
+    def __init__(self, session: AsyncSession, scope: ClientScope) -> None:
         self.scope = scope
         self.repo = CredentialRepository(session, scope)
 

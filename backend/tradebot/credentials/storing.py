@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tradebot.clients.repository import AuditRepository, ClientRepository
 from tradebot.credentials.keyring import (
     current_meta,
     open_keyring_for_writing,
@@ -27,10 +28,9 @@ from tradebot.credentials.service import (
     new_credentials,
 )
 from tradebot.db import transaction
+from tradebot.kit.scope import ClientScope
 from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope
 from tradebot.models.credentials import CredentialStatus
-from tradebot.tenants.repository import AuditRepository, ClientRepository
 from tradebot.venues.permissions import UNCHECKED, KeyPermissionCheck, require_trading_only
 
 
@@ -57,7 +57,7 @@ async def store_credentials(
     check: KeyPermissionCheck | None,
 ) -> StoredCredentials:
     """Seal and store ``key`` for ``client``; ``check=None`` stores it unverified (paper only)."""
-    scope = TenantScope.of(client)
+    scope = ClientScope.of(client)
     venue, label = exchange_id(key.exchange), label_name(key.label)
     credentials = new_credentials(key.api_key, key.api_secret, key.passphrase)
     material = require_master_key(master_key)

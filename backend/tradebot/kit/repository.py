@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from tradebot.errors import NotFoundError
-from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.scope import ClientScope
 
 RowT = TypeVar("RowT", bound=SQLModel)
 
 
-class TenantRepository(Generic[RowT]):
+class ScopedRepository(Generic[RowT]):
     """SQL for one model, limited to one client (``scope``) in every statement."""
 
     model: ClassVar[type[SQLModel]]
@@ -30,7 +30,7 @@ class TenantRepository(Generic[RowT]):
     noun: ClassVar[str] = "row"
     """How errors name a row (``credentials 'x' not found``)."""
 
-    def __init__(self, session: AsyncSession, scope: TenantScope) -> None:
+    def __init__(self, session: AsyncSession, scope: ClientScope) -> None:
         self.session = session
         self.scope = scope
 

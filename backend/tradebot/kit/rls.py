@@ -16,7 +16,7 @@ Table and column names come from the migrations (constants), never from input.
 
 from __future__ import annotations
 
-from tradebot.kit.tenancy import APP_ROLE, TENANT_SETTING
+from tradebot.kit.scope import APP_ROLE, TENANT_SETTING
 
 _TENANT = f"current_setting('{TENANT_SETTING}', true)"
 _NO_TENANT = f"NULLIF({_TENANT}, '') IS NULL"

@@ -13,23 +13,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tradebot.config import Settings
-from tradebot.credentials.keyring import configured_master_key, open_keyring
-from tradebot.credentials.schemas import CredentialMetadata, ExchangeCredentials
-from tradebot.credentials.service import CredentialService, exchange_id
-from tradebot.errors import TradeBotError
-from tradebot.kit.secrets import Secret
-from tradebot.kit.tenancy import TenantScope, process_scope
-from tradebot.models.credentials import CredentialStatus
-from tradebot.models.runs import RunMode
-from tradebot.tenants.repository import ClientRepository
-from tradebot.tenants.schemas import (
+from tradebot.clients.repository import ClientRepository
+from tradebot.clients.schemas import (
     ClientLimits,
     ClientStatus,
     EffectivePlan,
     effective_plan,
     parse_limits,
 )
+from tradebot.config import Settings
+from tradebot.credentials.keyring import configured_master_key, open_keyring
+from tradebot.credentials.schemas import CredentialMetadata, ExchangeCredentials
+from tradebot.credentials.service import CredentialService, exchange_id
+from tradebot.errors import TradeBotError
+from tradebot.kit.scope import ClientScope, process_scope
+from tradebot.kit.secrets import Secret
+from tradebot.models.credentials import CredentialStatus
+from tradebot.models.runs import RunMode
 from tradebot.venues.permissions import (
     KeyPermissionCheck,
     KeyPermissionError,
@@ -111,7 +111,7 @@ def overlay(settings: Settings, limits: ClientLimits, client_id: str, mode: RunM
 class ClientConfigService:
     """Builds the run configuration of the scope's client (inside its tenant transaction)."""
 
-    def __init__(self, session: AsyncSession, scope: TenantScope, settings: Settings) -> None:
+    def __init__(self, session: AsyncSession, scope: ClientScope, settings: Settings) -> None:
         self.session = session
         self.scope = scope
         self.settings = settings

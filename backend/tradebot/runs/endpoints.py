@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from tradebot.auth.dependencies import CurrentCustomer
+from tradebot.auth.dependencies import CurrentClient
 from tradebot.kit.web import ContextDep, RowId, app_port
 from tradebot.runs.guards import KillSwitchService
 from tradebot.runs.queue import RunQueue
@@ -38,11 +38,11 @@ async def _queue(request: Request) -> RunQueue:
 Queue = Annotated[RunQueue, Depends(_queue)]
 
 
-async def _runs(context: ContextDep, user: CurrentCustomer, queue: Queue) -> RunService:
+async def _runs(context: ContextDep, user: CurrentClient, queue: Queue) -> RunService:
     return RunService(context.sessions, user.scope(), user.actor, queue)
 
 
-async def _kill(context: ContextDep, user: CurrentCustomer, queue: Queue) -> KillSwitchService:
+async def _kill(context: ContextDep, user: CurrentClient, queue: Queue) -> KillSwitchService:
     return KillSwitchService(context.sessions, user.scope(), user.actor, queue)
 
 

@@ -10,11 +10,11 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tradebot.clients.repository import AuditRepository
 from tradebot.models.runs import BotGuardState, RunStatus
 from tradebot.runs.repository import GuardRepository, RunRepository
 from tradebot.runs.schemas import GuardView, KillSwitchState, views
 from tradebot.runs.service import RunService, after_commit, request_stop
-from tradebot.tenants.repository import AuditRepository
 
 KILL_SWITCH = "kill_switch"
 

@@ -21,8 +21,8 @@ from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import GridConfig, MarketRules
 from tradebot.errors import BadInputError, NotFoundError
 from tradebot.migrations import upgrade
+from tradebot.models.clients import Client
 from tradebot.models.runs import RunMode, RunStatus
-from tradebot.models.tenants import Client
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.order_manager import OrderPolicy
 from tradebot.runtime.runner import RunnerSettings

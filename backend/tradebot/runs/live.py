@@ -22,7 +22,7 @@ from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.risk import Guard
 from tradebot.engine.types import MarketRules
 from tradebot.errors import TradeBotError
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import RunMode
 from tradebot.observability.logs import get_logger
 from tradebot.runs.configuration import ClientConfigService, KeyNoLongerSafeError
@@ -125,9 +125,9 @@ async def run_on_live_data(
     """Start (or resume) the run of ``CLIENT_ID``: paper when PAPER_MODE, else live."""
     mode = RunMode.PAPER if settings.PAPER_MODE else RunMode.LIVE
     async with _database(options, database_url or settings.database_url) as sessions:
-        scope = TenantScope.of(settings.CLIENT_ID)
+        scope = ClientScope.of(settings.CLIENT_ID)
         try:
-            async with tenant_transaction(sessions, scope) as session:
+            async with client_transaction(sessions, scope) as session:
                 service = ClientConfigService(session, scope, settings)
                 config = await service.run_configuration(mode, check=_key_check(options))
         except KeyNoLongerSafeError as exc:

@@ -27,9 +27,9 @@ from sqlmodel import SQLModel
 
 from tradebot.engine.orders import ACTIVE
 from tradebot.errors import NotFoundError
-from tradebot.kit.repository import RowT, TenantRepository
-from tradebot.kit.tenancy import TenantScope
-from tradebot.kit.tenant_reads import tenant_row
+from tradebot.kit.repository import RowT, ScopedRepository
+from tradebot.kit.scope import ClientScope
+from tradebot.kit.scoped_reads import scoped_row
 from tradebot.models.runs import (
     BotFill,
     BotGuardState,
@@ -57,7 +57,7 @@ def _status_statement() -> Select[Any]:
 
     Built once, in SQLAlchemy Core over the tables: no ORM entities to build and no statement
     to rebuild and key for the cache per request. Each table carries its own tenant filter, as
-    a ``TenantRepository`` query would (row-level security backs them up on PostgreSQL). The
+    a ``ScopedRepository`` query would (row-level security backs them up on PostgreSQL). The
     fills come from the run's counter (``runs.repository`` keeps it with the fills): counting
     a long run's fills on every poll was most of the database time. Open orders are counted
     (at most a grid's lines rest at once, through ``ix_bot_orders_run_status``).
@@ -101,19 +101,19 @@ _STATUS = _status_statement()
 
 
 async def run_status(
-    sessions: async_sessionmaker[AsyncSession], scope: TenantScope, run_id: str
+    sessions: async_sessionmaker[AsyncSession], scope: ClientScope, run_id: str
 ) -> Mapping[str, Any]:
     """The run's ``RUN_FIELDS``, ``fills``, ``open_orders`` and its newest snapshot's
     ``SNAPSHOT_FIELDS`` (all ``None`` before the first), in one statement of its own tenant
-    transaction (``tenant_row``: the API's most polled read)."""
+    transaction (``scoped_row``: the API's most polled read)."""
     values = {"client_id": scope.client_id, "run_id": run_id}
-    row = await tenant_row(sessions, scope, _STATUS, values)
+    row = await scoped_row(sessions, scope, _STATUS, values)
     if row is None:
         raise NotFoundError(f"run {run_id!r} not found")
     return row
 
 
-class RunRepository(TenantRepository[BotRun]):
+class RunRepository(ScopedRepository[BotRun]):
     model = BotRun
     noun = "run"
 
@@ -125,12 +125,12 @@ class RunRepository(TenantRepository[BotRun]):
         return await self.list(BotRun.status.in_(statuses))  # type: ignore[attr-defined]
 
 
-class RunRequestRepository(TenantRepository[RunRequest]):
+class RunRequestRepository(ScopedRepository[RunRequest]):
     model = RunRequest
     noun = "run request"
 
 
-class _RunRows(TenantRepository[RowT]):
+class _RunRows(ScopedRepository[RowT]):
     """Rows of one run, in id order, a page at a time."""
 
     async def page(self, run_id: str, limit: int, offset: int) -> Sequence[RowT]:
@@ -172,7 +172,7 @@ class SnapshotRepository(_RunRows[BotInventorySnapshot]):
         return (await self.session.execute(self.latest_query(run_id))).scalar_one_or_none()
 
 
-class GuardRepository(TenantRepository[BotGuardState]):
+class GuardRepository(ScopedRepository[BotGuardState]):
     model = BotGuardState
     noun = "guard"
 

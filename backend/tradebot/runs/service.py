@@ -22,10 +22,11 @@ from tradebot.billing.entitlements import require_run_start
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.scoped import ClientService
+from tradebot.clients.repository import AuditRepository
 from tradebot.credentials.service import CredentialService
 from tradebot.errors import ConflictError
 from tradebot.kit.clock import utcnow
-from tradebot.kit.tenancy import TenantScope
+from tradebot.kit.scope import ClientScope
 from tradebot.models.credentials import CredentialStatus
 from tradebot.models.runs import BotRun, RunAction, RunMode, RunRequest, RunStatus
 from tradebot.runs.configuration import RunNotAllowedError
@@ -50,7 +51,6 @@ from tradebot.runs.schemas import (
     SnapshotView,
     views,
 )
-from tradebot.tenants.repository import AuditRepository
 
 log = logging.getLogger(__name__)
 OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})
@@ -85,7 +85,7 @@ async def after_commit(what: str, call: Callable[[], Awaitable[object]]) -> None
 
 
 async def request_stop(
-    session: AsyncSession, scope: TenantScope, run: BotRun, actor: str, reason: str
+    session: AsyncSession, scope: ClientScope, run: BotRun, actor: str, reason: str
 ) -> bool:
     """End a run not yet taken, or record a stop request for a running one.
 
@@ -116,7 +116,7 @@ class RunService(ClientService):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        scope: TenantScope,
+        scope: ClientScope,
         actor: str,
         queue: RunQueue,
     ) -> None:

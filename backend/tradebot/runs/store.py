@@ -17,7 +17,7 @@ from tradebot.engine import core
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import Side
 from tradebot.kit.clock import utcnow
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import (
     BotFill,
     BotGuardState,
@@ -109,7 +109,7 @@ class SqlRunStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str):
         self._sessions = sessions
-        self._scope = TenantScope.of(client_id)
+        self._scope = ClientScope.of(client_id)
         self.client_id = client_id
         self.run_id = run_id
 
@@ -123,12 +123,12 @@ class SqlRunStore:
         return result.scalar_one_or_none()
 
     async def load_run(self) -> RunRecord | None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             row = await self._run_row(session)
             return None if row is None else _record(row)
 
     async def create_run(self, record: RunRecord) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             session.add(
                 BotRun(
                     id=record.run_id,
@@ -153,15 +153,15 @@ class SqlRunStore:
         )
 
     async def set_status(self, status: str, reason: str | None = None) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             await self._update_run(session, status=status, stop_reason=reason)
 
     async def save_config(self, config: dict[str, Any]) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             await self._update_run(session, config=config)
 
     async def save_state(self, state: list[float], clock_ts: int) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             await self._update_run(session, state=state, clock_ts=clock_ts)
 
     # ---- orders -------------------------------------------------------------------------
@@ -171,7 +171,7 @@ class SqlRunStore:
         )
         if statuses is not None:
             query = query.where(col(BotOrder.status).in_([s.value for s in statuses]))
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             rows = (await session.execute(query.order_by(col(BotOrder.id)))).scalars().all()
             return [_stored(r) for r in rows]
 
@@ -181,11 +181,11 @@ class SqlRunStore:
             .where(col(BotOrder.client_id) == self.client_id, col(BotOrder.run_id) == self.run_id)
             .group_by(col(BotOrder.line))
         )
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             return {line: seq + 1 for line, seq in (await session.execute(query)).all()}
 
     async def add_orders(self, orders: list[StoredOrder]) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             session.add_all([_order_row(self.client_id, self.run_id, o) for o in orders])
 
     async def _apply_updates(self, session: AsyncSession, updates: Sequence[OrderUpdate]) -> None:
@@ -208,14 +208,14 @@ class SqlRunStore:
             )
 
     async def update_orders(self, updates: list[OrderUpdate]) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             await self._apply_updates(session, updates)
 
     # ---- fills and state ----------------------------------------------------------------
     async def record_fills(
         self, fills: list[FillRecord], updates: list[OrderUpdate], state: list[float], clock_ts: int
     ) -> list[FillRecord]:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             known = set(
                 (
                     await session.execute(
@@ -258,11 +258,11 @@ class SqlRunStore:
             .where(col(BotFill.client_id) == self.client_id, col(BotFill.run_id) == self.run_id)
             .order_by(col(BotFill.id))
         )
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             return [_fill(r) for r in (await session.execute(query)).scalars().all()]
 
     async def add_snapshot(self, s: InventorySnapshot) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             session.add(
                 BotInventorySnapshot(
                     client_id=self.client_id,
@@ -281,7 +281,7 @@ class SqlRunStore:
 
     # ---- guards -------------------------------------------------------------------------
     async def trip(self, guard: str, reason: str, ts: int, *, client_wide: bool = False) -> None:
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             session.add(
                 BotGuardState(
                     client_id=self.client_id,
@@ -304,7 +304,7 @@ class SqlRunStore:
             )
             .order_by(col(BotGuardState.id))
         )
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             row = (await session.execute(query)).scalars().first()
             if row is None:
                 return None
@@ -314,7 +314,7 @@ class SqlRunStore:
         query = select(col(BotRun.state)).where(
             col(BotRun.client_id) == self.client_id, col(BotRun.status) == RunStatus.RUNNING.value
         )
-        async with tenant_transaction(self._sessions, self._scope) as session:
+        async with client_transaction(self._sessions, self._scope) as session:
             states = (await session.execute(query)).scalars().all()
         return float(
             sum(
@@ -328,7 +328,7 @@ async def trip_kill_switch(
 ) -> None:
     """Trip the client's kill switch: every run of the client stops and none starts until an
     operator resets it."""
-    async with tenant_transaction(sessions, TenantScope.of(client_id)) as session:
+    async with client_transaction(sessions, ClientScope.of(client_id)) as session:
         session.add(
             BotGuardState(
                 client_id=client_id,
@@ -350,6 +350,6 @@ async def client_runs(
         .where(col(BotRun.client_id) == client_id)
         .order_by(col(BotRun.created_at).desc())
     )
-    async with tenant_transaction(sessions, TenantScope.of(client_id)) as session:
+    async with client_transaction(sessions, ClientScope.of(client_id)) as session:
         rows = (await session.execute(query)).scalars().all()
     return [_record(row) for row in rows]

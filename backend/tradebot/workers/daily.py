@@ -22,18 +22,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.admin.repository import AdminRepository
+from tradebot.clients.plans import TRIAL_LENGTH, PlanName
+from tradebot.clients.repository import AuditRepository
+from tradebot.clients.schemas import ClientStatus
 from tradebot.db import transaction
 from tradebot.engine import core
-from tradebot.kit.repository import TenantRepository
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.repository import ScopedRepository
+from tradebot.kit.scope import ClientScope, client_transaction
+from tradebot.models.clients import AuditLog, Client
 from tradebot.models.runs import BotFill, RequestStatus, RunAction, RunMode, RunRequest, RunStatus
-from tradebot.models.tenants import AuditLog, Client
 from tradebot.runs.queue import ArqRunQueue
 from tradebot.runs.repository import RunRepository, RunRequestRepository
 from tradebot.runs.service import after_commit, request_stop
-from tradebot.tenants.plans import TRIAL_LENGTH, PlanName
-from tradebot.tenants.repository import AuditRepository
-from tradebot.tenants.schemas import ClientStatus
 from tradebot.workers.state import STATE, WorkerState
 
 ACTOR = "worker"
@@ -47,7 +47,7 @@ _SUMMED = {
 }
 
 
-class _Trail(TenantRepository[AuditLog]):
+class _Trail(ScopedRepository[AuditLog]):
     model = AuditLog
     noun = "audit entry"
 
@@ -59,7 +59,7 @@ class _Trail(TenantRepository[AuditLog]):
         return (await self.session.execute(query)).scalars().first()
 
 
-class _Fills(TenantRepository[BotFill]):
+class _Fills(ScopedRepository[BotFill]):
     model = BotFill
     noun = "fill"
 
@@ -72,7 +72,7 @@ class _Fills(TenantRepository[BotFill]):
         return int(await self.session.scalar(query) or 0)
 
 
-async def _stop_asked(session: AsyncSession, scope: TenantScope) -> set[str]:
+async def _stop_asked(session: AsyncSession, scope: ClientScope) -> set[str]:
     """Runs with a stop request no worker has handled yet (asking again adds nothing)."""
     rows = await RunRequestRepository(session, scope).list(
         RunRequest.action == RunAction.STOP.value,  # type: ignore[arg-type]
@@ -90,7 +90,7 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-async def _summary(session: AsyncSession, scope: TenantScope, day: date) -> dict[str, Any]:
+async def _summary(session: AsyncSession, scope: ClientScope, day: date) -> dict[str, Any]:
     runs = await RunRepository(session, scope).list()
     totals = dict.fromkeys(_SUMMED, 0.0)
     for run in runs:
@@ -116,8 +116,8 @@ async def summarise_day(state: WorkerState, day: date) -> int:
     """Write ``day``'s P&L summary of every client that has none yet; returns how many."""
     written = 0
     for client in await _clients(state):
-        scope = TenantScope.of(client.id)
-        async with tenant_transaction(state.sessions, scope) as session:
+        scope = ClientScope.of(client.id)
+        async with client_transaction(state.sessions, scope) as session:
             target = f"day {day.isoformat()}"
             if await _Trail(session, scope).latest("daily_pnl", target) is not None:
                 continue
@@ -136,8 +136,8 @@ async def expire_trials(state: WorkerState, now: datetime) -> list[str]:
         ended = client.plan == PlanName.TRIAL.value and created + TRIAL_LENGTH <= now
         if not ended or client.status != ClientStatus.ACTIVE.value:
             continue
-        scope = TenantScope.of(client.id)
-        async with tenant_transaction(state.sessions, scope) as session:
+        scope = ClientScope.of(client.id)
+        async with client_transaction(state.sessions, scope) as session:
             live = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
             runs = await RunRepository(session, scope).with_status(live)
             asked = await _stop_asked(session, scope)

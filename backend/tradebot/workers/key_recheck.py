@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradebot.admin.repository import AdminRepository
+from tradebot.clients.repository import AuditRepository
 from tradebot.credentials.keyring import Keyring, configured_master_key, open_keyring
 from tradebot.credentials.service import CredentialService
 from tradebot.db import transaction
 from tradebot.engine.risk import Guard
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.credentials import CredentialStatus
 from tradebot.observability.logs import get_logger
 from tradebot.runs.store import trip_kill_switch
-from tradebot.tenants.repository import AuditRepository
 from tradebot.venues.permissions import KeyPermissionCheck, KeyPermissionError
 from tradebot.workers.state import STATE, WorkerState
 
@@ -78,8 +78,8 @@ async def _recheck(
     exchange: str,
     label: str,
 ) -> None:
-    scope = TenantScope.of(client_id)
-    async with tenant_transaction(state.sessions, scope) as session:
+    scope = ClientScope.of(client_id)
+    async with client_transaction(state.sessions, scope) as session:
         _meta, keys = await CredentialService(session, scope).decrypt(keyring, exchange, label)
     target = f"{exchange} key {label}"
     try:
@@ -104,9 +104,9 @@ async def _recheck(
 
 
 async def _record(
-    state: WorkerState, scope: TenantScope, action: str, target: str, details: dict[str, Any]
+    state: WorkerState, scope: ClientScope, action: str, target: str, details: dict[str, Any]
 ) -> None:
-    async with tenant_transaction(state.sessions, scope) as session:
+    async with client_transaction(state.sessions, scope) as session:
         await AuditRepository(session, scope).record(ACTOR, action, target, details)
 
 

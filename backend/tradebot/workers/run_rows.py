@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.kit.clock import utcnow
-from tradebot.kit.repository import TenantRepository
-from tradebot.kit.tenancy import TenantScope, tenant_transaction
+from tradebot.kit.repository import ScopedRepository
+from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import BotRun, RequestStatus, RunAction, RunRequest, RunStatus
 from tradebot.runs.repository import RunRequestRepository
 from tradebot.runtime.runner import STOP_REQUESTED
@@ -34,7 +34,7 @@ class RunTicket:
         return RunStatus(self.status) in OVER
 
 
-class RunHandoverRepository(TenantRepository[BotRun]):
+class RunHandoverRepository(ScopedRepository[BotRun]):
     model = BotRun
     noun = "run"
 
@@ -67,11 +67,11 @@ class RunRows:
         self, sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str
     ) -> None:
         self.sessions = sessions
-        self.scope = TenantScope.of(client_id)
+        self.scope = ClientScope.of(client_id)
         self.run_id = run_id
 
     async def ticket(self) -> RunTicket | None:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             run = await RunHandoverRepository(session, self.scope).find(self.run_id)
             if run is None:
                 return None
@@ -92,14 +92,14 @@ class RunRows:
 
     async def mark(self, action: RunAction, old: RequestStatus, new: RequestStatus) -> None:
         """Move the run's ``action`` requests from ``old`` to ``new``."""
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             for row in await self._requests(session, action, old):
                 row.status, row.handled_at = new.value, utcnow()
 
     async def end(self, status: RunStatus | None = None, reason: str = "") -> None:
         """Write the run's end (``status`` None: the run loop wrote it) and settle its
         requests: the run is over."""
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             if status is not None:
                 await RunHandoverRepository(session, self.scope).end(self.run_id, status, reason)
             settled = [
@@ -110,5 +110,5 @@ class RunRows:
                 row.status, row.handled_at = RequestStatus.DONE.value, utcnow()
 
     async def reopen(self) -> bool:
-        async with tenant_transaction(self.sessions, self.scope) as session:
+        async with client_transaction(self.sessions, self.scope) as session:
             return await RunHandoverRepository(session, self.scope).reopen(self.run_id)

@@ -1,4 +1,4 @@
-"""``tenant_row`` on the asyncpg driver: the tenant's transaction, row-level security and the
+"""``scoped_row`` on the asyncpg driver: the tenant's transaction, row-level security and the
 same values as the session, and nothing left on the pooled connection afterwards."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Float, cast, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.tenants.factories import make_client, make_tenant_rows
+from tests.clients.factories import make_client, make_tenant_rows
 from tradebot.db import create_engine, session_factory
-from tradebot.kit.tenancy import APP_ROLE, TenantScope, tenant_transaction
-from tradebot.kit.tenant_reads import tenant_row
+from tradebot.kit.scope import APP_ROLE, ClientScope, client_transaction
+from tradebot.kit.scoped_reads import scoped_row
 from tradebot.models.runs import BotRun
 
 RUNS = BotRun.__table__  # type: ignore[attr-defined]
@@ -45,11 +45,11 @@ async def test_the_read_runs_as_the_tenant_under_row_level_security(one_connecti
     mine, theirs = await make_client(one_connection), await make_client(one_connection)
     await make_tenant_rows(one_connection, mine)
     await make_tenant_rows(one_connection, theirs)
-    scope = TenantScope.of(mine)
+    scope = ClientScope.of(mine)
 
-    who = await tenant_row(one_connection, scope, WHO, {})
+    who = await scoped_row(one_connection, scope, WHO, {})
     unfiltered = select(func.count().label("runs"), func.min(RUNS.c.client_id).label("client"))
-    visible = await tenant_row(one_connection, scope, unfiltered, {})
+    visible = await scoped_row(one_connection, scope, unfiltered, {})
 
     assert who == {"role": APP_ROLE, "client": mine}
     assert visible == {"runs": 1, "client": mine}  # the query forgot its filter: RLS did not
@@ -58,13 +58,13 @@ async def test_the_read_runs_as_the_tenant_under_row_level_security(one_connecti
 async def test_the_row_has_the_values_the_session_gives(one_connection):
     client = await make_client(one_connection)
     run_id = await make_tenant_rows(one_connection, client)
-    scope = TenantScope.of(client)
+    scope = ClientScope.of(client)
     statement = select(
         *RUNS.c, cast(RUNS.c.base_ts, Float).label("f"), func.count().over().label("n")
     ).where(RUNS.c.id == run_id)
 
-    on_driver = await tenant_row(one_connection, scope, statement, {})
-    async with tenant_transaction(one_connection, scope) as session:
+    on_driver = await scoped_row(one_connection, scope, statement, {})
+    async with client_transaction(one_connection, scope) as session:
         on_session = (await session.execute(statement)).mappings().one()
 
     assert on_driver == dict(on_session)
@@ -73,16 +73,16 @@ async def test_the_row_has_the_values_the_session_gives(one_connection):
 
 async def test_nothing_outlives_a_read_that_failed_or_was_cancelled(one_connection):
     before = await _connection_state(one_connection)
-    scope = TenantScope.of(await make_client(one_connection))
+    scope = ClientScope.of(await make_client(one_connection))
 
     with pytest.raises(Exception, match="division by zero"):
-        await tenant_row(one_connection, scope, select(literal_column("1 / 0").label("x")), {})
+        await scoped_row(one_connection, scope, select(literal_column("1 / 0").label("x")), {})
     assert await _connection_state(one_connection) == before
 
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(tenant_row(one_connection, scope, SLOW, {}), 0.3)
+        await asyncio.wait_for(scoped_row(one_connection, scope, SLOW, {}), 0.3)
     assert await _connection_state(one_connection) == before
-    assert await tenant_row(one_connection, scope, WHO, {}) == {
+    assert await scoped_row(one_connection, scope, WHO, {}) == {
         "role": APP_ROLE,
         "client": scope.client_id,
     }
@@ -90,8 +90,8 @@ async def test_nothing_outlives_a_read_that_failed_or_was_cancelled(one_connecti
 
 async def test_a_read_whose_rollback_was_interrupted_gives_its_connection_up(one_connection):
     before = await _connection_state(one_connection)
-    scope = TenantScope.of(await make_client(one_connection))
-    read = asyncio.create_task(tenant_row(one_connection, scope, SLOW, {}))
+    scope = ClientScope.of(await make_client(one_connection))
+    read = asyncio.create_task(scoped_row(one_connection, scope, SLOW, {}))
     await asyncio.sleep(0.3)
     read.cancel()  # the statement is interrupted and the rollback starts...
     await asyncio.sleep(0.001)

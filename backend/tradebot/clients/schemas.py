@@ -22,9 +22,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from tradebot.clients.plans import PlanName, plan_spec
 from tradebot.errors import BadInputError
-from tradebot.models.tenants import Client
-from tradebot.tenants.plans import PlanName, plan_spec
+from tradebot.models.clients import Client
 
 Usd = Annotated[float, Field(gt=0)]
 

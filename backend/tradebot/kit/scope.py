@@ -3,9 +3,9 @@ enforces it a second time in PostgreSQL.
 
 Two independent locks keep tenants apart:
 
-1. Repositories (``kit.repository``) take a ``TenantScope`` in their constructor and add it to
+1. Repositories (``kit.repository``) take a ``ClientScope`` in their constructor and add it to
    every statement; a foreign id reads as "not found".
-2. On PostgreSQL every tenant table has FORCE ROW LEVEL SECURITY. ``tenant_transaction`` runs
+2. On PostgreSQL every tenant table has FORCE ROW LEVEL SECURITY. ``client_transaction`` runs
    its transaction as the application role ``tradebot_app`` (neither owner nor superuser) with
    the client id in the ``app.client_id`` setting, both ``SET LOCAL``: a repository bug, or raw
    SQL, still sees and changes only that client's rows, and nothing outlives the transaction
@@ -38,10 +38,10 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ENTER_TENANT: Final = text(
     "SELECT set_config('role', :role, true), set_config(:setting, :client, true)"
 )
-"""Makes a PostgreSQL transaction a tenant's (``tenant_values``): both settings end with it."""
+"""Makes a PostgreSQL transaction a tenant's (``scope_values``): both settings end with it."""
 
 
-class TenantMismatchError(TradeBotError):
+class ClientMismatchError(TradeBotError):
     """Code scoped to one client was asked to act for another: refused, never silently empty."""
 
 
@@ -55,43 +55,43 @@ def client_id(value: str) -> ClientId:
 
 
 @dataclass(frozen=True, slots=True)
-class TenantScope:
+class ClientScope:
     """The one client a repository, a service or a transaction acts for."""
 
     client_id: ClientId
 
     @classmethod
-    def of(cls, value: str) -> TenantScope:
+    def of(cls, value: str) -> ClientScope:
         return cls(client_id(value))
 
     def require(self, other: str) -> ClientId:
-        """``other`` if it is this scope's client; anything else is a ``TenantMismatchError``."""
+        """``other`` if it is this scope's client; anything else is a ``ClientMismatchError``."""
         if other != self.client_id:
-            raise TenantMismatchError(
+            raise ClientMismatchError(
                 f"scoped to client {self.client_id!r}; refusing to act for client {other!r}"
             )
         return self.client_id
 
 
-def process_scope(process_client: str, requested: str | None = None) -> TenantScope:
+def process_scope(process_client: str, requested: str | None = None) -> ClientScope:
     """The scope of a process started with ``CLIENT_ID=process_client``.
 
     Asking for another client (``requested``) is an error, never an empty result.
     """
-    scope = TenantScope.of(process_client)
+    scope = ClientScope.of(process_client)
     if requested is not None:
         scope.require(requested)
     return scope
 
 
-def tenant_values(scope: TenantScope) -> dict[str, str]:
+def scope_values(scope: ClientScope) -> dict[str, str]:
     """The values ``ENTER_TENANT`` binds for ``scope``."""
     return {"role": APP_ROLE, "setting": TENANT_SETTING, "client": scope.client_id}
 
 
 @asynccontextmanager
-async def tenant_transaction(
-    sessions: async_sessionmaker[AsyncSession], scope: TenantScope
+async def client_transaction(
+    sessions: async_sessionmaker[AsyncSession], scope: ClientScope
 ) -> AsyncIterator[AsyncSession]:
     """A session in one transaction scoped to ``scope``: commits on success, rolls back on error.
 
@@ -104,5 +104,5 @@ async def tenant_transaction(
     async with sessions() as session, session.begin():
         connection = await session.connection()
         if connection.dialect.name == "postgresql":
-            await session.execute(ENTER_TENANT, tenant_values(scope))
+            await session.execute(ENTER_TENANT, scope_values(scope))
         yield session

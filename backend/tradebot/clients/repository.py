@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tradebot.kit.repository import TenantRepository
-from tradebot.models.tenants import AuditLog, Client
+from tradebot.kit.repository import ScopedRepository
+from tradebot.models.clients import AuditLog, Client
 
 
-class ClientRepository(TenantRepository[Client]):
+class ClientRepository(ScopedRepository[Client]):
     """The scope's own row of ``clients`` (the tenant table is keyed by ``id``)."""
 
     model = Client
@@ -20,7 +20,7 @@ class ClientRepository(TenantRepository[Client]):
         return await self.get(self.scope.client_id)
 
 
-class AuditRepository(TenantRepository[AuditLog]):
+class AuditRepository(ScopedRepository[AuditLog]):
     model = AuditLog
     noun = "audit entry"
 

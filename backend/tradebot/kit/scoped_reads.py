@@ -1,18 +1,18 @@
 """One read in a tenant transaction, on the database driver: for the API's most polled reads.
 
-``tenant_transaction`` takes every step through SQLAlchemy's session. For a single read, the
+``client_transaction`` takes every step through SQLAlchemy's session. For a single read, the
 three round trips around the statement (BEGIN, the tenant settings, COMMIT) then cost the API
 process more than twice what they cost on asyncpg itself; the run status is polled often
 enough for that to decide how many requests a process answers.
 
-``tenant_row`` runs the same transaction on the asyncpg connection of a pooled SQLAlchemy
+``scoped_row`` runs the same transaction on the asyncpg connection of a pooled SQLAlchemy
 connection: BEGIN, then ``ENTER_TENANT`` with the same bound values (role ``tradebot_app`` and
 ``app.client_id``, both transaction-local, so row-level security applies and nothing outlives
 the transaction), the statement, COMMIT. The statement is a Core select compiled once by
 SQLAlchemy for the engine's dialect, its values converted by the column types' own
 processors, so the row is what ``Session.execute(...).mappings()`` would give. A connection
 left inside a transaction (a cancelled request) is discarded, never pooled. Other drivers
-(SQLite: no row-level security) go through ``tenant_transaction``.
+(SQLite: no row-level security) go through ``client_transaction``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Dialect, Select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tradebot.kit.tenancy import ENTER_TENANT, TenantScope, tenant_transaction, tenant_values
+from tradebot.kit.scope import ENTER_TENANT, ClientScope, client_transaction, scope_values
 
 DRIVER = "asyncpg"
 
@@ -85,16 +85,16 @@ def _on_driver(statement: Any, dialect: Dialect) -> _OnDriver:
     return _OnDriver(statement, dialect)
 
 
-async def tenant_row(
+async def scoped_row(
     sessions: async_sessionmaker[AsyncSession],
-    scope: TenantScope,
+    scope: ClientScope,
     statement: Select[Any],
     values: Mapping[str, object],
 ) -> Mapping[str, Any] | None:
     """The first row of ``statement`` (``None``: no row) read in a transaction of ``scope``."""
     engine = sessions.kw.get("bind")
     if not isinstance(engine, AsyncEngine) or engine.dialect.driver != DRIVER:
-        async with tenant_transaction(sessions, scope) as session:
+        async with client_transaction(sessions, scope) as session:
             found: Mapping[str, Any] | None = (
                 (await session.execute(statement, values)).mappings().first()
             )
@@ -104,7 +104,7 @@ async def tenant_row(
         driver: Any = (await connection.get_raw_connection()).driver_connection
         try:
             async with driver.transaction():
-                await driver.execute(enter.sql, *enter.args(tenant_values(scope)))
+                await driver.execute(enter.sql, *enter.args(scope_values(scope)))
                 return await read.fetchrow(driver, values)
         finally:
             if driver.is_in_transaction():

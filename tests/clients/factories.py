@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
 from tradebot.db import transaction
+from tradebot.models.clients import AuditLog, Client
 from tradebot.models.credentials import ClientApiCredential
 from tradebot.models.runs import BotFill, BotGuardState, BotInventorySnapshot, BotOrder, BotRun
-from tradebot.models.tenants import AuditLog, Client
 
 TENANT_TABLES = (
     "bot_runs",
