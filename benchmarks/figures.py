@@ -28,7 +28,7 @@ from tradebot.candles.io import load_candles
 from tradebot.engine import core
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Spacing
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 
 LINES = 100
 INVESTMENT = 10_000.0

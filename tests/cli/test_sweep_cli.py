@@ -13,7 +13,7 @@ from tradebot.candles.io import bundled, load_candles
 from tradebot.cli.main import main
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Spacing
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 
 GRID = [
     "--lower",

@@ -7,7 +7,7 @@ import pytest
 from tests.factories import make_candles
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Side, Spacing
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 
 WORKED = [(108, 112, 99, 101), (101, 121, 100.5, 115), (115, 116, 109, 112)]
 

@@ -11,7 +11,7 @@ from tests.strategies import candle_series, grids
 from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Side
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 from tradebot.research.summary import equity_from_fills
 
 

@@ -15,7 +15,7 @@ from tradebot.candles.model import Candles
 from tradebot.engine import core
 from tradebot.engine.types import MarketRules, Spacing
 from tradebot.errors import BadInputError, CandleDataError
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 from tradebot.research.sweep import SweepSpace, heatmap, run_sweep
 
 FIGURES = (

@@ -14,7 +14,7 @@ from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import DAY_MS, Candles
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Spacing
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 from tradebot.research.walkforward import run_walkforward
 from tradebot.research.walkforward_config import parse_config
 

@@ -29,7 +29,7 @@ from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
 from tradebot.models.runs import BotGuardState
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 from tradebot.runs.configuration import KeyNoLongerSafeError
 from tradebot.runs.live import LiveOptions, run_on_live_data, run_patiently
 from tradebot.runs.store import SqlRunStore

@@ -16,7 +16,7 @@ from tradebot.db import transaction
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import Fill
 from tradebot.models.runs import BotGuardState, BotOrder
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 from tradebot.runs.configuration import KeyNoLongerSafeError
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runs.store import SqlRunStore

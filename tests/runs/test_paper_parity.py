@@ -13,8 +13,8 @@ from tradebot.config import load_settings
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Spacing
 from tradebot.report.fills_csv import fills_csv_text
+from tradebot.research.backtest import run_backtest
 from tradebot.research.result import SPEC_RESULTS, GridResult
-from tradebot.research.service import run_backtest
 from tradebot.runs.paper_replay import run_paper_replay
 
 WORKED = [(108, 112, 99, 101), (101, 121, 100.5, 115), (115, 116, 109, 112)]

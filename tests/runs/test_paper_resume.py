@@ -17,7 +17,7 @@ from tradebot.candles.io import bundled, load_candles
 from tradebot.config import load_settings
 from tradebot.engine.plan import build_plan
 from tradebot.report.fills_csv import fills_csv_text
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 
 TRIALS = 3
 # A dense grid over the first day of the bundled week: 36 fills to kill between.

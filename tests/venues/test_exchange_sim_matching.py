@@ -21,7 +21,7 @@ from tests.venues.sim_fixtures import (
 )
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig, Side, Spacing
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 
 # Lines 100, 125, 150, 175, 200; q = 10500 / p = 105, 84, 70, 60 (exact in decimal).
 GRID = GridConfig(

@@ -31,7 +31,7 @@ from tradebot.engine.orders import ACTIVE
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import MarketRules
 from tradebot.models.runs import BotFill, BotOrder, BotRun, RunAction, RunRequest
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 from tradebot.runs.queue import ArqRunQueue
 from tradebot.workers.settings import worker_settings
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState

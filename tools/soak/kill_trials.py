@@ -48,7 +48,7 @@ from tradebot.engine.plan import build_plan
 from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import MarketRules
 from tradebot.migrations import sync_url, upgrade
-from tradebot.research.service import run_backtest
+from tradebot.research.backtest import run_backtest
 from tradebot.venues.exchange_sim import (
     AccountConfig,
     LimitsConfig,

@@ -21,15 +21,15 @@ from tradebot.billing.entitlements import require_exports, require_usable
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.schemas import GridSpec
-from tradebot.bots.scoped import ClientService
 from tradebot.bots.service import grid_plan
 from tradebot.engine.errors import GridPlanError
 from tradebot.errors import ConflictError, TradeBotError
 from tradebot.kit.clock import utcnow
+from tradebot.kit.service import ClientService
 from tradebot.models.backtests import BacktestJob, JobStatus
 from tradebot.report.fills_csv import fills_csv_text
+from tradebot.research.backtest import run_backtest
 from tradebot.research.result import GridResult
-from tradebot.research.service import run_backtest
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from tradebot.billing.entitlements import require_new_bot
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.schemas import BotCreate, BotCreated, BotView, GridSpec, PlanPreview
-from tradebot.bots.scoped import ClientService
 from tradebot.clients.repository import AuditRepository
 from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.errors import BadInputError
+from tradebot.kit.service import ClientService
 from tradebot.models.bots import Bot
 from tradebot.venues.catalog import BINANCE_SPOT, offline_rules
 

@@ -18,7 +18,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tradebot.cli.options import load_candle_file, plan_from, settings_from, write_outputs
-    from tradebot.research.service import run_backtest
+    from tradebot.research.backtest import run_backtest
 
     plan = plan_from(args, settings_from(args))
     candles = load_candle_file(args.candles)

@@ -18,8 +18,8 @@ from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.types import GridConfig, MarketRules, Spacing
 from tradebot.errors import BadInputError, ConfigError
+from tradebot.research.backtest import run_backtest
 from tradebot.research.result import GridResult
-from tradebot.research.service import run_backtest
 from tradebot.research.sweep import Skipped, SweepResult, SweepSpace, plan_space, run_sweep
 from tradebot.research.walkforward_config import (
     StageSpec,

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tradebot.billing.entitlements import require_run_start
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.repository import BotRepository
-from tradebot.bots.scoped import ClientService
 from tradebot.clients.repository import AuditRepository
 from tradebot.credentials.service import CredentialService
 from tradebot.errors import ConflictError
 from tradebot.kit.clock import utcnow
 from tradebot.kit.scope import ClientScope
+from tradebot.kit.service import ClientService
 from tradebot.models.credentials import CredentialStatus
 from tradebot.models.runs import BotRun, RunAction, RunMode, RunRequest, RunStatus
 from tradebot.runs.configuration import RunNotAllowedError
