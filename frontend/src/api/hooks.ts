@@ -1,0 +1,147 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useApi } from './ApiContext';
+import { unwrap } from './problem';
+import type { BotCreate, CheckoutPlan, KeysInput } from './types';
+
+/** Query keys: one place, so mutations invalidate exactly what they change. */
+export const keys = {
+  me: ['me'] as const,
+  audit: ['me', 'audit'] as const,
+  billing: ['billing'] as const,
+  plans: ['billing', 'plans'] as const,
+  credentials: ['credentials'] as const,
+  bots: ['bots'] as const,
+  bot: (id: string) => ['bots', id] as const,
+  runs: ['runs'] as const,
+  run: (id: string) => ['runs', id] as const,
+  killSwitch: ['kill-switch'] as const,
+  backtest: (id: string) => ['backtests', id] as const,
+};
+
+export function useMe() {
+  const api = useApi();
+  return useQuery({ queryKey: keys.me, queryFn: async () => unwrap(await api.GET('/me')) });
+}
+
+export function useAudit() {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.audit,
+    queryFn: async () => unwrap(await api.GET('/me/audit', { params: { query: { limit: 100 } } })),
+  });
+}
+
+export function useBilling() {
+  const api = useApi();
+  return useQuery({ queryKey: keys.billing, queryFn: async () => unwrap(await api.GET('/billing')) });
+}
+
+export function usePlans() {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.plans,
+    queryFn: async () => unwrap(await api.GET('/billing/plans')),
+    staleTime: Infinity,
+  });
+}
+
+/** Stripe pages are whole-page redirects: the API answers with the URL to go to. */
+export function useStripeRedirect(go: (url: string) => void = (url) => window.location.assign(url)) {
+  const api = useApi();
+  return useMutation({
+    mutationFn: async (target: { checkout: CheckoutPlan } | 'portal') => {
+      const answer =
+        target === 'portal'
+          ? await api.POST('/billing/portal')
+          : await api.POST('/billing/checkout', { body: { plan: target.checkout } });
+      return unwrap(answer).url;
+    },
+    onSuccess: go,
+  });
+}
+
+export function useCredentials() {
+  const api = useApi();
+  return useQuery({ queryKey: keys.credentials, queryFn: async () => unwrap(await api.GET('/credentials')) });
+}
+
+export function useStoreKeys() {
+  const api = useApi();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: KeysInput) => unwrap(await api.PUT('/credentials', { body })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: keys.credentials }),
+  });
+}
+
+export function useBots() {
+  const api = useApi();
+  return useQuery({ queryKey: keys.bots, queryFn: async () => unwrap(await api.GET('/bots')) });
+}
+
+export function useBot(botId: string | null | undefined) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.bot(botId ?? ''),
+    queryFn: async () => unwrap(await api.GET('/bots/{bot_id}', { params: { path: { bot_id: botId ?? '' } } })),
+    enabled: Boolean(botId),
+  });
+}
+
+export function useCreateBot() {
+  const api = useApi();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: BotCreate) => unwrap(await api.POST('/bots', { body })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: keys.bots }),
+  });
+}
+
+export function useRuns(refetchInterval: number | false = false) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.runs,
+    queryFn: async () => unwrap(await api.GET('/runs', { params: { query: { limit: 1000 } } })),
+    refetchInterval,
+  });
+}
+
+export function useStartRun() {
+  const api = useApi();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: { bot_id: string; live?: boolean }) => unwrap(await api.POST('/runs', { body })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: keys.runs }),
+  });
+}
+
+export function useStopRun() {
+  const api = useApi();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async (runId: string) =>
+      unwrap(await api.POST('/runs/{run_id}/stop', { params: { path: { run_id: runId } } })),
+    onSuccess: (run) => {
+      void queries.invalidateQueries({ queryKey: keys.runs });
+      void queries.invalidateQueries({ queryKey: keys.run(run.id) });
+    },
+  });
+}
+
+export function useKillSwitch() {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.killSwitch,
+    queryFn: async () => unwrap(await api.GET('/kill-switch')),
+    refetchInterval: 5000,
+  });
+}
+
+export function useTripKillSwitch() {
+  const api = useApi();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async (reason: string) => unwrap(await api.POST('/kill-switch', { body: { reason } })),
+    onSuccess: () => queries.invalidateQueries(),
+  });
+}

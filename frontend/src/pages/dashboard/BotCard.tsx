@@ -1,0 +1,69 @@
+import { Link, useNavigate } from 'react-router';
+import { useStartRun } from '../../api/hooks';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { Figure, TextFigure } from '../../components/Figure';
+import { StatusBadge } from '../../components/StatusBadge';
+import { formatDuration, formatPct, formatPrice } from '../../lib/format';
+import { isActive, runFigures } from '../../lib/pnl';
+import type { BotSummary } from './useBotSummaries';
+
+export function BotCard({ summary, now }: { summary: BotSummary; now: number }) {
+  const { bot, run, status, guards } = summary;
+  const figures = status ? runFigures(status, bot.grid.investment, now) : null;
+  const headingId = `bot-${bot.id}`;
+  const start = useStartRun();
+  const navigate = useNavigate();
+  return (
+    <article className="card bot-card" aria-labelledby={headingId}>
+      <header className="bot-card-head">
+        <div>
+          <h2 id={headingId}>{bot.name}</h2>
+          <p className="muted">
+            {bot.pair} · {formatPrice(bot.grid.lower)}–{formatPrice(bot.grid.upper)} · {bot.grid.lines} lines ·{' '}
+            {bot.grid.spacing}
+          </p>
+        </div>
+        <div className="badges">
+          {run ? <span className={`badge badge-mode-${run.mode}`}>{run.mode === 'live' ? 'Live' : 'Paper'}</span> : null}
+          <StatusBadge status={run?.status ?? 'draft'} />
+        </div>
+      </header>
+      <dl className="figures">
+        <Figure label="Total P&L" value={figures?.totalPnl} kind="signed-usd" />
+        <Figure label="Grid profit" value={figures?.gridProfit} kind="signed-usd" />
+        <Figure label="Price P&L" value={figures?.pricePnl} kind="signed-usd" />
+        <Figure label="Round trips" value={figures?.roundTrips} kind="count" />
+        <TextFigure label="APR">{figures?.aprPct != null ? formatPct(figures.aprPct) : 'after 1 day'}</TextFigure>
+        <TextFigure label="Uptime">{figures ? formatDuration(figures.uptimeMs) : '—'}</TextFigure>
+        <Figure label="Investment" value={bot.grid.investment} kind="usd" />
+        <TextFigure label="Guards">
+          {guards.length === 0 ? (
+            <span className="gain">All clear</span>
+          ) : (
+            <span className="loss">{guards.map((g) => g.guard.replaceAll('_', ' ')).join(', ')}</span>
+          )}
+        </TextFigure>
+      </dl>
+      {run?.stop_reason ? <p className="muted small">Stopped: {run.stop_reason}</p> : null}
+      <footer className="card-actions">
+        {run ? (
+          <Link className="button secondary" to={`/runs/${run.id}`} aria-label={`Open the run of ${bot.name}`}>
+            Open run
+          </Link>
+        ) : null}
+        {!run || !isActive(run.status) ? (
+          <button
+            type="button"
+            className="button primary"
+            disabled={start.isPending}
+            aria-label={`Start a paper run of ${bot.name}`}
+            onClick={() => start.mutate({ bot_id: bot.id }, { onSuccess: (started) => navigate(`/runs/${started.id}`) })}
+          >
+            Start paper run
+          </button>
+        ) : null}
+      </footer>
+      <ProblemAlert error={start.error} action="Start refused" />
+    </article>
+  );
+}

@@ -1,0 +1,126 @@
+import { useMemo } from 'react';
+import { Link, useParams } from 'react-router';
+import { useBot } from '../../api/hooks';
+import { LineChart, PriceChart, chartColours, type ChartLine, type ChartMarker } from '../../charts';
+import { Figure, TextFigure } from '../../components/Figure';
+import { Loading } from '../../components/Loading';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { StatusBadge } from '../../components/StatusBadge';
+import { formatDuration, formatPrice } from '../../lib/format';
+import { runFigures } from '../../lib/pnl';
+import { useCandles } from '../../lib/useCandles';
+import { RunControls } from './RunControls';
+import { FillsTable, GuardEvents, OrdersTable } from './RunTables';
+import { useRunLive } from './useRunLive';
+
+/** Order states in which an order may rest on the exchange (the engine's ACTIVE set): the
+ * orders route lists filled and cancelled ones too. */
+const RESTING = new Set(['submitting', 'unknown', 'open', 'partially_filled', 'cancelling']);
+
+export default function RunPage() {
+  const { runId = '' } = useParams();
+  const { status, orders, guards, fills, equity } = useRunLive(runId);
+  const run = status.data;
+  const bot = useBot(run?.bot_id);
+  const candles = useCandles(run?.pair ?? 'BTC/USDT', 500, 5000);
+  const openOrders = useMemo(() => (orders.data ?? []).filter((o) => RESTING.has(o.status)), [orders.data]);
+
+  const lines = useMemo<ChartLine[]>(() => {
+    const grid: ChartLine[] = (bot.data?.plan.line_prices ?? []).map((price) => ({ price, kind: 'grid' }));
+    const resting: ChartLine[] = openOrders.map((o) => ({ price: o.price, kind: o.side === 'buy' ? 'buy' : 'sell' }));
+    return [...grid, ...resting];
+  }, [bot.data, openOrders]);
+  const markers = useMemo<ChartMarker[]>(
+    () => fills.items.map((f) => ({ time: Math.floor(f.ts / 1000), side: f.side === 'buy' ? 'buy' : 'sell', price: f.price })),
+    [fills.items],
+  );
+  const equityPoints = useMemo(() => equity.items.map((p) => ({ time: Math.floor(p.ts / 1000), value: p.equity })), [equity.items]);
+
+  if (status.error) {
+    return (
+      <section className="page">
+        <h1>Run {runId}</h1>
+        <ProblemAlert error={status.error} action="This run could not be loaded" />
+        <Link to="/">Back to your bots</Link>
+      </section>
+    );
+  }
+  if (!run) return <Loading what="the run" />;
+
+  const investment = bot.data?.grid.investment;
+  const figures = investment ? runFigures(run, investment, Date.now()) : null;
+  const [base = '', quote = 'USDT'] = run.pair.split('/');
+  return (
+    <section className="page" aria-labelledby="run-title">
+      <div className="page-head">
+        <div>
+          <h1 id="run-title">{bot.data?.name ?? run.pair}</h1>
+          <p className="muted">
+            {run.pair} · {run.mode === 'live' ? 'Live' : 'Paper'} run {run.id}
+          </p>
+        </div>
+        <div className="badges">
+          <StatusBadge status={run.status} />
+        </div>
+        <RunControls run={run} />
+      </div>
+      {run.stop_reason ? <p className="alert">Stopped: {run.stop_reason}</p> : null}
+      <dl className="figures card">
+        <Figure label="Equity" value={run.latest?.equity} />
+        <Figure label="Total P&L" value={figures?.totalPnl} kind="signed-usd" />
+        <Figure label="Grid profit" value={figures?.gridProfit} kind="signed-usd" />
+        <Figure label="Price P&L" value={figures?.pricePnl} kind="signed-usd" />
+        <Figure label="Round trips" value={run.latest?.round_trips} kind="count" />
+        <Figure label="Fees" value={run.latest?.fees} />
+        <Figure label="Fills" value={run.fills} kind="count" />
+        <Figure label="Open orders" value={run.open_orders} kind="count" />
+        <TextFigure label="Last price">{run.latest ? `${formatPrice(run.latest.price)} ${quote}` : '—'}</TextFigure>
+        <TextFigure label={`${base} held`}>{run.latest ? `${run.latest.base} ${base}` : '—'}</TextFigure>
+        <TextFigure label="Uptime">{figures ? formatDuration(figures.uptimeMs) : '—'}</TextFigure>
+      </dl>
+      <p className="sr-only" aria-live="polite">
+        {run.fills} fills, {run.open_orders} open orders
+      </p>
+      <section className="card" aria-labelledby="run-chart-title">
+        <h2 id="run-chart-title">Price, grid and fills</h2>
+        {candles.error ? <ProblemAlert error={candles.error} action="Candles unavailable" /> : null}
+        <PriceChart
+          label={`${run.pair} candles with the grid lines, ${openOrders.length} open orders and ${fills.items.length} fills`}
+          candles={candles.data ?? []}
+          lines={lines}
+          markers={markers}
+          height={420}
+        />
+        <p className="legend">
+          <span className="swatch" style={{ background: chartColours.up }} aria-hidden="true" /> Buy orders and fills
+          <span className="swatch" style={{ background: chartColours.down }} aria-hidden="true" /> Sell orders and fills
+          <span className="swatch" style={{ background: chartColours.grid }} aria-hidden="true" /> Grid lines
+        </p>
+      </section>
+      <div className="two-col">
+        <section className="card" aria-labelledby="equity-title">
+          <h2 id="equity-title">Equity</h2>
+          {equityPoints.length > 1 ? (
+            <LineChart label="Equity of the run over time" series={[{ title: 'Equity', colour: chartColours.equity, points: equityPoints }]} />
+          ) : (
+            <p className="muted">The equity curve starts with the run’s second snapshot.</p>
+          )}
+        </section>
+        <section className="card" aria-labelledby="guards-title">
+          <h2 id="guards-title">Guard events</h2>
+          <ProblemAlert error={guards.error} />
+          <GuardEvents guards={guards.data ?? []} />
+        </section>
+      </div>
+      <section className="card" aria-labelledby="orders-title">
+        <h2 id="orders-title">Open orders</h2>
+        <OrdersTable orders={openOrders} quote={quote} />
+      </section>
+      <section className="card" aria-labelledby="fills-title">
+        <h2 id="fills-title">Fills</h2>
+        <ProblemAlert error={fills.error} />
+        <FillsTable fills={fills.items} quote={quote} />
+      </section>
+    </section>
+  );
+}

@@ -1,0 +1,73 @@
+import { useQuery } from '@tanstack/react-query';
+import { useApi } from '../../api/ApiContext';
+import { unwrap } from '../../api/problem';
+import type { Backtest } from '../../api/types';
+import { LineChart, chartColours, type ChartCandle } from '../../charts';
+import { Figure, TextFigure } from '../../components/Figure';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { buyAndHoldSeries, equitySeries, figure, type BacktestResult } from '../../lib/backtestResult';
+import { formatPct } from '../../lib/format';
+
+const POLL_MS = 1000;
+
+function isOver(job: Backtest | undefined): boolean {
+  return job?.status === 'done' || job?.status === 'failed';
+}
+
+/** A backtest job followed until it is done, then its figures and equity against buy & hold. */
+export function useBacktest(backtestId: string | null) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['backtests', backtestId],
+    queryFn: async () =>
+      unwrap(await api.GET('/backtests/{backtest_id}', { params: { path: { backtest_id: backtestId ?? '' } } })),
+    enabled: backtestId !== null,
+    refetchInterval: (query) => (isOver(query.state.data) ? false : POLL_MS),
+  });
+}
+
+export function BacktestResults({ job, candles }: { job: Backtest; candles: readonly ChartCandle[] }) {
+  if (job.status === 'failed') {
+    return <ProblemAlert error={new Error(job.error ?? 'the backtest failed')} action="Backtest failed" />;
+  }
+  if (!isOver(job) || !job.result) {
+    return (
+      <p role="status" className="muted">
+        Backtesting… {Math.round(job.progress * 100)} %
+      </p>
+    );
+  }
+  const result: BacktestResult = job.result;
+  const days = figure(result, 'days');
+  const timeInRange = figure(result, 'time_in_range');
+  return (
+    <div className="backtest-results" role="status">
+      <p className="muted small">
+        {figure(result, 'candles')?.toLocaleString('en-US')} candles · {days?.toFixed(1)} days ·{' '}
+        {job.candles === 'uploaded' ? 'the candles on the chart' : 'the bundled demo week'}
+      </p>
+      <dl className="figures">
+        <Figure label="Total P&L" value={figure(result, 'total_pnl')} kind="signed-usd" />
+        <Figure label="Total return" value={figure(result, 'total_return_pct')} kind="signed-pct" />
+        <Figure label="Buy & hold P&L" value={figure(result, 'buy_and_hold_pnl')} kind="signed-usd" />
+        <Figure label="Grid profit" value={figure(result, 'grid_profit')} kind="signed-usd" />
+        <Figure label="Round trips" value={figure(result, 'round_trips')} kind="count" />
+        <Figure label="Fills" value={figure(result, 'fills')} kind="count" />
+        <Figure label="Fees paid" value={figure(result, 'fees_paid')} />
+        <Figure label="Max drawdown" value={figure(result, 'max_drawdown')} />
+        <TextFigure label="Time in range">{timeInRange !== null ? formatPct(timeInRange * 100, 1) : '—'}</TextFigure>
+      </dl>
+      <LineChart
+        label="Backtest equity of the grid against buying and holding"
+        series={[
+          { title: 'Grid equity', colour: chartColours.equity, points: equitySeries(result) },
+          { title: 'Buy & hold', colour: chartColours.benchmark, points: buyAndHoldSeries(result, candles) },
+        ]}
+      />
+      <p className="legend">
+        <span className="swatch" style={{ background: chartColours.equity }} aria-hidden="true" /> Grid equity
+        <span className="swatch" style={{ background: chartColours.benchmark }} aria-hidden="true" /> Buy & hold
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,156 @@
+import { useMemo, useState } from 'react';
+import { useNavigate } from 'react-router';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useApi } from '../../api/ApiContext';
+import { useBilling, useStartRun } from '../../api/hooks';
+import { unwrap } from '../../api/problem';
+import { PriceChart, type ChartLine, type ChartMarker } from '../../charts';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { gridLinePrices } from '../../lib/grid';
+import { toBotCreate, validateGrid, type GridFormValues } from '../../lib/gridForm';
+import { markersFromFillsCsv } from '../../lib/fillsCsv';
+import { useCandles } from '../../lib/useCandles';
+import { BacktestResults, useBacktest } from './BacktestPanel';
+import { GridForm } from './GridForm';
+import { PlanSummary } from './PlanSummary';
+import { usePlanPreview } from './usePlanPreview';
+import { useSavedBot } from './useSavedBot';
+
+const START: GridFormValues = {
+  name: 'My BTC grid',
+  pair: 'BTC/USDT',
+  lower: '90000',
+  upper: '105000',
+  lines: '20',
+  spacing: 'geometric',
+  investment: '1000',
+};
+
+/** The grid over the last candles: its bounds bold, the lines between dashed. */
+function chartLines(prices: readonly number[]): ChartLine[] {
+  return prices.map((price, i) => ({
+    price,
+    kind: i === 0 || i === prices.length - 1 ? 'bound' : 'grid',
+    title: i === 0 ? 'lower' : i === prices.length - 1 ? 'upper' : undefined,
+  }));
+}
+
+export default function WizardPage() {
+  const api = useApi();
+  const navigate = useNavigate();
+  const [values, setValues] = useState(START);
+  const errors = validateGrid(values);
+  const valid = Object.keys(errors).length === 0;
+  const body = useMemo(() => (valid ? toBotCreate(values) : null), [valid, values]);
+  const candles = useCandles(values.pair);
+  const lastClose = candles.data?.at(-1)?.close ?? null;
+  const preview = usePlanPreview(body, lastClose);
+  const saved = useSavedBot();
+  const billing = useBilling();
+  const start = useStartRun();
+  const [backtestId, setBacktestId] = useState<string | null>(null);
+  const backtest = useBacktest(backtestId);
+
+  const lines = useMemo(() => {
+    const exact = preview.data && !preview.isPlaceholderData ? preview.data.line_prices : null;
+    const typed = body ? gridLinePrices(body.grid.lower, body.grid.upper, body.grid.lines, values.spacing) : [];
+    return chartLines(exact ?? typed);
+  }, [preview.data, preview.isPlaceholderData, body, values.spacing]);
+
+  const runBacktest = useMutation({
+    mutationFn: async () => {
+      if (!body) throw new Error('fix the settings first');
+      const botId = await saved.ensureSaved(body);
+      // Backtest over the very candles on the chart (ms open times), else the demo week.
+      const rows = candles.data?.map((c) => [c.time * 1000, c.open, c.high, c.low, c.close, c.volume]);
+      const job = unwrap(
+        await api.POST('/backtests', { body: rows && rows.length >= 2 ? { bot_id: botId, candles: rows } : { bot_id: botId } }),
+      );
+      setBacktestId(job.id);
+      return job;
+    },
+  });
+
+  const exportsAllowed = billing.data?.plan.backtest_exports ?? false;
+  const fills = useQuery({
+    queryKey: ['backtests', backtestId, 'fills'],
+    queryFn: async () => {
+      const answer = await api.GET('/backtests/{backtest_id}/export', {
+        params: { path: { backtest_id: backtestId ?? '' }, query: { format: 'csv' } },
+        parseAs: 'text',
+      });
+      return markersFromFillsCsv(unwrap(answer) as string);
+    },
+    enabled: backtest.data?.status === 'done' && exportsAllowed,
+  });
+  const markers: ChartMarker[] = fills.data ?? [];
+
+  const startPaper = useMutation({
+    mutationFn: async () => {
+      if (!body) throw new Error('fix the settings first');
+      const botId = await saved.ensureSaved(body);
+      return start.mutateAsync({ bot_id: botId });
+    },
+    onSuccess: (run) => navigate(`/runs/${run.id}`),
+  });
+
+  const base = values.pair.split('/')[0] ?? '';
+  return (
+    <section className="page" aria-labelledby="wizard-title">
+      <div className="page-head">
+        <h1 id="wizard-title">New grid bot</h1>
+      </div>
+      <div className="wizard">
+        <div className="wizard-side">
+          <form
+            className="card"
+            aria-label="Grid settings"
+            onSubmit={(event) => {
+              event.preventDefault();
+              startPaper.mutate();
+            }}
+          >
+            <GridForm values={values} errors={errors} onChange={setValues} />
+            <div className="card-actions">
+              <button type="button" className="button secondary" disabled={!valid || runBacktest.isPending} onClick={() => runBacktest.mutate()}>
+                Backtest these settings
+              </button>
+              <button type="submit" className="button primary" disabled={!valid || startPaper.isPending}>
+                Start paper bot
+              </button>
+            </div>
+            <p className="muted small">Paper bots trade simulated money on real prices. Nothing is sent to your exchange.</p>
+            <ProblemAlert error={saved.error ?? startPaper.error} action="Not started" />
+          </form>
+          <PlanSummary preview={preview} base={base} />
+        </div>
+        <div className="wizard-main">
+          <section className="card" aria-labelledby="chart-title">
+            <h2 id="chart-title">
+              {values.pair} · last {candles.data?.length ?? 0} one-minute candles
+            </h2>
+            {candles.error ? <ProblemAlert error={candles.error} action="Candles unavailable" /> : null}
+            <PriceChart
+              label={`Price chart of ${values.pair} with ${lines.length} grid lines${markers.length ? ` and ${markers.length} backtest fills` : ''}`}
+              candles={candles.data ?? []}
+              lines={lines}
+              markers={markers}
+            />
+          </section>
+          <section className="card" aria-labelledby="backtest-title">
+            <h2 id="backtest-title">Backtest</h2>
+            <ProblemAlert error={runBacktest.error} action="Backtest refused" />
+            {backtest.data ? (
+              <BacktestResults job={backtest.data} candles={candles.data ?? []} />
+            ) : (
+              <p className="muted">“Backtest these settings” replays the candles on the chart through the grid engine.</p>
+            )}
+            {backtest.data?.status === 'done' && !exportsAllowed ? (
+              <p className="muted small">Fills on the chart come with the backtest export of the Starter and Pro plans.</p>
+            ) : null}
+          </section>
+        </div>
+      </div>
+    </section>
+  );
+}
