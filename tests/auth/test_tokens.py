@@ -151,3 +151,23 @@ async def test_namespaced_roles_claim_makes_an_operator(
     api = await make_client(AUTH0_ROLES_CLAIM=claim)
     assert (await api.get("/clients", headers=login(**{claim: ["admin"]}))).status_code == 200
     assert (await api.get("/clients", headers=login(**{claim: ["viewer"]}))).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"scope": "openid admin:all"},
+        {"scope": "admin:all", "permissions": ["read:bots"]},
+        {"permissions": "openid admin:all"},
+    ],
+    ids=["scope-only", "scope-beside-permissions", "permissions-as-a-string"],
+)
+async def test_requested_scope_never_grants_operator_rights(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]], claims: dict[str, Any]
+) -> None:
+    # With RBAC off, Auth0 grants whatever scope a user asks for: only the permissions list the
+    # API's RBAC fills in (or the configured roles claim) may make an operator.
+    headers = login(**claims)
+    assert (await api.get("/admin/kpis", headers=headers)).status_code == 403
+    assert (await api.get("/clients", headers=headers)).status_code == 403
+    assert (await api.get("/me", headers=headers)).status_code == 200

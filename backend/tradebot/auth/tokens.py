@@ -8,7 +8,9 @@ What is refused, and why:
 - ``jku`` / ``x5u`` / embedded ``jwk`` headers are never read: the key always comes from the
   configured issuer's JWKS, so a token cannot bring its own key;
 - missing or wrong ``iss`` / ``aud``, a missing ``sub``, a missing or passed ``exp`` (a clock
-  skew of at most 60 s is tolerated on ``exp``, ``nbf`` and ``iat``).
+  skew of at most 60 s is tolerated on ``exp``, ``nbf`` and ``iat``);
+- rights asked for in ``scope``: only the ``permissions`` list (and the configured roles
+  claim) grants anything, since a user chooses the scopes its login asks for.
 
 A token that passed is remembered (by its SHA-256, never the token itself) for at most
 ``VERIFIED_TTL_S``, and never past its ``exp``: a client polling with the same token skips the
@@ -49,8 +51,7 @@ class TokenClaims:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(value.split())  # OAuth ``scope`` style: space separated
+    """The strings of a JSON list claim; anything else grants nothing."""
     if isinstance(value, list):
         return tuple(v for v in value if isinstance(v, str))
     return ()
@@ -109,7 +110,9 @@ class TokenVerifier:
         verified = TokenClaims(
             subject=str(claims["sub"]),
             email=str(claims.get("email", ""))[:320],
-            permissions=_strings(claims.get("permissions")) + _strings(claims.get("scope")),
+            # Never ``scope``: with RBAC off, Auth0 grants any scope a user asks for. Only the
+            # ``permissions`` list that the API's RBAC fills in says what the caller may do.
+            permissions=_strings(claims.get("permissions")),
             roles=roles,
         )
         return verified, float(claims["exp"]) + self._leeway
