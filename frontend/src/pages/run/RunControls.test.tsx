@@ -1,0 +1,58 @@
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunStatus } from '../../api/types';
+import { renderWithApi, stubApi } from '../../test/render';
+import { RunControls } from './RunControls';
+
+const run: RunStatus = {
+  id: 'paper-abc',
+  bot_id: 'b1',
+  mode: 'paper',
+  exchange: 'binance',
+  pair: 'BTC/USDT',
+  status: 'running',
+  stop_reason: null,
+  created_at: '2026-12-01T00:00:00Z',
+  updated_at: '2026-12-01T00:00:00Z',
+  latest: null,
+  open_orders: 7,
+  fills: 3,
+};
+
+beforeAll(() => {
+  // jsdom has <dialog> without its modal methods: open and close it as a browser would.
+  HTMLDialogElement.prototype.showModal ??= function showModal(this: HTMLDialogElement) {
+    this.open = true;
+  };
+  HTMLDialogElement.prototype.close ??= function close(this: HTMLDialogElement) {
+    this.open = false;
+  };
+});
+
+describe('RunControls', () => {
+  it('says what happens to the open orders before stopping, then stops', async () => {
+    const calls = stubApi((call) => (call.path === '/runs/paper-abc/stop' ? { status: 202, body: { ...run, status: 'running' } } : undefined));
+    const user = userEvent.setup();
+    renderWithApi(<RunControls run={run} />);
+    await user.click(screen.getByRole('button', { name: 'Stop bot' }));
+    const dialog = screen.getByRole('dialog', { name: 'Stop this bot?' });
+    expect(dialog).toHaveTextContent('7 open orders stay in the paper account');
+    expect(calls).toHaveLength(0);
+    await user.click(within(dialog).getByRole('button', { name: 'Stop bot' }));
+    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /runs/paper-abc/stop']);
+  });
+
+  it('warns that the kill switch stops every bot and cancels nothing', async () => {
+    const calls = stubApi(() => undefined);
+    const user = userEvent.setup();
+    renderWithApi(<RunControls run={run} />);
+    await user.click(screen.getByRole('button', { name: 'Kill switch' }));
+    const dialog = screen.getByRole('dialog', { name: 'Trip the kill switch?' });
+    expect(dialog).toHaveTextContent('Every running bot of your account stops');
+    expect(dialog).toHaveTextContent('Open orders are not cancelled');
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    expect(calls).toHaveLength(0);
+  });
+});
