@@ -11,10 +11,11 @@ import time
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.clients.repository import AuditRepository
-from tradebot.models.runs import BotGuardState, RunStatus
+from tradebot.models.runs import RunStatus
 from tradebot.runs.repository import GuardRepository, RunRepository
 from tradebot.runs.schemas import GuardView, KillSwitchState, views
 from tradebot.runs.service import RunService, after_commit, request_stop
+from tradebot.runs.store import add_guard_row
 
 KILL_SWITCH = "kill_switch"
 
@@ -24,17 +25,9 @@ class KillSwitchService(RunService):
 
     async def trip(self, reason: str) -> KillSwitchState:
         async with self.tx() as session:
-            guards = GuardRepository(session, self.scope)
-            if not await guards.client_wide(active_only=True):
-                await guards.add(
-                    BotGuardState(
-                        client_id=self.scope.client_id,
-                        run_id=None,
-                        guard=KILL_SWITCH,
-                        reason=reason,
-                        tripped_ts=int(time.time() * 1000),
-                    )
-                )
+            if not await GuardRepository(session, self.scope).client_wide(active_only=True):
+                now_ms = int(time.time() * 1000)
+                await add_guard_row(session, self.scope, KILL_SWITCH, reason, now_ms)
             live = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
             runs = await RunRepository(session, self.scope).with_status(live)
             notify = [

@@ -2,20 +2,26 @@
 
 Every transaction is a tenant transaction: on PostgreSQL it runs as the application role with
 the client set, so row-level security backs up the ``client_id`` filters written here.
+
+Records and rows share their field names, so one mapping serves every table both ways
+(``_columns_of`` and ``_record_of``): a field added to a record and its table needs no mapper.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from enum import Enum
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 
 from tradebot.engine import core
 from tradebot.engine.orders import OrderStatus
-from tradebot.engine.types import Side
 from tradebot.kit.clock import utcnow
 from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import (
@@ -26,6 +32,7 @@ from tradebot.models.runs import (
     BotRun,
     RunStatus,
 )
+from tradebot.runs.repository import GuardRepository
 from tradebot.runtime.store import (
     FillRecord,
     GuardRecord,
@@ -35,73 +42,46 @@ from tradebot.runtime.store import (
     StoredOrder,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
-def _order_row(client_id: str, run_id: str, o: StoredOrder) -> BotOrder:
-    return BotOrder(
-        client_id=client_id,
-        run_id=run_id,
-        client_order_id=o.client_order_id,
-        exchange_order_id=o.exchange_order_id,
-        line=o.line,
-        seq=o.seq,
-        side=o.side.value,
-        kind=o.kind,
-        price=o.price,
-        qty=o.qty,
-        filled_qty=o.filled_qty,
-        status=o.status.value,
-        reason=o.reason,
-        created_ts=o.created_ts,
-        updated_ts=o.created_ts,
-    )
+RecordT = TypeVar("RecordT", bound="DataclassInstance")
+
+_RENAMED: dict[type[Any], dict[str, str]] = {RunRecord: {"run_id": "id"}}
+"""Record fields stored under another column: a run's own id is its row's primary key."""
 
 
-def _stored(row: BotOrder) -> StoredOrder:
-    return StoredOrder(
-        client_order_id=row.client_order_id,
-        line=row.line,
-        seq=row.seq,
-        side=Side(row.side),
-        kind=row.kind,
-        price=row.price,
-        qty=row.qty,
-        status=OrderStatus(row.status),
-        created_ts=row.created_ts,
-        filled_qty=row.filled_qty,
-        exchange_order_id=row.exchange_order_id,
-        reason=row.reason,
-    )
+@cache
+def _field_types(record_type: type[DataclassInstance]) -> dict[str, Any]:
+    return get_type_hints(record_type)
 
 
-def _record(row: BotRun) -> RunRecord:
-    return RunRecord(
-        run_id=row.id,
-        client_id=row.client_id,
-        mode=row.mode,
-        exchange=row.exchange,
-        pair=row.pair,
-        base_ts=row.base_ts,
-        config=dict(row.config),
-        state=list(row.state),
-        clock_ts=row.clock_ts,
-        status=row.status,
-        stop_reason=row.stop_reason,
-        owner=row.owner,
-    )
+def _stored_value(value: Any) -> Any:
+    """Enums by value; JSON copied, so a row never shares a list or dict with a record."""
+    if isinstance(value, Enum):
+        return value.value
+    return copy.deepcopy(value) if isinstance(value, dict | list) else value
 
 
-def _fill(row: BotFill) -> FillRecord:
-    return FillRecord(
-        row.trade_id,
-        row.client_order_id,
-        Side(row.side),
-        row.line,
-        row.price,
-        row.qty,
-        row.fee,
-        row.fee_currency,
-        row.ts,
-    )
+def _columns_of(record: DataclassInstance) -> dict[str, Any]:
+    """The row's column values of ``record``, by field name."""
+    renamed = _RENAMED.get(type(record), {})
+    return {
+        renamed.get(f.name, f.name): _stored_value(getattr(record, f.name))
+        for f in dataclasses.fields(record)
+    }
+
+
+def _record_of(record_type: type[RecordT], row: SQLModel) -> RecordT:
+    """The record ``row`` stores: each field read from its column, enums rebuilt from values."""
+    renamed = _RENAMED.get(record_type, {})
+    types = _field_types(record_type)
+    values = {}
+    for f in dataclasses.fields(record_type):
+        value = _stored_value(getattr(row, renamed.get(f.name, f.name)))
+        kind = types[f.name]
+        values[f.name] = kind(value) if isinstance(kind, type) and issubclass(kind, Enum) else value
+    return record_type(**values)
 
 
 class SqlRunStore:
@@ -112,6 +92,10 @@ class SqlRunStore:
         self._scope = ClientScope.of(client_id)
         self.client_id = client_id
         self.run_id = run_id
+
+    def _owned(self, record: DataclassInstance) -> dict[str, Any]:
+        """A row's values for a record of this run: the record's fields, this run's keys."""
+        return {**_columns_of(record), "client_id": self.client_id, "run_id": self.run_id}
 
     # ---- the run ------------------------------------------------------------------------
     async def _run_row(self, session: AsyncSession) -> BotRun | None:
@@ -125,25 +109,11 @@ class SqlRunStore:
     async def load_run(self) -> RunRecord | None:
         async with client_transaction(self._sessions, self._scope) as session:
             row = await self._run_row(session)
-            return None if row is None else _record(row)
+            return None if row is None else _record_of(RunRecord, row)
 
     async def create_run(self, record: RunRecord) -> None:
         async with client_transaction(self._sessions, self._scope) as session:
-            session.add(
-                BotRun(
-                    id=record.run_id,
-                    client_id=self.client_id,
-                    mode=record.mode,
-                    exchange=record.exchange,
-                    pair=record.pair,
-                    status=record.status,
-                    config=record.config,
-                    state=record.state,
-                    base_ts=record.base_ts,
-                    clock_ts=record.clock_ts,
-                    owner=record.owner,
-                )
-            )
+            session.add(BotRun(**{**_columns_of(record), "client_id": self.client_id}))
 
     async def _update_run(self, session: AsyncSession, **values: Any) -> None:
         await session.execute(
@@ -173,7 +143,7 @@ class SqlRunStore:
             query = query.where(col(BotOrder.status).in_([s.value for s in statuses]))
         async with client_transaction(self._sessions, self._scope) as session:
             rows = (await session.execute(query.order_by(col(BotOrder.id)))).scalars().all()
-            return [_stored(r) for r in rows]
+            return [_record_of(StoredOrder, r) for r in rows]
 
     async def next_seqs(self) -> dict[int, int]:
         query = (
@@ -186,7 +156,7 @@ class SqlRunStore:
 
     async def add_orders(self, orders: list[StoredOrder]) -> None:
         async with client_transaction(self._sessions, self._scope) as session:
-            session.add_all([_order_row(self.client_id, self.run_id, o) for o in orders])
+            session.add_all([BotOrder(**self._owned(o), updated_ts=o.created_ts) for o in orders])
 
     async def _apply_updates(self, session: AsyncSession, updates: Sequence[OrderUpdate]) -> None:
         for u in updates:
@@ -228,24 +198,7 @@ class SqlRunStore:
                 ).scalars()
             )
             new = [f for f in fills if f.trade_id not in known]
-            session.add_all(
-                [
-                    BotFill(
-                        client_id=self.client_id,
-                        run_id=self.run_id,
-                        client_order_id=f.client_order_id,
-                        trade_id=f.trade_id,
-                        ts=f.ts,
-                        side=f.side.value,
-                        line=f.line,
-                        price=f.price,
-                        qty=f.qty,
-                        fee=f.fee,
-                        fee_currency=f.fee_currency,
-                    )
-                    for f in new
-                ]
-            )
+            session.add_all([BotFill(**self._owned(f)) for f in new])
             await self._apply_updates(session, updates)
             # The counter moves with the rows it counts (same transaction): the status reads it.
             fill_count = col(BotRun.fill_count) + len(new)
@@ -259,39 +212,17 @@ class SqlRunStore:
             .order_by(col(BotFill.id))
         )
         async with client_transaction(self._sessions, self._scope) as session:
-            return [_fill(r) for r in (await session.execute(query)).scalars().all()]
+            return [_record_of(FillRecord, r) for r in (await session.execute(query)).scalars()]
 
     async def add_snapshot(self, s: InventorySnapshot) -> None:
         async with client_transaction(self._sessions, self._scope) as session:
-            session.add(
-                BotInventorySnapshot(
-                    client_id=self.client_id,
-                    run_id=self.run_id,
-                    ts=s.ts,
-                    price=s.price,
-                    base=s.base,
-                    quote=s.quote,
-                    equity=s.equity,
-                    grid_profit=s.grid_profit,
-                    fees=s.fees,
-                    round_trips=s.round_trips,
-                    empty_line=s.empty_line,
-                )
-            )
+            session.add(BotInventorySnapshot(**self._owned(s)))
 
     # ---- guards -------------------------------------------------------------------------
     async def trip(self, guard: str, reason: str, ts: int, *, client_wide: bool = False) -> None:
         async with client_transaction(self._sessions, self._scope) as session:
-            session.add(
-                BotGuardState(
-                    client_id=self.client_id,
-                    run_id=None if client_wide else self.run_id,
-                    guard=guard,
-                    reason=reason,
-                    active=True,
-                    tripped_ts=ts,
-                )
-            )
+            run_id = None if client_wide else self.run_id
+            await add_guard_row(session, self._scope, guard, reason, ts, run_id=run_id)
             await self._update_run(session, status=RunStatus.TRIPPED.value, stop_reason=reason)
 
     async def active_trip(self) -> GuardRecord | None:
@@ -306,9 +237,7 @@ class SqlRunStore:
         )
         async with client_transaction(self._sessions, self._scope) as session:
             row = (await session.execute(query)).scalars().first()
-            if row is None:
-                return None
-            return GuardRecord(row.guard, row.reason, row.run_id, row.tripped_ts)
+            return None if row is None else _record_of(GuardRecord, row)
 
     async def client_drawdown_usd(self) -> float:
         query = select(col(BotRun.state)).where(
@@ -328,17 +257,26 @@ async def trip_kill_switch(
 ) -> None:
     """Trip the client's kill switch: every run of the client stops and none starts until an
     operator resets it."""
-    async with client_transaction(sessions, ClientScope.of(client_id)) as session:
-        session.add(
-            BotGuardState(
-                client_id=client_id,
-                run_id=None,
-                guard=guard,
-                reason=reason,
-                active=True,
-                tripped_ts=ts,
-            )
-        )
+    scope = ClientScope.of(client_id)
+    async with client_transaction(sessions, scope) as session:
+        await add_guard_row(session, scope, guard, reason, ts)
+
+
+async def add_guard_row(
+    session: AsyncSession,
+    scope: ClientScope,
+    guard: str,
+    reason: str,
+    ts: int,
+    *,
+    run_id: str | None = None,
+) -> None:
+    """The one writer of a tripped guard: of ``run_id``, or with none the client's kill switch
+    (every run of the client stops and none starts until an operator resets it)."""
+    row = BotGuardState(
+        client_id=scope.client_id, run_id=run_id, guard=guard, reason=reason, tripped_ts=ts
+    )
+    await GuardRepository(session, scope).add(row)
 
 
 async def client_runs(
@@ -352,4 +290,4 @@ async def client_runs(
     )
     async with client_transaction(sessions, ClientScope.of(client_id)) as session:
         rows = (await session.execute(query)).scalars().all()
-    return [_record(row) for row in rows]
+    return [_record_of(RunRecord, row) for row in rows]
