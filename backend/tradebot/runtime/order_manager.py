@@ -19,24 +19,17 @@ from tradebot.engine.types import Side
 from tradebot.observability.logs import get_logger
 from tradebot.runtime.ids import client_order_id
 from tradebot.runtime.ports import (
+    ORDER_STATUS,
     OrderRejectedError,
     OrderReport,
     OrderRequest,
     TransientVenueError,
     Venue,
     VenueError,
-    VenueOrderStatus,
 )
 from tradebot.runtime.store import OrderUpdate, RunStore, StoredOrder
 
 log = get_logger(__name__)
-
-_FROM_VENUE = {
-    VenueOrderStatus.OPEN: OrderStatus.OPEN,
-    VenueOrderStatus.FILLED: OrderStatus.FILLED,
-    VenueOrderStatus.CANCELLED: OrderStatus.CANCELLED,
-    VenueOrderStatus.REJECTED: OrderStatus.REJECTED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +183,7 @@ class OrderManager:
     def _from_report(self, report: OrderReport) -> OrderUpdate:
         return OrderUpdate(
             report.client_order_id,
-            _FROM_VENUE[report.status],
+            ORDER_STATUS[report.status],
             self.clock(),
             filled_qty=report.filled_qty,
             exchange_order_id=report.exchange_order_id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import MarketRules, Side
 from tradebot.engine.walk import Direction
 
@@ -31,6 +32,15 @@ class VenueOrderStatus(StrEnum):
     FILLED = "filled"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+
+
+ORDER_STATUS = {
+    VenueOrderStatus.OPEN: OrderStatus.OPEN,
+    VenueOrderStatus.FILLED: OrderStatus.FILLED,
+    VenueOrderStatus.CANCELLED: OrderStatus.CANCELLED,
+    VenueOrderStatus.REJECTED: OrderStatus.REJECTED,
+}
+"""Our status of an order the venue reports: the in-flight ones are ours alone."""
 
 
 @dataclass(frozen=True, slots=True)

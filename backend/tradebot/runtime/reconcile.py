@@ -11,15 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tradebot.engine.orders import OrderStatus
-from tradebot.runtime.ports import OrderReport, TradeReport, VenueOrderStatus
+from tradebot.runtime.ports import ORDER_STATUS, OrderReport, TradeReport
 from tradebot.runtime.store import OrderUpdate, StoredOrder
 
-_STATUS = {
-    VenueOrderStatus.OPEN: OrderStatus.OPEN,
-    VenueOrderStatus.FILLED: OrderStatus.FILLED,
-    VenueOrderStatus.CANCELLED: OrderStatus.CANCELLED,
-    VenueOrderStatus.REJECTED: OrderStatus.REJECTED,
-}
 NEVER_PLACED = "not known to the venue after the grace window, and no trades: never placed"
 
 
@@ -54,7 +48,7 @@ def reconcile_order(
         return Resolution(
             OrderUpdate(order.client_order_id, OrderStatus.REJECTED, now, reason=NEVER_PLACED)
         )
-    status: OrderStatus = _STATUS[report.status]
+    status: OrderStatus = ORDER_STATUS[report.status]
     if status is OrderStatus.OPEN and (
         report.filled_qty > 0 or order.status is OrderStatus.PARTIALLY_FILLED
     ):
