@@ -32,7 +32,7 @@ from tradebot.venues.rate_limit import (
     RateLimiter,
     RateLimiterUnavailable,
     RateLimits,
-    Window,
+    RateWindow,
 )
 from tradebot.venues.rate_limit_ccxt import throttled
 
@@ -47,8 +47,8 @@ def small_limits(
 ) -> RateLimits:
     """1-second windows: ``weight`` per second for the IP, ``orders`` per second per account."""
     return RateLimits(
-        weight=Window(weight, SPAN_MS / 1000, WEIGHT_HEADER),
-        orders=(Window(orders, SPAN_MS / 1000, ORDERS_HEADER),),
+        weight=RateWindow(weight, SPAN_MS / 1000, WEIGHT_HEADER),
+        orders=(RateWindow(orders, SPAN_MS / 1000, ORDERS_HEADER),),
         headroom_pct=headroom,
         tenant_share_pct=share,
     )

@@ -19,7 +19,7 @@ import pytest
 from tests.venues.sim_fixtures import account, ccxt_client, control, running_sim, sim_config
 from tests.venues.test_rate_limit import ORDERS_HEADER, WEIGHT_HEADER, own_limiters
 from tradebot.venues.exchange_sim import LimitsConfig, RunningSimulator
-from tradebot.venues.rate_limit import RateLimitBlocked, RateLimiter, RateLimits, Window
+from tradebot.venues.rate_limit import RateLimitBlocked, RateLimiter, RateLimits, RateWindow
 from tradebot.venues.rate_limit_ccxt import BinanceWeight, bind, throttled
 
 SYMBOL = "BTC/USDT"
@@ -27,8 +27,8 @@ PRICE = {"symbol": "BTCUSDT"}  # GET /api/v3/ticker/price: weight 2
 KEYS = [(f"rl-tenant-{i}", f"rl-secret-{i}") for i in range(3)]
 SIM_LIMITS = LimitsConfig(weight_limit=200, window_s=2.0, ban_after_429s=10_000)
 LIMITS = RateLimits(  # the simulator's limits; our budget is 140 per 2 s
-    weight=Window(SIM_LIMITS.weight_limit, SIM_LIMITS.window_s, WEIGHT_HEADER),
-    orders=(Window(SIM_LIMITS.orders_per_10s, 10.0, ORDERS_HEADER),),
+    weight=RateWindow(SIM_LIMITS.weight_limit, SIM_LIMITS.window_s, WEIGHT_HEADER),
+    orders=(RateWindow(SIM_LIMITS.orders_per_10s, 10.0, ORDERS_HEADER),),
     headroom_pct=70.0,
     tenant_share_pct=50.0,
 )

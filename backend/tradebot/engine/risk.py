@@ -21,7 +21,9 @@ class Guard(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class GuardLimits:
+class GuardThresholds:
+    """Where each guard trips: the settings after the client's ``limits.guard`` overrides."""
+
     max_run_loss_usd: float
     max_global_drawdown_usd: float
     max_api_errors_per_min: int
@@ -50,7 +52,7 @@ class ApiErrorWindow:
 
 
 def check_guards(
-    limits: GuardLimits,
+    thresholds: GuardThresholds,
     *,
     investment: float,
     equity: float,
@@ -60,26 +62,26 @@ def check_guards(
 ) -> Trip | None:
     """The first guard the numbers break, or None."""
     loss = investment - equity
-    if loss > limits.max_run_loss_usd:
+    if loss > thresholds.max_run_loss_usd:
         return Trip(
             Guard.RUN_LOSS,
-            f"run loss {loss:.2f} exceeds MAX_RUN_LOSS_USD {limits.max_run_loss_usd:g}",
+            f"run loss {loss:.2f} exceeds MAX_RUN_LOSS_USD {thresholds.max_run_loss_usd:g}",
         )
-    if client_drawdown_usd > limits.max_global_drawdown_usd:
+    if client_drawdown_usd > thresholds.max_global_drawdown_usd:
         return Trip(
             Guard.GLOBAL_DRAWDOWN,
             f"drawdown {client_drawdown_usd:.2f} across the client's runs exceeds "
-            f"MAX_GLOBAL_DRAWDOWN_USD {limits.max_global_drawdown_usd:g}",
+            f"MAX_GLOBAL_DRAWDOWN_USD {thresholds.max_global_drawdown_usd:g}",
         )
-    if api_errors_last_min > limits.max_api_errors_per_min:
+    if api_errors_last_min > thresholds.max_api_errors_per_min:
         return Trip(
             Guard.API_ERRORS,
             f"{api_errors_last_min} API errors in a minute exceed MAX_API_ERRORS_PER_MIN "
-            f"{limits.max_api_errors_per_min}",
+            f"{thresholds.max_api_errors_per_min}",
         )
-    if ticker_age_ms > limits.stale_ticker_ms:
+    if ticker_age_ms > thresholds.stale_ticker_ms:
         return Trip(
             Guard.STALE_TICKER,
-            f"no fresh price for {ticker_age_ms} ms (STALE_TICKER_MS {limits.stale_ticker_ms})",
+            f"no fresh price for {ticker_age_ms} ms (STALE_TICKER_MS {thresholds.stale_ticker_ms})",
         )
     return None

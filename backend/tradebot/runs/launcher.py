@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tradebot.config import Settings
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.engine.plan import GridPlan, build_plan
-from tradebot.engine.risk import GuardLimits
+from tradebot.engine.risk import GuardThresholds
 from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import GridConfig, MarketRules
 from tradebot.errors import BadInputError, NotFoundError
@@ -51,8 +51,8 @@ def new_run_id(mode: RunMode) -> str:
     return f"{mode.value}-{uuid.uuid4().hex[:12]}"
 
 
-def guard_limits(settings: Settings) -> GuardLimits:
-    return GuardLimits(
+def guard_thresholds(settings: Settings) -> GuardThresholds:
+    return GuardThresholds(
         max_run_loss_usd=settings.MAX_RUN_LOSS_USD,
         max_global_drawdown_usd=settings.MAX_GLOBAL_DRAWDOWN_USD,
         max_api_errors_per_min=settings.MAX_API_ERRORS_PER_MIN,
@@ -64,7 +64,7 @@ def runner_settings(settings: Settings, *, paper: bool) -> RunnerSettings:
     """The loop's settings. A paper venue lives in this process: an order it does not know was
     never placed (no grace window), and there is no exchange to pace requests for."""
     return RunnerSettings(
-        limits=guard_limits(settings),
+        thresholds=guard_thresholds(settings),
         orders=OrderPolicy(
             concurrency=settings.ORDER_CONCURRENCY,
             rate_interval_ms=0 if paper else settings.ORDER_RATE_INTERVAL_MS,

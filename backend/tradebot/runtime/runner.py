@@ -22,7 +22,7 @@ from tradebot.engine.errors import GridPlanError
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import build_plan
 from tradebot.engine.regime import Regime, RegimeAnalysis, analyse
-from tradebot.engine.risk import ApiErrorWindow, Guard, GuardLimits, Trip, check_guards
+from tradebot.engine.risk import ApiErrorWindow, Guard, GuardThresholds, Trip, check_guards
 from tradebot.engine.strategy import GridInvariantError, GridStrategy
 from tradebot.engine.types import Side
 from tradebot.errors import TradeBotError
@@ -61,7 +61,7 @@ class RunBlockedError(TradeBotError):
 
 @dataclass(frozen=True, slots=True)
 class RunnerSettings:
-    limits: GuardLimits
+    thresholds: GuardThresholds
     orders: OrderPolicy = field(default_factory=OrderPolicy)
     snapshot_interval_ms: int = HOUR_MS
     regime_interval_ms: int = 6 * HOUR_MS
@@ -472,7 +472,7 @@ class GridRunner:
             else self.strategy.plan.config.investment  # before the start: nothing traded
         )
         trip = check_guards(
-            self.settings.limits,
+            self.settings.thresholds,
             investment=self.strategy.investment or self.strategy.plan.config.investment,
             equity=equity,
             client_drawdown_usd=self._others_drawdown + max(0.0, state[core.PEAK] - equity),

@@ -73,7 +73,7 @@ _REDIS_DOWN = (
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class RateWindow:
     """An exchange limit: ``limit`` per ``seconds``, reported in response header ``header``."""
 
     limit: int
@@ -93,10 +93,10 @@ class Window:
 class RateLimits:
     """An exchange's limits and our policy over them (Binance spot's by default)."""
 
-    weight: Window = Window(6000, 60.0, "X-MBX-USED-WEIGHT-1M")
-    orders: tuple[Window, ...] = (
-        Window(100, 10.0, "X-MBX-ORDER-COUNT-10S"),
-        Window(200_000, 86_400.0, "X-MBX-ORDER-COUNT-1D"),
+    weight: RateWindow = RateWindow(6000, 60.0, "X-MBX-USED-WEIGHT-1M")
+    orders: tuple[RateWindow, ...] = (
+        RateWindow(100, 10.0, "X-MBX-ORDER-COUNT-10S"),
+        RateWindow(200_000, 86_400.0, "X-MBX-ORDER-COUNT-1D"),
     )
     headroom_pct: float = 80.0
     tenant_share_pct: float = 25.0
@@ -112,7 +112,7 @@ class RateLimits:
         if any(w.limit < 1 or w.seconds <= 0 for w in (self.weight, *self.orders)):
             raise ValueError("every window needs a limit >= 1 and a length > 0")
 
-    def allowed(self, window: Window) -> int:
+    def allowed(self, window: RateWindow) -> int:
         """What we let ourselves use of ``window``: its limit less the headroom (at least 1)."""
         return max(1, math.floor(window.limit * self.headroom_pct / 100))
 
@@ -220,7 +220,7 @@ class RateLimiter:
     def _tenant_key(self, tenant: str) -> str:
         return f"{self.key}:tenant:{tenant}"
 
-    def _order_key(self, account: str, window: Window) -> str:
+    def _order_key(self, account: str, window: RateWindow) -> str:
         return f"{self._account_key}:{account}:orders:{window.seconds:g}"
 
     # ---- the API ----------------------------------------------------------------------------
