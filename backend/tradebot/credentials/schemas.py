@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
-from tradebot.kit.secrets import Secret
+from tradebot.kit.secrets import Secret, held
 from tradebot.models.credentials import ClientApiCredential
 
 
@@ -19,6 +20,13 @@ class ExchangeCredentials:
     api_key: Secret
     secret: Secret
     passphrase: Secret | None = None
+
+    def held(self) -> AbstractContextManager[None]:
+        """Masks these values in every log line while an exchange client holds them.
+
+        For verified keys only (read back from an active row): never for a key being checked.
+        """
+        return held(self.api_key, self.secret, self.passphrase)
 
     def to_plaintext(self) -> dict[str, str]:
         """The mapping that gets encrypted (and only that)."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final, final
 
-from tradebot.observability.logs import register_secret
+from tradebot.observability.logs import hold_secrets, release_secrets
 
 MASK: Final = "***"
 
@@ -14,15 +16,15 @@ MASK: Final = "***"
 class Secret:
     """Wraps a secret string; only ``reveal()`` gives it back, at the one place that needs it.
 
-    Creating one also registers the value with the log scrubber, so even a line that got hold
-    of the raw string (a library's debug output) prints ``***`` in its place.
+    Creating one does not mask the value in log lines: ``held`` does that, while an exchange
+    client holds the revealed value (a library's debug output could print it), and only for
+    values verified first (anything else a tenant types would blank words in every log line).
     """
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
         self._value = value
-        register_secret(value)
 
     def reveal(self) -> str:
         return self._value
@@ -52,3 +54,17 @@ class Secret:
     def __reduce__(self) -> str | tuple[object, ...]:
         # Pickling would write the value into queues and caches; refuse instead.
         raise TypeError("a Secret cannot be pickled")
+
+
+@contextmanager
+def held(*secrets: Secret | None) -> Iterator[None]:
+    """Mask ``secrets`` in every log line while the block runs (an exchange client holds them).
+
+    Only for verified values (keys read back from storage, the exchange's check passed): never
+    for input that was not checked yet.
+    """
+    values = hold_secrets(secret.reveal() for secret in secrets if secret is not None)
+    try:
+        yield
+    finally:
+        release_secrets(values)

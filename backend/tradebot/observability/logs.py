@@ -1,18 +1,27 @@
 """Structured JSON logs with secrets scrubbed from every event, ours and libraries' alike.
 
-Two layers: keys whose name says "secret" are masked wherever they appear, and every secret
-value the process holds (exchange keys and secrets once decrypted, the master key) is
-registered here and replaced by ``***`` inside any string, including ccxt's debug lines that
-print request headers. Standard-library loggers go through the same processors.
+Two layers: keys whose name says "secret" are masked wherever they appear, and the secret
+values an exchange client holds at the moment (a verified key and its secret, from the moment a
+venue is given them until it is closed) are held here and replaced by ``***`` inside any string,
+including ccxt's debug lines that print request headers. Standard-library loggers go through
+the same processors.
+
+The held values are counted (two runs of one key hold it twice: the first to stop does not
+unmask the other's), bounded (``MAX_HELD_SECRETS``), and matched by one compiled pattern rebuilt
+when the set changes, so scrubbing a line costs one pass over it, not one per secret. A value
+is held only while in use and never from unverified input: a value a tenant merely typed (a
+refused key such as ``"HTTP Request"``) would otherwise blank that text in every later line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
-from collections.abc import Mapping, MutableMapping
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any, Final
 
 import structlog
 
@@ -37,23 +46,72 @@ SENSITIVE_KEYS = frozenset(
         "stripe-signature",
     }
 )
-_MIN_SECRET_LENGTH = 6
-_secrets: set[str] = set()
+MIN_SECRET_LENGTH: Final = 6
+"""Shorter values are not masked inside text: they would blank common words and numbers."""
+MAX_HELD_SECRETS: Final = 4096
+"""Distinct values held at once: far above a process's open exchange clients (two or three
+values each), low enough that the pattern stays small."""
+
+
+class TooManySecretsError(RuntimeError):
+    """More distinct secrets would be held than ``MAX_HELD_SECRETS``: a leak of holds."""
+
+
+_held: Counter[str] = Counter()
+_pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
 
 
-def register_secret(value: str | None) -> None:
-    """Remember a secret value so it is masked in every later log line."""
-    if value and len(value) >= _MIN_SECRET_LENGTH:
-        with _lock:
-            _secrets.add(value)
+def _maskable(values: Iterable[str | None]) -> list[str]:
+    return [value for value in values if value and len(value) >= MIN_SECRET_LENGTH]
+
+
+def _rebuild() -> None:
+    global _pattern  # swapped whole: a reader never sees a half-built one
+    # Longest first: a secret that contains another is masked whole, not around the shorter.
+    ordered = sorted(_held, key=len, reverse=True)
+    _pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+def hold_secrets(values: Iterable[str | None]) -> tuple[str, ...]:
+    """Mask ``values`` in every log line until ``release_secrets`` gets them back.
+
+    Returns the values actually held (empty and short ones are not), for the release.
+    """
+    held = _maskable(values)
+    with _lock:
+        new = {value for value in held if value not in _held}
+        if len(_held) + len(new) > MAX_HELD_SECRETS:
+            raise TooManySecretsError(
+                f"more than {MAX_HELD_SECRETS} secrets held at once: holds are not released"
+            )
+        _held.update(held)
+        if new:
+            _rebuild()
+    return tuple(held)
+
+
+def release_secrets(values: Iterable[str]) -> None:
+    """Give back what ``hold_secrets`` returned: a value no one holds is no longer masked."""
+    with _lock:
+        gone = False
+        for value in values:
+            _held[value] -= 1
+            if _held[value] <= 0:
+                del _held[value]
+                gone = True
+        if gone:
+            _rebuild()
+
+
+def held_secret_count() -> int:
+    """How many distinct values are masked now."""
+    return len(_held)
 
 
 def scrub_text(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+    pattern = _pattern
+    return pattern.sub(MASK, text) if pattern is not None else text
 
 
 def _scrub(value: Any) -> Any:

@@ -73,7 +73,9 @@ async def _recheck(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
     assert keys is not None
     answer = None
     try:
-        answer = await check.check(config.exchange, keys.api_key, keys.secret, keys.passphrase)
+        # A verified key (its row is active): masked in the logs while the check's client has it.
+        with keys.held():
+            answer = await check.check(config.exchange, keys.api_key, keys.secret, keys.passphrase)
         require_trading_only(config.exchange, answer)
     except KeyPermissionError as exc:
         raise KeyNoLongerSafeError(
