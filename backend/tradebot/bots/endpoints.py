@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from tradebot.auth.dependencies import CurrentClient
-from tradebot.bots.schemas import BotCreate, BotCreated, BotView, PlanPreview
+from tradebot.bots.schemas import BotCreate, BotCreated, BotUpdate, BotView, PlanPreview
 from tradebot.bots.service import BotService, preview
 from tradebot.kit.web import ContextDep, RowId
 
@@ -41,3 +41,18 @@ async def list_bots(service: Bots) -> list[BotView]:
 @bots.get("/{bot_id}")
 async def get_bot(bot_id: RowId, service: Bots) -> BotCreated:
     return await service.get(bot_id)
+
+
+@bots.patch("/{bot_id}")
+async def update_bot(bot_id: RowId, body: BotUpdate, service: Bots) -> BotCreated:
+    """Rename a bot or give it a new grid (validated as on create; the plan is recomputed).
+    While a run of the bot is active only the name may change (409 otherwise)."""
+    return await service.update(bot_id, body)
+
+
+@bots.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_bot(bot_id: RowId, service: Bots) -> Response:
+    """Delete a bot and its finished backtests (409 while a run or backtest of it works);
+    its past runs stay readable."""
+    await service.delete(bot_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradebot.engine.types import GridConfig, Spacing
 
@@ -50,6 +50,21 @@ class BotCreate(BaseModel):
     grid: GridSpec
     reference_price: Price | None = None
     """A price to preview the start of the grid at (the empty line, the base to buy)."""
+
+
+class BotUpdate(BaseModel):
+    """A new name and/or grid for a bot; the grid is validated as ``POST /bots`` does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    grid: GridSpec | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> BotUpdate:
+        if self.name is None and self.grid is None:
+            raise ValueError("give a new name, a new grid, or both")
+        return self
 
 
 class PlanPreview(BaseModel):

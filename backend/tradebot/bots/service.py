@@ -14,12 +14,20 @@ from datetime import UTC, datetime
 
 from tradebot.billing.entitlements import require_new_bot
 from tradebot.billing.repository import EntitlementRepository
-from tradebot.bots.repository import BotRepository
-from tradebot.bots.schemas import BotCreate, BotCreated, BotView, GridSpec, PlanPreview
+from tradebot.bots.repository import BotBacktestRepository, BotRepository, BotRunRepository
+from tradebot.bots.schemas import (
+    BotCreate,
+    BotCreated,
+    BotUpdate,
+    BotView,
+    GridSpec,
+    PlanPreview,
+)
 from tradebot.clients.repository import AuditRepository
 from tradebot.engine.errors import GridPlanError
 from tradebot.engine.plan import GridPlan, build_plan
-from tradebot.errors import BadInputError
+from tradebot.errors import BadInputError, ConflictError
+from tradebot.kit.clock import utcnow
 from tradebot.kit.service import ClientService
 from tradebot.models.bots import Bot
 from tradebot.venues.catalog import BINANCE_SPOT, offline_rules
@@ -44,13 +52,18 @@ def grid_plan(pair: str, grid: GridSpec) -> GridPlan:
         raise GridPlanError(OUT_OF_RANGE) from None
 
 
-def preview(body: BotCreate) -> PlanPreview:
-    plan = grid_plan(body.pair, body.grid)
+def plan_preview(pair: str, grid: GridSpec, reference_price: float | None = None) -> PlanPreview:
+    """The plan summary of ``grid`` on ``pair``; a grid that cannot trade is ``GridPlanError``."""
+    plan = grid_plan(pair, grid)
     try:
-        summary = plan.summary(body.reference_price)
+        summary = plan.summary(reference_price)
     except ArithmeticError:
         raise GridPlanError(OUT_OF_RANGE) from None
     return PlanPreview.model_validate(summary)
+
+
+def preview(body: BotCreate) -> PlanPreview:
+    return plan_preview(body.pair, body.grid, body.reference_price)
 
 
 def bot_view(row: Bot) -> BotView:
@@ -93,5 +106,62 @@ class BotService(ClientService):
         async with self.tx() as session:
             row = await BotRepository(session, self.scope).get(bot_id)
         view = bot_view(row)
-        summary = grid_plan(row.pair, view.grid).summary()
-        return BotCreated(**view.model_dump(), plan=PlanPreview.model_validate(summary))
+        return BotCreated(**view.model_dump(), plan=plan_preview(row.pair, view.grid))
+
+    async def update(self, bot_id: str, body: BotUpdate) -> BotCreated:
+        """Rename the bot and/or give it a new grid (refused while a run of it is active: only
+        a rename is allowed then; a running grid is edited through its run)."""
+        async with self.tx() as session:
+            # The client row's lock serialises this with a run start of the same client.
+            await EntitlementRepository(session, self.scope).facts(lock=True)
+            row = await BotRepository(session, self.scope).get(bot_id)
+            grid = body.grid if body.grid is not None else GridSpec.model_validate(row.config)
+            plan = plan_preview(row.pair, grid)  # refuses a grid that cannot trade
+            new_grid = grid.model_dump(mode="json")
+            changed = {"name"} if body.name is not None and body.name.strip() != row.name else set()
+            if new_grid != GridSpec.model_validate(row.config).model_dump(mode="json"):
+                changed.add("grid")
+                active = await BotRunRepository(session, self.scope).active_of(bot_id)
+                if active:
+                    raise ConflictError(
+                        f"bot {bot_id!r} has an active run ({active[0].id}): only its name can "
+                        "change; stop the run first, or edit the running grid through the run"
+                    )
+            if changed:
+                if body.name is not None:
+                    row.name = body.name.strip() or row.name
+                row.config = new_grid
+                row.updated_at = utcnow()
+                await AuditRepository(session, self.scope).record(
+                    self.actor,
+                    "bot_updated",
+                    target=f"bot {row.id}",
+                    details={"changed": sorted(changed)},
+                )
+            return BotCreated(**bot_view(row).model_dump(), plan=plan)
+
+    async def delete(self, bot_id: str) -> None:
+        """Delete the bot and its finished backtests (refused while a run or a backtest of it
+        is working). Its past runs stay readable: a run carries its own copy of the grid."""
+        async with self.tx() as session:
+            await EntitlementRepository(session, self.scope).facts(lock=True)
+            bots = BotRepository(session, self.scope)
+            row = await bots.get(bot_id)
+            active = await BotRunRepository(session, self.scope).active_of(bot_id)
+            if active:
+                raise ConflictError(
+                    f"bot {bot_id!r} has an active run ({active[0].id}): stop it first"
+                )
+            backtests = BotBacktestRepository(session, self.scope)
+            if await backtests.working_of(bot_id):
+                raise ConflictError(
+                    f"a backtest of bot {bot_id!r} is still computing: delete it once it is done"
+                )
+            dropped = await backtests.delete_of(bot_id)
+            await bots.delete(bot_id)
+            await AuditRepository(session, self.scope).record(
+                self.actor,
+                "bot_deleted",
+                target=f"bot {row.id}",
+                details={"pair": row.pair, "backtests_deleted": dropped},
+            )

@@ -87,6 +87,7 @@ class BotFill(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("run_id", "trade_id", name="uq_bot_fills_run_trade"),
         Index("ix_bot_fills_run_ts", "run_id", "ts"),
+        Index("ix_bot_fills_run_id", "run_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -144,6 +145,8 @@ class BotGuardState(SQLModel, table=True):
 class RunAction(StrEnum):
     START = "start"
     STOP = "stop"
+    GRID = "grid"
+    """Trade another grid from the run's next tick on (``details``: the new grid)."""
 
 
 class RequestStatus(StrEnum):
@@ -172,5 +175,7 @@ class RunRequest(SQLModel, table=True):
     action: str = Field(max_length=8)
     status: str = Field(default=RequestStatus.QUEUED.value, max_length=16)
     actor: str = Field(default="", max_length=200)
+    details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """What the action needs beyond the run (a grid edit's new grid); none for start and stop."""
     created_at: datetime = Field(default_factory=utcnow)
     handled_at: datetime | None = None
