@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tradebot.auth.dependencies import CurrentClient
 from tradebot.credentials.exchange_keys import ExchangeKeyService, KeysInput, StoredKeys
+from tradebot.credentials.removal import delete_client_key
 from tradebot.credentials.schemas import CredentialMetadata
 from tradebot.kit.web import ContextDep, app_port
 from tradebot.venues.permissions import KeyPermissionCheck
@@ -41,3 +42,15 @@ async def store_credentials(body: KeysInput, keys: Keys) -> StoredKeys:
 async def list_credentials(keys: Keys) -> list[CredentialMetadata]:
     """Stored keys, masked: the last 4 characters of the key id at most."""
     return list(await keys.list())
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_credentials(
+    context: ContextDep,
+    user: CurrentClient,
+    exchange: Annotated[str, Query(pattern=r"^[a-z][a-z0-9]{1,31}$")],
+    label: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] = "main",
+) -> Response:
+    """Delete a stored key (audited); 409 while a live run trades with it."""
+    await delete_client_key(context.sessions, user.scope(), user.actor, exchange, label)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
