@@ -39,8 +39,8 @@ export async function newPage(browser, { viewport = { width: 1440, height: 1000 
 export async function signIn(page, portalUrl, { email, password }) {
   await page.goto(portalUrl);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.origin === new URL(portalUrl).origin && url.pathname !== '/callback');
   await page.getByRole('button', { name: 'Sign out' }).waitFor();

@@ -47,7 +47,7 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
       {run?.stop_reason ? <p className="muted small">Stopped: {run.stop_reason}</p> : null}
       <footer className="card-actions">
         {run ? (
-          <Link className="button secondary" to={`/runs/${run.id}`} aria-label={`Open the run of ${bot.name}`}>
+          <Link className="button secondary" to={`/runs/${run.id}`} aria-label={`Open run of ${bot.name}`}>
             Open run
           </Link>
         ) : null}
@@ -56,7 +56,7 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
             type="button"
             className="button primary"
             disabled={start.isPending}
-            aria-label={`Start a paper run of ${bot.name}`}
+            aria-label={`Start paper run of ${bot.name}`}
             onClick={() => start.mutate({ bot_id: bot.id }, { onSuccess: (started) => navigate(`/runs/${started.id}`) })}
           >
             Start paper run

@@ -54,13 +54,13 @@ export default function RunPage() {
     <section className="page" aria-labelledby="run-title">
       <div className="page-head">
         <div>
-          <h1 id="run-title">{bot.data?.name ?? run.pair}</h1>
+          <div className="title-row">
+            <h1 id="run-title">{bot.data?.name ?? run.pair}</h1>
+            <StatusBadge status={run.status} />
+          </div>
           <p className="muted">
             {run.pair} · {run.mode === 'live' ? 'Live' : 'Paper'} run {run.id}
           </p>
-        </div>
-        <div className="badges">
-          <StatusBadge status={run.status} />
         </div>
         <RunControls run={run} />
       </div>

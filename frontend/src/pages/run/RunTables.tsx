@@ -3,6 +3,11 @@ import { formatDateTime, formatPrice, formatQty, formatUsd } from '../../lib/for
 
 const SHOWN_FILLS = 100;
 
+/** Grid lines count from 0 at the lower price; the entry (market) order has no line (-1). */
+function gridLine(line: number): string {
+  return line < 0 ? 'entry' : String(line);
+}
+
 export function FillsTable({ fills, quote }: { fills: readonly Fill[]; quote: string }) {
   const newest = fills.slice(-SHOWN_FILLS).reverse();
   return (
@@ -26,7 +31,7 @@ export function FillsTable({ fills, quote }: { fills: readonly Fill[]; quote: st
           <tr key={fill.trade_id}>
             <td>{formatDateTime(fill.ts)}</td>
             <td className={fill.side === 'buy' ? 'gain' : 'loss'}>{fill.side === 'buy' ? 'Buy' : 'Sell'}</td>
-            <td>{fill.line}</td>
+            <td>{gridLine(fill.line)}</td>
             <td className="num">{formatPrice(fill.price)}</td>
             <td className="num">{formatQty(fill.qty)}</td>
             <td className="num">{formatUsd(fill.price * fill.qty)}</td>
@@ -59,7 +64,7 @@ export function OrdersTable({ orders, quote }: { orders: readonly Order[]; quote
         {sorted.map((order) => (
           <tr key={order.client_order_id}>
             <td className={order.side === 'buy' ? 'gain' : 'loss'}>{order.side === 'buy' ? 'Buy' : 'Sell'}</td>
-            <td>{order.line}</td>
+            <td>{gridLine(order.line)}</td>
             <td className="num">{formatPrice(order.price)}</td>
             <td className="num">{formatQty(order.qty)}</td>
             <td className="num">{formatQty(order.filled_qty)}</td>

@@ -120,7 +120,7 @@ export default function WizardPage() {
               </button>
             </div>
             <p className="muted small">Paper bots trade simulated money on real prices. Nothing is sent to your exchange.</p>
-            <ProblemAlert error={saved.error ?? startPaper.error} action="Not started" />
+            <ProblemAlert error={saved.error ?? startPaper.error} action="Not saved" />
           </form>
           <PlanSummary preview={preview} base={base} />
         </div>

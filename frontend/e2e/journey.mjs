@@ -1,0 +1,219 @@
+#!/usr/bin/env node
+// The customer journey in Chromium against the real stack (no mock of our API):
+// sign in → choose a plan (the driver delivers the signed Stripe webhook) → keys → wizard with
+// chart → backtest → paper bot → a fill appears on the run page without reload → kill switch;
+// axe-core on every page; a second user never sees the first user's bots.
+//
+// Environment:
+//   PORTAL_URL      the built portal (its /api reaches the API)
+//   USER_EMAIL, USER_PASSWORD, OTHER_EMAIL, OTHER_PASSWORD   two users of the OIDC provider
+//   EXCHANGE_KEY, EXCHANGE_SECRET   a trade-only key the sandbox exchange knows
+//   GRID_LOWER, GRID_UPPER, GRID_LINES, GRID_SPACING, GRID_INVESTMENT   the wizard's grid
+//   OUT_DIR         screenshots (default out/portal)
+// Talking to the driver (stdin/stdout lines): `@@checkout` asks it to deliver the Stripe event
+// of the Checkout just opened, and waits for a line `ok`; the last line is `@@result {json}`.
+import { createInterface } from 'node:readline';
+import { Journey, launch, newPage, signIn } from './browser.mjs';
+
+const env = (name, fallback) => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const portal = env('PORTAL_URL').replace(/\/$/, '');
+const user = { email: env('USER_EMAIL'), password: env('USER_PASSWORD') };
+const other = { email: env('OTHER_EMAIL'), password: env('OTHER_PASSWORD') };
+const grid = {
+  lower: env('GRID_LOWER'),
+  upper: env('GRID_UPPER'),
+  lines: env('GRID_LINES'),
+  spacing: env('GRID_SPACING', 'arithmetic'),
+  investment: env('GRID_INVESTMENT'),
+};
+const journey = new Journey(env('OUT_DIR', 'out/portal'));
+
+const driverLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function askDriver(request) {
+  console.log(`@@${request}`);
+  const answer = await driverLines.next();
+  if (answer.done || answer.value.trim() !== 'ok') throw new Error(`driver refused ${request}: ${answer.value}`);
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+/** Choose Pro: Stripe Checkout is Stripe's page (stubbed here: not our API); the driver then
+ * delivers the signed subscription event, as Stripe would, and the user comes back. */
+async function choosePlan(page) {
+  await page.context().route('https://checkout.stripe.test/**', (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><html lang="en"><title>Stripe Checkout (test)</title><h1>Stripe Checkout (test)</h1></html>' }),
+  );
+  await page.getByRole('button', { name: 'Choose pro' }).click();
+  await page.waitForURL(/checkout\.stripe\.test/);
+  await askDriver('checkout');
+  await page.goto(`${portal}/start`);
+  await page.locator('.plan-current', { hasText: 'Pro' }).waitFor();
+}
+
+async function storeKeys(page) {
+  await page.getByLabel('API key', { exact: true }).fill(env('EXCHANGE_KEY'));
+  await page.getByLabel('Secret key', { exact: true }).fill(env('EXCHANGE_SECRET'));
+  await page.getByRole('button', { name: 'Check and save keys' }).click();
+  await page.getByText(/stored.*cannot withdraw/).waitFor();
+  const secretShown = await page.getByText(env('EXCHANGE_SECRET')).count();
+  assert(secretShown === 0, 'the secret is never shown');
+  await page.getByRole('cell', { name: `****${env('EXCHANGE_KEY').slice(-4)}` }).waitFor();
+}
+
+async function fillWizard(page) {
+  await page.getByLabel('Bot name', { exact: true }).fill('E2E BTC grid');
+  await page.getByLabel('Lower price', { exact: true }).fill(grid.lower);
+  await page.getByLabel('Upper price', { exact: true }).fill(grid.upper);
+  await page.getByLabel('Grid lines', { exact: true }).fill(grid.lines);
+  await page.getByLabel('Investment', { exact: true }).fill(grid.investment);
+  await page.getByRole('radio', { name: new RegExp(grid.spacing, 'i') }).check();
+  await page.getByText('Per round trip').waitFor();
+  await page.locator('[data-testid="price-chart"] canvas').first().waitFor();
+}
+
+async function backtest(page) {
+  await page.getByRole('button', { name: 'Backtest these settings' }).click();
+  await page.getByText('Buy & hold P&L').waitFor({ timeout: 60_000 });
+  const roundTrips = await page.locator('.backtest-results .figure', { hasText: 'Round trips' }).locator('dd').textContent();
+  journey.figures.backtest_round_trips = Number(roundTrips);
+}
+
+/** Start the paper bot, then wait on the open run page (never reloaded) for its first fill,
+ * timing it from the API's first sight of a fill. */
+async function watchFirstFill(page) {
+  await page.getByRole('button', { name: 'Start paper bot' }).click();
+  await page.waitForURL(/\/runs\//);
+  const runId = page.url().split('/runs/')[1];
+  await page.evaluate(() => (window.__sameDocument = true));
+  const token = await page.evaluate(() => {
+    const key = Object.keys(sessionStorage).find((k) => k.startsWith('oidc.user:'));
+    return JSON.parse(sessionStorage.getItem(key)).access_token;
+  });
+  const apiFill = (async () => {
+    for (;;) {
+      const answer = await page.request.get(`${portal}/api/runs/${runId}`, { headers: { Authorization: `Bearer ${token}` } });
+      const status = await answer.json();
+      if (status.fills > 0) return Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  await page.getByText(/Newest \d+ of \d+ fills/).waitFor({ timeout: 60_000 });
+  const seenAt = Date.now();
+  const firstSeenByApi = await apiFill;
+  assert(await page.evaluate(() => window.__sameDocument === true), 'the run page was not reloaded');
+  journey.figures.fill_visible_after_api_ms = Math.max(0, seenAt - firstSeenByApi);
+  assert(journey.figures.fill_visible_after_api_ms <= 2000, 'a fill shows within 2 s');
+  return runId;
+}
+
+async function killSwitch(page) {
+  await page.getByRole('button', { name: 'Kill switch' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Trip the kill switch?' });
+  await dialog.waitFor();
+  await journey.capture(page, '10-kill-switch-confirm');
+  await dialog.getByRole('button', { name: 'Stop every bot' }).click();
+  await page.locator('.badge', { hasText: 'Stopped' }).waitFor({ timeout: 30_000 });
+  await page.getByText(/kill switch/i).first().waitFor();
+}
+
+async function keyboardReachable(page) {
+  await page.goto(`${portal}/`);
+  await page.getByRole('heading', { name: 'Your bots' }).waitFor();
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
+  assert(first === 'Skip to content', `the first Tab stop is the skip link (got ${first})`);
+  const reached = new Set();
+  for (let i = 0; i < 12; i += 1) {
+    await page.keyboard.press('Tab');
+    reached.add(await page.evaluate(() => document.activeElement?.textContent?.trim()));
+  }
+  for (const name of ['Bots', 'New bot', 'Account', 'Sign out']) assert(reached.has(name), `Tab reaches ${name}`);
+}
+
+async function otherUserSeesNothing(browser, runId) {
+  const page = await newPage(browser);
+  await signIn(page, portal, other);
+  await page.getByRole('heading', { name: 'No bots yet' }).waitFor();
+  await journey.capture(page, '12-second-user-dashboard');
+  assert((await page.getByText('E2E BTC grid').count()) === 0, "the second user sees no bot of the first");
+  await page.goto(`${portal}/runs/${runId}`);
+  await page.getByText('This run could not be loaded').waitFor();
+  await journey.capture(page, '13-second-user-foreign-run');
+  await page.context().close();
+}
+
+async function main() {
+  const browser = await launch();
+  const page = await newPage(browser);
+  let failed = null;
+  try {
+    journey.step('sign in');
+    const signInStarted = Date.now();
+    await signIn(page, portal, user);
+    await page.getByRole('heading', { name: 'No bots yet' }).waitFor();
+    journey.figures.dashboard_after_sign_in_ms = Date.now() - signInStarted;
+    await journey.capture(page, '01-dashboard-empty');
+
+    journey.step('plan');
+    await page.getByRole('link', { name: 'Get started' }).click();
+    await page.getByRole('heading', { name: 'Get started' }).waitFor();
+    await journey.capture(page, '02-onboarding');
+    await choosePlan(page);
+
+    journey.step('keys');
+    await storeKeys(page);
+    await journey.capture(page, '03-onboarding-keys-stored');
+
+    journey.step('wizard');
+    await page.getByRole('link', { name: 'New bot' }).click();
+    await fillWizard(page);
+    await journey.capture(page, '04-wizard');
+
+    journey.step('backtest');
+    await backtest(page);
+    await journey.capture(page, '05-wizard-backtest');
+
+    journey.step('paper bot');
+    const runId = await watchFirstFill(page);
+    await journey.capture(page, '06-run-first-fill');
+
+    journey.step('dashboard');
+    await page.getByRole('link', { name: 'Bots' }).click();
+    await page.getByRole('heading', { name: 'E2E BTC grid' }).waitFor();
+    await journey.capture(page, '08-dashboard');
+
+    journey.step('account');
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    await page.getByRole('table').last().waitFor();
+    await journey.capture(page, '09-account');
+
+    journey.step('kill switch');
+    await page.goto(`${portal}/runs/${runId}`);
+    await page.getByRole('button', { name: 'Kill switch' }).waitFor();
+    await killSwitch(page);
+    await journey.capture(page, '11-run-killed');
+
+    journey.step('keyboard');
+    await keyboardReachable(page);
+
+    journey.step('second user');
+    await otherUserSeesNothing(browser, runId);
+  } catch (error) {
+    failed = error;
+    await page.screenshot({ path: `${journey.outDir}/failure.png`, fullPage: true }).catch(() => undefined);
+  } finally {
+    await browser.close();
+  }
+  const serious = Object.entries(journey.a11y).filter(([, v]) => v.length > 0);
+  console.log(`@@result ${JSON.stringify({ ok: !failed && serious.length === 0, error: failed ? String(failed.stack ?? failed) : null, figures: journey.figures, screenshots: journey.shots, axe: journey.a11y })}`);
+  process.exit(failed || serious.length > 0 ? 1 : 0);
+}
+
+await main();
