@@ -19,6 +19,7 @@ from tradebot.runs.schemas import (
     OrderView,
     RunStart,
     RunStatusView,
+    RunUpdates,
     RunView,
 )
 from tradebot.runs.service import RunService
@@ -27,6 +28,8 @@ runs = APIRouter(prefix="/runs", tags=["runs"])
 kill_switch = APIRouter(prefix="/kill-switch", tags=["runs"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")]
+"""An ``updates`` cursor as the API gave it (digits: anything else was not ours)."""
 
 
 # ``async def``: a plain ``def`` dependency would run in a worker thread (see ``kit.web``).
@@ -90,6 +93,14 @@ async def equity_series(
     run_id: RowId, service: Runs, limit: Limit = 1000, offset: Offset = 0
 ) -> list[EquityPoint]:
     return list(await service.equity(run_id, limit, offset))
+
+
+@runs.get("/{run_id}/updates")
+async def run_updates(run_id: RowId, service: Runs, since: Cursor = None) -> RunUpdates:
+    """What changed since the last poll: the run's status, the fills recorded after the
+    ``since`` cursor (none: the latest), its working orders and guards, and the next cursor.
+    The run page polls it every second."""
+    return await service.updates(run_id, int(since) if since is not None else None)
 
 
 @runs.get("/{run_id}/guards")

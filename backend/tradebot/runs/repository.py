@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapper
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from tradebot.engine.orders import ACTIVE
 from tradebot.errors import NotFoundError
@@ -149,10 +149,42 @@ class OrderRepository(_RunRows[BotOrder]):
     model = BotOrder
     noun = "order"
 
+    async def working(self, run_id: str) -> Sequence[BotOrder]:
+        """The run's orders that rest on (or are on their way to) the exchange, by line
+        (``ix_bot_orders_run_status``: at most a grid's lines)."""
+        query = (
+            self._select()
+            .where(col(BotOrder.run_id) == run_id, col(BotOrder.status).in_(_ACTIVE_STATUSES))
+            .order_by(col(BotOrder.line), col(BotOrder.id))
+        )
+        return (await self.session.execute(query)).scalars().all()
+
 
 class FillRepository(_RunRows[BotFill]):
     model = BotFill
     noun = "fill"
+
+    async def recorded_after(self, run_id: str, cursor: int, limit: int) -> Sequence[BotFill]:
+        """The run's fills recorded after fill id ``cursor``, in the order they were recorded
+        (a range of ``ix_bot_fills_run_id``; a fill reported late has an old ``ts``, a new id)."""
+        query = (
+            self._select()
+            .where(col(BotFill.run_id) == run_id, col(BotFill.id) > cursor)
+            .order_by(col(BotFill.id))
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def last_recorded(self, run_id: str, limit: int) -> Sequence[BotFill]:
+        """The run's ``limit`` most recently recorded fills, oldest first."""
+        query = (
+            self._select()
+            .where(col(BotFill.run_id) == run_id)
+            .order_by(col(BotFill.id).desc())
+            .limit(limit)
+        )
+        rows = (await self.session.execute(query)).scalars().all()
+        return rows[::-1]
 
 
 class SnapshotRepository(_RunRows[BotInventorySnapshot]):

@@ -88,6 +88,22 @@ class GuardView(BaseModel):
     reset_by: str | None
 
 
+class RunUpdates(BaseModel):
+    """What changed on a run since the browser's last poll (``GET /runs/{id}/updates``)."""
+
+    cursor: str
+    """Give it back as ``since`` on the next poll (opaque: only the API reads it)."""
+    more: bool
+    """More fills are waiting than one answer carries: poll again at once."""
+    run: RunStatusView
+    fills: list[FillView]
+    """Fills recorded after ``since``, in the order they were recorded (none given: the
+    latest ones)."""
+    orders: list[OrderView]
+    """Every order of the run still working (open, or on its way to or from the exchange)."""
+    guards: list[GuardView]
+
+
 class KillSwitch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -47,12 +47,15 @@ from tradebot.runs.schemas import (
     OrderView,
     RunStart,
     RunStatusView,
+    RunUpdates,
     RunView,
     SnapshotView,
     views,
 )
 
 log = logging.getLogger(__name__)
+UPDATE_FILLS = 500
+"""The most fills one ``updates`` answer carries (``more`` says when others wait)."""
 OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})
 
 
@@ -206,3 +209,30 @@ class RunService(ClientService):
         async with self.tx() as session:
             await RunRepository(session, self.scope).get(run_id)
             return views(await GuardRepository(session, self.scope).for_run(run_id), GuardView)
+
+    async def updates(self, run_id: str, since: int | None) -> RunUpdates:
+        """The run's status, fills recorded after the cursor ``since`` (none: the latest),
+        working orders and guards: what the run page polls every second. Indexed reads only:
+        the status statement, a range of the run's fills by id, its working orders by status.
+        """
+        run = await self.status(run_id)  # a foreign or missing run is 404 here
+        async with self.tx() as session:
+            fills = FillRepository(session, self.scope)
+            if since is None:
+                rows = list(await fills.last_recorded(run_id, UPDATE_FILLS))
+                more = False
+            else:
+                rows = list(await fills.recorded_after(run_id, since, UPDATE_FILLS + 1))
+                more = len(rows) > UPDATE_FILLS
+                rows = rows[:UPDATE_FILLS]
+            orders = await OrderRepository(session, self.scope).working(run_id)
+            guards = await GuardRepository(session, self.scope).for_run(run_id)
+            last = rows[-1].id if rows else since
+            return RunUpdates(
+                cursor=str(last or 0),
+                more=more,
+                run=run,
+                fills=views(rows, FillView),
+                orders=views(orders, OrderView),
+                guards=views(guards, GuardView),
+            )
