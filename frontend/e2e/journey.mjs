@@ -185,7 +185,7 @@ async function main() {
 
     journey.step('dashboard');
     await page.getByRole('link', { name: 'Bots' }).click();
-    await page.getByRole('heading', { name: 'E2E BTC grid' }).waitFor();
+    await page.getByRole('link', { name: 'Open run of E2E BTC grid' }).waitFor();
     await journey.capture(page, '08-dashboard');
 
     journey.step('account');

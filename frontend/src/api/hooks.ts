@@ -74,6 +74,25 @@ export function useStoreKeys() {
   });
 }
 
+export function useDeleteKeys() {
+  const api = useApi();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async (key: { exchange: string; label: string }) =>
+      unwrap(await api.DELETE('/credentials', { params: { query: key } })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: keys.credentials }),
+  });
+}
+
+export function useDeleteBot() {
+  const api = useApi();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async (botId: string) => unwrap(await api.DELETE('/bots/{bot_id}', { params: { path: { bot_id: botId } } })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: keys.bots }),
+  });
+}
+
 export function useBots() {
   const api = useApi();
   return useQuery({ queryKey: keys.bots, queryFn: async () => unwrap(await api.GET('/bots')) });

@@ -239,10 +239,20 @@ export interface paths {
         get: operations["bots-get_bot"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Bot
+         * @description Delete a bot and its finished backtests (409 while a run or backtest of it works);
+         *     its past runs stay readable.
+         */
+        delete: operations["bots-delete_bot"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Bot
+         * @description Rename a bot or give it a new grid (validated as on create; the plan is recomputed).
+         *     While a run of the bot is active only the name may change (409 otherwise).
+         */
+        patch: operations["bots-update_bot"];
         trace?: never;
     };
     "/clients": {
@@ -341,7 +351,11 @@ export interface paths {
          */
         put: operations["credentials-store_credentials"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete Credentials
+         * @description Delete a stored key (audited); 409 while a live run trades with it.
+         */
+        delete: operations["credentials-delete_credentials"];
         options?: never;
         head?: never;
         patch?: never;
@@ -548,6 +562,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{run_id}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Updates
+         * @description What changed since the last poll: the run's status, the fills recorded after the
+         *     ``since`` cursor (none: the latest), its working orders and guards, and the next cursor.
+         *     The run page polls it every second.
+         */
+        get: operations["runs-run_updates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -691,6 +727,15 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * BotUpdate
+         * @description A new name and/or grid for a bot; the grid is validated as ``POST /bots`` does.
+         */
+        BotUpdate: {
+            grid?: components["schemas"]["GridSpec"] | null;
+            /** Name */
+            name?: string | null;
         };
         /** BotView */
         BotView: {
@@ -1213,6 +1258,23 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * RunUpdates
+         * @description What changed on a run since the browser's last poll (``GET /runs/{id}/updates``).
+         */
+        RunUpdates: {
+            /** Cursor */
+            cursor: string;
+            /** Fills */
+            fills: components["schemas"]["FillView"][];
+            /** Guards */
+            guards: components["schemas"]["GuardView"][];
+            /** More */
+            more: boolean;
+            /** Orders */
+            orders: components["schemas"]["OrderView"][];
+            run: components["schemas"]["RunStatusView"];
+        };
         /** RunView */
         RunView: {
             /** Bot Id */
@@ -1722,6 +1784,70 @@ export interface operations {
             };
         };
     };
+    "bots-delete_bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "bots-update_bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BotUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "admin-list_clients": {
         parameters: {
             query?: never;
@@ -1915,6 +2041,36 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["StoredKeys"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "credentials-delete_credentials": {
+        parameters: {
+            query: {
+                exchange: string;
+                label?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -2300,6 +2456,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "runs-run_updates": {
+        parameters: {
+            query?: {
+                since?: string | null;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunUpdates"];
                 };
             };
             /** @description Validation Error */

@@ -66,7 +66,7 @@ export default function AccountPage() {
       <section className="card" aria-labelledby="keys-title">
         <h2 id="keys-title">Exchange keys</h2>
         <ProblemAlert error={credentials.error} />
-        <KeyList keys={credentials.data ?? []} />
+        <KeyList keys={credentials.data ?? []} deletable />
         <h3>Rotate a key</h3>
         <p className="muted small">Paste the new key under the same label: it replaces the old one once Binance confirms it cannot withdraw.</p>
         <KeysForm submitLabel="Check and replace" />

@@ -1,5 +1,7 @@
 import { Link, useNavigate } from 'react-router';
-import { useStartRun } from '../../api/hooks';
+import { useState } from 'react';
+import { useDeleteBot, useStartRun } from '../../api/hooks';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Figure, TextFigure } from '../../components/Figure';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -12,6 +14,8 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
   const figures = status ? runFigures(status, bot.grid.investment, now) : null;
   const headingId = `bot-${bot.id}`;
   const start = useStartRun();
+  const remove = useDeleteBot();
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
   const navigate = useNavigate();
   return (
     <article className="card bot-card" aria-labelledby={headingId}>
@@ -62,8 +66,25 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
             Start paper run
           </button>
         ) : null}
+        {!run || !isActive(run.status) ? (
+          <button type="button" className="button ghost" onClick={() => setConfirmingDelete(true)} aria-label={`Delete ${bot.name}`}>
+            Delete
+          </button>
+        ) : null}
       </footer>
       <ProblemAlert error={start.error} action="Start refused" />
+      <ProblemAlert error={remove.error} action="Not deleted" />
+      <ConfirmDialog
+        open={confirmingDelete}
+        title={`Delete ${bot.name}?`}
+        confirmLabel="Delete bot"
+        danger
+        busy={remove.isPending}
+        onCancel={() => setConfirmingDelete(false)}
+        onConfirm={() => remove.mutate(bot.id, { onSuccess: () => setConfirmingDelete(false) })}
+      >
+        <p>The bot and its finished backtests are deleted. Its past runs, fills and P&L stay readable.</p>
+      </ConfirmDialog>
     </article>
   );
 }

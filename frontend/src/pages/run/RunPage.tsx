@@ -13,17 +13,15 @@ import { RunControls } from './RunControls';
 import { FillsTable, GuardEvents, OrdersTable } from './RunTables';
 import { useRunLive } from './useRunLive';
 
-/** Order states in which an order may rest on the exchange (the engine's ACTIVE set): the
- * orders route lists filled and cancelled ones too. */
-const RESTING = new Set(['submitting', 'unknown', 'open', 'partially_filled', 'cancelling']);
+
 
 export default function RunPage() {
   const { runId = '' } = useParams();
-  const { status, orders, guards, fills, equity } = useRunLive(runId);
-  const run = status.data;
+  const live = useRunLive(runId);
+  const run = live.run;
   const bot = useBot(run?.bot_id);
   const candles = useCandles(run?.pair ?? 'BTC/USDT', 500, 5000);
-  const openOrders = useMemo(() => (orders.data ?? []).filter((o) => RESTING.has(o.status)), [orders.data]);
+  const openOrders = live.orders;
 
   const lines = useMemo<ChartLine[]>(() => {
     const grid: ChartLine[] = (bot.data?.plan.line_prices ?? []).map((price) => ({ price, kind: 'grid' }));
@@ -31,16 +29,16 @@ export default function RunPage() {
     return [...grid, ...resting];
   }, [bot.data, openOrders]);
   const markers = useMemo<ChartMarker[]>(
-    () => fills.items.map((f) => ({ time: Math.floor(f.ts / 1000), side: f.side === 'buy' ? 'buy' : 'sell', price: f.price })),
-    [fills.items],
+    () => live.fills.map((f) => ({ time: Math.floor(f.ts / 1000), side: f.side === 'buy' ? 'buy' : 'sell', price: f.price })),
+    [live.fills],
   );
-  const equityPoints = useMemo(() => equity.items.map((p) => ({ time: Math.floor(p.ts / 1000), value: p.equity })), [equity.items]);
+  const equityPoints = useMemo(() => live.equity.map((p) => ({ time: Math.floor(p.ts / 1000), value: p.equity })), [live.equity]);
 
-  if (status.error) {
+  if (live.error && !run) {
     return (
       <section className="page">
         <h1>Run {runId}</h1>
-        <ProblemAlert error={status.error} action="This run could not be loaded" />
+        <ProblemAlert error={live.error} action="This run could not be loaded" />
         <Link to="/">Back to your bots</Link>
       </section>
     );
@@ -65,6 +63,7 @@ export default function RunPage() {
         <RunControls run={run} />
       </div>
       {run.stop_reason ? <p className="alert">Stopped: {run.stop_reason}</p> : null}
+      {live.error ? <ProblemAlert error={live.error} action="Live updates paused" /> : null}
       <dl className="figures card">
         <Figure label="Equity" value={run.latest?.equity} />
         <Figure label="Total P&L" value={figures?.totalPnl} kind="signed-usd" />
@@ -85,7 +84,7 @@ export default function RunPage() {
         <h2 id="run-chart-title">Price, grid and fills</h2>
         {candles.error ? <ProblemAlert error={candles.error} action="Candles unavailable" /> : null}
         <PriceChart
-          label={`${run.pair} candles with the grid lines, ${openOrders.length} open orders and ${fills.items.length} fills`}
+          label={`${run.pair} candles with the grid lines, ${openOrders.length} open orders and ${live.fills.length} fills`}
           candles={candles.data ?? []}
           lines={lines}
           markers={markers}
@@ -108,8 +107,7 @@ export default function RunPage() {
         </section>
         <section className="card" aria-labelledby="guards-title">
           <h2 id="guards-title">Guard events</h2>
-          <ProblemAlert error={guards.error} />
-          <GuardEvents guards={guards.data ?? []} />
+          <GuardEvents guards={live.guards} />
         </section>
       </div>
       <section className="card" aria-labelledby="orders-title">
@@ -118,8 +116,7 @@ export default function RunPage() {
       </section>
       <section className="card" aria-labelledby="fills-title">
         <h2 id="fills-title">Fills</h2>
-        <ProblemAlert error={fills.error} />
-        <FillsTable fills={fills.items} quote={quote} />
+        <FillsTable fills={live.fills} total={run.fills} quote={quote} />
       </section>
     </section>
   );

@@ -8,12 +8,12 @@ function gridLine(line: number): string {
   return line < 0 ? 'entry' : String(line);
 }
 
-export function FillsTable({ fills, quote }: { fills: readonly Fill[]; quote: string }) {
+export function FillsTable({ fills, total, quote }: { fills: readonly Fill[]; total: number; quote: string }) {
   const newest = fills.slice(-SHOWN_FILLS).reverse();
   return (
     <table className="table" aria-describedby="fills-caption">
       <caption id="fills-caption">
-        {fills.length === 0 ? 'No fills yet' : `Newest ${newest.length} of ${fills.length} fills`}
+        {fills.length === 0 ? 'No fills yet' : `Newest ${newest.length} of ${Math.max(total, fills.length)} fills`}
       </caption>
       <thead>
         <tr>

@@ -1,92 +1,108 @@
 import { useEffect, useRef, useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
 import { useApi } from '../../api/ApiContext';
-import { keys } from '../../api/hooks';
 import { unwrap } from '../../api/problem';
-import type { EquityPoint, Fill } from '../../api/types';
+import type { EquityPoint, Fill, Guard, Order, RunStatus } from '../../api/types';
 import { isActive } from '../../lib/pnl';
 
 /** Once a second while the run trades: a fill shows within two seconds of the exchange's. */
 export const LIVE_POLL_MS = 1000;
-const PAGE = 1000;
+/** A stopped run changes only if it is started again. */
+const IDLE_POLL_MS = 10_000;
+const EQUITY_POLL_MS = 5000;
+const EQUITY_PAGE = 1000;
+/** Fills kept in the page (the newest): the table and the chart markers. */
+export const FILLS_KEPT = 2000;
 
-/**
- * A list the API pages by offset, grown by polling from the count already held: each poll asks
- * only for what is new (the offset is the cursor), so a long run costs the same per second.
- */
-function useGrowingList<T>(
-  fetchPage: (offset: number) => Promise<T[]>,
-  resetKey: string,
-  intervalMs: number | false,
-): { items: T[]; error: unknown } {
-  const [items, setItems] = useState<T[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const held = useRef<T[]>([]);
-  const fetcher = useRef(fetchPage);
-  fetcher.current = fetchPage;
+export interface RunLive {
+  run: RunStatus | null;
+  fills: Fill[];
+  orders: Order[];
+  guards: Guard[];
+  equity: EquityPoint[];
+  error: unknown;
+}
 
+/** Repeats `step` after `delayMs(result)` until unmounted or `key` changes. */
+function usePolling<T>(key: string, step: () => Promise<T>, delayMs: (result: T | undefined) => number) {
+  const latestStep = useRef(step);
+  latestStep.current = step;
+  const latestDelay = useRef(delayMs);
+  latestDelay.current = delayMs;
   useEffect(() => {
-    held.current = [];
-    setItems([]);
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    async function poll() {
+    async function tick() {
+      let result: T | undefined;
       try {
-        let page: T[];
-        do {
-          page = await fetcher.current(held.current.length);
-          if (!alive) return;
-          if (page.length > 0) {
-            held.current = [...held.current, ...page];
-            setItems(held.current);
-          }
-        } while (page.length === PAGE);
-        setError(null);
-      } catch (caught) {
-        if (alive) setError(caught);
+        result = await latestStep.current();
+      } catch {
+        result = undefined; // the step reports its own error; polling goes on
       }
-      if (alive && intervalMs !== false) timer = setTimeout(poll, intervalMs);
+      if (alive) timer = setTimeout(tick, latestDelay.current(result));
     }
-    void poll();
+    void tick();
     return () => {
       alive = false;
       clearTimeout(timer);
     };
-  }, [resetKey, intervalMs]);
-
-  return { items, error };
+  }, [key]);
 }
 
-/** Everything the run page shows, kept fresh while the run is active. */
-export function useRunLive(runId: string) {
+/**
+ * Everything the run page shows, from `GET /runs/{id}/updates` polled with its cursor: each
+ * poll returns only the fills recorded since the previous one (`more`: ask again at once), the
+ * working orders, the guards and the status. The equity curve grows from `/equity` by offset.
+ */
+export function useRunLive(runId: string): RunLive {
   const api = useApi();
-  const path = { run_id: runId };
-  const status = useQuery({
-    queryKey: keys.run(runId),
-    queryFn: async () => unwrap(await api.GET('/runs/{run_id}', { params: { path } })),
-    refetchInterval: (query) => (query.state.data && !isActive(query.state.data.status) ? 10_000 : LIVE_POLL_MS),
-  });
-  const active = status.data ? isActive(status.data.status) : true;
-  const interval = active ? LIVE_POLL_MS : false;
-  const orders = useQuery({
-    queryKey: [...keys.run(runId), 'orders'],
-    queryFn: async () => unwrap(await api.GET('/runs/{run_id}/orders', { params: { path, query: { limit: 1000 } } })),
-    refetchInterval: interval,
-  });
-  const guards = useQuery({
-    queryKey: [...keys.run(runId), 'guards'],
-    queryFn: async () => unwrap(await api.GET('/runs/{run_id}/guards', { params: { path } })),
-    refetchInterval: active ? 5000 : false,
-  });
-  const fills = useGrowingList<Fill>(
-    async (offset) => unwrap(await api.GET('/runs/{run_id}/fills', { params: { path, query: { limit: PAGE, offset } } })),
-    `fills:${runId}`,
-    interval,
+  const [state, setState] = useState<RunLive>({ run: null, fills: [], orders: [], guards: [], equity: [], error: null });
+  const cursor = useRef<string | null>(null);
+  const equityCount = useRef(0);
+  const active = state.run ? isActive(state.run.status) : true;
+
+  useEffect(() => {
+    cursor.current = null;
+    equityCount.current = 0;
+    setState({ run: null, fills: [], orders: [], guards: [], equity: [], error: null });
+  }, [runId]);
+
+  usePolling(
+    `updates:${runId}`,
+    async () => {
+      try {
+        const query = cursor.current === null ? {} : { since: cursor.current };
+        const update = unwrap(await api.GET('/runs/{run_id}/updates', { params: { path: { run_id: runId }, query } }));
+        cursor.current = update.cursor;
+        setState((previous) => ({
+          ...previous,
+          run: update.run,
+          fills: update.fills.length ? [...previous.fills, ...update.fills].slice(-FILLS_KEPT) : previous.fills,
+          orders: update.orders,
+          guards: update.guards,
+          error: null,
+        }));
+        return update;
+      } catch (error) {
+        setState((previous) => ({ ...previous, error }));
+        throw error;
+      }
+    },
+    (update) => (update?.more ? 0 : update && !isActive(update.run.status) ? IDLE_POLL_MS : LIVE_POLL_MS),
   );
-  const equity = useGrowingList<EquityPoint>(
-    async (offset) => unwrap(await api.GET('/runs/{run_id}/equity', { params: { path, query: { limit: PAGE, offset } } })),
+
+  usePolling(
     `equity:${runId}`,
-    active ? 5000 : false,
+    async () => {
+      let page: EquityPoint[];
+      do {
+        const query = { limit: EQUITY_PAGE, offset: equityCount.current };
+        page = unwrap(await api.GET('/runs/{run_id}/equity', { params: { path: { run_id: runId }, query } }));
+        equityCount.current += page.length;
+        if (page.length) setState((previous) => ({ ...previous, equity: [...previous.equity, ...page] }));
+      } while (page.length === EQUITY_PAGE);
+    },
+    () => (active ? EQUITY_POLL_MS : IDLE_POLL_MS),
   );
-  return { status, orders, guards, fills, equity };
+
+  return state;
 }
