@@ -37,6 +37,7 @@ from tradebot.credentials.endpoints import router as credentials_router
 from tradebot.db import create_engine, session_factory
 from tradebot.kit.ratelimit import RequestLimiter
 from tradebot.kit.web import ApiContext, ContextDep
+from tradebot.onboarding.endpoints import router as onboarding_router
 from tradebot.runs.endpoints import kill_switch as kill_switch_router
 from tradebot.runs.endpoints import runs as runs_router
 from tradebot.runs.queue import ArqRunQueue
@@ -48,6 +49,7 @@ TAGS = [
     {"name": "bots", "description": "Grid configurations with their plan preview."},
     {"name": "backtests", "description": "Backtest jobs, results and exports."},
     {"name": "runs", "description": "Paper and live runs, their orders, fills, equity, guards."},
+    {"name": "onboarding", "description": "The way to live trading: what is done, what is left."},
     {"name": "billing", "description": "Plans, Stripe Checkout and the Customer Portal."},
     {"name": "webhooks", "description": "Stripe's events (signed)."},
     {"name": "admin", "description": "Operator routes across clients."},
@@ -183,6 +185,7 @@ def create_app(
             backtests_router,
             runs_router,
             kill_switch_router,
+            onboarding_router,
             billing_router,
             webhooks_router,
         ]
