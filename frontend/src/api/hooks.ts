@@ -15,12 +15,18 @@ export const keys = {
   runs: ['runs'] as const,
   run: (id: string) => ['runs', id] as const,
   killSwitch: ['kill-switch'] as const,
+  onboarding: ['onboarding'] as const,
   backtest: (id: string) => ['backtests', id] as const,
 };
 
 export function useMe() {
   const api = useApi();
   return useQuery({ queryKey: keys.me, queryFn: async () => unwrap(await api.GET('/me')) });
+}
+
+export function useOnboarding() {
+  const api = useApi();
+  return useQuery({ queryKey: keys.onboarding, queryFn: async () => unwrap(await api.GET('/onboarding')) });
 }
 
 export function useAudit() {
@@ -70,7 +76,10 @@ export function useStoreKeys() {
   const queries = useQueryClient();
   return useMutation({
     mutationFn: async (body: KeysInput) => unwrap(await api.PUT('/credentials', { body })),
-    onSuccess: () => queries.invalidateQueries({ queryKey: keys.credentials }),
+    onSuccess: () => {
+      void queries.invalidateQueries({ queryKey: keys.credentials });
+      void queries.invalidateQueries({ queryKey: keys.onboarding });
+    },
   });
 }
 

@@ -439,6 +439,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Onboarding
+         * @description Where the client stands on the way to live trading, and what is still missing.
+         */
+        get: operations["onboarding-get_onboarding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs": {
         parameters: {
             query?: never;
@@ -1050,6 +1070,33 @@ export interface components {
             plan: string;
             /** Subject */
             subject: string;
+        };
+        /** OnboardingState */
+        OnboardingState: {
+            /** Bots */
+            bots: number;
+            /** First Paper Started At */
+            first_paper_started_at: string | null;
+            /** Has Keys */
+            has_keys: boolean;
+            /** Keys Verified */
+            keys_verified: boolean;
+            /** Live Allowed */
+            live_allowed: boolean;
+            /** Live From */
+            live_from: string | null;
+            /** Missing */
+            missing: string[];
+            /** Paid */
+            paid: boolean;
+            /** Paper Days Done */
+            paper_days_done: number;
+            /** Paper Days Required */
+            paper_days_required: number;
+            /** Paper Runs */
+            paper_runs: number;
+            /** Plan */
+            plan: string;
         };
         /** OperatorRunDetail */
         OperatorRunDetail: {
@@ -2206,6 +2253,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "onboarding-get_onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnboardingState"];
                 };
             };
         };

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import { useBilling, useCredentials, useRuns } from '../../api/hooks';
+import { useBilling, useCredentials, useOnboarding } from '../../api/hooks';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatDateTime, formatDuration } from '../../lib/format';
@@ -8,7 +8,6 @@ import { PlanPicker } from '../billing/PlanPicker';
 import { BinanceKeyGuide } from '../keys/BinanceKeyGuide';
 import { KeyList } from '../keys/KeyList';
 import { KeysForm } from '../keys/KeysForm';
-import { paperCountdown } from './paperCountdown';
 
 function Step({ index, title, done, children }: { index: number; title: string; done: boolean; children: ReactNode }) {
   return (
@@ -25,91 +24,86 @@ function Step({ index, title, done, children }: { index: number; title: string; 
   );
 }
 
+/** The checklist from sign-in to live, as the API's `GET /onboarding` sees the account. */
 export default function OnboardingPage() {
+  const onboarding = useOnboarding();
   const billing = useBilling();
   const credentials = useCredentials();
-  const runs = useRuns();
-  if (billing.isLoading || credentials.isLoading || runs.isLoading) return <Loading what="your checklist" />;
-  const error = billing.error ?? credentials.error ?? runs.error;
-  const plan = billing.data?.plan;
+  if (onboarding.isLoading) return <Loading what="your checklist" />;
+  const state = onboarding.data;
   const keys = credentials.data ?? [];
-  const paperRuns = (runs.data ?? []).filter((run) => run.mode === 'paper');
-  const countdown = paperCountdown(billing.data?.live_trading_from ?? null, Date.now());
-  const missing = [
-    !plan?.live_trading ? 'a paid plan with live trading (Starter or Pro)' : null,
-    keys.length === 0 ? 'trade-only exchange keys' : null,
-    paperRuns.length === 0 ? 'a first paper bot' : null,
-    !countdown || countdown.remainingMs > 0 ? '7 days of paper trading' : null,
-  ].filter((item): item is string => item !== null);
+  const remainingMs = state?.live_from ? Math.max(0, Date.parse(state.live_from) - Date.now()) : null;
 
   return (
     <section className="page" aria-labelledby="start-title">
       <h1 id="start-title">Get started</h1>
       <p className="lead">Five steps from sign-in to a bot on your own exchange account. Paper comes first, always.</p>
-      <ProblemAlert error={error} action="Your checklist could not be loaded" />
-      <ol className="steps">
-        <Step index={1} title="Choose a plan" done={Boolean(billing.data?.paid)}>
-          <p>
-            You are on <strong>{plan?.name ?? '…'}</strong>
-            {billing.data?.trial_ends ? `, trial until ${formatDateTime(billing.data.trial_ends)}` : ''}. Paid plans are paid
-            on Stripe; you come back here afterwards.
-          </p>
-          <PlanPicker />
-        </Step>
-        <Step index={2} title="Create a trade-only Binance key" done={keys.length > 0}>
-          <BinanceKeyGuide />
-        </Step>
-        <Step index={3} title="Paste your keys" done={keys.length > 0}>
-          <p>Sent once, checked with Binance, stored encrypted. Afterwards only the last 4 characters are ever shown.</p>
-          <KeyList keys={keys} />
-          <KeysForm />
-        </Step>
-        <Step index={4} title="Start a first paper bot" done={paperRuns.length > 0}>
-          {paperRuns.length > 0 ? (
+      <ProblemAlert error={onboarding.error ?? billing.error ?? credentials.error} action="Your checklist could not be loaded" />
+      {state ? (
+        <ol className="steps">
+          <Step index={1} title="Choose a plan" done={state.paid}>
             <p>
-              {paperRuns.length} paper run{paperRuns.length === 1 ? '' : 's'} so far. <Link to="/">See your bots</Link>.
+              You are on <strong>{state.plan}</strong>
+              {billing.data?.trial_ends ? `, trial until ${formatDateTime(billing.data.trial_ends)}` : ''}. Paid plans are
+              paid on Stripe; you come back here afterwards.
             </p>
-          ) : (
-            <p>
-              Paper bots trade simulated money on live prices. <Link to="/bots/new">Create your first bot</Link> — the
-              wizard draws the grid over real candles and backtests it before you start.
-            </p>
-          )}
-        </Step>
-        <Step index={5} title="7 days of paper, then live" done={missing.length === 0}>
-          {countdown ? (
-            <>
-              <div className="progress-wrap">
-                <progress max={countdown.daysRequired} value={countdown.daysDone} aria-label="Paper days done">
-                  {countdown.daysDone} of {countdown.daysRequired} days
-                </progress>
-                <span>
-                  {countdown.daysDone} of {countdown.daysRequired} paper days done
-                </span>
-              </div>
+            <PlanPicker />
+          </Step>
+          <Step index={2} title="Create a trade-only Binance key" done={state.has_keys}>
+            <BinanceKeyGuide />
+          </Step>
+          <Step index={3} title="Paste your keys" done={state.keys_verified}>
+            <p>Sent once, checked with Binance, stored encrypted. Afterwards only the last 4 characters are ever shown.</p>
+            <KeyList keys={keys} />
+            <KeysForm />
+          </Step>
+          <Step index={4} title="Start a first paper bot" done={state.paper_runs > 0}>
+            {state.paper_runs > 0 ? (
               <p>
-                {countdown.remainingMs > 0
-                  ? `Live trading can be requested in ${formatDuration(countdown.remainingMs)} (${formatDateTime(billing.data?.live_trading_from ?? '')}).`
-                  : 'Your paper days are done.'}
+                {state.paper_runs} paper run{state.paper_runs === 1 ? '' : 's'} so far. <Link to="/">See your bots</Link>.
               </p>
-            </>
-          ) : (
-            <p>The 7-day countdown starts with your first paper bot.</p>
-          )}
-          {missing.length > 0 ? (
-            <div>
-              <p>Missing before live:</p>
-              <ul className="missing">
-                {missing.map((item) => (
-                  <li key={item}>{item}</li>
-                ))}
-              </ul>
-            </div>
-          ) : (
-            <p className="gain">Nothing is missing: start a bot in live mode from its page.</p>
-          )}
-        </Step>
-      </ol>
+            ) : (
+              <p>
+                Paper bots trade simulated money on live prices. <Link to="/bots/new">Create your first bot</Link> — the
+                wizard draws the grid over real candles and backtests it before you start.
+              </p>
+            )}
+          </Step>
+          <Step index={5} title={`${state.paper_days_required} days of paper, then live`} done={state.live_allowed}>
+            {state.first_paper_started_at ? (
+              <>
+                <div className="progress-wrap">
+                  <progress max={state.paper_days_required} value={state.paper_days_done} aria-label="Paper days done">
+                    {state.paper_days_done} of {state.paper_days_required} days
+                  </progress>
+                  <span>
+                    {state.paper_days_done} of {state.paper_days_required} paper days done
+                  </span>
+                </div>
+                <p>
+                  {remainingMs
+                    ? `Live trading opens in ${formatDuration(remainingMs)} (${formatDateTime(state.live_from ?? '')}).`
+                    : 'Your paper days are done.'}
+                </p>
+              </>
+            ) : (
+              <p>The {state.paper_days_required}-day countdown starts with your first paper bot.</p>
+            )}
+            {state.missing.length > 0 ? (
+              <div>
+                <p>Missing before live:</p>
+                <ul className="missing">
+                  {state.missing.map((item) => (
+                    <li key={item}>{item}</li>
+                  ))}
+                </ul>
+              </div>
+            ) : (
+              <p className="gain">Nothing is missing: live trading can be requested.</p>
+            )}
+          </Step>
+        </ol>
+      ) : null}
     </section>
   );
 }
