@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     REPLACE_MAX_RETRIES: Annotated[int, Field(ge=0, le=100)] = 3
     EXCHANGE_TIMEOUT_MS: Annotated[int, Field(ge=100)] = 10_000
     """How long one exchange request may take before its effect counts as unknown."""
+    EXCHANGE_SANDBOX_URL: str | None = None
+    """Base URL of an exchange simulator (``tradebot exchange-sim``) that the API's market data
+    (the portal's candles) comes from instead of the real exchange: tests and ``make dev``."""
     NOT_FOUND_GRACE_MS: Ms = 30_000
     """How long an order the exchange does not know stays "unknown" before it counts as never
     placed (exchanges answer not-found for a fresh order for seconds)."""
@@ -147,7 +150,7 @@ class Settings(BaseSettings):
             raise ValueError("looks like a placeholder: set a real secret (or leave it unset)")
         return value
 
-    @field_validator("AUTH0_ISSUER", "STRIPE_API_BASE", "PUBLIC_APP_URL")
+    @field_validator("AUTH0_ISSUER", "STRIPE_API_BASE", "PUBLIC_APP_URL", "EXCHANGE_SANDBOX_URL")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("https://", "http://")):

@@ -37,6 +37,7 @@ from tradebot.credentials.endpoints import router as credentials_router
 from tradebot.db import create_engine, session_factory
 from tradebot.kit.ratelimit import RequestLimiter
 from tradebot.kit.web import ApiContext, ContextDep
+from tradebot.markets.endpoints import router as markets_router
 from tradebot.onboarding.endpoints import router as onboarding_router
 from tradebot.runs.endpoints import kill_switch as kill_switch_router
 from tradebot.runs.endpoints import runs as runs_router
@@ -50,6 +51,7 @@ TAGS = [
     {"name": "backtests", "description": "Backtest jobs, results and exports."},
     {"name": "runs", "description": "Paper and live runs, their orders, fills, equity, guards."},
     {"name": "onboarding", "description": "The way to live trading: what is done, what is left."},
+    {"name": "markets", "description": "Public market data for charts: a pair's candles."},
     {"name": "billing", "description": "Plans, Stripe Checkout and the Customer Portal."},
     {"name": "webhooks", "description": "Stripe's events (signed)."},
     {"name": "admin", "description": "Operator routes across clients."},
@@ -186,6 +188,7 @@ def create_app(
             runs_router,
             kill_switch_router,
             onboarding_router,
+            markets_router,
             billing_router,
             webhooks_router,
         ]

@@ -1,0 +1,1 @@
+"""Public market data for the portal's charts: recent candles of a pair, cached briefly."""
