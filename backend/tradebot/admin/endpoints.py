@@ -20,6 +20,7 @@ from tradebot.auth.dependencies import CurrentOperator
 from tradebot.clients.schemas import ClientView
 from tradebot.credentials.endpoints import KeyCheck
 from tradebot.credentials.exchange_keys import KeysInput, StoredKeys, store_keys
+from tradebot.kit.text import PlainText
 from tradebot.kit.web import ClientIdPath, ContextDep, RowId
 
 router = APIRouter(tags=["admin"])
@@ -71,8 +72,8 @@ async def reset_guards(client_id: ClientIdPath, ops: Ops) -> GuardsReset:
 @router.get("/admin/runs")
 async def list_all_runs(
     ops: Ops,
-    status: Annotated[str | None, Query(max_length=16)] = None,
-    client_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[PlainText | None, Query(max_length=16)] = None,
+    client_id: Annotated[PlainText | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[OperatorRunView]:
     return list(await ops.runs(status, client_id, limit))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradebot.clients.schemas import ClientView
 from tradebot.credentials.schemas import CredentialMetadata
+from tradebot.kit.text import PlainText
 from tradebot.runs.schemas import GuardView, RunView, SnapshotView
 
 
@@ -17,10 +18,10 @@ class ClientUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(max_length=200)] | None = None
-    owner: Annotated[str, Field(max_length=200)] | None = None
-    plan: Annotated[str, Field(max_length=32)] | None = None
-    status: Annotated[str, Field(max_length=32)] | None = None
+    name: Annotated[PlainText, Field(max_length=200)] | None = None
+    owner: Annotated[PlainText, Field(max_length=200)] | None = None
+    plan: Annotated[PlainText, Field(max_length=32)] | None = None
+    status: Annotated[PlainText, Field(max_length=32)] | None = None
     limits: dict[str, Any] | None = None
 
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradebot.auth.errors import AuthenticationError, ForbiddenError
@@ -102,8 +102,29 @@ async def _our_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, slug, title, detail, instance=request.url.path, headers=headers)
 
 
+DATA_EXCEPTION_CLASS: Final = "22"
+"""SQLSTATE class "data exception": a value the database cannot take (a NUL in text, a number
+out of range, an invalid JSON escape), whichever driver error class it arrives as."""
+
+
+def _is_data_exception(exc: DBAPIError) -> bool:
+    # asyncpg's errors arrive as a plain DBAPIError (only some are mapped to DataError); the
+    # SQLSTATE tells them apart from a database that is down or a bug in a statement.
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(code, str) and code.startswith(DATA_EXCEPTION_CLASS)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if isinstance(exc, DataError) or _is_data_exception(exc):
+        return await _unstorable(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
-    """A value the database refuses (a NUL character, a number out of range): the input's fault."""
+    """A value the database refuses (a NUL character, a number out of range): the input's fault.
+
+    A backstop: the schemas refuse such input first (``kit.text.PlainText``)."""
     log.info("request %s: value refused by the database: %s", request.url.path, type(exc).__name__)
     return problem(
         422,
@@ -150,5 +171,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(TradeBotError, _our_error)
     app.add_exception_handler(GridPlanError, _our_error)
-    app.add_exception_handler(DataError, _unstorable)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

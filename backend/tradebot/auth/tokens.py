@@ -33,6 +33,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from tradebot.auth.errors import AuthenticationError
 from tradebot.auth.jwks import JwksCache
 from tradebot.kit.cache import ExpiringCache
+from tradebot.kit.text import has_control_characters
 
 ALGORITHM: Final = "RS256"
 MAX_LEEWAY_S: Final = 60
@@ -106,10 +107,14 @@ class TokenVerifier:
         except JoseError as exc:
             raise AuthenticationError(f"token refused: {exc.error}") from None
         claims = decoded.claims
+        subject, email = str(claims["sub"]), str(claims.get("email", ""))[:320]
+        if has_control_characters(subject) or has_control_characters(email):
+            # Neither can be stored (PostgreSQL refuses NUL) nor logged safely (CR/LF).
+            raise AuthenticationError("token refused: control characters in sub or email")
         roles = _strings(claims.get(self._roles_claim)) if self._roles_claim else ()
         verified = TokenClaims(
-            subject=str(claims["sub"]),
-            email=str(claims.get("email", ""))[:320],
+            subject=subject,
+            email=email,
             # Never ``scope``: with RBAC off, Auth0 grants any scope a user asks for. Only the
             # ``permissions`` list that the API's RBAC fills in says what the caller may do.
             permissions=_strings(claims.get("permissions")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.billing.entitlements import require_exchange
@@ -20,7 +20,11 @@ from tradebot.credentials.service import CredentialService, exchange_id
 from tradebot.credentials.storing import NewKey, store_credentials
 from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.kit.secrets import Secret
+from tradebot.kit.text import NO_CONTROL_CHARACTERS, plain_secret
 from tradebot.venues.permissions import KeyPermissionCheck
+
+_PLAIN: dict[str, JsonValue] = {"pattern": NO_CONTROL_CHARACTERS}
+"""Documents ``plain_secret`` (a ``SecretStr`` takes no ``pattern`` constraint)."""
 
 
 class KeysInput(BaseModel):
@@ -30,9 +34,14 @@ class KeysInput(BaseModel):
 
     exchange: str = Field(pattern=r"^[a-z][a-z0-9]{1,31}$")
     label: str = Field(default="main", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-    api_key: SecretStr = Field(min_length=1, max_length=512)
-    api_secret: SecretStr = Field(min_length=1, max_length=1024)
-    passphrase: SecretStr | None = Field(default=None, min_length=1, max_length=256)
+    api_key: SecretStr = Field(min_length=1, max_length=512, json_schema_extra=_PLAIN)
+    api_secret: SecretStr = Field(min_length=1, max_length=1024, json_schema_extra=_PLAIN)
+    passphrase: SecretStr | None = Field(
+        default=None, min_length=1, max_length=256, json_schema_extra=_PLAIN
+    )
+
+    # A key with CR/LF would go into an HTTP header of the request to the exchange.
+    _plain = field_validator("api_key", "api_secret", "passphrase")(plain_secret)
 
 
 class StoredKeys(BaseModel):

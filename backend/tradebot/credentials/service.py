@@ -24,6 +24,7 @@ from tradebot.kit.clock import utcnow
 from tradebot.kit.crypto import DecryptionError
 from tradebot.kit.scope import ClientScope
 from tradebot.kit.secrets import Secret
+from tradebot.kit.text import has_control_characters
 from tradebot.models.credentials import ClientApiCredential, CredentialStatus
 
 _EXCHANGE = re.compile(r"[a-z][a-z0-9]{1,31}")
@@ -55,6 +56,10 @@ def new_credentials(api_key: str, secret: str, passphrase: str | None) -> Exchan
             raise BadInputError(f"the {name} is empty")
     if passphrase is not None and not passphrase.strip():
         raise BadInputError("the passphrase is empty (leave it out if the exchange has none)")
+    for name, given in (("api key", api_key), ("api secret", secret), ("passphrase", passphrase)):
+        # Inside an HTTP header of every request to the exchange, CR/LF would split it.
+        if given is not None and has_control_characters(given.strip()):
+            raise BadInputError(f"the {name} holds control characters (NUL, CR, LF...)")
     return ExchangeCredentials(
         api_key=Secret(api_key.strip()),
         secret=Secret(secret.strip()),
