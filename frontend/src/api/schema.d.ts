@@ -255,6 +255,27 @@ export interface paths {
         patch: operations["bots-update_bot"];
         trace?: never;
     };
+    "/candles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Candles
+         * @description The newest closed candles of a pair (time in unix seconds), for charts. A pair or
+         *     timeframe the exchange does not list is a 422; an exchange that does not answer, a 503.
+         */
+        get: operations["markets-get_candles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/clients": {
         parameters: {
             query?: never;
@@ -778,6 +799,32 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** Candle */
+        Candle: {
+            /** Close */
+            close: number;
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Open */
+            open: number;
+            /** Time */
+            time: number;
+            /** Volume */
+            volume: number;
+        };
+        /** CandleSeries */
+        CandleSeries: {
+            /** Candles */
+            candles: components["schemas"]["Candle"][];
+            /** Exchange */
+            exchange: string;
+            /** Pair */
+            pair: string;
+            /** Timeframe */
+            timeframe: string;
         };
         /** CheckoutRequest */
         CheckoutRequest: {
@@ -1882,6 +1929,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BotCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "markets-get_candles": {
+        parameters: {
+            query: {
+                pair: string;
+                timeframe?: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CandleSeries"];
                 };
             };
             /** @description Validation Error */
