@@ -13,6 +13,9 @@ from tradebot.runs.queue import RunQueue
 from tradebot.runs.schemas import (
     EquityPoint,
     FillView,
+    GridEdit,
+    GridEditAccepted,
+    GridEditPreview,
     GuardView,
     KillSwitch,
     KillSwitchState,
@@ -101,6 +104,20 @@ async def run_updates(run_id: RowId, service: Runs, since: Cursor = None) -> Run
     ``since`` cursor (none: the latest), its working orders and guards, and the next cursor.
     The run page polls it every second."""
     return await service.updates(run_id, int(since) if since is not None else None)
+
+
+@runs.post("/{run_id}/grid/preview")
+async def preview_grid_edit(run_id: RowId, body: GridEdit, service: Runs) -> GridEditPreview:
+    """What a new range and lines would do to the running grid: the orders cancelled and
+    placed, the base bought at market, the capital change and the new plan. Nothing is saved."""
+    return await service.preview_grid(run_id, body)
+
+
+@runs.post("/{run_id}/grid", status_code=status.HTTP_202_ACCEPTED)
+async def apply_grid_edit(run_id: RowId, body: GridEdit, service: Runs) -> GridEditAccepted:
+    """Edit the running grid without stopping the run: the edit is recorded (audited) for the
+    run's worker, which applies it at a tick as a regime re-centre moves a grid."""
+    return await service.apply_grid(run_id, body)
 
 
 @runs.get("/{run_id}/guards")

@@ -121,6 +121,14 @@ class RunRepository(ScopedRepository[BotRun]):
         query = self._select().order_by(BotRun.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
         return (await self.session.execute(query)).scalars().all()
 
+    async def locked(self, run_id: str) -> BotRun:
+        """The run, its row locked until the transaction ends (one change of it at a time)."""
+        query = self._select().where(self._by_id(run_id)).with_for_update()
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError(f"run {run_id!r} not found")
+        return row
+
     async def with_status(self, statuses: Sequence[str]) -> Sequence[BotRun]:
         return await self.list(BotRun.status.in_(statuses))  # type: ignore[attr-defined]
 
@@ -174,6 +182,16 @@ class FillRepository(_RunRows[BotFill]):
             .limit(limit)
         )
         return (await self.session.execute(query)).scalars().all()
+
+    async def newest(self, run_id: str) -> BotFill | None:
+        """The run's fill with the latest market time (``ix_bot_fills_run_ts``)."""
+        query = (
+            self._select()
+            .where(col(BotFill.run_id) == run_id)
+            .order_by(col(BotFill.ts).desc(), col(BotFill.id).desc())
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalars().first()
 
     async def last_recorded(self, run_id: str, limit: int) -> Sequence[BotFill]:
         """The run's ``limit`` most recently recorded fills, oldest first."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tradebot.bots.schemas import PlanPreview, Price
 
 
 class RunStart(BaseModel):
@@ -102,6 +104,65 @@ class RunUpdates(BaseModel):
     orders: list[OrderView]
     """Every order of the run still working (open, or on its way to or from the exchange)."""
     guards: list[GuardView]
+
+
+class GridEdit(BaseModel):
+    """A new range and number of lines for a running grid (its spacing, fees and take profit
+    stay; everything the run holds is invested in the new grid, as a regime re-centre does)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lower: Price
+    upper: Price
+    lines: Annotated[int, Field(ge=2, le=500)]
+    reference_price: Price | None = None
+    """The price to preview at (unset: the run's last known price, from its last fill or
+    snapshot). The run applies the edit at the price of the tick it takes it on."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GridEdit:
+        if self.lower >= self.upper:
+            raise ValueError(f"lower ({self.lower:g}) must be below upper ({self.upper:g})")
+        return self
+
+
+class PlannedOrder(BaseModel):
+    line: int
+    side: str
+    price: float
+    qty: float
+
+
+class GridEditPreview(BaseModel):
+    """What applying a grid edit does to the run, computed by the engine from its state."""
+
+    reference_price: float
+    reference_ts: int | None
+    """When the run last saw ``reference_price`` (ms; ``None``: the price was given)."""
+    cancel: list[OrderView]
+    """Working orders the new grid does not want."""
+    place: list[PlannedOrder]
+    """Orders the new grid wants that are not resting yet."""
+    base_to_buy: float
+    """Base bought at market first, for the new sells (0: the run holds enough)."""
+    quote_for_base: float
+    """What that market buy costs in quote, taker fee included."""
+    investment_before: float
+    investment_after: float
+    """The new grid's capital: the run's quote and base at the reference price."""
+    capital_change: float
+    """``investment_after - investment_before`` (quote): the run's result so far moves into
+    (or out of) the grid."""
+    empty_line: int
+    plan: PlanPreview
+    """The new grid's plan summary at the reference price."""
+
+
+class GridEditAccepted(BaseModel):
+    request_id: int
+    status: str
+    """``queued``: recorded for the run's worker, which applies it at a tick of the run."""
+    preview: GridEditPreview
 
 
 class KillSwitch(BaseModel):

@@ -30,6 +30,7 @@ from tradebot.kit.service import ClientService
 from tradebot.models.credentials import CredentialStatus
 from tradebot.models.runs import BotRun, RunAction, RunMode, RunRequest, RunStatus
 from tradebot.runs.configuration import RunNotAllowedError
+from tradebot.runs.grid_edit import GRID_FIELDS, GridEditRequests, preview_edit
 from tradebot.runs.queue import RunQueue
 from tradebot.runs.repository import (
     FillRepository,
@@ -43,6 +44,9 @@ from tradebot.runs.repository import (
 from tradebot.runs.schemas import (
     EquityPoint,
     FillView,
+    GridEdit,
+    GridEditAccepted,
+    GridEditPreview,
     GuardView,
     OrderView,
     RunStart,
@@ -236,3 +240,60 @@ class RunService(ClientService):
                 orders=views(orders, OrderView),
                 guards=views(guards, GuardView),
             )
+
+    async def preview_grid(self, run_id: str, edit: GridEdit) -> GridEditPreview:
+        """What editing the running grid would cancel, place and buy (nothing is saved)."""
+        async with self.tx() as session:
+            run = await RunRepository(session, self.scope).get(run_id)
+            return await self._grid_preview(session, run, edit)
+
+    async def apply_grid(self, run_id: str, edit: GridEdit) -> GridEditAccepted:
+        """Record the edit for the run's worker (it supersedes an edit still queued); the run
+        keeps trading and applies it at a tick. Audited with the grid before and after."""
+        async with self.tx() as session:
+            run = await RunRepository(session, self.scope).locked(run_id)
+            preview = await self._grid_preview(session, run, edit)
+            row = await GridEditRequests(session, self.scope).record(run_id, self.actor, edit)
+            assert row.id is not None
+            await AuditRepository(session, self.scope).record(
+                self.actor,
+                "run_grid_edit_requested",
+                target=f"run {run_id}",
+                details={
+                    "request_id": row.id,
+                    "from": {k: run.config.get(k) for k in GRID_FIELDS},
+                    "to": edit.model_dump(include=set(GRID_FIELDS)),
+                    "reference_price": preview.reference_price,
+                },
+            )
+            return GridEditAccepted(request_id=row.id, status=row.status, preview=preview)
+
+    async def _grid_preview(
+        self, session: AsyncSession, run: BotRun, edit: GridEdit
+    ) -> GridEditPreview:
+        if run.status != RunStatus.RUNNING.value:
+            raise ConflictError(
+                f"run {run.id} is {run.status}: only a running grid can be edited "
+                "(edit its bot for the next run)"
+            )
+        price, price_ts = edit.reference_price, None
+        if price is None:
+            price, price_ts = await self._last_price(session, run.id)
+        working = await OrderRepository(session, self.scope).working(run.id)
+        return preview_edit(run.config, run.state, run.pair, working, edit, price, price_ts)
+
+    async def _last_price(self, session: AsyncSession, run_id: str) -> tuple[float, int]:
+        """The run's newest known price and its time: its last fill or snapshot."""
+        seen: list[tuple[int, float]] = []
+        fill = await FillRepository(session, self.scope).newest(run_id)
+        if fill is not None:
+            seen.append((fill.ts, fill.price))
+        snapshot = await SnapshotRepository(session, self.scope).latest(run_id)
+        if snapshot is not None:
+            seen.append((snapshot.ts, snapshot.price))
+        if not seen:
+            raise ConflictError(
+                f"run {run_id} has no price yet (no fill, no snapshot): give reference_price"
+            )
+        ts, price = max(seen)
+        return price, ts
