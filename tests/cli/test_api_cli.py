@@ -1,7 +1,9 @@
-"""``tradebot api`` logs each request only if asked: ``--access-log`` or ``API_ACCESS_LOG``."""
+"""``tradebot api`` logs each request only if asked: ``--access-log`` or ``API_ACCESS_LOG``;
+uvicorn's own lines are JSON lines of our handler (scrubbed), not uvicorn's plain text."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -60,6 +62,20 @@ def _served_output(tmp_path: Path, args: list[str], env: dict[str, str]) -> str:
     ids=["default", "flag", "setting"],
 )
 def test_requests_are_logged_only_when_asked(tmp_path, args, env, logged):
-    output = _served_output(tmp_path, args, env)
-    assert "Uvicorn running" in output  # the server's own log still shows
-    assert ('"GET /healthz HTTP/1.1" 200' in output) is logged, output
+    events = [line["event"] for line in _json_lines(_served_output(tmp_path, args, env))]
+    assert any("Uvicorn running" in event for event in events)  # the server's own log shows
+    assert any('"GET /healthz HTTP/1.1" 200' in event for event in events) is logged, events
+
+
+def _json_lines(output: str) -> list[dict[str, str]]:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines
+    return [json.loads(line) for line in lines]
+
+
+def test_uvicorn_logs_through_our_json_handler(tmp_path):
+    # uvicorn's default logging printed plain text past the redaction, its tracebacks with the
+    # SQL parameters of the failed statement in them.
+    output = _served_output(tmp_path, ["--access-log"], {"LOG_LEVEL": "INFO"})
+    loggers = {line["logger"] for line in _json_lines(output)}
+    assert {"uvicorn.error", "uvicorn.access"} <= loggers, output

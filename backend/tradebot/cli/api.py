@@ -4,11 +4,15 @@ Both serve ``tradebot.api.app.create_app`` with uvicorn; the API on ``API_PORT``
 ``--port``), the operator app on ``ADMIN_PORT``. Settings come from the environment. Stored
 exchange keys are checked through ccxt (a key that can withdraw is refused, fail closed).
 No line per request unless asked for (``--access-log`` or ``API_ACCESS_LOG``).
+
+uvicorn's own lines (its start, its tracebacks, the access log) go through our JSON handler and
+its redaction like every other line: uvicorn is told not to install its own handlers.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.migrate:
         upgrade(settings.database_url)
+    access_log = args.access_log or settings.API_ACCESS_LOG
+    # Its start and stop are worth a line whatever LOG_LEVEL says; requests only when asked.
+    logging.getLogger("uvicorn.error").setLevel(logging.INFO)
+    logging.getLogger("uvicorn.access").setLevel(logging.INFO if access_log else logging.WARNING)
     uvicorn.run(
         create_app(
             settings,
@@ -61,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=port,
         proxy_headers=True,
-        log_level="info",
-        access_log=args.access_log or settings.API_ACCESS_LOG,
+        # No handlers of its own (they print plain text, tracebacks with SQL parameters and
+        # all): its loggers propagate to the root's JSON handler (cli.main configured it).
+        log_config=None,
+        access_log=access_log,
     )
     return 0

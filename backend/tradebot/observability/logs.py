@@ -109,7 +109,12 @@ def held_secret_count() -> int:
     return len(_held)
 
 
+_SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
+"""The line SQLAlchemy adds to a failed statement's error: the values of a tenant's row."""
+
+
 def scrub_text(text: str) -> str:
+    text = _SQL_PARAMETERS.sub(f"[parameters: {MASK}]", text)
     pattern = _pattern
     return pattern.sub(MASK, text) if pattern is not None else text
 
