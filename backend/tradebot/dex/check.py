@@ -1,0 +1,101 @@
+"""``check_sell``: buy then sell a token in one simulated ``eth_call``, and judge the result.
+
+The calls to the node: one ``eth_call`` with the WETH quote. Another ERC-20 quote adds its
+``decimals()`` and, once per token and process, the probes that find its balance slot.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal, InvalidOperation
+
+from eth_typing import ChecksumAddress, HexStr
+from web3 import AsyncWeb3
+from web3.providers.rpc import AsyncHTTPProvider
+
+from tradebot.dex import node, slots
+from tradebot.dex.assessment import DEFAULT_MAX_SELL_TAX_PCT, SellCheck, assess
+from tradebot.dex.errors import DexInputError
+from tradebot.dex.probes import DECIMALS, PROBE_CALLS, read_facts, selector
+from tradebot.dex.simulator import Simulation, fresh_address, simulate
+
+WETH_DECIMALS = 18
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def parse_address(text: str, what: str) -> ChecksumAddress:
+    """A 0x-prefixed 20-byte hex address (any case: a wrong mixed-case checksum is refused)."""
+    if not AsyncWeb3.is_address(text) or not text.startswith("0x"):
+        raise DexInputError(f"{what}: not an address (0x and 40 hex digits): {text!r}")
+    return AsyncWeb3.to_checksum_address(text)
+
+
+def parse_amount(value: Decimal | str | float) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise DexInputError(f"amount: not a number: {value!r}") from None
+    if not amount.is_finite() or amount <= 0:
+        raise DexInputError(f"amount: must be a positive number of the quote asset: {value}")
+    return amount
+
+
+def _base_units(amount: Decimal, decimals: int) -> int:
+    units = int(amount.scaleb(decimals))
+    if units <= 0:
+        raise DexInputError(f"amount: {amount} is below the quote's smallest unit")
+    return units
+
+
+async def _decimals(w3: AsyncWeb3[AsyncHTTPProvider], token: ChecksumAddress) -> int:
+    try:
+        answer = bytes(await node.call(w3, token, selector(DECIMALS), {}))
+    except node.SimulationReverted:
+        answer = b""
+    if len(answer) < 32:
+        raise DexInputError(f"quote: {token} does not answer decimals(): not an ERC-20 token")
+    return int.from_bytes(answer[:32], "big")
+
+
+async def check_sell(
+    rpc_url: str,
+    router: str,
+    token: str,
+    amount_in_quote: Decimal | str | float,
+    *,
+    quote: str | None = None,
+    max_sell_tax_pct: Decimal = DEFAULT_MAX_SELL_TAX_PCT,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> SellCheck:
+    """Simulate buying ``token`` with ``amount_in_quote`` of ``quote`` (default: the router's
+    WETH) on ``router`` and selling it back; nothing is signed or sent."""
+    router_address = parse_address(router, "router")
+    token_address = parse_address(token, "token")
+    quote_address = parse_address(quote, "quote") if quote is not None else None
+    amount = parse_amount(amount_in_quote)
+    node.check_rpc_url(rpc_url)
+    started = time.perf_counter()
+    async with node.connect(rpc_url, timeout_s) as w3:
+        decimals = WETH_DECIMALS
+        storage: dict[HexStr, HexStr] = {}
+        if quote_address is not None:
+            decimals = await _decimals(w3, quote_address)
+        amount_in = _base_units(amount, decimals)
+        simulator = fresh_address()
+        if quote_address is not None:
+            layout = await slots.balance_layout(w3, quote_address)
+            storage = slots.balance_storage(simulator, amount_in, layout)
+        request = Simulation(
+            router_address, token_address, quote_address, amount_in, PROBE_CALLS, storage
+        )
+        report = await simulate(w3, request, simulator)
+    return assess(
+        report,
+        read_facts(report.probes, report.token_code),
+        amount_in=amount,
+        quote_decimals=decimals,
+        max_sell_tax_pct=max_sell_tax_pct,
+        router=router_address,
+        token=token_address,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )

@@ -1,0 +1,69 @@
+"""The DEX tests' world, built once per session: anvil, Uniswap V2, and a pool per test token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.dex.evm import ETH, Chain, anvil, install_tools, uniswap
+
+SUPPLY = 10_000_000 * ETH
+POOL_TOKENS = 1_000_000 * ETH
+POOL_ETH = 100 * ETH
+POOL_USD = 200_000 * ETH
+MAX_TX = 500 * ETH
+"""0.1 WETH buys about 996 tokens of a 1M / 100 WETH pool: over this; 0.01 WETH is under."""
+# (buy, sell, transfer) taxes in basis points
+TAXES = {"tax5": (0, 500, 0), "tax25": (0, 2500, 0), "fee": (500, 1200, 100)}
+
+
+@dataclass
+class World:
+    chain: Chain
+    tokens: dict[str, str]
+    """name -> address of a token with a TOKEN/WETH pool (``no_pool``: without one)."""
+    usd: str
+    """A plain ERC-20 used as a stable quote; ``fee_usd`` has a TOKEN/USD pool."""
+
+    @property
+    def url(self) -> str:
+        return self.chain.url
+
+    @property
+    def router(self) -> str:
+        return str(self.chain.router.address)
+
+
+@pytest.fixture(scope="session")
+def evm_url() -> Iterator[str]:
+    install_tools()
+    with anvil() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def world(evm_url: str) -> World:
+    chain = uniswap(evm_url)
+    tokens = {}
+    for name, contract, args in (
+        ("plain", "PlainToken", ()),
+        *((name, "TaxToken", bps) for name, bps in TAXES.items()),
+        ("honeypot", "HoneypotToken", ()),
+        ("blacklist", "BlacklistToken", ()),
+        ("max_tx", "MaxTxToken", (MAX_TX,)),
+        ("pausable", "PausableToken", ()),
+        ("paused", "PausableToken", ()),
+    ):
+        token = chain.token(contract, SUPPLY, *args)
+        chain.pool_eth(token, POOL_TOKENS, POOL_ETH)
+        tokens[name] = token.address
+    paused = chain.w3.eth.contract(address=tokens["paused"], abi=token.abi)
+    chain.send(paused.functions.pause())
+    tokens["no_pool"] = chain.token("PlainToken", SUPPLY).address
+    usd = chain.token("PlainToken", 10 * SUPPLY)
+    fee_usd = chain.token("TaxToken", SUPPLY, *TAXES["fee"])
+    chain.pool_tokens(fee_usd, usd, POOL_TOKENS, POOL_USD)
+    tokens["fee_usd"] = fee_usd.address
+    return World(chain, tokens, usd.address)
