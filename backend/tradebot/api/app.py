@@ -34,7 +34,7 @@ from tradebot.billing.gateway import StripeGateway, WebhookVerifier
 from tradebot.bots.endpoints import bots as bots_router
 from tradebot.config import Settings
 from tradebot.credentials.endpoints import router as credentials_router
-from tradebot.db import create_engine, session_factory
+from tradebot.db import create_engine, create_pooled_engine, session_factory
 from tradebot.kit.ratelimit import RequestLimiter
 from tradebot.kit.web import ApiContext, ContextDep
 from tradebot.markets.endpoints import router as markets_router
@@ -91,25 +91,14 @@ def _engine(url: str) -> AsyncEngine:
     for the run status it walked a big client's whole ``client_id`` index and sorted a month of
     snapshots for a ``LIMIT $1``: 10 to 40 ms of database time instead of about 3.
 
-    The pool keeps the 15 connections SQLAlchemy's default allows (5 + 10 overflow) open: the
-    default closed the overflow ones after each use, so a burst paid a new connection (a
-    server process, authentication, type introspection) per request when it could least
-    afford it. Most recently used first, so a quiet API keeps using the same warm few.
-
-    No ``pool_pre_ping``: with asyncpg it costs three round trips (BEGIN, a ping, ROLLBACK) on
-    every checkout, about a fifth of a request's CPU. A connection the server closed is noticed
-    without a round trip (``_refuse_closed``); one that dies in use fails that request and
-    SQLAlchemy then replaces the whole pool.
+    The pool keeps open the 15 connections SQLAlchemy's default allows (5 + 10 overflow). A
+    connection the server closed is noticed at checkout without a round trip
+    (``_refuse_closed``), since the pool does not ping.
     """
     if not url.startswith("postgresql"):
         return create_engine(url)
-    engine = create_engine(
-        url,
-        connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
-        pool_size=15,
-        max_overflow=0,
-        pool_use_lifo=True,
-        pool_pre_ping=False,
+    engine = create_pooled_engine(
+        url, 15, connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}}
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed)
     return engine

@@ -26,7 +26,7 @@ from arq.cron import cron
 from arq.worker import Worker, create_worker, func
 
 from tradebot.config import Settings
-from tradebot.db import create_engine, session_factory
+from tradebot.db import create_pooled_engine, session_factory
 from tradebot.migrations import upgrade
 from tradebot.runs.queue import RUN_JOB
 from tradebot.workers.daily import daily_pnl, trial_expiry
@@ -51,18 +51,8 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
 
     async def startup(ctx: dict[str, Any]) -> None:
         await asyncio.to_thread(upgrade, settings.database_url)
-        pool: dict[str, Any] = {}
-        if settings.database_url.startswith("postgresql"):
-            # A steady pool, most recently used first, and no pre-ping (three round trips per
-            # checkout with asyncpg): a connection that died fails its transaction, which the
-            # run job retries as a transient failure.
-            pool = {
-                "pool_size": options.db_pool_size,
-                "max_overflow": 0,
-                "pool_use_lifo": True,
-                "pool_pre_ping": False,
-            }
-        engine = create_engine(settings.database_url, **pool)
+        # A connection that died fails its transaction: the run job retries that as transient.
+        engine = create_pooled_engine(settings.database_url, options.db_pool_size)
         feeds = MarketFeeds(
             lambda exchange, pair: PolledTicker(settings, options, exchange, pair),
             lockstep=options.sandbox_step,
