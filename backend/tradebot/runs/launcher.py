@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
 from tradebot.db import create_engine, session_factory, transaction
+from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.risk import GuardThresholds
 from tradebot.engine.strategy import GridStrategy
@@ -27,6 +28,7 @@ from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.order_manager import OrderPolicy
 from tradebot.runtime.runner import RunnerSettings
 from tradebot.runtime.store import RunRecord
+from tradebot.venues.matching import Balances, MatchingEngine
 
 
 @dataclass(slots=True)
@@ -130,6 +132,25 @@ async def prepare_run(
         state = np.asarray(record.state, dtype=np.float64)
         return PreparedRun(sessions, store, record, GridStrategy(plan, state))
     return PreparedRun(sessions, store, record, GridStrategy(plan))
+
+
+async def paper_account(run: PreparedRun) -> MatchingEngine:
+    """The paper engine of ``run``: a fresh account holding the investment, or (resuming) the
+    run's own balances and the orders it had open."""
+    config = run.plan.config
+    engine = MatchingEngine(
+        maker_fee=config.maker_fee,
+        taker_fee=config.taker_fee,
+        balances=Balances(quote_free=config.investment),
+    )
+    if run.resumed:
+        snap = run.strategy.snapshot()
+        engine.balances = Balances(base_free=snap.base, quote_free=snap.quote)
+        for order in await run.store.orders(frozenset({OrderStatus.OPEN})):
+            engine.place_limit(
+                order.client_order_id, order.side, order.price, order.qty, order.created_ts
+            )
+    return engine
 
 
 def plan_of(config: dict[str, Any], rules: MarketRules) -> GridPlan:

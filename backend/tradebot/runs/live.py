@@ -17,25 +17,33 @@ from typing import Protocol, cast
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
-from tradebot.engine.orders import OrderStatus
-from tradebot.engine.plan import GridPlan, build_plan
+from tradebot.engine.plan import build_plan
 from tradebot.engine.risk import Guard
 from tradebot.engine.types import MarketRules
 from tradebot.errors import TradeBotError
 from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import RunMode
 from tradebot.observability.logs import get_logger
-from tradebot.runs.configuration import ClientConfigService, KeyNoLongerSafeError
-from tradebot.runs.launcher import PreparedRun, database, grid_json, prepare_run, runner_settings
+from tradebot.runs.configuration import (
+    ClientConfigService,
+    ClientRunConfig,
+    KeyNoLongerSafeError,
+)
+from tradebot.runs.launcher import (
+    PreparedRun,
+    database,
+    grid_json,
+    paper_account,
+    prepare_run,
+    runner_settings,
+)
 from tradebot.runs.store import trip_kill_switch
 from tradebot.runtime.ports import Tick, Venue, VenueError
 from tradebot.runtime.runner import GridRunner, RunOutcome
-from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.ccxt_venue import CcxtVenue
-from tradebot.venues.matching import Balances, MatchingEngine
+from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
 from tradebot.venues.paper import PaperVenue
 from tradebot.venues.permissions import KeyPermissionCheck
-from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.retry import Backoff, call_with_retries
 from tradebot.venues.sandbox_clock import SandboxClock
 
@@ -125,103 +133,106 @@ async def run_on_live_data(
     """Start (or resume) the run of ``CLIENT_ID``: paper when PAPER_MODE, else live."""
     mode = RunMode.PAPER if settings.PAPER_MODE else RunMode.LIVE
     async with _database(options, database_url or settings.database_url) as sessions:
-        scope = ClientScope.of(settings.CLIENT_ID)
+        config = await _run_configuration(sessions, settings, options, mode)
+        market, own = _market(config, options, mode)
         try:
-            async with client_transaction(sessions, scope) as session:
-                service = ClientConfigService(session, scope, settings)
-                config = await service.run_configuration(mode, check=_key_check(options))
-        except KeyNoLongerSafeError as exc:
-            if exc.can_withdraw:  # a leaked key could move funds out: every run of it stops
-                guard = Guard.KEY_PERMISSIONS.value
-                await trip_kill_switch(sessions, settings.CLIENT_ID, guard, str(exc), _wall_ms())
-            raise
-        settings = config.settings
-        keys = config.credentials
-        market: PriceFeed | None = options.prices if mode is RunMode.PAPER else None
-        own: CcxtVenue | None = None
-        sandbox: SandboxClock | None = None
-        limiter: RateLimiter | None = None
-        if market is None:
-            exchange = make_exchange(
-                config.exchange,
-                api_key=keys.api_key.reveal() if keys else None,
-                secret=keys.secret.reveal() if keys else None,
-                sandbox_url=options.sandbox_url,
-                timeout_ms=settings.EXCHANGE_TIMEOUT_MS,
-                rate_limit=not options.sandbox_step,
-            )
-            sandbox = (
-                SandboxClock(options.sandbox_url)
-                if options.sandbox_step and options.sandbox_url
-                else None
-            )
-            stepper = sandbox.step if sandbox is not None else None
-            # One request budget per exchange and egress IP, shared with every worker (Redis);
-            # a stepped sandbox is driven by this run alone and needs none.
-            limiter = None if sandbox else RateLimiter.from_settings(settings, config.exchange)
-            own = market = CcxtVenue(
-                exchange,
-                settings.GRID_PAIR,
-                # A stepped sandbox's clock is the step itself: no pause between polls.
-                poll_interval_ms=0 if stepper else settings.ORDER_POLL_INTERVAL_MS,
-                account=settings.CLIENT_ID,
-                before_poll=stepper,
-                limiter=limiter,
-            )
-        try:
-            plan = build_plan(settings.grid_config(), await market.market_rules())
-            run = await prepare_run(
-                sessions,
-                settings,
-                plan,
-                mode=mode,
-                base_ts=_wall_ms(),
-                config=grid_json(plan, exchange=config.exchange, pair=settings.GRID_PAIR),
-            )
+            run = await _prepare(sessions, config, market, mode)
             venue: Venue = (
-                own
+                own.venue
                 if own is not None and mode is RunMode.LIVE
-                else (await _paper_on(market, run.plan, run))
+                else PaperVenue(await paper_account(run), _ticks(market))
             )
-            runner = GridRunner(
-                run.record,
-                run.strategy,
-                venue,
-                run.store,
-                runner_settings(settings, paper=mode is RunMode.PAPER),
-                wall_clock=_wall_ms,
-                stop=options.stop,
-                stop_reason=options.stop_reason,
-            )
-            if sandbox is not None:
-                # The market waits while the run cannot know its book: orders whose fate is
-                # being asked, and orders the exchange lost sight of (their fills are to come).
-                sandbox.hold_while = lambda: bool(
-                    runner.orders.unresolved() or (own is not None and own.lost_sight)
-                )
+            runner = _runner(run, venue, config.settings, options, mode)
+            if own is not None and own.sandbox is not None:
+                _hold_while_unsure(own.sandbox, runner, own.venue)
             return await runner.run()
         finally:
-            await market.close()
-            if limiter is not None:
-                await limiter.close()
+            await (own.close() if own is not None else market.close())
 
 
-async def _paper_on(market: PriceFeed, plan: GridPlan, run: PreparedRun) -> PaperVenue:
-    """The paper engine on the market's live prices, holding the run's book when resuming."""
-    config = plan.config
-    engine = MatchingEngine(
-        maker_fee=config.maker_fee,
-        taker_fee=config.taker_fee,
-        balances=Balances(quote_free=config.investment),
+async def _run_configuration(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    options: LiveOptions,
+    mode: RunMode,
+) -> ClientRunConfig:
+    """The client's configuration of the run, its key asked again of the exchange."""
+    scope = ClientScope.of(settings.CLIENT_ID)
+    try:
+        async with client_transaction(sessions, scope) as session:
+            service = ClientConfigService(session, scope, settings)
+            return await service.run_configuration(mode, check=_key_check(options))
+    except KeyNoLongerSafeError as exc:
+        if exc.can_withdraw:  # a leaked key could move funds out: every run of it stops
+            guard = Guard.KEY_PERMISSIONS.value
+            await trip_kill_switch(sessions, settings.CLIENT_ID, guard, str(exc), _wall_ms())
+        raise
+
+
+def _market(
+    config: ClientRunConfig, options: LiveOptions, mode: RunMode
+) -> tuple[PriceFeed, ExchangeConnection | None]:
+    """Where the run's prices come from: the shared feed a worker gives its paper runs, or
+    else a connection of the run's own (which a live run also trades on)."""
+    if mode is RunMode.PAPER and options.prices is not None:
+        return options.prices, None
+    own = _connect(config, options)
+    return own.venue, own
+
+
+def _connect(config: ClientRunConfig, options: LiveOptions) -> ExchangeConnection:
+    """The run's own connection to its exchange, with the client's keys when it has them."""
+    keys = config.credentials
+    access = ExchangeAccess(
+        config.exchange,
+        config.settings.GRID_PAIR,
+        account=config.settings.CLIENT_ID,
+        api_key=keys.api_key.reveal() if keys else None,
+        secret=keys.secret.reveal() if keys else None,
+        sandbox_url=options.sandbox_url,
+        sandbox_step=options.sandbox_step,
     )
-    if run.resumed:
-        snap = run.strategy.snapshot()
-        engine.balances = Balances(base_free=snap.base, quote_free=snap.quote)
-        for order in await run.store.orders(frozenset({OrderStatus.OPEN})):
-            engine.place_limit(
-                order.client_order_id, order.side, order.price, order.qty, order.created_ts
-            )
-    return PaperVenue(engine, _ticks(market))
+    return connect(config.settings, access)
+
+
+async def _prepare(
+    sessions: async_sessionmaker[AsyncSession],
+    config: ClientRunConfig,
+    market: PriceFeed,
+    mode: RunMode,
+) -> PreparedRun:
+    """The run row, created on the grid the settings give on the market's rules, or found."""
+    settings = config.settings
+    plan = build_plan(settings.grid_config(), await market.market_rules())
+    return await prepare_run(
+        sessions,
+        settings,
+        plan,
+        mode=mode,
+        base_ts=_wall_ms(),
+        config=grid_json(plan, exchange=config.exchange, pair=settings.GRID_PAIR),
+    )
+
+
+def _runner(
+    run: PreparedRun, venue: Venue, settings: Settings, options: LiveOptions, mode: RunMode
+) -> GridRunner:
+    return GridRunner(
+        run.record,
+        run.strategy,
+        venue,
+        run.store,
+        runner_settings(settings, paper=mode is RunMode.PAPER),
+        wall_clock=_wall_ms,
+        stop=options.stop,
+        stop_reason=options.stop_reason,
+    )
+
+
+def _hold_while_unsure(sandbox: SandboxClock, runner: GridRunner, venue: CcxtVenue) -> None:
+    """The stepped market waits while the run cannot know its book: orders whose fate is
+    being asked, and orders the exchange lost sight of (their fills are to come)."""
+    sandbox.hold_while = lambda: bool(runner.orders.unresolved() or venue.lost_sight)
 
 
 def _key_check(options: LiveOptions) -> KeyPermissionCheck:

@@ -11,16 +11,19 @@ from dataclasses import dataclass
 
 from tradebot.candles.model import Candles
 from tradebot.config import Settings
-from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import GridPlan
-from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import Fill
 from tradebot.models.runs import RunMode
 from tradebot.research.result import GridResult
 from tradebot.research.summary import equity_from_fills, summarize
-from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
+from tradebot.runs.launcher import (
+    database,
+    grid_json,
+    paper_account,
+    prepare_run,
+    runner_settings,
+)
 from tradebot.runtime.runner import GridRunner, RunOutcome
-from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
 from tradebot.venues.replay import replay_ticks
 
@@ -52,9 +55,8 @@ async def run_paper_replay(
             base_ts=base_ts,
             config=grid_json(plan, candles=candles.source, candle_count=len(candles)),
         )
-        open_orders = await run.store.orders(frozenset({OrderStatus.OPEN}))
         venue = PaperVenue(
-            _matching(run.plan, run.strategy, open_orders),
+            await paper_account(run),
             replay_ticks(candles, base_ts, start_after=run.record.clock_ts if run.resumed else -1),
         )
         runner = GridRunner(
@@ -70,21 +72,3 @@ async def run_paper_replay(
     equity = equity_from_fills(on_clock, fills, run.plan.config.investment)
     result = summarize(run.plan, on_clock, run.strategy.state, fills, equity)
     return PaperReplayResult(run.record.run_id, outcome, result, on_clock)
-
-
-def _matching(plan: GridPlan, strategy: GridStrategy, open_orders: list) -> MatchingEngine:  # type: ignore[type-arg]
-    """A fresh paper account holding the investment, or (resuming) the run's stored book."""
-    config = plan.config
-    engine = MatchingEngine(
-        maker_fee=config.maker_fee,
-        taker_fee=config.taker_fee,
-        balances=Balances(quote_free=config.investment),
-    )
-    if strategy.started:
-        snap = strategy.snapshot()
-        engine.balances = Balances(base_free=snap.base, quote_free=snap.quote)
-        for order in open_orders:
-            engine.place_limit(
-                order.client_order_id, order.side, order.price, order.qty, order.created_ts
-            )
-    return engine
