@@ -6,6 +6,7 @@ bad value into one ``ConfigError`` line that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -126,6 +127,10 @@ class Settings(BaseSettings):
     API_RATE_WINDOW_S: Annotated[int, Field(ge=1, le=3600)] = 60
     API_ACCESS_LOG: bool = False
     """A line per request from uvicorn (off: its cost is felt at hundreds of requests/s)."""
+    API_TRUSTED_PROXIES: str = ""
+    """Comma-separated addresses or networks of the reverse proxies whose ``X-Forwarded-For``
+    and ``X-Forwarded-Proto`` name the client. Empty: forwarded headers are ignored, the client
+    is the connection's peer (anyone else could name any address and escape the per-IP limit)."""
     PUBLIC_APP_URL: str = "http://localhost:3000"
     """Where Stripe sends the browser back after Checkout and the Customer Portal."""
     STRIPE_SECRET_KEY: SecretStr | None = None
@@ -156,6 +161,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @field_validator("API_TRUSTED_PROXIES")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (list the proxies themselves: "
+                    "'*' would let any client name its own address)"
+                ) from None
+        return ",".join(entries)
 
     @field_validator("LOG_INGEST_WEBHOOK")
     @classmethod

@@ -70,8 +70,9 @@ class BodySizeLimit:
 class IpRateLimit:
     """At most ``limit`` requests per window from one client address.
 
-    The address is the connection's peer: behind a proxy, configure the server's proxy
-    headers handling (uvicorn ``--forwarded-allow-ips``) so the peer is the real client.
+    The address is the connection's peer, or the client a proxy listed in
+    ``API_TRUSTED_PROXIES`` forwarded (``tradebot api`` trusts forwarded headers from those
+    proxies only).
     If Redis is unreachable the request goes through (logged): a limiter outage must not take
     the API down with it.
     """

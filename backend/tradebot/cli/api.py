@@ -68,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
         ),
         host=args.host,
         port=port,
-        proxy_headers=True,
+        # Forwarded headers only from the proxies named in API_TRUSTED_PROXIES (uvicorn's
+        # default trusts loopback, so a local sidecar's rotating X-Forwarded-For would escape
+        # the per-IP limit). Unset: the client is the connection's peer.
+        proxy_headers=bool(settings.API_TRUSTED_PROXIES),
+        forwarded_allow_ips=settings.API_TRUSTED_PROXIES or [],
         # No handlers of its own (they print plain text, tracebacks with SQL parameters and
         # all): its loggers propagate to the root's JSON handler (cli.main configured it).
         log_config=None,
