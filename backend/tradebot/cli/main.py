@@ -22,6 +22,7 @@ COMMANDS = {
         "operator verbs: clients, encrypted exchange keys, master key",
     ),
     "candles": ("candles", "fetch candles through ccxt (cached), validate or convert a file"),
+    "dex": ("dex", "simulate buying and selling a DEX token: sellable? at what tax?"),
     "exchange-sim": ("exchange_sim", "run the local Binance spot simulator (sandbox exchange)"),
     "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),
     "plan": ("plan", "print (and export) the grid plan summary without trading"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
@@ -201,3 +201,14 @@ def assess(
         max_sell_tax_pct=max_sell_tax_pct,
         elapsed_ms=elapsed_ms,
     )
+
+
+def as_json(check: SellCheck) -> dict[str, Any]:
+    """``check`` as JSON values: amounts and percentages as decimal strings (exact)."""
+    fields = {name: getattr(check, name) for name in SellCheck.__dataclass_fields__}
+    fields["flags"] = [flag.value for flag in check.flags]
+    fields["elapsed_ms"] = round(check.elapsed_ms, 1)
+    return {
+        name: str(value) if isinstance(value, Decimal | StrEnum) else value
+        for name, value in fields.items()
+    }

@@ -30,13 +30,14 @@ def parse_address(text: str, what: str) -> ChecksumAddress:
     return AsyncWeb3.to_checksum_address(text)
 
 
-def parse_amount(value: Decimal | str | float) -> Decimal:
+def parse_amount(value: Decimal | str | float, what: str = "amount") -> Decimal:
+    """A positive finite number (an amount of the quote, a percentage)."""
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise DexInputError(f"amount: not a number: {value!r}") from None
+        raise DexInputError(f"{what}: not a number: {value!r}") from None
     if not amount.is_finite() or amount <= 0:
-        raise DexInputError(f"amount: must be a positive number of the quote asset: {value}")
+        raise DexInputError(f"{what}: must be a positive number: {value}")
     return amount
 
 

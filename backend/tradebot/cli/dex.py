@@ -1,0 +1,88 @@
+"""``tradebot dex check-sell``: can a token be sold back on a Uniswap-V2-style router?
+
+Simulates a buy with ``--amount`` of the quote (the router's WETH unless ``--quote``) and the
+sale of what it bought, in one ``eth_call`` on ``--rpc``; nothing is signed or sent. Exit 0:
+sellable; 1: not sellable; 3: unknown (the buy itself failed); 2: an error (one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tradebot.dex.assessment import SellCheck
+
+EXIT_CODES = {"yes": 0, "no": 1, "unknown": 3}
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = sub.add_parser(
+        "check-sell",
+        help="simulate a buy and a sell of a token (eth_call, nothing signed or sent)",
+        description=__doc__,
+    )
+    check.add_argument("--rpc", required=True, help="JSON-RPC URL of a node (http or https)")
+    check.add_argument("--router", required=True, help="Uniswap-V2-style router address")
+    check.add_argument("--token", required=True, help="the token to check")
+    check.add_argument("--amount", required=True, help="quote to buy with, in units (0.1)")
+    check.add_argument("--quote", help="quote token address (default: the router's WETH)")
+    check.add_argument(
+        "--max-sell-tax", default="10", help="flag a sell tax above this %% (default 10)"
+    )
+    check.add_argument("--timeout", type=float, default=10.0, help="RPC timeout, s (10)")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from tradebot.dex.assessment import as_json
+    from tradebot.dex.check import check_sell, parse_amount
+
+    result = asyncio.run(
+        check_sell(
+            args.rpc,
+            args.router,
+            args.token,
+            args.amount,
+            quote=args.quote,
+            max_sell_tax_pct=parse_amount(args.max_sell_tax, "--max-sell-tax"),
+            timeout_s=args.timeout,
+        )
+    )
+    if args.json:
+        print(json.dumps(as_json(result), indent=2))
+    else:
+        print(_text(result))
+    return EXIT_CODES[result.sellable.value]
+
+
+def _pct(value: object) -> str:
+    return "n/a" if value is None else f"{value} %"
+
+
+def _text(result: SellCheck) -> str:
+    lines = [
+        f"sellable: {result.sellable.value}: {result.why}",
+        f"token {result.token} against {result.quote}, pool {result.pair}",
+        f"pool reserves: {result.reserve_quote} quote / {result.reserve_token} token "
+        f"(liquidity {result.liquidity_quote} in quote)",
+        f"taxes: buy {_pct(result.buy_tax_pct)}, sell {_pct(result.sell_tax_pct)}, "
+        f"transfer {_pct(result.transfer_tax_pct)}; "
+        f"round trip loss {_pct(result.round_trip_loss_pct)}",
+        f"gas: buy {result.buy_gas or 'n/a'}, sell {result.sell_gas or 'n/a'}",
+    ]
+    for step, reason in (
+        ("buy", result.buy_revert),
+        ("transfer", result.transfer_revert),
+        ("sell", result.sell_revert),
+    ):
+        if reason:
+            lines.append(f"{step} reverted: {reason}")
+    flags = ", ".join(flag.value for flag in result.flags) or "none"
+    lines.append(f"flags: {flags} (sell tax limit {result.max_sell_tax_pct} %)")
+    lines.append(f"checked in {result.elapsed_ms:.0f} ms")
+    return "\n".join(lines)
