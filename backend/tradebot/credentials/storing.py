@@ -2,12 +2,15 @@
 customer's own ``PUT /credentials``.
 
 The client, the master key and the input are checked first; then the exchange is asked what the
-key may do (a key that can withdraw is refused), outside any transaction (no lock held over the
-wire); then the sealed row and its audit entry are written in one transaction.
+key may do, outside any transaction (no lock held over the wire); then the sealed row and its
+audit entry are written in one transaction. A key that can withdraw is refused and trips the
+client's kill switch, with its audit entry, in one transaction: a key that could move funds out
+was handed to us, so every run of the client stops until an operator has looked.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,7 @@ from tradebot.credentials.keyring import (
     require_master_key,
     unlock,
 )
+from tradebot.credentials.repository import KillSwitchRepository
 from tradebot.credentials.service import (
     CredentialService,
     StoredCredentials,
@@ -28,10 +32,17 @@ from tradebot.credentials.service import (
     new_credentials,
 )
 from tradebot.db import transaction
+from tradebot.engine.risk import Guard
 from tradebot.kit.scope import ClientScope
 from tradebot.kit.secrets import Secret
 from tradebot.models.credentials import CredentialStatus
-from tradebot.venues.permissions import UNCHECKED, KeyPermissionCheck, require_trading_only
+from tradebot.venues.permissions import (
+    UNCHECKED,
+    KeyPermissionCheck,
+    KeyPermissionError,
+    KeyPermissions,
+    require_trading_only,
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,14 @@ async def store_credentials(
         answer = await check.check(
             venue, credentials.api_key, credentials.secret, credentials.passphrase
         )
-        require_trading_only(venue, answer)
+        try:
+            require_trading_only(venue, answer)
+        except KeyPermissionError as refused:
+            if answer.can_withdraw:
+                await _trip_for_withdrawals(
+                    sessions, actor, scope, f"{venue}/{label}", answer, refused
+                )
+            raise
         permissions, status = answer.snapshot(), CredentialStatus.ACTIVE
     async with transaction(sessions) as session:
         keyring = await open_keyring_for_writing(session, master_key)
@@ -91,3 +109,21 @@ async def store_credentials(
             },
         )
         return stored
+
+
+async def _trip_for_withdrawals(
+    sessions: async_sessionmaker[AsyncSession],
+    actor: str,
+    scope: ClientScope,
+    target: str,
+    answer: KeyPermissions,
+    refused: KeyPermissionError,
+) -> None:
+    """The client's kill switch and the audit entry of a key refused for withdrawals."""
+    async with transaction(sessions) as session:
+        await KillSwitchRepository(session, scope).trip(
+            Guard.KEY_PERMISSIONS.value, str(refused), int(time.time() * 1000)
+        )
+        await AuditRepository(session, scope).record(
+            actor, "credentials_refused_withdraw", target=target, details=answer.snapshot()
+        )
