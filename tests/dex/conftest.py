@@ -7,6 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.api.fixtures import (  # noqa: F401  (the API route's tests)
+    api_settings,
+    issuer,
+    login,
+    stripe_stand_in,
+)
 from tests.dex.evm import ETH, Chain, anvil, install_tools, uniswap
 
 SUPPLY = 10_000_000 * ETH

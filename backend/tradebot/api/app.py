@@ -35,6 +35,7 @@ from tradebot.bots.endpoints import bots as bots_router
 from tradebot.config import Settings
 from tradebot.credentials.endpoints import router as credentials_router
 from tradebot.db import create_engine, create_pooled_engine, session_factory
+from tradebot.dex.endpoints import router as dex_router
 from tradebot.kit.ratelimit import RequestLimiter
 from tradebot.kit.web import ApiContext, ContextDep
 from tradebot.markets.endpoints import router as markets_router
@@ -176,6 +177,7 @@ def create_app(
             backtests_router,
             runs_router,
             kill_switch_router,
+            dex_router,
             onboarding_router,
             markets_router,
             billing_router,

@@ -1,0 +1,35 @@
+"""``POST /dex/check-sell``: simulate buying and selling a token on a DEX (Pro and above)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from tradebot.auth.dependencies import CurrentClient
+from tradebot.dex.schemas import SellCheckRequest, SellCheckView
+from tradebot.dex.service import DexService, NodeCheck, public_nodes_only
+from tradebot.kit.web import ContextDep
+
+router = APIRouter(prefix="/dex", tags=["dex"])
+
+
+def _service(context: ContextDep, user: CurrentClient) -> DexService:
+    return DexService(context.sessions, user.scope(), user.actor, context.limiter)
+
+
+async def node_check() -> NodeCheck:
+    """Which nodes the server may call for a client (tests override it to allow loopback)."""
+    return public_nodes_only
+
+
+Dex = Annotated[DexService, Depends(_service)]
+NodeCheckDep = Annotated[NodeCheck, Depends(node_check)]
+
+
+@router.post("/check-sell")
+async def check_sell(body: SellCheckRequest, service: Dex, nodes: NodeCheckDep) -> SellCheckView:
+    """Buy ``amount`` of the quote's worth of ``token`` and sell it back, in one simulated
+    ``eth_call`` on ``rpc_url`` (nothing is signed or sent): sellable or not, taxes, gas, the
+    pool and what the token's code allows its owner."""
+    return await service.check_sell(body, nodes)

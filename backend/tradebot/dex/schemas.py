@@ -1,0 +1,63 @@
+"""Request and response bodies of ``POST /dex/check-sell``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tradebot.dex.assessment import DEFAULT_MAX_SELL_TAX_PCT, Flag, Sellable
+
+Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "ab" * 20])]
+Pct = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+class SellCheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rpc_url: Annotated[
+        str,
+        Field(
+            pattern=r"^https?://[!-~]+$",
+            max_length=2048,
+            description="JSON-RPC URL of a public node of the chain (supports eth_call overrides)",
+        ),
+    ]
+    router: Address
+    token: Address
+    quote: Address | None = Field(default=None, description="default: the router's WETH")
+    amount: Annotated[
+        Decimal,
+        Field(gt=0, le=10**12, allow_inf_nan=False, description="quote to buy with, in units"),
+    ]
+    max_sell_tax_pct: Pct = DEFAULT_MAX_SELL_TAX_PCT
+
+
+class SellCheckView(BaseModel):
+    """The check's verdict, taxes (percent, measured in the token), gas, pool and flags."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    sellable: Sellable
+    why: str
+    router: str
+    token: str
+    quote: str
+    pair: str
+    amount_in: Decimal
+    buy_tax_pct: Decimal | None
+    sell_tax_pct: Decimal | None
+    transfer_tax_pct: Decimal | None
+    round_trip_loss_pct: Decimal | None
+    buy_gas: int | None
+    sell_gas: int | None
+    buy_revert: str | None
+    transfer_revert: str | None
+    sell_revert: str | None
+    reserve_quote: Decimal
+    reserve_token: Decimal
+    liquidity_quote: Decimal
+    flags: list[Flag]
+    max_sell_tax_pct: Decimal
+    elapsed_ms: float
