@@ -28,6 +28,7 @@ from tests.venues.sim_fixtures import (
 from tradebot.cli.main import main
 from tradebot.db import create_engine, session_factory, transaction
 from tradebot.models.clients import AuditLog
+from tradebot.models.runs import BotGuardState
 
 API_KEY = "CLIKEY00000000001234"
 API_SECRET = "cli-secret-do-not-print"
@@ -67,6 +68,27 @@ def _state(url: str):
         engine = create_engine(url)
         try:
             return await snapshot(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def _kill_switch(url: str, client_id: str) -> list[str]:
+    """The guards of the client's kill switch (guard rows of no run) that are active."""
+
+    async def read():
+        engine = create_engine(url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                rows = await session.execute(
+                    select(BotGuardState.guard).where(
+                        BotGuardState.client_id == client_id,
+                        BotGuardState.run_id.is_(None),
+                        BotGuardState.active.is_(True),
+                    )
+                )
+                return [str(guard) for guard in rows.scalars()]
         finally:
             await engine.dispose()
 
@@ -282,4 +304,9 @@ def test_cli_stores_a_checked_key_as_active_and_refuses_a_withdraw_key(
         "tradebot: error: the binance key has withdrawals enabled: create a key with "
         "withdrawals disabled (trading only)\n"
     )
-    assert _state(pg_url) == before
+    # Nothing stored; the refusal is audited and the client's kill switch is tripped.
+    after = _state(pg_url)
+    refusal = after["audit_log"][-1]
+    assert refusal[1:] == ("default", "credentials_refused_withdraw")
+    assert {**after, "audit_log": after["audit_log"][:-1]} == before
+    assert _kill_switch(pg_url, "default") == ["key_permissions"]
