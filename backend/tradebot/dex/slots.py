@@ -5,7 +5,7 @@ at ``keccak256(pad32(holder) ++ pad32(n))``, Vyper at ``keccak256(pad32(n) ++ pa
 For each candidate we ask ``balanceOf(holder)`` in an ``eth_call`` that overrides that one
 storage word with a marker value: the candidate whose marker comes back is the slot. A token
 whose balance is computed (rebasing, reflection) matches none and is refused. The layout is a
-property of the token's code, so a found slot is kept for the process's lifetime.
+property of the token's code, so a found slot is kept a day (a proxy may be upgraded).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from web3.providers.rpc import AsyncHTTPProvider
 
 from tradebot.dex import node
 from tradebot.dex.errors import DexInputError
+from tradebot.kit.cache import ExpiringCache
 
 SLOTS_TRIED = 20
 """Mappings sit among a contract's first state variables (USDC's proxy: 9, USDT: 2, DAI: 2)."""
@@ -28,7 +29,10 @@ BATCH = 8
 MARKER = 0x5E1105EED1
 BALANCE_OF = bytes.fromhex("70a08231")
 
-_found: dict[tuple[str, ChecksumAddress], tuple[int, bool]] = {}
+LAYOUTS_KEPT = 1_000
+LAYOUT_TTL_S = 86_400.0
+
+_found: ExpiringCache[tuple[str, ChecksumAddress], tuple[int, bool]] = ExpiringCache(LAYOUTS_KEPT)
 
 
 def _key(holder: ChecksumAddress, slot: int, vyper: bool) -> HexStr:
@@ -58,8 +62,9 @@ async def balance_layout(
 ) -> tuple[int, bool]:
     """(slot, Vyper order) of ``token``'s balances; ``DexInputError`` when none matches."""
     cache_key = (w3.provider.endpoint_uri or "", token)
-    if cache_key in _found:
-        return _found[cache_key]
+    known = _found.get(cache_key)
+    if known is not None:
+        return known
     holder = AsyncWeb3.to_checksum_address(keccak(b"tradebot balance slot probe")[:20])
     candidates = [(slot, vyper) for slot in range(SLOTS_TRIED) for vyper in (False, True)]
     for start in range(0, len(candidates), BATCH):
@@ -67,7 +72,7 @@ async def balance_layout(
         answers = await asyncio.gather(*(_marked(w3, token, holder, c) for c in batch))
         for candidate, marked in zip(batch, answers, strict=True):
             if marked:
-                _found[cache_key] = candidate
+                _found.put(cache_key, candidate, LAYOUT_TTL_S)
                 return candidate
     raise DexInputError(
         f"cannot find where {token} keeps balances (a rebasing token?): use WETH as the quote"
