@@ -9,6 +9,7 @@
 //   USER_EMAIL, USER_PASSWORD, OTHER_EMAIL, OTHER_PASSWORD   two users of the OIDC provider
 //   EXCHANGE_KEY, EXCHANGE_SECRET   a trade-only key the sandbox exchange knows
 //   GRID_LOWER, GRID_UPPER, GRID_LINES, GRID_SPACING, GRID_INVESTMENT   the wizard's grid
+//   EDIT_LOWER, EDIT_UPPER, EDIT_LINES   the running grid's edit
 //   OUT_DIR         screenshots (default out/portal)
 // Talking to the driver (stdin/stdout lines): `@@checkout` asks it to deliver the Stripe event
 // of the Checkout just opened, and waits for a line `ok`; the last line is `@@result {json}`.
@@ -112,6 +113,23 @@ async function watchFirstFill(page) {
   return runId;
 }
 
+/** Change the running grid: the diff first, then the edit accepted for the running bot. */
+async function editGrid(page) {
+  await page.getByLabel('New lower price', { exact: true }).fill(env('EDIT_LOWER'));
+  await page.getByLabel('New upper price', { exact: true }).fill(env('EDIT_UPPER'));
+  await page.getByLabel('New grid lines', { exact: true }).fill(env('EDIT_LINES'));
+  await page.getByRole('button', { name: 'Preview changes' }).click();
+  const placed = page.getByRole('table', { name: /orders to place/ });
+  await placed.waitFor();
+  await journey.capture(page, '07-run-edit-grid-diff');
+  await page.getByRole('button', { name: 'Apply to the running bot' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Apply this grid edit?' });
+  await dialog.getByRole('button', { name: 'Apply edit' }).click();
+  await page.getByText(/moves to the new grid at its next tick/).waitFor();
+  assert((await page.locator('.badge', { hasText: 'Running' }).count()) === 1, 'the bot runs on through the edit');
+  await journey.capture(page, '07b-run-grid-edit-accepted');
+}
+
 async function killSwitch(page) {
   await page.getByRole('button', { name: 'Kill switch' }).click();
   const dialog = page.getByRole('dialog', { name: 'Trip the kill switch?' });
@@ -182,6 +200,9 @@ async function main() {
     journey.step('paper bot');
     const runId = await watchFirstFill(page);
     await journey.capture(page, '06-run-first-fill');
+
+    journey.step('edit the running grid');
+    await editGrid(page);
 
     journey.step('dashboard');
     await page.getByRole('link', { name: 'Bots' }).click();

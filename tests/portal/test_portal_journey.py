@@ -52,6 +52,8 @@ HISTORY = 500
 """Candles before the simulator's start: what the charts show at first."""
 WIZARD_LINES = 4
 """The workers' grid with fewer lines: its cells clear the wizard's default fees (0.1 %)."""
+EDIT = {"lower": 94_600.0, "upper": 95_800.0, "lines": 5}
+"""The running grid, widened: every line moves, so the edit cancels and places orders."""
 USERS = {"first": ("trader@example.test", secrets.token_urlsafe(12))}
 USERS["second"] = ("other@example.test", secrets.token_urlsafe(12))
 
@@ -192,7 +194,8 @@ def portal_url(
         env=build_env,
         check=True,
     )
-    command = [str(vite), "preview", "--outDir", str(dist), "--port", str(portal_port)]
+    # --bypass-lock: this preview has its own build and port, another may run beside it.
+    command = [str(vite), "preview", "--outDir", str(dist), "--port", str(portal_port), "--bypass-lock"]
     env = {"API_PROXY_TARGET": api_url.rstrip("/")}
     with _process(command, cwd=FRONTEND, env=env, ready=str(portal_port)):
         yield f"http://127.0.0.1:{portal_port}"
@@ -269,6 +272,9 @@ async def test_a_new_user_goes_from_sign_in_to_a_running_paper_bot_in_the_browse
         "GRID_LINES": str(WIZARD_LINES),
         "GRID_SPACING": str(GRID["spacing"]),
         "GRID_INVESTMENT": str(GRID["investment"]),
+        "EDIT_LOWER": str(EDIT["lower"]),
+        "EDIT_UPPER": str(EDIT["upper"]),
+        "EDIT_LINES": str(EDIT["lines"]),
         "OUT_DIR": str(out_dir),
         "CHROMIUM_PATH": CHROMIUM,
     }

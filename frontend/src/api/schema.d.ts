@@ -552,6 +552,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{run_id}/grid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Grid Edit
+         * @description Edit the running grid without stopping the run: the edit is recorded (audited) for the
+         *     run's worker, which applies it at a tick as a regime re-centre moves a grid.
+         */
+        post: operations["runs-apply_grid_edit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{run_id}/grid/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Grid Edit
+         * @description What a new range and lines would do to the running grid: the orders cancelled and
+         *     placed, the base bought at market, the capital change and the new plan. Nothing is saved.
+         */
+        post: operations["runs-preview_grid_edit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{run_id}/guards": {
         parameters: {
             query?: never;
@@ -961,6 +1003,56 @@ export interface components {
             ts: number;
         };
         /**
+         * GridEdit
+         * @description A new range and number of lines for a running grid (its spacing, fees and take profit
+         *     stay; everything the run holds is invested in the new grid, as a regime re-centre does).
+         */
+        GridEdit: {
+            /** Lines */
+            lines: number;
+            /** Lower */
+            lower: number;
+            /** Reference Price */
+            reference_price?: number | null;
+            /** Upper */
+            upper: number;
+        };
+        /** GridEditAccepted */
+        GridEditAccepted: {
+            preview: components["schemas"]["GridEditPreview"];
+            /** Request Id */
+            request_id: number;
+            /** Status */
+            status: string;
+        };
+        /**
+         * GridEditPreview
+         * @description What applying a grid edit does to the run, computed by the engine from its state.
+         */
+        GridEditPreview: {
+            /** Base To Buy */
+            base_to_buy: number;
+            /** Cancel */
+            cancel: components["schemas"]["OrderView"][];
+            /** Capital Change */
+            capital_change: number;
+            /** Empty Line */
+            empty_line: number;
+            /** Investment After */
+            investment_after: number;
+            /** Investment Before */
+            investment_before: number;
+            /** Place */
+            place: components["schemas"]["PlannedOrder"][];
+            plan: components["schemas"]["PlanPreview"];
+            /** Quote For Base */
+            quote_for_base: number;
+            /** Reference Price */
+            reference_price: number;
+            /** Reference Ts */
+            reference_ts: number | null;
+        };
+        /**
          * GridSpec
          * @description The grid a bot trades (the fields of ``GridConfig``; take profit in percent).
          */
@@ -1289,6 +1381,17 @@ export interface components {
             name: string;
             /** Price Usd Month */
             price_usd_month: number | null;
+        };
+        /** PlannedOrder */
+        PlannedOrder: {
+            /** Line */
+            line: number;
+            /** Price */
+            price: number;
+            /** Qty */
+            qty: number;
+            /** Side */
+            side: string;
         };
         /** RedirectView */
         RedirectView: {
@@ -2507,6 +2610,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FillView"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "runs-apply_grid_edit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GridEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GridEditAccepted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "runs-preview_grid_edit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GridEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GridEditPreview"];
                 };
             };
             /** @description Validation Error */

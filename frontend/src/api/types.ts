@@ -21,4 +21,5 @@ export type Me = Schemas['MeView'];
 export type AuditEntry = Schemas['AuditEntry'];
 export type KillSwitchState = Schemas['KillSwitchState'];
 export type Spacing = Schemas['Spacing'];
+export type GridEditPreview = Schemas['GridEditPreview'];
 export type CheckoutPlan = Schemas['CheckoutRequest']['plan'];

@@ -30,11 +30,15 @@ function number(text: string): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-export function validateGrid(values: GridFormValues): GridFormErrors {
-  const errors: GridFormErrors = {};
-  const name = values.name.trim();
-  if (name.length < 1 || name.length > 100) errors.name = 'Give the bot a name (1 to 100 characters).';
-  if (!PAIR.test(values.pair)) errors.pair = 'A pair looks like BTC/USDT.';
+export interface RangeValues {
+  lower: string;
+  upper: string;
+  lines: string;
+}
+
+/** The range and lines of a grid (a new bot's, or a running grid's edit). */
+export function validateRange(values: RangeValues): Partial<Record<keyof RangeValues, string>> {
+  const errors: Partial<Record<keyof RangeValues, string>> = {};
   const lower = number(values.lower);
   const upper = number(values.upper);
   if (lower === null || lower < PRICE_MIN || lower > PRICE_MAX) errors.lower = 'Enter a price between 0.00000001 and 1,000,000,000.';
@@ -42,6 +46,14 @@ export function validateGrid(values: GridFormValues): GridFormErrors {
   else if (lower !== null && upper <= lower) errors.upper = 'The upper price must be above the lower price.';
   const lines = number(values.lines);
   if (lines === null || !Number.isInteger(lines) || lines < LINES_MIN || lines > LINES_MAX) errors.lines = 'Use a whole number of lines from 2 to 500.';
+  return errors;
+}
+
+export function validateGrid(values: GridFormValues): GridFormErrors {
+  const errors: GridFormErrors = validateRange(values);
+  const name = values.name.trim();
+  if (name.length < 1 || name.length > 100) errors.name = 'Give the bot a name (1 to 100 characters).';
+  if (!PAIR.test(values.pair)) errors.pair = 'A pair looks like BTC/USDT.';
   const investment = number(values.investment);
   if (investment === null || investment < MONEY_MIN || investment > MONEY_MAX) errors.investment = 'Invest at least 0.01 USDT.';
   return errors;

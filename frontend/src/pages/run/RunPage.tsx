@@ -1,14 +1,16 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useBot } from '../../api/hooks';
+import type { GridEditPreview } from '../../api/types';
 import { LineChart, PriceChart, chartColours, type ChartLine, type ChartMarker } from '../../charts';
 import { Figure, TextFigure } from '../../components/Figure';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { StatusBadge } from '../../components/StatusBadge';
-import { formatDuration, formatPrice } from '../../lib/format';
-import { runFigures } from '../../lib/pnl';
+import { formatDuration, formatPrice, formatQty } from '../../lib/format';
+import { isActive, runFigures } from '../../lib/pnl';
 import { useCandles } from '../../lib/useCandles';
+import { EditGridPanel } from './EditGridPanel';
 import { RunControls } from './RunControls';
 import { FillsTable, GuardEvents, OrdersTable } from './RunTables';
 import { useRunLive } from './useRunLive';
@@ -22,12 +24,15 @@ export default function RunPage() {
   const bot = useBot(run?.bot_id);
   const candles = useCandles(run?.pair ?? 'BTC/USDT', 500, 5000);
   const openOrders = live.orders;
+  // After an edit the run trades the edited grid, not the bot's saved one.
+  const [edited, setEdited] = useState<GridEditPreview | null>(null);
+  const linePrices = edited?.plan.line_prices ?? bot.data?.plan.line_prices ?? [];
 
   const lines = useMemo<ChartLine[]>(() => {
-    const grid: ChartLine[] = (bot.data?.plan.line_prices ?? []).map((price) => ({ price, kind: 'grid' }));
+    const grid: ChartLine[] = linePrices.map((price) => ({ price, kind: 'grid' }));
     const resting: ChartLine[] = openOrders.map((o) => ({ price: o.price, kind: o.side === 'buy' ? 'buy' : 'sell' }));
     return [...grid, ...resting];
-  }, [bot.data, openOrders]);
+  }, [linePrices, openOrders]);
   const markers = useMemo<ChartMarker[]>(
     () => live.fills.map((f) => ({ time: Math.floor(f.ts / 1000), side: f.side === 'buy' ? 'buy' : 'sell', price: f.price })),
     [live.fills],
@@ -74,7 +79,7 @@ export default function RunPage() {
         <Figure label="Fills" value={run.fills} kind="count" />
         <Figure label="Open orders" value={run.open_orders} kind="count" />
         <TextFigure label="Last price">{run.latest ? `${formatPrice(run.latest.price)} ${quote}` : '—'}</TextFigure>
-        <TextFigure label={`${base} held`}>{run.latest ? `${run.latest.base} ${base}` : '—'}</TextFigure>
+        <TextFigure label={`${base} held`}>{run.latest ? `${formatQty(run.latest.base)} ${base}` : '—'}</TextFigure>
         <TextFigure label="Uptime">{figures ? formatDuration(figures.uptimeMs) : '—'}</TextFigure>
       </dl>
       <p className="sr-only" aria-live="polite">
@@ -96,6 +101,7 @@ export default function RunPage() {
           <span className="swatch" style={{ background: chartColours.grid }} aria-hidden="true" /> Grid lines
         </p>
       </section>
+      {isActive(run.status) && bot.data ? <EditGridPanel run={run} grid={bot.data.grid} onApplied={setEdited} /> : null}
       <div className="two-col">
         <section className="card" aria-labelledby="equity-title">
           <h2 id="equity-title">Equity</h2>
