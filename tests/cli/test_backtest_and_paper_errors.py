@@ -154,3 +154,42 @@ def test_paper_refuses_to_rerun_a_finished_run(workdir, capsys):
     capsys.readouterr()
     assert main(["paper", "--days", "0.2", "--quiet", "--run-id", "once"]) == 2
     _one_error_line(capsys, "run 'once' already finished")
+
+
+UNWRITABLE = [
+    (lambda w: (w / "out").write_text("a file"), "out/r.html", "out is a file, not a folder"),
+    (lambda w: (w / "out").write_text("a file"), "out/deeper/r.html", "is a file, not a folder"),
+    (lambda w: (w / "r.html").mkdir(), "r.html", "it is a folder"),
+]
+
+
+@pytest.mark.parametrize(("prepare", "target", "message"), UNWRITABLE)
+@pytest.mark.parametrize("command", ["backtest", "paper"])
+def test_an_unwritable_output_is_one_line_before_any_work(
+    workdir, capsys, command, prepare, target, message
+):
+    # Naive implementation caught: the whole week replayed (and its run stored), then a raw
+    # FileExistsError traceback when the report was written.
+    prepare(workdir)
+    before = _written(workdir)
+    assert main([command, "--quiet", "--json", "r.json", "--html", target]) == 2
+    _one_error_line(capsys, message)
+    assert _written(workdir) == before
+    assert not (workdir / "var" / "tradebot.db").exists()  # no run was stored
+
+
+def test_one_path_for_two_outputs_is_refused(workdir, capsys):
+    assert main(["backtest", "--quiet", "--json", "r.out", "--fills-csv", "./r.out"]) == 2
+    _one_error_line(capsys, "r.out is given for two outputs")
+    assert _written(workdir) == []
+
+
+def test_sweep_plan_and_walkforward_check_their_outputs_first(workdir, capsys):
+    (workdir / "out").write_text("a file")
+    for command in (
+        ["sweep", "--lines", "10,20", "--quiet", "--csv", "out/s.csv"],
+        ["plan", "--json", "out/p.json"],
+        ["walkforward", "--quiet", "--json", "out/w.json"],
+    ):
+        assert main(command) == 2, command
+        _one_error_line(capsys, "out is a file, not a folder")

@@ -17,9 +17,17 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tradebot.cli.options import load_candle_file, plan_from, settings_from, write_outputs
+    from tradebot.cli.options import (
+        load_candle_file,
+        output_paths,
+        plan_from,
+        require_writable,
+        settings_from,
+        write_outputs,
+    )
     from tradebot.research.backtest import run_backtest
 
+    require_writable(*output_paths(args))
     plan = plan_from(args, settings_from(args))
     candles = load_candle_file(args.candles)
     result = run_backtest(plan, candles)

@@ -88,6 +88,42 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--quiet", action="store_true", help="no terminal tables")
 
 
+def require_writable(*paths: Path | None) -> None:
+    """Refuse, before any work, an output path that could not be written at the end.
+
+    A file in the way of its folder, a folder where the file should go, a folder we may not
+    write to, or one path given for two outputs: one ``tradebot: error:`` line, not a traceback
+    after a week's replay.
+    """
+    import os
+
+    from tradebot.errors import BadInputError
+
+    given = [Path(path) for path in paths if path is not None]
+    seen: set[Path] = set()
+    for path in given:
+        resolved = path.resolve()
+        if resolved in seen:
+            raise BadInputError(f"{path} is given for two outputs")
+        seen.add(resolved)
+        if path.is_dir():
+            raise BadInputError(f"cannot write {path}: it is a folder")
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise BadInputError(f"cannot write {path}: {folder} is a file, not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise BadInputError(f"cannot write {path}: no permission to write in {folder}")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise BadInputError(f"cannot write {path}: the file is read-only")
+
+
+def output_paths(args: argparse.Namespace) -> tuple[Path | None, ...]:
+    """The paths of ``add_output_options``."""
+    return (args.json, args.html, args.fills_csv)
+
+
 def load_candle_file(path: Path | None) -> Candles:
     """Load and validate a candle file (the bundled demo week by default); gaps are listed."""
     import sys
@@ -112,8 +148,6 @@ def write_outputs(
     args: argparse.Namespace, result: GridResult, candles: Candles, title: str
 ) -> None:
     """Every output is rendered before any is written, so an error leaves none behind."""
-    from tradebot.kit.files import write_atomic
-
     outputs: list[tuple[Path, str]] = []
     if args.json:
         import json
@@ -127,11 +161,22 @@ def write_outputs(
         from tradebot.report.html import render_html
 
         outputs.append((args.html, render_html(result, candles, title)))
-    for path, text in outputs:
-        write_atomic(path, text)
+    write_all(outputs)
     if not args.quiet:
         from tradebot.report.terminal import print_result
 
         print_result(result, title)
         for path, _ in outputs:
             print(f"wrote {path}")
+
+
+def write_all(outputs: list[tuple[Path, str]]) -> None:
+    """Write each rendered output; a failure (a full disk...) is one line, not a traceback."""
+    from tradebot.errors import BadInputError
+    from tradebot.kit.files import write_atomic
+
+    for path, text in outputs:
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            raise BadInputError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -25,10 +25,18 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tradebot.cli.options import load_candle_file, plan_from, settings_from, write_outputs
+    from tradebot.cli.options import (
+        load_candle_file,
+        output_paths,
+        plan_from,
+        require_writable,
+        settings_from,
+        write_outputs,
+    )
     from tradebot.errors import BadInputError
     from tradebot.runs.paper_replay import run_paper_replay
 
+    require_writable(*output_paths(args))
     if args.days <= 0:
         raise BadInputError(f"--days must be > 0 (got {args.days:g})")
     settings = settings_from(args)

@@ -15,18 +15,20 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tradebot.cli.options import plan_from, settings_from
-    from tradebot.kit.files import write_json
+    import json
+
+    from tradebot.cli.options import plan_from, require_writable, settings_from, write_all
     from tradebot.report.terminal import print_plan
 
     settings = settings_from(args)
+    targets = [args.json] if args.json else []
+    if settings.SUMMARY_JSON_EXPORT and settings.SUMMARY_JSON_PATH not in targets:
+        targets.append(settings.SUMMARY_JSON_PATH)
+    require_writable(*targets)
     summary = plan_from(args, settings).summary(args.price)
     summary["pair"] = settings.GRID_PAIR
     print_plan(summary)
-    targets = [args.json] if args.json else []
-    if settings.SUMMARY_JSON_EXPORT:
-        targets.append(settings.SUMMARY_JSON_PATH)
     for target in targets:
-        write_json(target, summary)
+        write_all([(target, json.dumps(summary, indent=2) + "\n")])
         print(f"wrote {target}")
     return 0

@@ -123,10 +123,11 @@ def _run_with_progress(space: SweepSpace, candles_path: Path | None, quiet: bool
 
 
 def run(args: argparse.Namespace) -> int:
+    from tradebot.cli.options import require_writable, write_all
     from tradebot.errors import BadInputError
-    from tradebot.kit.files import write_atomic
     from tradebot.research.sweep import heatmap
 
+    require_writable(args.csv, args.json, args.html)
     if args.top < 1:
         raise BadInputError(f"--top must be at least 1 (got {args.top})")
     if args.html and args.heatmap_x == args.heatmap_y:
@@ -147,8 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
         grid = heatmap(result, args.metric, args.heatmap_x, args.heatmap_y)
         outputs.append((args.html, render_heatmap_html(result, grid, "Grid sweep")))
-    for path, text in outputs:
-        write_atomic(path, text)
+    write_all(outputs)
     if not args.quiet:
         from tradebot.report.optimisation import print_sweep
 

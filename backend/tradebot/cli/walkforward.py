@@ -32,11 +32,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from tradebot.cli.options import load_candle_file
-    from tradebot.kit.files import write_atomic
+    from tradebot.cli.options import load_candle_file, require_writable, write_all
     from tradebot.research.walkforward import run_walkforward
     from tradebot.research.walkforward_config import load_config
 
+    require_writable(args.json)
     path = args.config
     if path is None:
         from tradebot.config import load_settings
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
             report = run_walkforward(config, candles, on_stage=on_stage)
     if args.json:
-        write_atomic(args.json, json.dumps(report.to_json(), indent=2) + "\n")
+        write_all([(args.json, json.dumps(report.to_json(), indent=2) + "\n")])
     if not args.quiet:
         from tradebot.report.optimisation import print_walkforward
 
