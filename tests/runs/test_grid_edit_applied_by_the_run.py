@@ -1,0 +1,118 @@
+"""A grid edit recorded by the API is taken by the run loop mid-run, applied as a regime
+re-centre moves a grid, and the run trades the new grid (its request ``done``).
+
+Skipped until the run loop has its hook (``GridRunner(..., grid_edits=...)``, owned by the
+runtime): the test then runs as it is.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from structlog.testing import capture_logs
+
+from tradebot.candles.io import bundled, load_candles
+from tradebot.config import load_settings
+from tradebot.engine.orders import OrderStatus
+from tradebot.engine.plan import build_plan
+from tradebot.engine.types import GridConfig
+from tradebot.kit.scope import ClientScope, client_transaction
+from tradebot.models.runs import RunMode
+from tradebot.runs.grid_edit import GridEditRequests, SqlGridEdits
+from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
+from tradebot.runs.schemas import GridEdit
+from tradebot.runtime.runner import GridRunner
+from tradebot.venues.matching import Balances, MatchingEngine
+from tradebot.venues.paper import PaperVenue
+from tradebot.venues.replay import replay_ticks
+
+pytestmark = pytest.mark.skipif(
+    "grid_edits" not in inspect.signature(GridRunner).parameters,
+    reason="the run loop's grid-edit hook (GridRunner grid_edits=) is not in runtime.runner yet",
+)
+
+
+class AfterTicks(SqlGridEdits):
+    """The edits of the run, seen from the ``after``-th tick on (the API asks mid-run)."""
+
+    def __init__(self, *args: object, after: int) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.calls, self.after = 0, after
+
+    async def take(self):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return await super().take() if self.calls >= self.after else None
+
+
+async def test_an_edit_is_applied_by_the_running_loop(sqlite_url: str) -> None:
+    candles = load_candles(bundled()).first_days(2)
+    plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
+    settings = load_settings(RUN_ID="edited", MAX_RUN_LOSS_USD=1e9, MAX_GLOBAL_DRAWDOWN_USD=1e9)
+    base_ts = int(candles.ts[0])
+    async with database(sqlite_url) as sessions:
+        run = await prepare_run(
+            sessions,
+            settings,
+            plan,
+            mode=RunMode.PAPER,
+            base_ts=base_ts,
+            config=grid_json(plan),
+        )
+        scope = ClientScope.of("default")
+        async with client_transaction(sessions, scope) as session:
+            await GridEditRequests(session, scope).record(
+                "edited", "user", GridEdit(lower=94_000, upper=99_000, lines=12)
+            )
+        edits = AfterTicks(sessions, "default", "edited", after=1_500)
+        venue = PaperVenue(
+            MatchingEngine(
+                maker_fee=plan.config.maker_fee,
+                taker_fee=plan.config.taker_fee,
+                balances=Balances(quote_free=plan.config.investment),
+            ),
+            replay_ticks(candles, base_ts, start_after=-1),
+        )
+        hook: dict[str, Any] = {"grid_edits": edits}
+        runner = GridRunner(
+            run.record,
+            run.strategy,
+            venue,
+            run.store,
+            runner_settings(settings, paper=True),
+            **hook,
+        )
+        with capture_logs() as logs:
+            outcome = await runner.run()
+        assert outcome.status == "finished", outcome.reason
+        applied = [e for e in logs if e["event"] == "grid_edit_applied"]
+        assert len(applied) == 1
+        edit_ts = applied[0]["ts"]
+        record = await run.store.load_run()
+        assert record is not None
+        assert (record.config["lower"], record.config["upper"], record.config["lines"]) == (
+            94_000,
+            99_000,
+            12,
+        )
+        fills = await run.store.fills()
+        after = [f for f in fills if f.ts > edit_ts and f.line >= 0]
+        before = [f for f in fills if f.ts < edit_ts and f.line >= 0]
+        assert len(after) > 4, (len(before), len(after))
+        lines = set(run.strategy.plan.prices.tolist())
+        assert all(f.price in lines for f in after)
+        assert len(run.strategy.plan.prices) == 12
+        async with sessions() as session:
+            status = (
+                await session.execute(
+                    text(
+                        "SELECT status FROM run_requests WHERE run_id = 'edited' "
+                        "AND action = 'grid'"
+                    )
+                )
+            ).scalar_one()
+        assert status == "done"
+        open_orders = await run.store.orders(frozenset({OrderStatus.OPEN}))
+        assert all(94_000 * 0.999 <= o.price <= 99_000 * 1.001 for o in open_orders)
