@@ -147,6 +147,31 @@ class ClientConfigService:
         the exchange, or (``KeyNoLongerSafeError``) a key that can now withdraw or whose
         permissions the exchange no longer confirms: trip the client's kill switch on that.
         """
+        config = await self._allowed(mode, exchange)
+        venue = config.exchange
+        keys = CredentialService(self.session, self.scope)
+        if mode is RunMode.PAPER:
+            if await keys.find(venue, label) is not None:
+                return config
+            warning = (
+                f"client {config.client_id!r} has no stored {venue} keys: fine for paper, "
+                "required for live runs"
+            )
+            log.warning(warning)
+            return replace(config, warnings=(warning,))
+        config = await self._live(config, keys, label, master_key)
+        if check is not None:
+            await _recheck(config, check)
+        return config
+
+    async def paper_settings(self) -> Settings:
+        """What a paper replay of this client trades with: the client's limits over the
+        settings, refused as a live start would be (status, plan size), so the replay sizes
+        its grid exactly as the client's live run would."""
+        return (await self._allowed(RunMode.PAPER, None)).settings
+
+    async def _allowed(self, mode: RunMode, exchange: str | None) -> ClientRunConfig:
+        """The merged configuration, without keys; refused for a client that may not run it."""
         client = await ClientRepository(self.session, self.scope).own()
         if client.status != ClientStatus.ACTIVE.value:
             raise RunNotAllowedError(f"client {client.id!r} is {client.status}: no runs")
@@ -159,21 +184,7 @@ class ClientConfigService:
                 f"of {plan.max_grid_steps} lines"
             )
         venue = exchange_id(exchange or settings.DEFAULT_EXCHANGE)
-        config = ClientRunConfig(client.id, mode, venue, settings, limits, plan)
-        keys = CredentialService(self.session, self.scope)
-        if mode is RunMode.PAPER:
-            if await keys.find(venue, label) is not None:
-                return config
-            warning = (
-                f"client {client.id!r} has no stored {venue} keys: fine for paper, "
-                "required for live runs"
-            )
-            log.warning(warning)
-            return replace(config, warnings=(warning,))
-        config = await self._live(config, keys, label, master_key)
-        if check is not None:
-            await _recheck(config, check)
-        return config
+        return ClientRunConfig(client.id, mode, venue, settings, limits, plan)
 
     async def _live(
         self,
