@@ -23,6 +23,8 @@ MAX_TX = 500 * ETH
 """0.1 WETH buys about 996 tokens of a 1M / 100 WETH pool: over this; 0.01 WETH is under."""
 # (buy, sell, transfer) taxes in basis points
 TAXES = {"tax5": (0, 500, 0), "tax25": (0, 2500, 0), "fee": (500, 1200, 100)}
+TAX_99 = (0, 9900, 0)
+"""A sell tax that takes nearly all: a honeypot that does not revert."""
 
 
 @dataclass
@@ -41,6 +43,10 @@ class World:
     def router(self) -> str:
         return str(self.chain.router.address)
 
+    @property
+    def weth(self) -> str:
+        return str(self.chain.weth.address)
+
 
 @pytest.fixture(scope="session")
 def evm_url() -> Iterator[str]:
@@ -56,6 +62,7 @@ def world(evm_url: str) -> World:
     for name, contract, args in (
         ("plain", "PlainToken", ()),
         *((name, "TaxToken", bps) for name, bps in TAXES.items()),
+        ("tax99", "TaxToken", TAX_99),
         ("honeypot", "HoneypotToken", ()),
         ("blacklist", "BlacklistToken", ()),
         ("max_tx", "MaxTxToken", (MAX_TX,)),

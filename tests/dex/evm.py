@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import platform
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -34,12 +36,28 @@ ETH = 10**18
 DEADLINE = 2**32
 
 
+def _install_npm() -> None:
+    """Node.js and npm from Debian's packages, as ``make services`` installs PostgreSQL."""
+    root = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "npm"]):
+        subprocess.run(
+            root + command,
+            check=True,
+            timeout=NPM_CI_TIMEOUT_S,
+            env=environment,
+            capture_output=True,
+        )
+
+
 def install_tools() -> None:
     """``npm ci`` in ``tools/evm`` unless done (anvil, solc-js and the Uniswap artifacts)."""
     lock_path = Path(tempfile.gettempdir()) / "tradebot-evm-npm-ci.lock"
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (NODE_MODULES / ".package-lock.json").exists():
+            if shutil.which("npm") is None:
+                _install_npm()
             subprocess.run(
                 ["npm", "ci", "--no-audit", "--no-fund"],
                 cwd=EVM_TOOLS,

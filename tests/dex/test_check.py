@@ -77,6 +77,20 @@ async def test_a_stable_quote_is_funded_through_its_balance_slot(world: World) -
     assert_tax(result.transfer_tax_pct, transfer)
 
 
+async def test_weth_named_as_the_quote_takes_the_eth_route(world: World) -> None:
+    result = await check(world, "fee", quote=world.weth)
+    assert result.sellable is Sellable.YES
+    assert result.quote == world.weth
+    assert_tax(result.sell_tax_pct, TAXES["fee"][1])
+
+
+async def test_a_sell_tax_that_takes_nearly_all_is_not_sellable(world: World) -> None:
+    result = await check(world, "tax99")
+    assert result.sellable is Sellable.NO
+    assert_tax(result.sell_tax_pct, 9900)
+    assert "takes almost everything" in result.why
+
+
 async def test_a_honeypot_is_not_sellable(world: World) -> None:
     result = await check(world, "honeypot")
     assert result.sellable is Sellable.NO
@@ -124,15 +138,15 @@ async def test_a_check_is_quick_on_a_local_node(world: World) -> None:
         ("0x" + "12" * 20, "plain", "the router address has no code"),
         (None, "0x" + "12" * 20, "the token address has no code"),
         (None, "no_pool", "no pool of this token against the quote"),
+        (None, "weth", "the token is the quote asset"),
     ],
 )
 async def test_addresses_that_cannot_be_checked_are_one_clear_error(
     world: World, router: str | None, token: str, message: str
 ) -> None:
+    address = world.weth if token == "weth" else world.tokens.get(token, token)
     with pytest.raises(DexInputError, match=message):
-        await check_sell(
-            world.url, router or world.router, world.tokens.get(token, token), Decimal("0.1")
-        )
+        await check_sell(world.url, router or world.router, address, Decimal("0.1"))
 
 
 @pytest.mark.parametrize(

@@ -62,9 +62,10 @@ def test_json_carries_taxes_flags_and_gas(world: World, capsys: pytest.CaptureFi
         ("0xnot", ("--amount", "0.1"), None, "token: not an address"),
         ("plain", ("--amount", "0"), None, "amount: must be a positive number"),
         ("plain", ("--amount", "ten"), None, "amount: not a number"),
-        ("plain", ("--amount", "0.1"), "ftp://node", "--rpc: not an http(s) URL"),
+        ("plain", ("--amount", "0.1"), "ftp://node", "rpc: not an http(s) URL"),
         ("plain", ("--amount", "0.1"), "dead", "cannot reach the RPC node"),
         ("no_pool", ("--amount", "0.1"), None, "no pool of this token"),
+        ("plain", ("--amount", "1", "--max-sell-tax", "101"), None, "from 0 to 100"),
     ],
 )
 def test_errors_are_one_line(

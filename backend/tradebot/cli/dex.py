@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from tradebot.dex.assessment import as_json
-    from tradebot.dex.check import check_sell, parse_amount
+    from tradebot.dex.check import check_sell
 
     result = asyncio.run(
         check_sell(
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             args.token,
             args.amount,
             quote=args.quote,
-            max_sell_tax_pct=parse_amount(args.max_sell_tax, "--max-sell-tax"),
+            max_sell_tax_pct=args.max_sell_tax,
             timeout_s=args.timeout,
         )
     )

@@ -30,15 +30,25 @@ def parse_address(text: str, what: str) -> ChecksumAddress:
     return AsyncWeb3.to_checksum_address(text)
 
 
-def parse_amount(value: Decimal | str | float, what: str = "amount") -> Decimal:
-    """A positive finite number (an amount of the quote, a percentage)."""
+def parse_amount(value: Decimal | str | float) -> Decimal:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise DexInputError(f"{what}: not a number: {value!r}") from None
+        raise DexInputError(f"amount: not a number: {value!r}") from None
     if not amount.is_finite() or amount <= 0:
-        raise DexInputError(f"{what}: must be a positive number: {value}")
+        raise DexInputError(f"amount: must be a positive number: {value}")
     return amount
+
+
+def parse_pct(value: Decimal | str | float, what: str) -> Decimal:
+    """A percentage from 0 to 100."""
+    try:
+        pct = Decimal(str(value))
+    except InvalidOperation:
+        raise DexInputError(f"{what}: not a number: {value!r}") from None
+    if not pct.is_finite() or not 0 <= pct <= 100:
+        raise DexInputError(f"{what}: must be a percentage from 0 to 100: {value}")
+    return pct
 
 
 def _base_units(amount: Decimal, decimals: int) -> int:
@@ -65,7 +75,7 @@ async def check_sell(
     amount_in_quote: Decimal | str | float,
     *,
     quote: str | None = None,
-    max_sell_tax_pct: Decimal = DEFAULT_MAX_SELL_TAX_PCT,
+    max_sell_tax_pct: Decimal | str = DEFAULT_MAX_SELL_TAX_PCT,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> SellCheck:
     """Simulate buying ``token`` with ``amount_in_quote`` of ``quote`` (default: the router's
@@ -74,6 +84,7 @@ async def check_sell(
     token_address = parse_address(token, "token")
     quote_address = parse_address(quote, "quote") if quote is not None else None
     amount = parse_amount(amount_in_quote)
+    max_sell_tax = parse_pct(max_sell_tax_pct, "max sell tax")
     node.check_rpc_url(rpc_url)
     started = time.perf_counter()
     async with node.connect(rpc_url, timeout_s) as w3:
@@ -95,7 +106,7 @@ async def check_sell(
         read_facts(report.probes, report.token_code),
         amount_in=amount,
         quote_decimals=decimals,
-        max_sell_tax_pct=max_sell_tax_pct,
+        max_sell_tax_pct=max_sell_tax,
         router=router_address,
         token=token_address,
         elapsed_ms=(time.perf_counter() - started) * 1000,

@@ -31,7 +31,7 @@ class SimulationReverted(DexInputError):
 def check_rpc_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DexInputError(f"--rpc: not an http(s) URL: {url!r}")
+        raise DexInputError(f"rpc: not an http(s) URL: {url!r}")
     return url
 
 
