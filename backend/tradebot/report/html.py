@@ -12,6 +12,7 @@ import numpy as np
 from tradebot.candles.model import Candles
 from tradebot.engine.types import Side
 from tradebot.kit.files import write_atomic
+from tradebot.report.figures import summary_figures
 from tradebot.research.result import GridResult
 
 MAX_CHART_CANDLES = 4_000
@@ -110,16 +111,11 @@ def _daily_figure(result: GridResult) -> str:
 
 
 def _summary_rows(result: GridResult) -> str:
-    figures = {
-        **result.spec_results(),
-        "investment": result.investment,
-        "apr_grid_profit": result.apr_grid_profit,
-        "sharpe": result.sharpe,
-        "time_in_range": result.time_in_range,
-        "days": result.days,
-    }
+    """The terminal's summary table: the same labels, units and digits (``report.figures``)."""
     return "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{v:,.6g}</td></tr>" for k, v in figures.items()
+        f"<tr><th>{html.escape(figure.label)}</th>"
+        f"<td class='{figure.tone.value}'>{html.escape(figure.value)}</td></tr>"
+        for figure in summary_figures(result)
     )
 
 
@@ -146,6 +142,7 @@ body {{ font-family: system-ui, sans-serif; margin: 24px; color: #222; }}
 table {{ border-collapse: collapse; margin: 12px 0; }}
 th, td {{ padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; }}
 th {{ text-align: left; }}
+td.gain {{ color: #1a9850; }} td.loss {{ color: #d73027; }}
 tr.buy td:nth-child(2) {{ color: #1a9850; }} tr.sell td:nth-child(2) {{ color: #d73027; }}
 .fills {{ max-height: 420px; overflow-y: auto; display: inline-block; }}
 </style></head><body>

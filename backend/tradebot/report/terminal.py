@@ -1,63 +1,36 @@
-"""The terminal summary: the spec's results, the comparison with buy & hold, and daily P&L."""
+"""The terminal summary: the spec's results, the comparison with buy & hold, and daily P&L.
+
+The summary's labels and formatting are ``report.figures``', shared with the HTML report."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from tradebot.report.figures import Tone, day, money, signed, summary_figures
 from tradebot.research.result import GridResult
+
+_COLOURS = {Tone.GAIN: "green", Tone.LOSS: "red"}
+
+
+def _coloured(text: str, tone: Tone) -> str:
+    colour = _COLOURS.get(tone)
+    return f"[{colour}]{text}[/{colour}]" if colour else text
 
 
 def _money(value: float) -> str:
-    colour = "green" if value > 0 else "red" if value < 0 else "white"
-    return f"[{colour}]{value:+,.2f}[/{colour}]"
-
-
-def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %a")
+    return _coloured(money(value), signed(value))
 
 
 def summary_table(result: GridResult, title: str) -> Table:
-    plan = result.plan
-    cfg = plan.config
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
-    rows: list[tuple[str, str]] = [
-        (
-            "period (UTC)",
-            f"{_day(result.start_ts)} → {_day(result.end_ts - 1)} ({result.days:.2f} d)",
-        ),
-        ("grid", f"{cfg.lower:,.2f} – {cfg.upper:,.2f}, {plan.lines} lines, {cfg.spacing.value}"),
-        ("investment", f"{result.investment:,.2f}"),
-        ("round trips", f"{result.round_trips}"),
-        ("grid profit", _money(result.grid_profit)),
-        ("fees paid", f"{result.fees_paid:,.4f}"),
-        ("final base / quote", f"{result.final_base:.8f} / {result.final_quote:,.2f}"),
-        ("equity", f"{result.equity:,.2f}"),
-        ("total P&L", f"{_money(result.total_pnl)} ({result.total_pnl / result.investment:+.2%})"),
-        (
-            "buy & hold P&L",
-            f"{_money(result.buy_and_hold_pnl)} "
-            f"({result.buy_and_hold_pnl / result.investment:+.2%})",
-        ),
-        ("max drawdown", f"{result.max_drawdown:.2%}"),
-        ("APR of grid profit", f"{result.apr_grid_profit:.2%}"),
-        ("Sharpe (daily, annualised)", f"{result.sharpe:.2f}"),
-        ("time in range", f"{result.time_in_range:.1%}"),
-        ("lowest quote balance", f"{result.min_quote:,.2f}"),
-    ]
-    if result.min_quote < 0:
-        rows.append(
-            ("[red]warning[/red]", "[red]quote went negative: the grid is underfunded[/red]")
-        )
-    if result.stopped_by_take_profit:
-        rows.append(("stopped", "take profit reached"))
-    for name, value in rows:
-        table.add_row(name, value)
+    for figure in summary_figures(result):
+        label = figure.label if figure.label != "warning" else _coloured("warning", figure.tone)
+        table.add_row(label, _coloured(figure.value, figure.tone))
     return table
 
 
@@ -66,8 +39,8 @@ def daily_table(result: GridResult) -> Table:
     table.add_column("day (UTC)")
     table.add_column("P&L", justify="right")
     table.add_column("equity", justify="right")
-    for day in result.daily:
-        table.add_row(_day(day.day_ms), _money(day.pnl), f"{day.equity:,.2f}")
+    for row in result.daily:
+        table.add_row(day(row.day_ms), _money(row.pnl), f"{row.equity:,.2f}")
     return table
 
 
