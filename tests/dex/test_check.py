@@ -181,6 +181,11 @@ async def test_a_node_that_ignores_state_overrides_is_one_clear_error(world: Wor
         await check_sell(url, world.router, world.tokens["plain"], "0.1")
 
 
+async def test_a_node_that_answers_garbage_is_one_clear_error(world: World) -> None:
+    with fake_rpc({"result": "0x" + "ff" * 40}) as url, pytest.raises(DexNodeError, match="report"):
+        await check_sell(url, world.router, world.tokens["plain"], "0.1")
+
+
 async def test_the_check_sends_no_transaction(world: World) -> None:
     before = world.chain.w3.eth.block_number
     await check(world, "plain")

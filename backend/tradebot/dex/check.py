@@ -1,7 +1,8 @@
 """``check_sell``: buy then sell a token in one simulated ``eth_call``, and judge the result.
 
 The calls to the node: one ``eth_call`` with the WETH quote. Another ERC-20 quote adds its
-``decimals()`` and, once per token and process, the probes that find its balance slot.
+``decimals()`` and, the first time it is seen (then kept a day), the probes that find its
+balance slot (``slots``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tradebot.dex.probes import DECIMALS, PROBE_CALLS, read_facts, selector
 from tradebot.dex.simulator import Simulation, fresh_address, simulate
 
 WETH_DECIMALS = 18
+MAX_DECIMALS = 36
 DEFAULT_TIMEOUT_S = 10.0
 
 
@@ -65,7 +67,25 @@ async def _decimals(w3: AsyncWeb3[AsyncHTTPProvider], token: ChecksumAddress) ->
         answer = b""
     if len(answer) < 32:
         raise DexInputError(f"quote: {token} does not answer decimals(): not an ERC-20 token")
-    return int.from_bytes(answer[:32], "big")
+    decimals = int.from_bytes(answer[:32], "big")
+    if decimals > MAX_DECIMALS:
+        raise DexInputError(f"quote: {token} claims {decimals} decimals: not a usable quote")
+    return decimals
+
+
+async def _funding(
+    w3: AsyncWeb3[AsyncHTTPProvider],
+    quote: ChecksumAddress | None,
+    amount: Decimal,
+    simulator: ChecksumAddress,
+) -> tuple[int, int, dict[HexStr, HexStr]]:
+    """(quote decimals, amount in base units, storage writes that fund ``simulator``)."""
+    if quote is None:
+        return WETH_DECIMALS, _base_units(amount, WETH_DECIMALS), {}
+    decimals = await _decimals(w3, quote)
+    amount_in = _base_units(amount, decimals)
+    layout = await slots.balance_layout(w3, quote)
+    return decimals, amount_in, slots.balance_storage(simulator, amount_in, layout)
 
 
 async def check_sell(
@@ -88,15 +108,8 @@ async def check_sell(
     node.check_rpc_url(rpc_url)
     started = time.perf_counter()
     async with node.connect(rpc_url, timeout_s) as w3:
-        decimals = WETH_DECIMALS
-        storage: dict[HexStr, HexStr] = {}
-        if quote_address is not None:
-            decimals = await _decimals(w3, quote_address)
-        amount_in = _base_units(amount, decimals)
         simulator = fresh_address()
-        if quote_address is not None:
-            layout = await slots.balance_layout(w3, quote_address)
-            storage = slots.balance_storage(simulator, amount_in, layout)
+        decimals, amount_in, storage = await _funding(w3, quote_address, amount, simulator)
         request = Simulation(
             router_address, token_address, quote_address, amount_in, PROBE_CALLS, storage
         )

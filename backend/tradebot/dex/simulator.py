@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils.abi import (
     function_abi_to_4byte_selector,
@@ -122,7 +123,10 @@ async def simulate(
             "the node ignored the state override (the simulator had no code): it cannot run "
             "this check"
         )
-    (result,) = decode(output_types, bytes(raw))
+    try:
+        (result,) = decode(output_types, bytes(raw))
+    except DecodingError:
+        raise DexNodeError("the node's answer is not the simulator's report") from None
     return _report(result)
 
 
