@@ -96,3 +96,24 @@ async def test_admin_only_app_serves_operator_routes_alone(
             assert (await admin.get("/clients", headers=admin_headers)).status_code == 200
             assert (await admin.get("/me", headers=admin_headers)).status_code == 404
             assert (await admin.get("/clients")).status_code == 401
+
+
+async def test_operator_stores_keys_from_the_documented_camel_case_body(
+    api: httpx.AsyncClient, login: Callable[..., dict[str, str]], admin_headers: dict[str, str]
+) -> None:
+    headers, client_id = await customer(api, login)
+    path = f"/clients/{client_id}/credentials"
+    camel = {"exchangeName": "binance", "apiKey": "camel-key-wxyz1357", "apiSecret": "camel-s"}
+    stored = await api.post(path, json=camel, headers=admin_headers)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["credentials"]["key_id"] == "****1357"
+    mine = (await api.get("/credentials", headers=headers)).json()
+    assert [(c["exchange"], c["key_id"]) for c in mine] == [("binance", "****1357")]
+    # One spelling per field: both at once is a 422, not a silent pick.
+    both = {**camel, "exchange": "binance"}
+    assert (await api.post(path, json=both, headers=admin_headers)).status_code == 422
+    spec = (await api.get("/openapi.json")).json()
+    body = spec["components"]["schemas"]["OperatorKeysInput"]["properties"]
+    assert "exchangeName" in body["exchange"]["description"]
+    assert "apiKey" in body["api_key"]["description"]
+    assert "apiSecret" in body["api_secret"]["description"]

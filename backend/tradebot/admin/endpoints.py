@@ -13,13 +13,14 @@ from tradebot.admin.schemas import (
     ClientUpserted,
     GuardsReset,
     Kpis,
+    OperatorKeysInput,
     OperatorRunDetail,
     OperatorRunView,
 )
 from tradebot.auth.dependencies import CurrentOperator
 from tradebot.clients.schemas import ClientView
 from tradebot.credentials.endpoints import KeyCheck
-from tradebot.credentials.exchange_keys import KeysInput, StoredKeys, store_keys
+from tradebot.credentials.exchange_keys import StoredKeys, store_keys
 from tradebot.kit.text import PlainText
 from tradebot.kit.web import ClientIdPath, ContextDep, RowId
 
@@ -52,7 +53,7 @@ async def upsert_client(client_id: ClientIdPath, body: ClientUpdate, ops: Ops) -
 @router.post("/clients/{client_id}/credentials")
 async def store_client_credentials(
     client_id: ClientIdPath,
-    body: KeysInput,
+    body: OperatorKeysInput,
     context: ContextDep,
     operator: CurrentOperator,
     check: KeyCheck,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 
 from tradebot.clients.schemas import ClientView
+from tradebot.credentials.exchange_keys import PLAIN_SECRET, KeysInput
 from tradebot.credentials.schemas import CredentialMetadata
 from tradebot.kit.text import PlainText
 from tradebot.runs.schemas import GuardView, RunView, SnapshotView
@@ -23,6 +24,30 @@ class ClientUpdate(BaseModel):
     plan: Annotated[PlainText, Field(max_length=32)] | None = None
     status: Annotated[PlainText, Field(max_length=32)] | None = None
     limits: dict[str, Any] | None = None
+
+
+def _either(name: str, camel: str) -> dict[str, Any]:
+    return {
+        "validation_alias": AliasChoices(name, camel),
+        "description": f"``{name}``, or ``{camel}`` as the operator API documents it",
+    }
+
+
+class OperatorKeysInput(KeysInput):
+    """A client's exchange key as an operator sends it: the customer route's snake_case names,
+    or the operator API's documented camelCase ones (``exchangeName``, ``apiKey``,
+    ``apiSecret``); one spelling per field."""
+
+    exchange: str = Field(pattern=r"^[a-z][a-z0-9]{1,31}$", **_either("exchange", "exchangeName"))
+    api_key: SecretStr = Field(
+        min_length=1, max_length=512, json_schema_extra=PLAIN_SECRET, **_either("api_key", "apiKey")
+    )
+    api_secret: SecretStr = Field(
+        min_length=1,
+        max_length=1024,
+        json_schema_extra=PLAIN_SECRET,
+        **_either("api_secret", "apiSecret"),
+    )
 
 
 class ClientDetailsView(BaseModel):

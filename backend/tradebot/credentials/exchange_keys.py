@@ -23,7 +23,7 @@ from tradebot.kit.secrets import Secret
 from tradebot.kit.text import NO_CONTROL_CHARACTERS, plain_secret
 from tradebot.venues.permissions import KeyPermissionCheck
 
-_PLAIN: dict[str, JsonValue] = {"pattern": NO_CONTROL_CHARACTERS}
+PLAIN_SECRET: dict[str, JsonValue] = {"pattern": NO_CONTROL_CHARACTERS}
 """Documents ``plain_secret`` (a ``SecretStr`` takes no ``pattern`` constraint)."""
 
 
@@ -34,10 +34,10 @@ class KeysInput(BaseModel):
 
     exchange: str = Field(pattern=r"^[a-z][a-z0-9]{1,31}$")
     label: str = Field(default="main", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-    api_key: SecretStr = Field(min_length=1, max_length=512, json_schema_extra=_PLAIN)
-    api_secret: SecretStr = Field(min_length=1, max_length=1024, json_schema_extra=_PLAIN)
+    api_key: SecretStr = Field(min_length=1, max_length=512, json_schema_extra=PLAIN_SECRET)
+    api_secret: SecretStr = Field(min_length=1, max_length=1024, json_schema_extra=PLAIN_SECRET)
     passphrase: SecretStr | None = Field(
-        default=None, min_length=1, max_length=256, json_schema_extra=_PLAIN
+        default=None, min_length=1, max_length=256, json_schema_extra=PLAIN_SECRET
     )
 
     # A key with CR/LF would go into an HTTP header of the request to the exchange.
