@@ -14,6 +14,7 @@ import pytest
 
 from tests.api.factories import customer, subscribe
 from tests.dex.conftest import World
+from tests.dex.evm import free_port
 from tradebot.api.app import create_app
 from tradebot.config import Settings
 from tradebot.dex import service
@@ -107,6 +108,16 @@ async def test_invalid_input_is_a_4xx_problem(
     response = await api.post("/dex/check-sell", json=body, headers=headers)
     assert response.status_code == status, response.text
     assert response.json()["type"] == f"/problems/{slug}"
+
+
+async def test_a_dead_node_is_a_4xx_problem_that_says_so(
+    world: World, api: httpx.AsyncClient, login: Login
+) -> None:
+    headers = await _pro(api, login)
+    body = _body(world, "plain", rpc_url=f"http://127.0.0.1:{free_port()}")
+    response = await api.post("/dex/check-sell", json=body, headers=headers)
+    assert response.status_code == 400
+    assert "cannot reach the RPC node" in response.json()["detail"]
 
 
 async def test_checks_are_rate_limited_per_client(

@@ -10,6 +10,10 @@ Taxes are measured in the token, where a pool's curve cannot blur them:
 
 The round trip (the quote back against the quote the sold tokens cost) adds the pool's fees
 (0.3 % each way on Uniswap V2) and price impact to the taxes.
+
+Gas is what each swap call used inside the simulation, without the transaction's 21,000 base
+and calldata. The sale runs after the buy in the same call, with the pool's storage already
+warm (EIP-2929), so a real sale costs up to a few tens of thousands more than reported.
 """
 
 from __future__ import annotations
