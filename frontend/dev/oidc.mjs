@@ -15,7 +15,7 @@
 //   OIDC_USERS          comma-separated email:password pairs (default demo@tradebot.local:demo)
 // It prints one JSON line `{"issuer": ...}` once it listens.
 import { createServer } from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 function settings() {
@@ -56,6 +56,9 @@ const accountsBySubject = new Map([...config.users].map(([email, u]) => [u.subje
 const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
   format: 'jwk',
 });
+// A key id of this start's key: after a restart the API sees an unknown kid and fetches the new
+// JWKS, instead of checking new tokens against the old key it cached under the same id.
+const keyId = createHash('sha256').update(signingKey.n).digest('base64url').slice(0, 16);
 
 const provider = new Provider(issuer, {
   clients: [
@@ -69,7 +72,7 @@ const provider = new Provider(issuer, {
       response_types: ['code'],
     },
   ],
-  jwks: { keys: [{ ...signingKey, kid: 'local-1', use: 'sig', alg: 'RS256' }] },
+  jwks: { keys: [{ ...signingKey, kid: keyId, use: 'sig', alg: 'RS256' }] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   routes: { jwks: '/.well-known/jwks.json' },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },

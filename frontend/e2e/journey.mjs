@@ -92,10 +92,7 @@ async function watchFirstFill(page) {
   await page.waitForURL(/\/runs\//);
   const runId = page.url().split('/runs/')[1];
   await page.evaluate(() => (window.__sameDocument = true));
-  const token = await page.evaluate(() => {
-    const key = Object.keys(sessionStorage).find((k) => k.startsWith('oidc.user:'));
-    return JSON.parse(sessionStorage.getItem(key)).access_token;
-  });
+  const token = await accessToken(page);
   const apiFill = (async () => {
     for (;;) {
       const answer = await page.request.get(`${portal}/api/runs/${runId}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -138,6 +135,32 @@ async function killSwitch(page) {
   await dialog.getByRole('button', { name: 'Stop every bot' }).click();
   await page.locator('.badge', { hasText: 'Stopped' }).waitFor({ timeout: 30_000 });
   await page.getByText(/kill switch/i).first().waitFor();
+}
+
+async function accessToken(page) {
+  return page.evaluate(() => {
+    const key = Object.keys(sessionStorage).find((k) => k.startsWith('oidc.user:'));
+    return JSON.parse(sessionStorage.getItem(key)).access_token;
+  });
+}
+
+/** The Pro plan's 50 bots on the dashboard: the time from loading the page (signed in) until
+ * every card is on screen. */
+async function dashboardOfFiftyBots(page) {
+  const token = await accessToken(page);
+  const headers = { Authorization: `Bearer ${token}` };
+  const existing = await (await page.request.get(`${portal}/api/bots`, { headers })).json();
+  for (let i = existing.length; i < 50; i += 1) {
+    const body = { name: `Bench grid ${String(i).padStart(2, '0')}`, pair: 'BTC/USDT', grid: { lower: 90000 + i * 10, upper: 100000, lines: 10, investment: 500 } };
+    const created = await page.request.post(`${portal}/api/bots`, { headers, data: body });
+    assert(created.ok(), `bot ${i} created: ${created.status()}`);
+  }
+  const started = Date.now();
+  await page.goto(`${portal}/`);
+  await page.getByText('50 of 50 bots').waitFor();
+  await page.getByRole('link', { name: 'Open run of E2E BTC grid' }).waitFor();
+  journey.figures.dashboard_50_bots_ms = Date.now() - started;
+  assert((await page.getByRole('article').count()) === 50, 'a card per bot');
 }
 
 async function keyboardReachable(page) {
@@ -220,6 +243,10 @@ async function main() {
     await page.getByRole('button', { name: 'Kill switch' }).waitFor();
     await killSwitch(page);
     await journey.capture(page, '11-run-killed');
+
+    journey.step('50 bots');
+    await dashboardOfFiftyBots(page);
+    await journey.capture(page, '14-dashboard-50-bots');
 
     journey.step('keyboard');
     await keyboardReachable(page);

@@ -22,7 +22,7 @@ import secrets
 import shutil
 import subprocess
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,7 +146,7 @@ def api_url(
     with api_process(
         str(stack_env.PG_URL),
         master_key,
-        oidc,  # type: ignore[arg-type]  (only its url and audience are read)
+        oidc,  # type: ignore[arg-type]  # only its url and audience are read
         stripe_stand_in[1],
         "--sandbox-url",
         exchange.url,
@@ -175,9 +175,7 @@ def worker(
 
 
 @pytest.fixture
-def portal_url(
-    oidc: LocalIssuer, api_url: str, portal_port: int, tmp_path: Path
-) -> Iterator[str]:
+def portal_url(oidc: LocalIssuer, api_url: str, portal_port: int, tmp_path: Path) -> Iterator[str]:
     """The portal built for this issuer and served by ``vite preview`` on ``portal_port``."""
     vite = FRONTEND / "node_modules" / ".bin" / "vite"
     dist = tmp_path / "portal"
@@ -195,7 +193,8 @@ def portal_url(
         check=True,
     )
     # --bypass-lock: this preview has its own build and port, another may run beside it.
-    command = [str(vite), "preview", "--outDir", str(dist), "--port", str(portal_port), "--bypass-lock"]
+    command = [str(vite), "preview", "--outDir", str(dist), "--port", str(portal_port)]
+    command.append("--bypass-lock")
     env = {"API_PROXY_TARGET": api_url.rstrip("/")}
     with _process(command, cwd=FRONTEND, env=env, ready=str(portal_port)):
         yield f"http://127.0.0.1:{portal_port}"
@@ -215,11 +214,14 @@ def _deliver_subscription(api_url: str, stripe: StripeStandIn) -> None:
     """Stripe's signed ``customer.subscription.created`` for the Checkout just completed."""
     client_id, plan = _checkout_client(stripe)
     body, headers = signed(event("customer.subscription.created", subscription(client_id, plan)))
-    answer = httpx.post(urllib.parse.urljoin(api_url, "webhooks/stripe"), content=body, headers=headers)
+    url = urllib.parse.urljoin(api_url, "webhooks/stripe")
+    answer = httpx.post(url, content=body, headers=headers)
     assert answer.json() == {"received": True, "outcome": "applied"}, answer.text
 
 
-async def _drive(command: list[str], env: dict[str, str], api_url: str, stripe: StripeStandIn) -> dict[str, Any]:
+async def _drive(
+    command: list[str], env: dict[str, str], api_url: str, stripe: StripeStandIn
+) -> dict[str, Any]:
     """Run the journey script, answering its requests; returns its result line."""
     process = await asyncio.create_subprocess_exec(
         *command,
@@ -228,7 +230,8 @@ async def _drive(command: list[str], env: dict[str, str], api_url: str, stripe: 
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    assert process.stdin is not None and process.stdout is not None
+    assert process.stdin is not None
+    assert process.stdout is not None
     result: dict[str, Any] | None = None
     async for raw in process.stdout:
         line = raw.decode().rstrip()
@@ -240,7 +243,7 @@ async def _drive(command: list[str], env: dict[str, str], api_url: str, stripe: 
         elif line.startswith("@@result "):
             result = json.loads(line.removeprefix("@@result "))
     await process.wait()
-    assert result is not None, f"the journey script ended without a result (exit {process.returncode})"
+    assert result is not None, f"the journey script gave no result (exit {process.returncode})"
     return result
 
 
