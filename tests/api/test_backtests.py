@@ -9,8 +9,12 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.api.factories import customer, new_bot, subscribe
+from tests.api.factories import GRID, customer, new_bot, subscribe
 from tests.factories import BASE_TS
+from tradebot.backtests.candles import bundled_week
+from tradebot.bots.schemas import GridSpec
+from tradebot.bots.service import grid_plan
+from tradebot.research.backtest import run_backtest
 
 
 async def test_backtest_over_the_bundled_week_and_export_on_pro_only(
@@ -23,7 +27,12 @@ async def test_backtest_over_the_bundled_week_and_export_on_pro_only(
     job_id = created.json()["id"]
     job = (await api.get(f"/backtests/{job_id}", headers=headers)).json()
     assert (job["status"], job["progress"], job["candles"]) == ("done", 1.0, "bundled")
-    assert job["result"]["round_trips"] >= 0
+    # The same grid on the same two bundled days through the engine directly: the job's
+    # figures are exactly these (and the grid does trade in that window).
+    expected = run_backtest(grid_plan("BTC/USDT", GridSpec(**GRID)), bundled_week().first_days(2))
+    assert expected.round_trips > 0
+    assert job["result"]["round_trips"] == expected.round_trips
+    assert job["result"]["fills"] == len(expected.fills)
     assert job["result"]["days"] == 2
     refused = await api.get(f"/backtests/{job_id}/export", headers=headers)
     assert refused.status_code == 402

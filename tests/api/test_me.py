@@ -29,8 +29,11 @@ async def test_two_users_get_two_clients_and_see_only_their_audit(
     ana_client = (await api.get("/me", headers=ana)).json()["client_id"]
     bob_client = (await api.get("/me", headers=bob)).json()["client_id"]
     assert ana_client != bob_client
-    bob_audit = (await api.get("/me/audit", headers=bob)).json()
-    assert all(ana_client not in entry["target"] for entry in bob_audit)
+    for headers, client in ((ana, ana_client), (bob, bob_client)):
+        audit = (await api.get("/me/audit", headers=headers)).json()
+        assert [(entry["action"], entry["target"]) for entry in audit] == [
+            ("client_provisioned", f"client {client}")
+        ]
 
 
 async def test_no_token_is_401_problem_without_trace(api: httpx.AsyncClient) -> None:
