@@ -52,3 +52,8 @@ export function tone(value: number): 'gain' | 'loss' | 'flat' {
   const rounded = Math.round(value * 100) / 100;
   return rounded > 0 ? 'gain' : rounded < 0 ? 'loss' : 'flat';
 }
+
+/** `1 order`, `3 orders`. */
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}

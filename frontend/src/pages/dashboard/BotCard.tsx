@@ -37,7 +37,7 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
         <Figure label="Grid profit" value={figures?.gridProfit} kind="signed-usd" />
         <Figure label="Price P&L" value={figures?.pricePnl} kind="signed-usd" />
         <Figure label="Round trips" value={figures?.roundTrips} kind="count" />
-        <TextFigure label="APR">{figures?.aprPct != null ? formatPct(figures.aprPct) : 'after 1 day'}</TextFigure>
+        <TextFigure label="APR">{figures ? (figures.aprPct !== null ? formatPct(figures.aprPct) : 'after 1 day') : '—'}</TextFigure>
         <TextFigure label="Uptime">{figures ? formatDuration(figures.uptimeMs) : '—'}</TextFigure>
         <Figure label="Investment" value={bot.grid.investment} kind="usd" />
         <TextFigure label="Guards">

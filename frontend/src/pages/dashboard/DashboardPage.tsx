@@ -44,7 +44,7 @@ function useNow(intervalMs: number): number {
 }
 
 export default function DashboardPage() {
-  const { summaries, isLoading, error, refetch } = useBotSummaries();
+  const { summaries, isLoading, error, refetch, killSwitchOn } = useBotSummaries();
   const [sort, setSort] = useState<SortKey>('newest');
   const [state, setState] = useState<StateFilter>('all');
   const [text, setText] = useState('');
@@ -59,6 +59,11 @@ export default function DashboardPage() {
           New bot
         </Link>
       </div>
+      {killSwitchOn ? (
+        <div className="alert alert-error" role="status">
+          <strong>Your kill switch is on.</strong> Every bot is stopped and none can start until support resets it.
+        </div>
+      ) : null}
       {error ? (
         <div>
           <ProblemAlert error={error} action="Your bots could not be loaded" />

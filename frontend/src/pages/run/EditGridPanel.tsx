@@ -7,7 +7,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Field } from '../../components/Field';
 import { Figure, TextFigure } from '../../components/Figure';
 import { ProblemAlert } from '../../components/ProblemAlert';
-import { formatPrice, formatQty } from '../../lib/format';
+import { formatPrice, formatQty, plural } from '../../lib/format';
 import { validateRange, type RangeValues } from '../../lib/gridForm';
 
 function OrderList({ caption, orders }: { caption: string; orders: readonly { side: string; line: number; price: number; qty: number }[] }) {
@@ -52,8 +52,8 @@ export function GridDiff({ diff, base }: { diff: GridEditPreview; base: string }
         <TextFigure label="Re-centred at">{formatPrice(diff.reference_price)}</TextFigure>
       </dl>
       <div className="two-col">
-        <OrderList caption={`${diff.cancel.length} orders to cancel`} orders={diff.cancel} />
-        <OrderList caption={`${diff.place.length} orders to place`} orders={diff.place} />
+        <OrderList caption={`${plural(diff.cancel.length, 'order')} to cancel`} orders={diff.cancel} />
+        <OrderList caption={`${plural(diff.place.length, 'order')} to place`} orders={diff.place} />
       </div>
     </div>
   );
@@ -132,7 +132,7 @@ export function EditGridPanel({ run, grid, onApplied }: { run: RunStatus; grid: 
       >
         {preview.data ? (
           <p>
-            The bot keeps running. At its next tick it cancels {preview.data.cancel.length} orders, places{' '}
+            The bot keeps running. At its next tick it cancels {plural(preview.data.cancel.length, 'order')}, places{' '}
             {preview.data.place.length}
             {preview.data.base_to_buy > 0 ? ` and buys ${formatQty(preview.data.base_to_buy)} ${base} at market` : ''}. Everything
             the run holds is invested in the new grid.

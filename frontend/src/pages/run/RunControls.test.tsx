@@ -1,6 +1,6 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../api/types';
 import { renderWithApi, stubApi } from '../../test/render';
 import { RunControls } from './RunControls';
@@ -19,16 +19,6 @@ const run: RunStatus = {
   open_orders: 7,
   fills: 3,
 };
-
-beforeAll(() => {
-  // jsdom has <dialog> without its modal methods: open and close it as a browser would.
-  HTMLDialogElement.prototype.showModal ??= function showModal(this: HTMLDialogElement) {
-    this.open = true;
-  };
-  HTMLDialogElement.prototype.close ??= function close(this: HTMLDialogElement) {
-    this.open = false;
-  };
-});
 
 describe('RunControls', () => {
   it('says what happens to the open orders before stopping, then stops', async () => {

@@ -82,6 +82,9 @@ export default function RunPage() {
         <TextFigure label={`${base} held`}>{run.latest ? `${formatQty(run.latest.base)} ${base}` : '—'}</TextFigure>
         <TextFigure label="Uptime">{figures ? formatDuration(figures.uptimeMs) : '—'}</TextFigure>
       </dl>
+      {!run.latest ? (
+        <p className="muted small">Equity and P&amp;L figures start with the run’s first snapshot.</p>
+      ) : null}
       <p className="sr-only" aria-live="polite">
         {run.fills} fills, {run.open_orders} open orders
       </p>
