@@ -6,16 +6,13 @@ client, so it is applied by the authentication dependency instead (``api.deps``)
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradebot.api.problems import problem
 from tradebot.kit.ratelimit import RequestLimiter, TooManyRequestsError
 
-log = logging.getLogger(__name__)
 UNLIMITED_PATHS = frozenset({"/healthz"})
 
 
@@ -73,8 +70,8 @@ class IpRateLimit:
     The address is the connection's peer, or the client a proxy listed in
     ``API_TRUSTED_PROXIES`` forwarded (``tradebot api`` trusts forwarded headers from those
     proxies only).
-    If Redis is unreachable the request goes through (logged): a limiter outage must not take
-    the API down with it.
+    If Redis is unreachable or silent the request goes through (``RequestLimiter`` logs the
+    outage once): a limiter outage must not take the API down with it.
     """
 
     def __init__(
@@ -103,6 +100,4 @@ class IpRateLimit:
             )
             await refused(scope, receive, send)
             return
-        except (RedisError, OSError) as exc:
-            log.warning("rate limiter unavailable, request let through: %s", exc)
         await self.app(scope, receive, send)

@@ -7,13 +7,11 @@ client; ``CurrentOperator`` holds ``ADMIN_API_TOKEN`` or a token with the operat
 from __future__ import annotations
 
 import hmac
-import logging
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from redis.exceptions import RedisError
 
 from tradebot.auth.errors import AuthenticationError, ForbiddenError
 from tradebot.auth.schemas import SERVICE_OPERATOR, Principal
@@ -21,7 +19,6 @@ from tradebot.auth.service import LoginService, is_operator
 from tradebot.auth.tokens import TokenClaims, TokenVerifier
 from tradebot.kit.web import ApiContext, ContextDep, app_port
 
-log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False, description="Auth0 access token (or ADMIN_API_TOKEN)")
 
 
@@ -63,10 +60,8 @@ async def _claims(ports: AuthPorts, token: str) -> TokenClaims:
 
 
 async def _limit(context: ApiContext, key: str) -> None:
-    try:
-        await context.limiter.hit(key, context.settings.API_RATE_LIMIT_PER_CLIENT, "this client")
-    except (RedisError, OSError) as exc:
-        log.warning("rate limiter unavailable, request let through: %s", exc)
+    # Redis down or silent lets the request through (RequestLimiter logs the outage once).
+    await context.limiter.hit(key, context.settings.API_RATE_LIMIT_PER_CLIENT, "this client")
 
 
 async def current_client(context: ContextDep, ports: PortsDep, credentials: BearerDep) -> Principal:
