@@ -21,6 +21,8 @@ POOL_ETH = 100 * ETH
 POOL_USD = 200_000 * ETH
 MAX_TX = 500 * ETH
 """0.1 WETH buys about 996 tokens of a 1M / 100 WETH pool: over this; 0.01 WETH is under."""
+LATE_SELL_BLOCKS = 3
+"""The late honeypot lets a buyer sell for this many blocks after the buy."""
 # (buy, sell, transfer) taxes in basis points
 TAXES = {"tax5": (0, 500, 0), "tax25": (0, 2500, 0), "fee": (500, 1200, 100)}
 TAX_99 = (0, 9900, 0)
@@ -67,6 +69,7 @@ def world(evm_url: str) -> World:
         ("blacklist", "BlacklistToken", ()),
         ("max_tx", "MaxTxToken", (MAX_TX,)),
         ("pausable", "PausableToken", ()),
+        ("late", "LateHoneypotToken", (LATE_SELL_BLOCKS,)),
         ("paused", "PausableToken", ()),
     ):
         token = chain.token(contract, SUPPLY, *args)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.dex.conftest import World
-from tests.dex.evm import free_port
+from tests.dex.evm import anvil_binary, free_port
 from tradebot.cli.main import main
 
 
@@ -42,6 +42,12 @@ def test_the_verdict_comes_first_and_sets_the_exit_code(
     assert main(_check_sell(world, token, "--amount", "0.1")) == code
     out = capsys.readouterr().out
     assert out.startswith(verdict), out
+
+
+def test_after_blocks_sells_on_a_fork(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    flags = ("--amount", "0.1", "--after-blocks", "10", "--anvil", str(anvil_binary()))
+    assert main(_check_sell(world, "late", *flags)) == 1
+    assert capsys.readouterr().out.startswith("sellable: no: the sell reverted")
 
 
 def test_json_carries_taxes_flags_and_gas(world: World, capsys: pytest.CaptureFixture[str]):

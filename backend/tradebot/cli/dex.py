@@ -1,8 +1,10 @@
 """``tradebot dex check-sell``: can a token be sold back on a Uniswap-V2-style router?
 
 Simulates a buy with ``--amount`` of the quote (the router's WETH unless ``--quote``) and the
-sale of what it bought, in one ``eth_call`` on ``--rpc``; nothing is signed or sent. Exit 0:
-sellable; 1: not sellable; 3: unknown (the buy itself failed); 2: an error (one line).
+sale of what it bought, in one ``eth_call`` on ``--rpc``; nothing is signed or sent. With
+``--after-blocks N`` the sale comes N blocks after the buy, on a local anvil fork of ``--rpc``
+(``--anvil``: its binary). Exit 0: sellable; 1: not sellable; 3: unknown (the buy itself
+failed); 2: an error (one line).
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--max-sell-tax", default="10", help="flag a sell tax above this %% (default 10)"
     )
     check.add_argument("--timeout", type=float, default=10.0, help="RPC timeout, s (10)")
+    check.add_argument(
+        "--after-blocks", type=int, help="fork mode: sell this many blocks after the buy"
+    )
+    check.add_argument("--anvil", default="anvil", help="fork mode: anvil's binary (anvil)")
     check.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -41,18 +47,19 @@ def run(args: argparse.Namespace) -> int:
 
     from tradebot.dex.assessment import as_json
     from tradebot.dex.check import check_sell
+    from tradebot.dex.fork import check_sell_after_blocks
 
-    result = asyncio.run(
-        check_sell(
-            args.rpc,
-            args.router,
-            args.token,
-            args.amount,
-            quote=args.quote,
-            max_sell_tax_pct=args.max_sell_tax,
-            timeout_s=args.timeout,
-        )
-    )
+    options = {
+        "quote": args.quote,
+        "max_sell_tax_pct": args.max_sell_tax,
+        "timeout_s": args.timeout,
+    }
+    given = (args.rpc, args.router, args.token, args.amount)
+    if args.after_blocks is None:
+        result = asyncio.run(check_sell(*given, **options))
+    else:
+        blocks, anvil = args.after_blocks, args.anvil
+        result = asyncio.run(check_sell_after_blocks(*given, blocks=blocks, anvil=anvil, **options))
     if args.json:
         print(json.dumps(as_json(result), indent=2))
     else:

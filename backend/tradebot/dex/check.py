@@ -8,6 +8,7 @@ balance slot (``slots``).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from eth_typing import ChecksumAddress, HexStr
@@ -18,7 +19,7 @@ from tradebot.dex import node, slots
 from tradebot.dex.assessment import DEFAULT_MAX_SELL_TAX_PCT, SellCheck, assess
 from tradebot.dex.errors import DexInputError
 from tradebot.dex.probes import DECIMALS, PROBE_CALLS, read_facts, selector
-from tradebot.dex.simulator import Simulation, fresh_address, simulate
+from tradebot.dex.simulator import Report, Simulation, fresh_address, simulate
 
 WETH_DECIMALS = 18
 MAX_DECIMALS = 36
@@ -88,6 +89,55 @@ async def _funding(
     return decimals, amount_in, slots.balance_storage(simulator, amount_in, layout)
 
 
+@dataclass(frozen=True)
+class CheckInput:
+    router: ChecksumAddress
+    token: ChecksumAddress
+    quote: ChecksumAddress | None
+    amount: Decimal
+    max_sell_tax_pct: Decimal
+
+
+def parse_input(
+    router: str,
+    token: str,
+    amount_in_quote: Decimal | str | float,
+    quote: str | None,
+    max_sell_tax_pct: Decimal | str,
+) -> CheckInput:
+    """Everything checked before any call to a node."""
+    return CheckInput(
+        router=parse_address(router, "router"),
+        token=parse_address(token, "token"),
+        quote=parse_address(quote, "quote") if quote is not None else None,
+        amount=parse_amount(amount_in_quote),
+        max_sell_tax_pct=parse_pct(max_sell_tax_pct, "max sell tax"),
+    )
+
+
+async def prepare(
+    w3: AsyncWeb3[AsyncHTTPProvider], given: CheckInput
+) -> tuple[Simulation, ChecksumAddress, int]:
+    """The simulation of ``given``, the fresh address it runs at, the quote's decimals."""
+    simulator = fresh_address()
+    decimals, amount_in, storage = await _funding(w3, given.quote, given.amount, simulator)
+    simulation = Simulation(given.router, given.token, given.quote, amount_in, PROBE_CALLS, storage)
+    return simulation, simulator, decimals
+
+
+def judge(report: Report, given: CheckInput, decimals: int, started: float) -> SellCheck:
+    return assess(
+        report,
+        read_facts(report.probes, report.token_code),
+        amount_in=given.amount,
+        quote_decimals=decimals,
+        max_sell_tax_pct=given.max_sell_tax_pct,
+        router=given.router,
+        token=given.token,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
 async def check_sell(
     rpc_url: str,
     router: str,
@@ -100,27 +150,10 @@ async def check_sell(
 ) -> SellCheck:
     """Simulate buying ``token`` with ``amount_in_quote`` of ``quote`` (default: the router's
     WETH) on ``router`` and selling it back; nothing is signed or sent."""
-    router_address = parse_address(router, "router")
-    token_address = parse_address(token, "token")
-    quote_address = parse_address(quote, "quote") if quote is not None else None
-    amount = parse_amount(amount_in_quote)
-    max_sell_tax = parse_pct(max_sell_tax_pct, "max sell tax")
+    given = parse_input(router, token, amount_in_quote, quote, max_sell_tax_pct)
     node.check_rpc_url(rpc_url)
     started = time.perf_counter()
     async with node.connect(rpc_url, timeout_s) as w3:
-        simulator = fresh_address()
-        decimals, amount_in, storage = await _funding(w3, quote_address, amount, simulator)
-        request = Simulation(
-            router_address, token_address, quote_address, amount_in, PROBE_CALLS, storage
-        )
-        report = await simulate(w3, request, simulator)
-    return assess(
-        report,
-        read_facts(report.probes, report.token_code),
-        amount_in=amount,
-        quote_decimals=decimals,
-        max_sell_tax_pct=max_sell_tax,
-        router=router_address,
-        token=token_address,
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-    )
+        simulation, simulator, decimals = await prepare(w3, given)
+        report = await simulate(w3, simulation, simulator)
+    return judge(report, given, decimals, started)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -16,7 +17,7 @@ from hexbytes import HexBytes
 from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, Web3Exception, Web3RPCError
 from web3.providers.rpc import AsyncHTTPProvider
-from web3.types import StateOverride, TxParams
+from web3.types import RPCEndpoint, StateOverride, TxParams
 
 from tradebot.dex.errors import DexInputError, DexNodeError
 
@@ -82,3 +83,15 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "no answer in time"
     return str(exc) or type(exc).__name__
+
+
+async def rpc(w3: AsyncWeb3[AsyncHTTPProvider], method: str, params: list[Any]) -> Any:
+    """A raw JSON-RPC request (anvil's own methods); an error answer is ``DexNodeError``."""
+    node = w3.provider.endpoint_uri
+    try:
+        answer = await w3.provider.make_request(RPCEndpoint(method), params)
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise DexNodeError(f"cannot reach the RPC node at {node}: {_describe(exc)}") from None
+    if "error" in answer:
+        raise DexNodeError(f"the node at {node} refused {method}: {answer['error']}")
+    return answer.get("result")

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Final
 
 from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError
@@ -75,17 +75,34 @@ class Simulation:
 
 
 @cache
-def _contract() -> tuple[bytes, bytes, list[str], list[str]]:
-    """(runtime code, selector of ``check``, its input types, its output types)."""
+def _artifact() -> tuple[bytes, dict[str, Any]]:
+    """(runtime code, the ABI's functions by name)."""
     text = resources.files("tradebot.dex").joinpath("contracts/simulator.json").read_text()
     contract = json.loads(text)["contracts"]["SellSimulator"]
-    function: Any = next(item for item in contract["abi"] if item.get("name") == "check")
-    return (
-        bytes.fromhex(contract["deployedBytecode"].removeprefix("0x")),
-        function_abi_to_4byte_selector(function),
-        get_abi_input_types(function),
-        get_abi_output_types(function),
-    )
+    functions = {item["name"]: item for item in contract["abi"] if item["type"] == "function"}
+    return bytes.fromhex(contract["deployedBytecode"].removeprefix("0x")), functions
+
+
+def runtime_code() -> bytes:
+    return _artifact()[0]
+
+
+def encode_call(function: str, arguments: tuple[Any, ...]) -> bytes:
+    abi = _artifact()[1][function]
+    return function_abi_to_4byte_selector(abi) + encode(get_abi_input_types(abi), arguments)
+
+
+def decode_result(function: str, raw: bytes) -> tuple[Any, ...]:
+    """The values ``function`` returned; an answer that is not them is ``DexNodeError``."""
+    if not raw:
+        raise DexNodeError(
+            "the node ignored the state override (the simulator had no code): it cannot run "
+            "this check"
+        )
+    try:
+        return tuple(decode(get_abi_output_types(_artifact()[1][function]), raw))
+    except DecodingError:
+        raise DexNodeError("the node's answer is not the simulator's report") from None
 
 
 def fresh_address() -> ChecksumAddress:
@@ -94,48 +111,37 @@ def fresh_address() -> ChecksumAddress:
     return AsyncWeb3.to_checksum_address(os.urandom(20))
 
 
+ZERO: Final = AsyncWeb3.to_checksum_address(b"\0" * 20)
+
+
+def buy_arguments(request: Simulation) -> tuple[Any, ...]:
+    """The arguments ``buy`` and ``check`` begin with: router, quote, token, amount."""
+    return (request.router, request.quote or ZERO, request.token, request.amount_in)
+
+
 async def simulate(
     w3: AsyncWeb3[AsyncHTTPProvider], request: Simulation, simulator: ChecksumAddress
 ) -> Report:
     """Run ``request`` with the simulator's code injected at ``simulator`` (a fresh address)."""
-    code, selector, input_types, output_types = _contract()
     recipient, caller = fresh_address(), fresh_address()
-    zero = AsyncWeb3.to_checksum_address(b"\0" * 20)
-    arguments = (
-        request.router,
-        request.quote or zero,
-        request.token,
-        request.amount_in,
-        recipient,
-        TRANSFER_SHARE,
-        list(request.probes),
-    )
+    arguments = (*buy_arguments(request), recipient, TRANSFER_SHARE, list(request.probes))
     overrides: StateOverride = {
         # ETH for the WETH route; with another quote the ETH is unused and harmless.
-        simulator: {"code": code, "balance": Wei(request.amount_in)},
+        simulator: {"code": runtime_code(), "balance": Wei(request.amount_in)},
     }
     if request.quote_storage and request.quote is not None:
         overrides[request.quote] = {"stateDiff": dict(request.quote_storage)}
-    data = selector + encode(input_types, arguments)
-    raw = await node.call(w3, simulator, data, overrides, sender=caller)
-    if not raw:
-        raise DexNodeError(
-            "the node ignored the state override (the simulator had no code): it cannot run "
-            "this check"
-        )
-    try:
-        (result,) = decode(output_types, bytes(raw))
-    except DecodingError:
-        raise DexNodeError("the node's answer is not the simulator's report") from None
-    return _report(result)
+    raw = await node.call(w3, simulator, encode_call("check", arguments), overrides, sender=caller)
+    (result,) = decode_result("check", bytes(raw))
+    return report_of(result)
 
 
-def _step(values: tuple[Any, ...]) -> Step:
+def step_of(values: tuple[Any, ...]) -> Step:
     tried, ok, gas_used, sent, quoted, arrived, received, revert_data = values
     return Step(tried, ok, gas_used, sent, quoted, arrived, received, bytes(revert_data))
 
 
-def _report(values: tuple[Any, ...]) -> Report:
+def report_of(values: tuple[Any, ...]) -> Report:
     quote, pair, reserve_quote, reserve_token, probes, token_code, buy, transfer, sell = values
     return Report(
         quote=AsyncWeb3.to_checksum_address(quote),
@@ -144,7 +150,7 @@ def _report(values: tuple[Any, ...]) -> Report:
         reserve_token=reserve_token,
         probes=tuple((bool(ok), bytes(data)) for ok, data in probes),
         token_code=bytes(token_code),
-        buy=_step(buy),
-        transfer=_step(transfer),
-        sell=_step(sell),
+        buy=step_of(buy),
+        transfer=step_of(transfer),
+        sell=step_of(sell),
     )

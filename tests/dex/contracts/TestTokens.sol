@@ -163,3 +163,19 @@ contract PausableToken is TestToken {
         require(!paused, "paused");
     }
 }
+
+/// A buyer may sell for `sellBlocks` blocks after his buy, then never: it passes a check that
+/// buys and sells at once, and only a sale blocks later (fork mode) shows the trap.
+contract LateHoneypotToken is TestToken {
+    uint256 public immutable sellBlocks;
+    mapping(address => uint256) private boughtAt;
+
+    constructor(uint256 supply, uint256 sellBlocks_) TestToken("Late", "LATE", supply) {
+        sellBlocks = sellBlocks_;
+    }
+
+    function _check(address from, address to, uint256) internal override {
+        if (from == pair) boughtAt[to] = block.number;
+        if (to == pair) require(block.number <= boughtAt[from] + sellBlocks, "sell window closed");
+    }
+}

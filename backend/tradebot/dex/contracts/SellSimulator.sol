@@ -93,6 +93,37 @@ contract SellSimulator {
         uint256 transferShare,
         bytes[] calldata probes
     ) external returns (Report memory r) {
+        r = _probeAndBuy(router, quote, token, amountIn, probes);
+        if (r.buy.ok) {
+            (r.transfer, r.sell) = _transferAndSell(router, r.quote, token, recipient, transferShare);
+        }
+    }
+
+    /// Fork mode, first half: the buy alone, sent as a transaction on a local fork; the tokens
+    /// stay here until `sellHeld`, blocks later.
+    function buy(address router, address quote, address token, uint256 amountIn, bytes[] calldata probes)
+        external
+        returns (Report memory r)
+    {
+        r = _probeAndBuy(router, quote, token, amountIn, probes);
+    }
+
+    /// Fork mode, second half: the transfer test and the sale of what `buy` left here.
+    function sellHeld(address router, address quote, address token, address recipient, uint256 transferShare)
+        external
+        returns (Step memory transfer, Step memory sell)
+    {
+        address weth = IRouter(router).WETH();
+        return _transferAndSell(router, quote == address(0) ? weth : quote, token, recipient, transferShare);
+    }
+
+    function _probeAndBuy(
+        address router,
+        address quote,
+        address token,
+        uint256 amountIn,
+        bytes[] calldata probes
+    ) private returns (Report memory r) {
         require(router.code.length > 0, "the router address has no code");
         require(token.code.length > 0, "the token address has no code");
         address weth = IRouter(router).WETH();
@@ -113,11 +144,20 @@ contract SellSimulator {
             (r.probes[i].ok, r.probes[i].data) = token.staticcall{gas: PROBE_GAS}(probes[i]);
         }
         r.tokenCode = token.code;
-
         r.buy = _buy(router, r.quote, token, amountIn, native);
-        if (!r.buy.ok) return r;
-        r.transfer = _transfer(token, recipient, r.buy.received / transferShare);
-        r.sell = _sell(router, r.quote, token, r.pair, native);
+    }
+
+    function _transferAndSell(
+        address router,
+        address quote,
+        address token,
+        address recipient,
+        uint256 transferShare
+    ) private returns (Step memory transfer, Step memory sell) {
+        bool native = quote == IRouter(router).WETH();
+        address pair = IFactory(IRouter(router).factory()).getPair(quote, token);
+        transfer = _transfer(token, recipient, IERC20(token).balanceOf(address(this)) / transferShare);
+        sell = _sell(router, quote, token, pair, native);
     }
 
     function _buy(address router, address quote, address token, uint256 amountIn, bool native)
