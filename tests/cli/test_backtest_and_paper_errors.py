@@ -96,6 +96,21 @@ def test_a_missing_candle_file_is_one_line(workdir, capsys, command):
             b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n120000,1,0.9,0.5,1\n",
             "impossible OHLC at row 2",
         ),
+        # Prices that are not prices: NaN, infinite, zero or negative (issue 20, item 13).
+        (
+            "nan.csv",
+            b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n120000,nan,2,0.5,1\n",
+            "'open'",
+        ),
+        (
+            "inf.csv",
+            b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n120000,1,inf,0.5,1\n",
+            "row 2",
+        ),
+        ("zero.csv", b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n120000,0,0,0,0\n", "row 2"),
+        ("neg.csv", b"timestamp,open,high,low,close\n60000,1,2,0.5,1\n120000,-1,2,-2,1\n", "row 2"),
+        ("nan.json", b"[[60000,1,2,0.5,1],[120000,1,2,0.5,NaN]]", "row 2"),
+        ("neg.json", b"[[60000,1,2,0.5,1],[120000,-1,-1,-1,-1]]", "row 2"),
     ],
 )
 @pytest.mark.parametrize("command", ["backtest", "paper"])
