@@ -235,7 +235,7 @@ async function main() {
     journey.step('account');
     await page.getByRole('link', { name: 'Account' }).click();
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
-    await page.getByRole('table').last().waitFor();
+    await page.getByRole('table', { name: 'Audit trail, newest first' }).waitFor();
     await journey.capture(page, '09-account');
 
     journey.step('kill switch');

@@ -288,4 +288,10 @@ async def test_a_new_user_goes_from_sign_in_to_a_running_paper_bot_in_the_browse
     serious = {page: found for page, found in result["axe"].items() if found}
     assert not serious, f"axe-core: serious or critical violations: {serious}"
     assert result["ok"]
-    assert result["figures"]["fill_visible_after_api_ms"] <= 2000
+    figures = result["figures"]
+    print(
+        f"portal: a fill on the run page {figures['fill_visible_after_api_ms']} ms after the API"
+        " has it (target <= 2000 ms); the dashboard of 50 bots interactive in"
+        f" {figures['dashboard_50_bots_ms']} ms (target <= 1000 ms)"
+    )
+    assert figures["fill_visible_after_api_ms"] <= 2000

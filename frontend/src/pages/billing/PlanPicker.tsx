@@ -24,7 +24,8 @@ function PlanFeatures({ plan }: { plan: Plan }) {
   );
 }
 
-/** The plans side by side; paid ones go through Stripe Checkout, the current one says so. */
+/** The plans side by side; a first paid plan goes through Stripe Checkout, later changes
+ * (and cancellation) through Stripe's billing portal. */
 export function PlanPicker() {
   const plans = usePlans();
   const billing = useBilling();
@@ -46,7 +47,7 @@ export function PlanPicker() {
               <PlanFeatures plan={plan} />
               {plan.name === current ? (
                 <p className="badge badge-running">Your plan</p>
-              ) : isCheckoutPlan(plan.name) ? (
+              ) : isCheckoutPlan(plan.name) && !billing.data?.paid ? (
                 <button
                   type="button"
                   className="button primary"
@@ -61,7 +62,7 @@ export function PlanPicker() {
       </div>
       {billing.data?.paid ? (
         <button type="button" className="button secondary" onClick={() => redirect.mutate('portal')} disabled={redirect.isPending}>
-          Manage billing and invoices (Stripe)
+          Change plan, invoices and payment (Stripe)
         </button>
       ) : null}
     </div>

@@ -5,11 +5,11 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatDateTime } from '../../lib/format';
 
+/** What the exchange said the key may do (`can_*` flags of the stored check). */
 function permissionList(permissions: Credential['permissions']): string {
-  const granted = Object.entries(permissions)
-    .filter(([, allowed]) => allowed === true)
-    .map(([name]) => name.replace(/^can_/, '').replaceAll('_', ' '));
-  return granted.length ? granted.join(', ') : 'none reported';
+  if (permissions.checked !== true) return 'not checked with the exchange';
+  const flags = Object.entries(permissions).filter(([name]) => name.startsWith('can_'));
+  return flags.map(([name, allowed]) => `${name.slice(4).replaceAll('_', ' ')}: ${allowed === true ? 'yes' : 'no'}`).join(', ');
 }
 
 /** Stored keys as the API shows them: masked, with what the exchange said they may do;
