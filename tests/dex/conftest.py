@@ -26,6 +26,8 @@ LATE_SELL_BLOCKS = 3
 # (buy, sell, transfer) taxes in basis points
 TAXES = {"tax5": (0, 500, 0), "tax25": (0, 2500, 0), "fee": (500, 1200, 100)}
 TAX_99 = (0, 9900, 0)
+SWAP_BACK = (500, 1200)
+"""(buy, sell) of the token that sells its collected fees into the pool during a sale."""
 """A sell tax that takes nearly all: a honeypot that does not revert."""
 
 
@@ -60,7 +62,7 @@ def evm_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def world(evm_url: str) -> World:
     chain = uniswap(evm_url)
-    tokens = {}
+    tokens, deployed = {}, {}
     for name, contract, args in (
         ("plain", "PlainToken", ()),
         *((name, "TaxToken", bps) for name, bps in TAXES.items()),
@@ -74,9 +76,11 @@ def world(evm_url: str) -> World:
     ):
         token = chain.token(contract, SUPPLY, *args)
         chain.pool_eth(token, POOL_TOKENS, POOL_ETH)
-        tokens[name] = token.address
-    paused = chain.w3.eth.contract(address=tokens["paused"], abi=token.abi)
-    chain.send(paused.functions.pause())
+        tokens[name], deployed[name] = token.address, token
+    swap_back = chain.token("SwapBackToken", SUPPLY, *SWAP_BACK, chain.router.address)
+    chain.pool_eth(swap_back, POOL_TOKENS, POOL_ETH)
+    tokens["swap_back"] = swap_back.address
+    chain.send(deployed["paused"].functions.pause())
     tokens["no_pool"] = chain.token("PlainToken", SUPPLY).address
     usd = chain.token("PlainToken", 10 * SUPPLY)
     fee_usd = chain.token("TaxToken", SUPPLY, *TAXES["fee"])

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.dex.conftest import TAXES, World
+from tests.dex.conftest import SWAP_BACK, TAXES, World
 from tests.dex.evm import free_port
 from tests.dex.fake_rpc import REFUSE, fake_rpc
 from tradebot.dex.assessment import Flag, Sellable
@@ -59,6 +59,17 @@ async def test_taxes_are_measured_as_configured(world: World, name: str) -> None
     assert_tax(result.sell_tax_pct, sell)
     assert_tax(result.transfer_tax_pct, transfer)
     assert (Flag.HIGH_SELL_TAX in result.flags) == (sell > 1000)
+
+
+async def test_a_tax_hidden_by_a_swap_back_into_the_pool_is_still_measured(world: World):
+    # The token sells its collected buy fees into the pool inside our sale: the pool gets more
+    # tokens than our taxed amount, and only the quote side shows the whole tax.
+    buy, sell = SWAP_BACK
+    result = await check(world, "swap_back")
+    assert result.sellable is Sellable.YES
+    assert_tax(result.buy_tax_pct, buy)
+    assert_tax(result.sell_tax_pct, sell)
+    assert Flag.HIGH_SELL_TAX in result.flags
 
 
 async def test_the_sell_tax_threshold_is_the_callers(world: World) -> None:

@@ -6,7 +6,12 @@ Taxes are measured in the token, where a pool's curve cannot blur them:
   reach us is the buy tax;
 - transfer tax: the part of a wallet-to-wallet transfer that does not reach the recipient;
 - sell tax: the router's quote for a sale assumes every token sent reaches the pair; the part
-  that does not is the sell tax (the pair's balance is read before and after the sale).
+  that does not is the sell tax (the pair's balance is read before and after the sale). A
+  token that sells its collected fees into the same pair during our sale ("swap back") adds
+  its own tokens to the pair's balance and hides its tax that way, so the quote-side measure
+  (the quote received against the router's quote) is taken too, and the higher of the two is
+  the sell tax. For a plain taxing token the quote side reads a hair lower (the curve), so the
+  token side stands.
 
 The round trip (the quote back against the quote the sold tokens cost) adds the pool's fees
 (0.3 % each way on Uniswap V2) and price impact to the taxes.
@@ -106,7 +111,11 @@ def _taxes(report: Report) -> tuple[Decimal | None, Decimal | None, Decimal | No
     buy, transfer, sell = report.buy, report.transfer, report.sell
     buy_tax = _pct(buy.quoted - buy.arrived, buy.quoted) if buy.ok else None
     transfer_tax = _pct(transfer.sent - transfer.arrived, transfer.sent) if transfer.ok else None
-    sell_tax = _pct(sell.sent - sell.arrived, sell.sent) if sell.ok else None
+    sell_tax = None
+    if sell.ok:
+        token_side = _pct(sell.sent - sell.arrived, sell.sent)
+        quote_side = _pct(sell.quoted - sell.received, sell.quoted)
+        sell_tax = max(tax for tax in (token_side, quote_side) if tax is not None)
     return buy_tax, transfer_tax, sell_tax
 
 

@@ -1,6 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+interface IRouterSwap {
+    function WETH() external view returns (address);
+    function swapExactTokensForETHSupportingFeeOnTransferTokens(
+        uint256 amountIn,
+        uint256 amountOutMin,
+        address[] calldata path,
+        address to,
+        uint256 deadline
+    ) external;
+}
+
 // The tokens the DEX sell check is tested on. Each behaves like a kind found in the wild; the
 // owner (the deployer, who adds the liquidity) is exempt from every tax and rule, as in the
 // real ones. `pair` is set by the owner once the pool exists: a transfer from it is a buy, a
@@ -60,7 +71,8 @@ abstract contract TestToken {
 
     function _move(address from, address to, uint256 value) private {
         require(balanceOf[from] >= value, "balance too low");
-        bool exempt = from == owner || to == owner;
+        // The token's own sales of its fees (SwapBackToken) are not taxed again.
+        bool exempt = from == owner || to == owner || from == address(this);
         if (!exempt) _check(from, to, value);
         uint256 fee = exempt ? 0 : value * _feeBps(from, to) / 10_000;
         balanceOf[from] -= value;
@@ -177,5 +189,43 @@ contract LateHoneypotToken is TestToken {
     function _check(address from, address to, uint256) internal override {
         if (from == pair) boughtAt[to] = block.number;
         if (to == pair) require(block.number <= boughtAt[from] + sellBlocks, "sell window closed");
+    }
+}
+
+/// Taxes like TaxToken, and before a sale moves the seller's tokens it sells the fees it has
+/// collected into the same pool ("swap and liquify"): the pool then receives more tokens than
+/// the seller's taxed amount, which hides the tax from a count of what reached the pool.
+contract SwapBackToken is TestToken {
+    uint256 public immutable buyBps;
+    uint256 public immutable sellBps;
+    address public immutable router;
+    bool private swapping;
+
+    constructor(uint256 supply, uint256 buyBps_, uint256 sellBps_, address router_)
+        TestToken("Swap back", "SWAP", supply)
+    {
+        buyBps = buyBps_;
+        sellBps = sellBps_;
+        router = router_;
+        allowance[address(this)][router_] = type(uint256).max;
+    }
+
+    function _check(address, address to, uint256) internal override {
+        uint256 fees = balanceOf[address(this)];
+        if (to != pair || swapping || fees == 0) return;
+        swapping = true;
+        address[] memory path = new address[](2);
+        path[0] = address(this);
+        path[1] = IRouterSwap(router).WETH();
+        IRouterSwap(router).swapExactTokensForETHSupportingFeeOnTransferTokens(
+            fees, 0, path, owner, block.timestamp
+        );
+        swapping = false;
+    }
+
+    function _feeBps(address from, address to) internal view override returns (uint256) {
+        if (from == pair) return buyBps;
+        if (to == pair) return sellBps;
+        return 0;
     }
 }
