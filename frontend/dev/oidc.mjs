@@ -78,6 +78,15 @@ const provider = new Provider(issuer, {
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   features: {
     devInteractions: { enabled: false },
+    rpInitiatedLogout: {
+      enabled: true,
+      // `form` is the provider's own (its CSRF token), submitted at once with `logout=yes`
+      // (end the session): the portal's "Sign out" was the confirmation.
+      logoutSource: (ctx, form) => {
+        const ending = form.replace('</form>', '<input type="hidden" name="logout" value="yes"></form>');
+        ctx.body = page('Signing out', `${ending}<p>Signing you out…</p><script>document.forms[0].submit()</script>`);
+      },
+    },
     resourceIndicators: {
       enabled: true,
       // Auth0 clients send `audience`, not `resource`: every token is for the API.
@@ -116,21 +125,25 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function loginPage(uid, error) {
+function page(title, body) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>Sign in · Local OIDC</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>${title} · Local OIDC</title>
 <style>
 body{font-family:system-ui,sans-serif;background:#0b0f17;color:#e6e9ef;display:grid;place-items:center;min-height:100vh;margin:0}
 main{background:#141a25;padding:2rem;border-radius:12px;width:min(22rem,90vw);border:1px solid #273043}
 label{display:block;margin:.8rem 0 .3rem}input{width:100%;box-sizing:border-box;padding:.6rem;border-radius:8px;border:1px solid #3a455c;background:#0b0f17;color:inherit}
 button{margin-top:1.2rem;width:100%;padding:.7rem;border:0;border-radius:8px;background:#f0b90b;color:#111;font-weight:600}
 :focus-visible{outline:3px solid #7aa2ff;outline-offset:2px}.error{color:#ff8a8a}
-</style></head><body><main><h1>Sign in</h1><p>Local OpenID provider for TradeBot development.</p>
+</style></head><body><main>${body}</main></body></html>`;
+}
+
+function loginPage(uid, error) {
+  return page('Sign in', `<h1>Sign in</h1><p>Local OpenID provider for TradeBot development.</p>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/interaction/${escapeHtml(uid)}/login">
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form></main></body></html>`;
+<button type="submit">Sign in</button></form>`);
 }
 
 async function formBody(req) {

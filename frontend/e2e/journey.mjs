@@ -251,6 +251,13 @@ async function main() {
     journey.step('keyboard');
     await keyboardReachable(page);
 
+    journey.step('sign out');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    const tokensLeft = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user:')).length);
+    const persisted = await page.evaluate(() => Object.keys(localStorage).length);
+    assert(tokensLeft === 0 && persisted === 0, 'no token left in the browser after signing out, none ever in localStorage');
+
     journey.step('second user');
     await otherUserSeesNothing(browser, runId);
   } catch (error) {

@@ -42,8 +42,14 @@ export function AuthProvider({ manager, children }: { manager: UserManager; chil
     [manager],
   );
   const signOut = useCallback(async () => {
-    await manager.removeUser();
-    setUser(null);
+    try {
+      // Ends the provider's session too (RP-initiated logout), so the next sign-in asks again.
+      await manager.signoutRedirect();
+    } catch {
+      // A provider without an end-session endpoint: forget the tokens here at least.
+      await manager.removeUser();
+      setUser(null);
+    }
   }, [manager]);
   const completeSignIn = useCallback(async () => {
     const signedIn = await manager.signinRedirectCallback();

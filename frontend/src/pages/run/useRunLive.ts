@@ -22,7 +22,8 @@ export interface RunLive {
   error: unknown;
 }
 
-/** Repeats `step` after `delayMs(result)` until unmounted or `key` changes. */
+/** Repeats `step` every `delayMs(result)` (counted from the start of the previous step, so a
+ * slow answer does not stretch the period) until unmounted or `key` changes. */
 function usePolling<T>(key: string, step: () => Promise<T>, delayMs: (result: T | undefined) => number) {
   const latestStep = useRef(step);
   latestStep.current = step;
@@ -32,13 +33,14 @@ function usePolling<T>(key: string, step: () => Promise<T>, delayMs: (result: T 
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     async function tick() {
+      const started = Date.now();
       let result: T | undefined;
       try {
         result = await latestStep.current();
       } catch {
         result = undefined; // the step reports its own error; polling goes on
       }
-      if (alive) timer = setTimeout(tick, latestDelay.current(result));
+      if (alive) timer = setTimeout(tick, Math.max(0, latestDelay.current(result) - (Date.now() - started)));
     }
     void tick();
     return () => {
