@@ -45,6 +45,7 @@ from tradebot.dex.simulator import (
 BLOCK_TIME_S: Final = 12
 MAX_BLOCKS: Final = 100_000
 ANVIL_START_S: Final = 30.0
+RECEIPT_WAIT_S: Final = 10.0
 GAS_MONEY: Final = 10**20
 """The impersonated buyer's ETH on the fork, for the buy transaction's gas."""
 
@@ -149,6 +150,11 @@ async def _send(
     transaction: dict[str, Any] = {"from": sender, "to": to, "data": "0x" + data.hex()}
     transaction["gas"] = hex(node.CALL_GAS)
     tx_hash = await node.rpc(w3, "eth_sendTransaction", [transaction])
-    receipt = await node.rpc(w3, "eth_getTransactionReceipt", [tx_hash])
-    if not receipt or int(receipt["status"], 16) != 1:
-        raise DexNodeError("the fork did not take the buy it had simulated")
+    # anvil mines the transaction after answering: its receipt may take a moment to exist.
+    deadline = time.monotonic() + RECEIPT_WAIT_S
+    while (receipt := await node.rpc(w3, "eth_getTransactionReceipt", [tx_hash])) is None:
+        if time.monotonic() > deadline:
+            raise DexNodeError(f"the fork did not mine the buy within {RECEIPT_WAIT_S:.0f} s")
+        await asyncio.sleep(0.02)
+    if int(receipt["status"], 16) != 1:
+        raise DexNodeError("the fork reverted the buy it had simulated")
