@@ -382,6 +382,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dex/check-sell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Sell
+         * @description Buy ``amount`` of the quote's worth of ``token`` and sell it back, in one simulated
+         *     ``eth_call`` on ``rpc_url`` (nothing is signed or sent): sellable or not, taxes, gas, the
+         *     pool and what the token's code allows its owner.
+         */
+        post: operations["dex-check_sell"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1003,6 +1025,11 @@ export interface components {
             ts: number;
         };
         /**
+         * Flag
+         * @enum {string}
+         */
+        Flag: "owner_can_pause" | "owner_can_blacklist" | "paused" | "max_tx_limit_hit" | "max_wallet_limit_hit" | "transfer_blocked" | "high_sell_tax";
+        /**
          * GridEdit
          * @description A new range and number of lines for a running grid (its spacing, fees and take profit
          *     stay; everything the run holds is invested in the new grid, as a regime re-centre does).
@@ -1236,6 +1263,38 @@ export interface components {
             paper_runs: number;
             /** Plan */
             plan: string;
+        };
+        /**
+         * OperatorKeysInput
+         * @description A client's exchange key as an operator sends it: the customer route's snake_case names,
+         *     or the operator API's documented camelCase ones (``exchangeName``, ``apiKey``,
+         *     ``apiSecret``); one spelling per field.
+         */
+        OperatorKeysInput: {
+            /**
+             * Api Key
+             * Format: password
+             * @description ``api_key``, or ``apiKey`` as the operator API documents it
+             */
+            api_key: string;
+            /**
+             * Api Secret
+             * Format: password
+             * @description ``api_secret``, or ``apiSecret`` as the operator API documents it
+             */
+            api_secret: string;
+            /**
+             * Exchange
+             * @description ``exchange``, or ``exchangeName`` as the operator API documents it
+             */
+            exchange: string;
+            /**
+             * Label
+             * @default main
+             */
+            label?: string;
+            /** Passphrase */
+            passphrase?: string | null;
         };
         /** OperatorRunDetail */
         OperatorRunDetail: {
@@ -1499,6 +1558,93 @@ export interface components {
              */
             updated_at: string;
         };
+        /** SellCheckRequest */
+        SellCheckRequest: {
+            /**
+             * Amount
+             * @description quote to buy with, in units
+             */
+            amount: number | string;
+            /**
+             * Max Sell Tax Pct
+             * @default 10
+             */
+            max_sell_tax_pct?: number | string;
+            /**
+             * Quote
+             * @description default: the router's WETH
+             */
+            quote?: string | null;
+            /**
+             * Router
+             * @example 0xabababababababababababababababababababab
+             */
+            router: string;
+            /**
+             * Rpc Url
+             * @description JSON-RPC URL of a public node of the chain (supports eth_call overrides)
+             */
+            rpc_url: string;
+            /**
+             * Token
+             * @example 0xabababababababababababababababababababab
+             */
+            token: string;
+        };
+        /**
+         * SellCheckView
+         * @description The check's verdict, taxes (percent, measured in the token), gas, pool and flags.
+         */
+        SellCheckView: {
+            /** Amount In */
+            amount_in: string;
+            /** Buy Gas */
+            buy_gas: number | null;
+            /** Buy Revert */
+            buy_revert: string | null;
+            /** Buy Tax Pct */
+            buy_tax_pct: string | null;
+            /** Elapsed Ms */
+            elapsed_ms: number;
+            /** Flags */
+            flags: components["schemas"]["Flag"][];
+            /** Liquidity Quote */
+            liquidity_quote: string;
+            /** Max Sell Tax Pct */
+            max_sell_tax_pct: string;
+            /** Pair */
+            pair: string;
+            /** Quote */
+            quote: string;
+            /** Reserve Quote */
+            reserve_quote: string;
+            /** Reserve Token */
+            reserve_token: string;
+            /** Round Trip Loss Pct */
+            round_trip_loss_pct: string | null;
+            /** Router */
+            router: string;
+            /** Sell Gas */
+            sell_gas: number | null;
+            /** Sell Revert */
+            sell_revert: string | null;
+            /** Sell Tax Pct */
+            sell_tax_pct: string | null;
+            sellable: components["schemas"]["Sellable"];
+            /** Token */
+            token: string;
+            /** Transfer Revert */
+            transfer_revert: string | null;
+            /** Transfer Tax Pct */
+            transfer_tax_pct: string | null;
+            /** Why */
+            why: string;
+        };
+        /**
+         * Sellable
+         * @enum {string}
+         */
+        Sellable: "yes" | "no" | "unknown";
         /** SnapshotView */
         SnapshotView: {
             /** Base */
@@ -2175,7 +2321,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["KeysInput"];
+                "application/json": components["schemas"]["OperatorKeysInput"];
             };
         };
         responses: {
@@ -2301,6 +2447,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dex-check_sell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SellCheckRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellCheckView"];
+                };
             };
             /** @description Validation Error */
             422: {
