@@ -17,12 +17,15 @@ import pytest
 from fastapi import FastAPI
 
 from tests.api.fakes import Issuer, StripeStandIn, issuer_server, stripe_server
+from tests.venues.sim_fixtures import SimThread, sim_config
 from tradebot.api.app import create_app
 from tradebot.config import Settings
 
 STRIPE_KEY = "sk_test_" + "4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_" + "Nf8fQ2kV9xYz3LmP7rT5sW1aB6cD0eGh"
 ADMIN_TOKEN = "adm_" + "Q7mZ2pX9vL4kR8tW3nY6bC1dF5gH0jS"
+SIM_START = 700
+"""The exchange simulator's market stands at the open of the demo week's candle 700."""
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +164,12 @@ def api_process(
 def served_api(
     pg_url: str, master_key: str, issuer: Issuer, stripe_stand_in: tuple[StripeStandIn, str]
 ) -> Iterator[str]:
-    """Base URL of ``tradebot api`` running as its own process for the module's tests."""
-    with api_process(pg_url, master_key, issuer, stripe_stand_in[1]) as base:
+    """Base URL of ``tradebot api`` running as its own process for the module's tests, its
+    market data from an exchange simulator (no test asks the real exchange)."""
+    with (
+        SimThread(sim_config(start_index=SIM_START)) as exchange,
+        api_process(
+            pg_url, master_key, issuer, stripe_stand_in[1], EXCHANGE_SANDBOX_URL=exchange.url
+        ) as base,
+    ):
         yield base
