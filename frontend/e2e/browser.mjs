@@ -50,7 +50,6 @@ export async function signIn(page, portalUrl, { email, password }) {
 export async function axeViolations(page) {
   await page.addScriptTag({ path: AXE });
   const results = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
     const run = await window.axe.run(document, { resultTypes: ['violations'] });
     return run.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
   });

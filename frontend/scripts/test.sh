@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make test` needs of the portal on a fresh Debian machine: Chromium (for the
 # browser end-to-end test in tests/portal), the locked dependencies, the API client's
-# freshness, the type check, the unit tests and the production build with its bundle budget.
+# freshness, lint and the type check, the unit tests and the production build with its bundle budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +18,8 @@ npm ci --no-audit --no-fund
 echo "portal: check:api (openapi.json and the generated client match the API)"
 npm run --silent check:api
 
-echo "portal: typecheck"
+echo "portal: lint and typecheck"
+npm run --silent lint
 npm run --silent typecheck
 
 echo "portal: unit tests"

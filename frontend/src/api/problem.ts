@@ -35,7 +35,7 @@ export class ApiProblem extends Error {
 }
 
 function asProblemBody(value: unknown, status: number): ProblemBody {
-  if (value && typeof value === 'object') return value as ProblemBody;
+  if (value && typeof value === 'object') return value;
   return { status, title: typeof value === 'string' && value ? value : `HTTP ${status}` };
 }
 

@@ -19,11 +19,11 @@ export function AuthProvider({ manager, children }: { manager: UserManager; chil
 
   useEffect(() => {
     let alive = true;
-    manager.getUser().then((stored) => {
-      if (!alive) return;
-      setUser(stored && !stored.expired ? stored : null);
-      setReady(true);
-    });
+    manager
+      .getUser()
+      .then((stored) => (alive ? setUser(stored && !stored.expired ? stored : null) : undefined))
+      .catch(() => undefined) // unreadable storage: signed out
+      .finally(() => alive && setReady(true));
     const loaded = (next: User) => setUser(next);
     const gone = () => setUser(null);
     manager.events.addUserLoaded(loaded);

@@ -10,7 +10,7 @@ const links = [
 
 export function Layout() {
   const { user, signOut } = useAuth();
-  const email = (user?.profile.email as string | undefined) ?? user?.profile.sub;
+  const email = user?.profile.email ?? user?.profile.sub;
   return (
     <div className="app">
       <a className="skip-link" href="#main">

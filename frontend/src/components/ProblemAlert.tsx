@@ -16,7 +16,7 @@ export function ProblemAlert({ error, action }: { error: unknown; action?: strin
   if (!error) return null;
   const problem = error instanceof ApiProblem ? error : null;
   const title = problem?.body.title ?? 'Something went wrong';
-  const detail = problem ? problem.body.detail : error instanceof Error ? error.message : String(error);
+  const detail = problem ? problem.body.detail : error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
   const hint = problem?.body.type ? nextStep[problem.body.type] : undefined;
   return (
     <div className="alert alert-error" role="alert">

@@ -21,7 +21,8 @@ function dailyPoints(result: BacktestResult): DailyPnl[] {
   const daily = result.daily_pnl;
   if (!Array.isArray(daily)) return [];
   return daily.filter(
-    (d): d is DailyPnl => typeof d === 'object' && d !== null && typeof d.day_ms === 'number' && typeof d.equity === 'number',
+    (d: unknown): d is DailyPnl =>
+      typeof d === 'object' && d !== null && typeof (d as DailyPnl).day_ms === 'number' && typeof (d as DailyPnl).equity === 'number',
   );
 }
 

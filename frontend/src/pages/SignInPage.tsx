@@ -19,7 +19,7 @@ export function SignInPage({ returnTo = '/' }: { returnTo?: string }) {
         <button
           type="button"
           className="button primary large"
-          onClick={() => signIn(returnTo).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))}
+          onClick={() => void signIn(returnTo).catch((e: unknown) => setError(e instanceof Error ? e.message : 'unknown error'))}
         >
           Sign in
         </button>

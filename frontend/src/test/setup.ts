@@ -5,9 +5,6 @@ import { afterEach } from 'vitest';
 afterEach(() => cleanup());
 
 // jsdom has <dialog> without its modal methods: open and close it as a browser would.
-HTMLDialogElement.prototype.showModal ??= function showModal(this: HTMLDialogElement) {
-  this.open = true;
-};
-HTMLDialogElement.prototype.close ??= function close(this: HTMLDialogElement) {
-  this.open = false;
-};
+const dialog = HTMLDialogElement.prototype;
+if (!('showModal' in dialog)) Object.assign(dialog, { showModal(this: HTMLDialogElement) { this.open = true; } });
+if (!('close' in dialog)) Object.assign(dialog, { close(this: HTMLDialogElement) { this.open = false; } });

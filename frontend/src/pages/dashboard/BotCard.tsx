@@ -61,7 +61,7 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
             className="button primary"
             disabled={start.isPending}
             aria-label={`Start paper run of ${bot.name}`}
-            onClick={() => start.mutate({ bot_id: bot.id }, { onSuccess: (started) => navigate(`/runs/${started.id}`) })}
+            onClick={() => start.mutate({ bot_id: bot.id }, { onSuccess: (started) => void navigate(`/runs/${started.id}`) })}
           >
             Start paper run
           </button>

@@ -26,10 +26,10 @@ export default function RunPage() {
   const openOrders = live.orders;
   // After an edit the run trades the edited grid, not the bot's saved one.
   const [edited, setEdited] = useState<GridEditPreview | null>(null);
-  const linePrices = edited?.plan.line_prices ?? bot.data?.plan.line_prices ?? [];
+  const linePrices = edited?.plan.line_prices ?? bot.data?.plan.line_prices;
 
   const lines = useMemo<ChartLine[]>(() => {
-    const grid: ChartLine[] = linePrices.map((price) => ({ price, kind: 'grid' }));
+    const grid: ChartLine[] = (linePrices ?? []).map((price) => ({ price, kind: 'grid' }));
     const resting: ChartLine[] = openOrders.map((o) => ({ price: o.price, kind: o.side === 'buy' ? 'buy' : 'sell' }));
     return [...grid, ...resting];
   }, [linePrices, openOrders]);

@@ -40,7 +40,7 @@ function usePolling<T>(key: string, step: () => Promise<T>, delayMs: (result: T 
       } catch {
         result = undefined; // the step reports its own error; polling goes on
       }
-      if (alive) timer = setTimeout(tick, Math.max(0, latestDelay.current(result) - (Date.now() - started)));
+      if (alive) timer = setTimeout(() => void tick(), Math.max(0, latestDelay.current(result) - (Date.now() - started)));
     }
     void tick();
     return () => {

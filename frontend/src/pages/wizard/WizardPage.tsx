@@ -79,7 +79,7 @@ export default function WizardPage() {
         params: { path: { backtest_id: backtestId ?? '' }, query: { format: 'csv' } },
         parseAs: 'text',
       });
-      return markersFromFillsCsv(unwrap(answer) as string);
+      return markersFromFillsCsv(String(unwrap(answer)));
     },
     enabled: backtest.data?.status === 'done' && exportsAllowed,
   });
@@ -91,7 +91,7 @@ export default function WizardPage() {
       const botId = await saved.ensureSaved(body);
       return start.mutateAsync({ bot_id: botId });
     },
-    onSuccess: (run) => navigate(`/runs/${run.id}`),
+    onSuccess: (run) => void navigate(`/runs/${run.id}`),
   });
 
   const base = values.pair.split('/')[0] ?? '';
