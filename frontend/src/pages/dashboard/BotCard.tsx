@@ -1,11 +1,11 @@
 import { Link, useNavigate } from 'react-router';
 import { useState } from 'react';
-import { useDeleteBot, useStartRun } from '../../api/hooks';
+import { useDeleteBot, useOnboarding, useStartRun } from '../../api/hooks';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Figure, TextFigure } from '../../components/Figure';
 import { StatusBadge } from '../../components/StatusBadge';
-import { formatDuration, formatPct, formatPrice } from '../../lib/format';
+import { formatDuration, formatPct, formatPrice, formatUsd } from '../../lib/format';
 import { isActive, runFigures } from '../../lib/pnl';
 import type { BotSummary } from './useBotSummaries';
 
@@ -16,6 +16,9 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
   const start = useStartRun();
   const remove = useDeleteBot();
   const [confirmingDelete, setConfirmingDelete] = useState(false);
+  const [confirmingLive, setConfirmingLive] = useState(false);
+  const liveAllowed = useOnboarding().data?.live_allowed ?? false;
+  const startable = !run || !isActive(run.status);
   const navigate = useNavigate();
   return (
     <article className="card bot-card" aria-labelledby={headingId}>
@@ -55,7 +58,7 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
             Open run
           </Link>
         ) : null}
-        {!run || !isActive(run.status) ? (
+        {startable ? (
           <button
             type="button"
             className="button primary"
@@ -66,7 +69,12 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
             Start paper run
           </button>
         ) : null}
-        {!run || !isActive(run.status) ? (
+        {startable && liveAllowed ? (
+          <button type="button" className="button secondary" onClick={() => setConfirmingLive(true)} aria-label={`Start live run of ${bot.name}`}>
+            Start live run
+          </button>
+        ) : null}
+        {startable ? (
           <button type="button" className="button ghost" onClick={() => setConfirmingDelete(true)} aria-label={`Delete ${bot.name}`}>
             Delete
           </button>
@@ -74,6 +82,23 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
       </footer>
       <ProblemAlert error={start.error} action="Start refused" />
       <ProblemAlert error={remove.error} action="Not deleted" />
+      <ConfirmDialog
+        open={confirmingLive}
+        title={`Trade ${bot.name} with real money?`}
+        confirmLabel="Start live run"
+        danger
+        busy={start.isPending}
+        onCancel={() => setConfirmingLive(false)}
+        onConfirm={() =>
+          start.mutate({ bot_id: bot.id, live: true }, { onSuccess: (started) => void navigate(`/runs/${started.id}`) })
+        }
+      >
+        <p>
+          The bot places real orders on {bot.exchange} with your stored key, investing up to{' '}
+          <strong>{formatUsd(bot.grid.investment)}</strong> between {formatPrice(bot.grid.lower)} and {formatPrice(bot.grid.upper)}.
+        </p>
+        <p>Its guards stop it on a loss limit, and the kill switch stays one click away on its run page.</p>
+      </ConfirmDialog>
       <ConfirmDialog
         open={confirmingDelete}
         title={`Delete ${bot.name}?`}

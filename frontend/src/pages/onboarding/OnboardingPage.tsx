@@ -99,7 +99,7 @@ export default function OnboardingPage() {
                 </ul>
               </div>
             ) : (
-              <p className="gain">Nothing is missing: live trading can be requested.</p>
+              <p className="gain">Nothing is missing: start a bot live from its card on the <Link to="/">Bots</Link> page.</p>
             )}
           </Step>
         </ol>
