@@ -252,7 +252,12 @@ async function main() {
     await keyboardReachable(page);
 
     journey.step('sign out');
+    // Out through the provider's end-session page and back to the portal's sign-in.
+    const portalOrigin = new URL(portal).origin;
+    const leftPortal = page.waitForURL((url) => url.origin !== portalOrigin);
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await leftPortal;
+    await page.waitForURL((url) => url.origin === portalOrigin);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     const tokensLeft = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user:')).length);
     const persisted = await page.evaluate(() => Object.keys(localStorage).length);

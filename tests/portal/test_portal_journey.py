@@ -254,6 +254,7 @@ def out_dir() -> Path:
     return OUT
 
 
+@pytest.mark.slow
 async def test_a_new_user_goes_from_sign_in_to_a_running_paper_bot_in_the_browser(
     portal_url: str,
     api_url: str,
