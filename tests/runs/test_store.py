@@ -1,4 +1,5 @@
-"""The run loop's repository keeps ``bot_runs.fill_count`` with the fills it records."""
+"""The run loop's store: records come back as they were stored (one mapping by field name,
+both ways), and ``bot_runs.fill_count`` keeps up with the fills it records."""
 
 from __future__ import annotations
 
@@ -7,9 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.clients.factories import make_client
 from tests.conftest import unique_id
+from tradebot.engine.orders import ACTIVE, OrderStatus
 from tradebot.engine.types import Side
-from tradebot.runs.store import SqlRunStore
-from tradebot.runtime.store import FillRecord, RunRecord
+from tradebot.runs.store import SqlRunStore, client_runs
+from tradebot.runtime.store import (
+    FillRecord,
+    GuardRecord,
+    OrderUpdate,
+    RunRecord,
+    StoredOrder,
+)
 
 
 def _fill(trade_id: str, ts: int) -> FillRecord:
@@ -51,3 +59,44 @@ async def test_fill_count_follows_new_fills_and_ignores_replayed_ones(pg_session
 
     assert await _counted(pg_sessions, store.run_id) == (3, 3)
     assert await _counted(pg_sessions, other.run_id) == (1, 1)
+
+
+async def test_every_record_comes_back_as_it_was_stored(pg_sessions):
+    client_id = await make_client(pg_sessions)
+    store = SqlRunStore(pg_sessions, client_id, unique_id("run"))
+    config = {"lower": 90_000.0, "levels": [1, 2]}
+    record = RunRecord(
+        store.run_id, client_id, "live", "binance", "BTC/USDT", 7, config, [1.5, 2.5], 9, owner="me"
+    )
+    await store.create_run(record)
+    order = StoredOrder("tb-o-1", 3, 0, Side.SELL, "limit", 101.0, 0.1, OrderStatus.SUBMITTING, 5)
+    await store.add_orders([order])
+    await store.update_orders([OrderUpdate("tb-o-1", OrderStatus.OPEN, 6, 0.02, "x-1")])
+    fill = _fill("t1", 8)
+    await store.record_fills([fill], [], [1.5, 2.5], 8)
+    await store.trip("max_run_loss", "too much", 10)
+
+    loaded = await store.load_run()
+    assert loaded == RunRecord(
+        store.run_id,
+        client_id,
+        "live",
+        "binance",
+        "BTC/USDT",
+        7,
+        config,
+        [1.5, 2.5],
+        8,
+        "tripped",
+        "too much",
+        "me",
+    )
+    assert await client_runs(pg_sessions, client_id) == [loaded]
+    [open_order] = await store.orders(ACTIVE)
+    assert open_order == StoredOrder(
+        "tb-o-1", 3, 0, Side.SELL, "limit", 101.0, 0.1, OrderStatus.OPEN, 5, 0.02, "x-1"
+    )
+    assert open_order.side is Side.SELL  # enums rebuilt, not strings
+    assert open_order.status is OrderStatus.OPEN
+    assert await store.fills() == [fill]
+    assert await store.active_trip() == GuardRecord("max_run_loss", "too much", store.run_id, 10)

@@ -33,6 +33,7 @@ from tradebot.models.runs import (
     RunStatus,
 )
 from tradebot.runs.repository import GuardRepository
+from tradebot.runs.run_transactions import RunTransactions
 from tradebot.runtime.store import (
     FillRecord,
     GuardRecord,
@@ -84,14 +85,8 @@ def _record_of(record_type: type[RecordT], row: SQLModel) -> RecordT:
     return record_type(**values)
 
 
-class SqlRunStore:
+class SqlRunStore(RunTransactions):
     """Implements ``runtime.store.RunStore`` for (client, run)."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str):
-        self._sessions = sessions
-        self._scope = ClientScope.of(client_id)
-        self.client_id = client_id
-        self.run_id = run_id
 
     def _owned(self, record: DataclassInstance) -> dict[str, Any]:
         """A row's values for a record of this run: the record's fields, this run's keys."""
@@ -107,12 +102,12 @@ class SqlRunStore:
         return result.scalar_one_or_none()
 
     async def load_run(self) -> RunRecord | None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             row = await self._run_row(session)
             return None if row is None else _record_of(RunRecord, row)
 
     async def create_run(self, record: RunRecord) -> None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             session.add(BotRun(**{**_columns_of(record), "client_id": self.client_id}))
 
     async def _update_run(self, session: AsyncSession, **values: Any) -> None:
@@ -123,15 +118,15 @@ class SqlRunStore:
         )
 
     async def set_status(self, status: str, reason: str | None = None) -> None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             await self._update_run(session, status=status, stop_reason=reason)
 
     async def save_config(self, config: dict[str, Any]) -> None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             await self._update_run(session, config=config)
 
     async def save_state(self, state: list[float], clock_ts: int) -> None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             await self._update_run(session, state=state, clock_ts=clock_ts)
 
     # ---- orders -------------------------------------------------------------------------
@@ -141,7 +136,7 @@ class SqlRunStore:
         )
         if statuses is not None:
             query = query.where(col(BotOrder.status).in_([s.value for s in statuses]))
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             rows = (await session.execute(query.order_by(col(BotOrder.id)))).scalars().all()
             return [_record_of(StoredOrder, r) for r in rows]
 
@@ -151,11 +146,11 @@ class SqlRunStore:
             .where(col(BotOrder.client_id) == self.client_id, col(BotOrder.run_id) == self.run_id)
             .group_by(col(BotOrder.line))
         )
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             return {line: seq + 1 for line, seq in (await session.execute(query)).all()}
 
     async def add_orders(self, orders: list[StoredOrder]) -> None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             session.add_all([BotOrder(**self._owned(o), updated_ts=o.created_ts) for o in orders])
 
     async def _apply_updates(self, session: AsyncSession, updates: Sequence[OrderUpdate]) -> None:
@@ -178,14 +173,14 @@ class SqlRunStore:
             )
 
     async def update_orders(self, updates: list[OrderUpdate]) -> None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             await self._apply_updates(session, updates)
 
     # ---- fills and state ----------------------------------------------------------------
     async def record_fills(
         self, fills: list[FillRecord], updates: list[OrderUpdate], state: list[float], clock_ts: int
     ) -> list[FillRecord]:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             known = set(
                 (
                     await session.execute(
@@ -211,18 +206,18 @@ class SqlRunStore:
             .where(col(BotFill.client_id) == self.client_id, col(BotFill.run_id) == self.run_id)
             .order_by(col(BotFill.id))
         )
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             return [_record_of(FillRecord, r) for r in (await session.execute(query)).scalars()]
 
     async def add_snapshot(self, s: InventorySnapshot) -> None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             session.add(BotInventorySnapshot(**self._owned(s)))
 
     # ---- guards -------------------------------------------------------------------------
     async def trip(self, guard: str, reason: str, ts: int, *, client_wide: bool = False) -> None:
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             run_id = None if client_wide else self.run_id
-            await add_guard_row(session, self._scope, guard, reason, ts, run_id=run_id)
+            await add_guard_row(session, self.scope, guard, reason, ts, run_id=run_id)
             await self._update_run(session, status=RunStatus.TRIPPED.value, stop_reason=reason)
 
     async def active_trip(self) -> GuardRecord | None:
@@ -235,7 +230,7 @@ class SqlRunStore:
             )
             .order_by(col(BotGuardState.id))
         )
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             row = (await session.execute(query)).scalars().first()
             return None if row is None else _record_of(GuardRecord, row)
 
@@ -243,7 +238,7 @@ class SqlRunStore:
         query = select(col(BotRun.state)).where(
             col(BotRun.client_id) == self.client_id, col(BotRun.status) == RunStatus.RUNNING.value
         )
-        async with client_transaction(self._sessions, self._scope) as session:
+        async with self.transaction() as session:
             states = (await session.execute(query)).scalars().all()
         return float(
             sum(

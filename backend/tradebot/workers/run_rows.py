@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.kit.clock import utcnow
 from tradebot.kit.repository import ScopedRepository
-from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import BotRun, RequestStatus, RunAction, RunRequest, RunStatus
 from tradebot.runs.repository import RunRequestRepository
+from tradebot.runs.run_transactions import RunTransactions
 from tradebot.runtime.runner import STOP_REQUESTED
 
 OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})
@@ -60,18 +60,11 @@ class RunHandoverRepository(ScopedRepository[BotRun]):
         )
 
 
-class RunRows:
+class RunRows(RunTransactions):
     """One run's rows, each call one tenant transaction of the run's client."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str
-    ) -> None:
-        self.sessions = sessions
-        self.scope = ClientScope.of(client_id)
-        self.run_id = run_id
-
     async def ticket(self) -> RunTicket | None:
-        async with client_transaction(self.sessions, self.scope) as session:
+        async with self.transaction() as session:
             run = await RunHandoverRepository(session, self.scope).find(self.run_id)
             if run is None:
                 return None
@@ -92,14 +85,14 @@ class RunRows:
 
     async def mark(self, action: RunAction, old: RequestStatus, new: RequestStatus) -> None:
         """Move the run's ``action`` requests from ``old`` to ``new``."""
-        async with client_transaction(self.sessions, self.scope) as session:
+        async with self.transaction() as session:
             for row in await self._requests(session, action, old):
                 row.status, row.handled_at = new.value, utcnow()
 
     async def end(self, status: RunStatus | None = None, reason: str = "") -> None:
         """Write the run's end (``status`` None: the run loop wrote it) and settle its
         requests: the run is over."""
-        async with client_transaction(self.sessions, self.scope) as session:
+        async with self.transaction() as session:
             if status is not None:
                 await RunHandoverRepository(session, self.scope).end(self.run_id, status, reason)
             settled = [
@@ -110,5 +103,5 @@ class RunRows:
                 row.status, row.handled_at = RequestStatus.DONE.value, utcnow()
 
     async def reopen(self) -> bool:
-        async with client_transaction(self.sessions, self.scope) as session:
+        async with self.transaction() as session:
             return await RunHandoverRepository(session, self.scope).reopen(self.run_id)
