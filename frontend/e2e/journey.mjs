@@ -76,6 +76,7 @@ async function fillWizard(page) {
   await page.getByRole('radio', { name: new RegExp(grid.spacing, 'i') }).check();
   await page.getByText('Per round trip').waitFor();
   await page.locator('[data-testid="price-chart"] canvas').first().waitFor();
+  await page.getByRole('heading', { name: /last [1-9]\d* one-minute candles/ }).waitFor(); // real candles drawn
 }
 
 async function backtest(page) {
