@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     """Comma-separated addresses or networks of the reverse proxies whose ``X-Forwarded-For``
     and ``X-Forwarded-Proto`` name the client. Empty: forwarded headers are ignored, the client
     is the connection's peer (anyone else could name any address and escape the per-IP limit)."""
+    DEX_CHECKS_PER_WINDOW: Annotated[int, Field(ge=1)] = 20
+    """DEX sell checks a client may start per ``API_RATE_WINDOW_S``: each has the server call a
+    node for the client."""
+    DEX_PRIVATE_NODES: bool = False
+    """Let ``POST /dex/check-sell`` call nodes on loopback or private addresses: for a server's
+    own node or a sandbox, never on a shared server (a client could probe its network)."""
     PUBLIC_APP_URL: str = "http://localhost:3000"
     """Where Stripe sends the browser back after Checkout and the Customer Portal."""
     STRIPE_SECRET_KEY: SecretStr | None = None

@@ -1,11 +1,12 @@
 """``POST /dex/check-sell``: Pro and above only, rate-limited per client, public nodes only.
 
-The app is built here (not with ``make_client``) to reach its dependency overrides: the test
-node is on loopback, which the route refuses unless ``node_check`` is overridden.
+The test node is on loopback, which the route refuses unless DEX_PRIVATE_NODES is set: the
+app here sets it (and a test without it checks the refusal).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -17,24 +18,25 @@ from tests.dex.conftest import World
 from tests.dex.evm import free_port
 from tradebot.api.app import create_app
 from tradebot.config import Settings
-from tradebot.dex import service
-from tradebot.dex.endpoints import node_check
+from tradebot.dex.errors import DexInputError
+from tradebot.dex.service import public_nodes_only
 
 Login = Callable[..., dict[str, str]]
 
 
-async def _allow_any_node(url: str) -> None:
-    del url
-
-
-@pytest.fixture
-async def api(api_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(api_settings)
-    app.dependency_overrides[node_check] = lambda: _allow_any_node
+@contextlib.asynccontextmanager
+async def _served(settings: Settings, **update: Any) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings.model_copy(update={"DEX_PRIVATE_NODES": True, **update}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@pytest.fixture
+async def api(api_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with _served(api_settings) as client:
+        yield client
 
 
 def _body(world: World, token: str, **fields: Any) -> dict[str, Any]:
@@ -110,29 +112,44 @@ async def test_invalid_input_is_a_4xx_problem(
     assert response.json()["type"] == f"/problems/{slug}"
 
 
-async def test_a_dead_node_is_a_4xx_problem_that_says_so(
+async def test_a_dead_node_is_a_502_problem_that_says_so(
     world: World, api: httpx.AsyncClient, login: Login
 ) -> None:
     headers = await _pro(api, login)
     body = _body(world, "plain", rpc_url=f"http://127.0.0.1:{free_port()}")
     response = await api.post("/dex/check-sell", json=body, headers=headers)
-    assert response.status_code == 400
-    assert "cannot reach the RPC node" in response.json()["detail"]
+    assert response.status_code == 502
+    assert response.json()["type"] == "/problems/node-unavailable"
+    assert response.json()["title"] == "The blockchain node did not answer"
 
 
 async def test_checks_are_rate_limited_per_client(
-    world: World, api: httpx.AsyncClient, login: Login, monkeypatch: pytest.MonkeyPatch
+    world: World, api_settings: Settings, login: Login
 ) -> None:
-    monkeypatch.setattr(service, "CHECKS_PER_WINDOW", 2)
-    ana, bob = await _pro(api, login), await _pro(api, login)
-    body = _body(world, "plain")
-    statuses = [(await api.post("/dex/check-sell", json=body, headers=ana)).status_code]
-    statuses += [(await api.post("/dex/check-sell", json=body, headers=ana)).status_code]
-    limited = await api.post("/dex/check-sell", json=body, headers=ana)
-    assert statuses == [200, 200]
-    assert limited.status_code == 429
-    assert int(limited.headers["Retry-After"]) >= 1
-    assert (await api.post("/dex/check-sell", json=body, headers=bob)).status_code == 200
+    async with _served(api_settings, DEX_CHECKS_PER_WINDOW=2) as api:
+        ana, bob = await _pro(api, login), await _pro(api, login)
+        body = _body(world, "plain")
+        statuses = [(await api.post("/dex/check-sell", json=body, headers=ana)).status_code]
+        statuses += [(await api.post("/dex/check-sell", json=body, headers=ana)).status_code]
+        limited = await api.post("/dex/check-sell", json=body, headers=ana)
+        assert statuses == [200, 200]
+        assert limited.status_code == 429
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert (await api.post("/dex/check-sell", json=body, headers=bob)).status_code == 200
+
+
+async def test_a_loopback_node_is_refused_unless_private_nodes_are_allowed(
+    world: World, api_settings: Settings, login: Login
+) -> None:
+    app = create_app(api_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
+            response = await api.post(
+                "/dex/check-sell", json=_body(world, "plain"), headers=await _pro(api, login)
+            )
+    assert response.status_code == 422
+    assert "not a public address" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -145,5 +162,5 @@ async def test_checks_are_rate_limited_per_client(
     ],
 )
 async def test_the_route_calls_public_nodes_only(url: str) -> None:
-    with pytest.raises(service.DexInputError, match="not a public address"):
-        await service.public_nodes_only(url)
+    with pytest.raises(DexInputError, match="not a public address"):
+        await public_nodes_only(url)

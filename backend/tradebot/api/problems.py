@@ -24,7 +24,9 @@ from tradebot.billing.errors import (
     PlanLimitError,
     WebhookSignatureError,
 )
+from tradebot.candles.fetch import CandleFetchError
 from tradebot.credentials.keyring import NoMasterKeyError, WrongMasterKeyError
+from tradebot.dex.errors import DexNodeError
 from tradebot.engine.errors import GridPlanError
 from tradebot.errors import BadInputError, ConfigError, ConflictError, NotFoundError, TradeBotError
 from tradebot.kit.ratelimit import TooManyRequestsError
@@ -50,6 +52,8 @@ PROBLEMS: Final[tuple[tuple[type[Exception], int, str, str], ...]] = (
     (ConflictError, 409, "conflict", "Conflict"),
     (WebhookSignatureError, 400, "bad-signature", "Signature check failed"),
     (BillingUnavailableError, 503, "billing-unavailable", "Billing unavailable"),
+    (CandleFetchError, 503, "market-data-unavailable", "The exchange did not answer"),
+    (DexNodeError, 502, "node-unavailable", "The blockchain node did not answer"),
     (ConfigError, 503, "not-configured", "Service not configured"),
     (WrongMasterKeyError, 503, "not-configured", "Service not configured"),
     (NoMasterKeyError, 503, "not-configured", "Service not configured"),

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradebot.engine.types import GridConfig, Spacing
+from tradebot.kit.text import PlainText
 
 Price = Annotated[float, Field(ge=1e-8, le=1e9, allow_inf_nan=False)]
 Money = Annotated[float, Field(ge=0.01, le=1e10, allow_inf_nan=False)]
@@ -44,7 +45,7 @@ class GridSpec(BaseModel):
 class BotCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[PlainText, Field(min_length=1, max_length=100)]
     exchange: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,31}$")] = "binance"
     pair: Annotated[str, Field(pattern=r"^[A-Z0-9]{2,12}/[A-Z0-9]{2,12}$")] = "BTC/USDT"
     grid: GridSpec
@@ -57,7 +58,7 @@ class BotUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    name: Annotated[PlainText, Field(min_length=1, max_length=100)] | None = None
     grid: GridSpec | None = None
 
     @model_validator(mode="after")

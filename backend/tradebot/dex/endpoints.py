@@ -14,13 +14,18 @@ from tradebot.kit.web import ContextDep
 router = APIRouter(prefix="/dex", tags=["dex"])
 
 
-def _service(context: ContextDep, user: CurrentClient) -> DexService:
-    return DexService(context.sessions, user.scope(), user.actor, context.limiter)
+async def _service(context: ContextDep, user: CurrentClient) -> DexService:
+    limit = context.settings.DEX_CHECKS_PER_WINDOW
+    return DexService(context.sessions, user.scope(), user.actor, context.limiter, limit)
 
 
-async def node_check() -> NodeCheck:
-    """Which nodes the server may call for a client (tests override it to allow loopback)."""
-    return public_nodes_only
+async def _any_node(url: str) -> None:
+    del url
+
+
+async def node_check(context: ContextDep) -> NodeCheck:
+    """Which nodes the server may call for a client: public ones, unless DEX_PRIVATE_NODES."""
+    return _any_node if context.settings.DEX_PRIVATE_NODES else public_nodes_only
 
 
 Dex = Annotated[DexService, Depends(_service)]

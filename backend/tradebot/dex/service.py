@@ -34,9 +34,6 @@ from tradebot.kit.service import ClientService
 log = logging.getLogger(__name__)
 
 DEX_PLANS: Final = frozenset({PlanName.PRO, PlanName.MANAGED})
-CHECKS_PER_WINDOW: Final = 20
-"""DEX checks a client may start per rate window (``API_RATE_WINDOW_S``): each one has the
-server call a node for the client."""
 CHECK_TIMEOUT_S: Final = 10.0
 
 NodeCheck = Callable[[str], Awaitable[None]]
@@ -71,9 +68,11 @@ class DexService(ClientService):
         scope: ClientScope,
         actor: str,
         limiter: RequestLimiter,
+        checks_per_window: int,
     ) -> None:
         super().__init__(sessions, scope, actor)
         self.limiter = limiter
+        self.checks_per_window = checks_per_window
 
     async def check_sell(self, body: SellCheckRequest, node_check: NodeCheck) -> SellCheckView:
         async with self.tx() as session:
@@ -95,7 +94,7 @@ class DexService(ClientService):
     async def _count(self) -> None:
         key = f"dex:{self.scope.client_id}"
         try:
-            await self.limiter.hit(key, CHECKS_PER_WINDOW, "DEX checks of this client")
+            await self.limiter.hit(key, self.checks_per_window, "DEX checks of this client")
         except (RedisError, OSError) as exc:
             # As the API's own per-client limit does: Redis down lets requests through.
             log.warning("rate limiter unavailable, DEX check let through: %s", exc)

@@ -11,10 +11,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
 from tradebot.auth.dependencies import CurrentClient
-from tradebot.candles.fetch import CandleFetchError
 from tradebot.kit.web import ApiContext, app_port
 from tradebot.markets.schemas import CandleSeries, Timeframe
 from tradebot.markets.service import MAX_CANDLES, CandleService
@@ -70,7 +69,4 @@ async def get_candles(
 ) -> CandleSeries:
     """The newest closed candles of a pair (time in unix seconds), for charts. A pair or
     timeframe the exchange does not list is a 422; an exchange that does not answer, a 503."""
-    try:
-        return await service.recent(pair, timeframe, limit)
-    except CandleFetchError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    return await service.recent(pair, timeframe, limit)

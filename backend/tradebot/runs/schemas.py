@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradebot.bots.schemas import PlanPreview, Price
+from tradebot.kit.text import PlainText
 
 
 class RunStart(BaseModel):
@@ -168,7 +169,7 @@ class GridEditAccepted(BaseModel):
 class KillSwitch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, Field(min_length=1, max_length=300)] = "kill switch by the client"
+    reason: Annotated[PlainText, Field(min_length=1, max_length=300)] = "kill switch by the client"
 
 
 class KillSwitchState(BaseModel):
