@@ -30,6 +30,7 @@ describe('validateGrid mirrors the API limits', () => {
     ['upper', '2000000000', 'upper'],
     ['pair', 'btc-usdt', 'pair'],
     ['name', '   ', 'name'],
+    ['name', 'tab\there', 'name'],
   ] as const)('refuses %s = %j', (field, value, errorField) => {
     expect(validateGrid({ ...valid, [field]: value })).toHaveProperty(errorField);
   });

@@ -22,6 +22,9 @@ const MONEY_MAX = 1e10;
 const LINES_MIN = 2;
 const LINES_MAX = 500;
 const PAIR = /^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/;
+/** Control characters, which the API refuses in names and keys. */
+// eslint-disable-next-line no-control-regex -- matching them is the point
+export const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/;
 
 function number(text: string): number | null {
   const trimmed = text.trim();
@@ -53,6 +56,7 @@ export function validateGrid(values: GridFormValues): GridFormErrors {
   const errors: GridFormErrors = validateRange(values);
   const name = values.name.trim();
   if (name.length < 1 || name.length > 100) errors.name = 'Give the bot a name (1 to 100 characters).';
+  else if (CONTROL_CHARACTERS.test(name)) errors.name = 'Use letters, digits and punctuation only.';
   if (!PAIR.test(values.pair)) errors.pair = 'A pair looks like BTC/USDT.';
   const investment = number(values.investment);
   if (investment === null || investment < MONEY_MIN || investment > MONEY_MAX) errors.investment = 'Invest at least 0.01 USDT.';

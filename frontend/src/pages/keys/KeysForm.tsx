@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useStoreKeys } from '../../api/hooks';
 import { ApiProblem } from '../../api/problem';
 import { Field } from '../../components/Field';
+import { CONTROL_CHARACTERS } from '../../lib/gridForm';
 import { ProblemAlert } from '../../components/ProblemAlert';
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -17,8 +18,8 @@ export function KeysForm({ submitLabel = 'Check and save keys', onSaved }: { sub
   const [label, setLabel] = useState('main');
   const [touched, setTouched] = useState(false);
   const errors = {
-    apiKey: apiKey.trim() ? undefined : 'Paste the API key.',
-    apiSecret: apiSecret.trim() ? undefined : 'Paste the secret key.',
+    apiKey: !apiKey.trim() ? 'Paste the API key.' : CONTROL_CHARACTERS.test(apiKey.trim()) ? 'The key has invisible characters: copy it again.' : undefined,
+    apiSecret: !apiSecret.trim() ? 'Paste the secret key.' : CONTROL_CHARACTERS.test(apiSecret.trim()) ? 'The secret has invisible characters: copy it again.' : undefined,
     label: LABEL.test(label) ? undefined : 'Letters, digits, dot, dash or underscore (up to 64).',
   };
   const serverFields = store.error instanceof ApiProblem ? store.error.fieldErrors() : {};
