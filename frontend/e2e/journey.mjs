@@ -129,8 +129,16 @@ async function editGrid(page) {
 }
 
 async function killSwitch(page) {
-  await page.getByRole('button', { name: 'Kill switch' }).click();
   const dialog = page.getByRole('dialog', { name: 'Trip the kill switch?' });
+  // By keyboard first: Enter opens the confirmation, Escape cancels it, focus comes back.
+  await page.getByRole('button', { name: 'Kill switch' }).focus();
+  await page.keyboard.press('Enter');
+  await dialog.waitFor();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  const refocused = await page.evaluate(() => document.activeElement?.textContent);
+  assert(refocused === 'Kill switch', `focus returns to the kill switch (got ${refocused})`);
+  await page.getByRole('button', { name: 'Kill switch' }).click();
   await dialog.waitFor();
   await journey.capture(page, '10-kill-switch-confirm');
   await dialog.getByRole('button', { name: 'Stop every bot' }).click();
