@@ -79,3 +79,14 @@ def test_uvicorn_logs_through_our_json_handler(tmp_path):
     output = _served_output(tmp_path, ["--access-log"], {"LOG_LEVEL": "INFO"})
     loggers = {line["logger"] for line in _json_lines(output)}
     assert {"uvicorn.error", "uvicorn.access"} <= loggers, output
+
+
+def test_a_sandbox_url_that_is_not_http_is_one_error_line_before_serving(tmp_path):
+    environment = {**os.environ, "DATA_DIR": str(tmp_path / "var")}
+    environment.pop("PG_URL", None)
+    command = [sys.executable, "-m", "tradebot.cli.main", "api", "--sandbox-url", "ftp://sim"]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "tradebot: error: --sandbox-url must be an http(s) URL (got 'ftp://sim')"
+    ]

@@ -22,7 +22,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sandbox-url",
-        help="ask this exchange simulator (not the real exchange) what stored keys may do",
+        help="use this exchange simulator, not the real exchange, for key checks and the charts' "
+        "candles (default EXCHANGE_SANDBOX_URL)",
     )
     parser.add_argument(
         "--migrate",
@@ -46,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
 
     settings = load_settings()
+    if args.sandbox_url:
+        if not args.sandbox_url.startswith(("http://", "https://")):
+            raise BadInputError(f"--sandbox-url must be an http(s) URL (got {args.sandbox_url!r})")
+        settings = settings.model_copy(update={"EXCHANGE_SANDBOX_URL": args.sandbox_url})
     admin_only = args.command == "admin-server"
     port = args.port or (settings.ADMIN_PORT if admin_only else settings.API_PORT)
     if not 1 <= port <= 65535:
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run(
         create_app(
             settings,
-            key_check=CcxtKeyPermissionCheck(sandbox_url=args.sandbox_url),
+            key_check=CcxtKeyPermissionCheck(sandbox_url=settings.EXCHANGE_SANDBOX_URL),
             admin_only=admin_only,
         ),
         host=args.host,
