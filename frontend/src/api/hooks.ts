@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from './ApiContext';
 import { unwrap } from './problem';
-import type { BotCreate, CheckoutPlan, KeysInput } from './types';
+import type { CheckoutPlan, KeysInput } from './types';
 
 /** Query keys: one place, so mutations invalidate exactly what they change. */
 export const keys = {
@@ -16,7 +16,7 @@ export const keys = {
   run: (id: string) => ['runs', id] as const,
   killSwitch: ['kill-switch'] as const,
   onboarding: ['onboarding'] as const,
-  backtest: (id: string) => ['backtests', id] as const,
+  backtest: (id: string | null) => ['backtests', id] as const,
 };
 
 export function useMe() {
@@ -52,7 +52,7 @@ export function usePlans() {
 }
 
 /** Stripe pages are whole-page redirects: the API answers with the URL to go to. */
-export function useStripeRedirect(go: (url: string) => void = (url) => window.location.assign(url)) {
+export function useStripeRedirect() {
   const api = useApi();
   return useMutation({
     mutationFn: async (target: { checkout: CheckoutPlan } | 'portal') => {
@@ -62,7 +62,7 @@ export function useStripeRedirect(go: (url: string) => void = (url) => window.lo
           : await api.POST('/billing/checkout', { body: { plan: target.checkout } });
       return unwrap(answer).url;
     },
-    onSuccess: go,
+    onSuccess: (url) => window.location.assign(url),
   });
 }
 
@@ -113,15 +113,6 @@ export function useBot(botId: string | null | undefined) {
     queryKey: keys.bot(botId ?? ''),
     queryFn: async () => unwrap(await api.GET('/bots/{bot_id}', { params: { path: { bot_id: botId ?? '' } } })),
     enabled: Boolean(botId),
-  });
-}
-
-export function useCreateBot() {
-  const api = useApi();
-  const queries = useQueryClient();
-  return useMutation({
-    mutationFn: async (body: BotCreate) => unwrap(await api.POST('/bots', { body })),
-    onSuccess: () => queries.invalidateQueries({ queryKey: keys.bots }),
   });
 }
 

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useApi } from '../../api/ApiContext';
+import { keys } from '../../api/hooks';
 import { unwrap } from '../../api/problem';
 import type { Backtest } from '../../api/types';
 import { LineChart, chartColours, type ChartCandle } from '../../charts';
@@ -18,7 +19,7 @@ function isOver(job: Backtest | undefined): boolean {
 export function useBacktest(backtestId: string | null) {
   const api = useApi();
   return useQuery({
-    queryKey: ['backtests', backtestId],
+    queryKey: keys.backtest(backtestId),
     queryFn: async () =>
       unwrap(await api.GET('/backtests/{backtest_id}', { params: { path: { backtest_id: backtestId ?? '' } } })),
     enabled: backtestId !== null,

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useApi } from '../../api/ApiContext';
-import { useBilling, useStartRun } from '../../api/hooks';
+import { keys, useBilling, useStartRun } from '../../api/hooks';
 import { unwrap } from '../../api/problem';
 import { PriceChart, type ChartLine, type ChartMarker } from '../../charts';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -73,7 +73,7 @@ export default function WizardPage() {
 
   const exportsAllowed = billing.data?.plan.backtest_exports ?? false;
   const fills = useQuery({
-    queryKey: ['backtests', backtestId, 'fills'],
+    queryKey: [...keys.backtest(backtestId), 'fills'],
     queryFn: async () => {
       const answer = await api.GET('/backtests/{backtest_id}/export', {
         params: { path: { backtest_id: backtestId ?? '' }, query: { format: 'csv' } },
