@@ -1,16 +1,9 @@
 """A grid edit recorded by the API is taken by the run loop mid-run, applied as a regime
 re-centre moves a grid, and the run trades the new grid (its request ``done``).
-
-Skipped until the run loop has its hook (``GridRunner(..., grid_edits=...)``, owned by the
-runtime): the test then runs as it is.
 """
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
-import pytest
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
@@ -28,11 +21,6 @@ from tradebot.runtime.runner import GridRunner
 from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
 from tradebot.venues.replay import replay_ticks
-
-pytestmark = pytest.mark.skipif(
-    "grid_edits" not in inspect.signature(GridRunner).parameters,
-    reason="the run loop's grid-edit hook (GridRunner grid_edits=) is not in runtime.runner yet",
-)
 
 
 class AfterTicks(SqlGridEdits):
@@ -75,14 +63,13 @@ async def test_an_edit_is_applied_by_the_running_loop(sqlite_url: str) -> None:
             ),
             replay_ticks(candles, base_ts, start_after=-1),
         )
-        hook: dict[str, Any] = {"grid_edits": edits}
         runner = GridRunner(
             run.record,
             run.strategy,
             venue,
             run.store,
             runner_settings(settings, paper=True),
-            **hook,
+            grid_edits=edits,
         )
         with capture_logs() as logs:
             outcome = await runner.run()

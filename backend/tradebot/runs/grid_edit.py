@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from tradebot.bots.schemas import PlanPreview
@@ -29,9 +28,9 @@ from tradebot.engine.strategy import GridStrategy, WantedOrder
 from tradebot.engine.types import GridConfig, MarketRules, Side
 from tradebot.errors import BadInputError, ConflictError
 from tradebot.kit.clock import utcnow
-from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import BotOrder, RequestStatus, RunAction, RunRequest
 from tradebot.runs.repository import RunRequestRepository
+from tradebot.runs.run_transactions import RunTransactions
 from tradebot.runs.schemas import GridEdit, GridEditPreview, OrderView, PlannedOrder
 from tradebot.runtime.book import BookDiff, diff_book, whole_lots
 from tradebot.runtime.grid_edits import GridEdit as RunGridEdit
@@ -163,19 +162,12 @@ class GridEditRequests(RunRequestRepository):
         return row
 
 
-class SqlGridEdits:
+class SqlGridEdits(RunTransactions):
     """``runtime.grid_edits.GridEdits`` on the run's ``grid`` requests: one tenant transaction
     per call (the query reads the few queued requests through their status index)."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], client_id: str, run_id: str
-    ) -> None:
-        self.sessions = sessions
-        self.scope = ClientScope.of(client_id)
-        self.run_id = run_id
-
     async def take(self) -> RunGridEdit | None:
-        async with client_transaction(self.sessions, self.scope) as session:
+        async with self.transaction() as session:
             requests = GridEditRequests(session, self.scope)
             queued = list(await requests.queued(self.run_id))
             if not queued:
@@ -191,7 +183,7 @@ class SqlGridEdits:
             )
 
     async def _settle(self, edit: RunGridEdit, status: RequestStatus, **details: Any) -> None:
-        async with client_transaction(self.sessions, self.scope) as session:
+        async with self.transaction() as session:
             row = await GridEditRequests(session, self.scope).get(edit.request_id)
             GridEditRequests.settle(row, status, **details)
 

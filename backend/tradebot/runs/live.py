@@ -29,6 +29,7 @@ from tradebot.runs.configuration import (
     ClientRunConfig,
     KeyNoLongerSafeError,
 )
+from tradebot.runs.grid_edit import SqlGridEdits
 from tradebot.runs.launcher import (
     PreparedRun,
     database,
@@ -38,6 +39,7 @@ from tradebot.runs.launcher import (
     runner_settings,
 )
 from tradebot.runs.store import trip_kill_switch
+from tradebot.runtime.grid_edits import GridEdits
 from tradebot.runtime.ports import Tick, Venue, VenueError
 from tradebot.runtime.runner import GridRunner, RunOutcome
 from tradebot.venues.ccxt_venue import CcxtVenue
@@ -142,7 +144,8 @@ async def run_on_live_data(
                 if own is not None and mode is RunMode.LIVE
                 else PaperVenue(await paper_account(run), _ticks(market))
             )
-            runner = _runner(run, venue, config.settings, options, mode)
+            edits = SqlGridEdits(sessions, run.record.client_id, run.record.run_id)
+            runner = _runner(run, venue, edits, config.settings, options, mode)
             if own is not None and own.sandbox is not None:
                 _hold_while_unsure(own.sandbox, runner, own.venue)
             return await runner.run()
@@ -215,7 +218,12 @@ async def _prepare(
 
 
 def _runner(
-    run: PreparedRun, venue: Venue, settings: Settings, options: LiveOptions, mode: RunMode
+    run: PreparedRun,
+    venue: Venue,
+    edits: GridEdits,
+    settings: Settings,
+    options: LiveOptions,
+    mode: RunMode,
 ) -> GridRunner:
     return GridRunner(
         run.record,
@@ -226,6 +234,7 @@ def _runner(
         wall_clock=_wall_ms,
         stop=options.stop,
         stop_reason=options.stop_reason,
+        grid_edits=edits,
     )
 
 

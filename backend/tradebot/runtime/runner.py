@@ -24,10 +24,11 @@ from tradebot.engine.plan import build_plan
 from tradebot.engine.regime import Regime, RegimeAnalysis, analyse
 from tradebot.engine.risk import ApiErrorWindow, Guard, GuardThresholds, Trip, check_guards
 from tradebot.engine.strategy import GridInvariantError, GridStrategy
-from tradebot.engine.types import Side
+from tradebot.engine.types import GridConfig, Side
 from tradebot.errors import TradeBotError
 from tradebot.observability.logs import get_logger
 from tradebot.runtime.book import Funds, affordable, diff_book, whole_lots
+from tradebot.runtime.grid_edits import GridEdit, GridEdits, edited_config
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
 from tradebot.runtime.ports import (
     FatalVenueError,
@@ -53,6 +54,8 @@ STOP_REQUESTED = "stop requested"
 HOUR_MS = 3_600_000
 REGIME_WINDOW = 720
 """Closes the regime analysis reads (12 hours of 1-minute candles)."""
+EDIT_CHECK_INTERVAL_MS = 1_000
+"""How often a run asks its store for an edit of its grid (one query, not one per tick)."""
 
 
 class RunBlockedError(TradeBotError):
@@ -106,6 +109,7 @@ class GridRunner:
         wall_clock: Callable[[], int] | None = None,
         stop: asyncio.Event | None = None,
         stop_reason: Callable[[], str | None] | None = None,
+        grid_edits: GridEdits | None = None,
     ) -> None:
         self.record = record
         self.strategy = strategy
@@ -117,6 +121,8 @@ class GridRunner:
         self._stop = stop
         self._stop_reason = stop_reason
         """Why ``stop`` was set, when its setter says (recorded as the run's stop reason)."""
+        self._grid_edits = grid_edits
+        self._next_edit_check = 0
         self._errors = ApiErrorWindow()
         venue.on_error = self._count_error  # retried reads count against the error budget too
         self.orders = OrderManager(
@@ -214,6 +220,7 @@ class GridRunner:
         unresolved += [self.orders.active[c] for c in sorted(self._unasked - asked)]
         if unresolved:
             await self._reconcile(unresolved)
+        await self._take_grid_edit(tick.price)
         if self.settings.orders.entry_limit:
             await self._watch_entry(tick.price)
         if self._book_dirty and not self._unasked:
@@ -298,6 +305,45 @@ class GridRunner:
         )
         await self.orders.cancel([leg])
         self._book_dirty = True
+
+    # ---- the client's edits of the grid -------------------------------------------------
+    async def _take_grid_edit(self, price: float) -> None:
+        """Apply the client's newest edit of the grid, once the book is known: a grid moved
+        while an order's fate is unknown could buy the base that order already bought."""
+        if self._grid_edits is None or not self.strategy.started or self.strategy.stopped:
+            return
+        if self._unasked or self.orders.unresolved():
+            return
+        now = self._wall_now()
+        if now < self._next_edit_check:
+            return
+        self._next_edit_check = now + EDIT_CHECK_INTERVAL_MS
+        edit = await self._grid_edits.take()
+        if edit is not None:
+            await self._edit_grid(self._grid_edits, edit, price)
+
+    async def _edit_grid(self, edits: GridEdits, edit: GridEdit, price: float) -> None:
+        """Move the grid to the edited range and lines, investing what the run holds at
+        ``price`` (the API's preview computes the same)."""
+        state = self.strategy.state
+        moved = edited_config(
+            self.strategy.plan.config,
+            lower=edit.lower,
+            upper=edit.upper,
+            lines=edit.lines,
+            equity=float(state[core.QUOTE] + state[core.BASE] * price),
+        )
+        refusal = await self._move_grid(moved, price, "grid_edit_applied")
+        if refusal is None:
+            await edits.applied(edit, moved)
+            return
+        log.warning(
+            "grid_edit_refused",
+            run_id=self.record.run_id,
+            request_id=edit.request_id,
+            reason=refusal,
+        )
+        await edits.refused(edit, refusal)
 
     # ---- reconciliation -----------------------------------------------------------------
     async def _load_fills(self) -> None:
@@ -508,33 +554,53 @@ class GridRunner:
         """The market ranges outside the grid: move the grid onto it, with what the run holds."""
         assert self._last_price is not None
         price = self._last_price
-        old = self.strategy.plan.config
         state = self.strategy.state
-        equity = float(state[core.QUOTE] + state[core.BASE] * price)
         moved = dataclasses.replace(
-            old, lower=reading.suggested_lower, upper=reading.suggested_upper, investment=equity
+            self.strategy.plan.config,
+            lower=reading.suggested_lower,
+            upper=reading.suggested_upper,
+            investment=float(state[core.QUOTE] + state[core.BASE] * price),
         )
+        refusal = await self._move_grid(moved, price, "regime_applied")
+        if refusal is not None:
+            log.warning("regime_not_applied", run_id=self.record.run_id, reason=refusal)
+
+    async def _move_grid(self, moved: GridConfig, price: float, event: str) -> str | None:
+        """Trade ``moved`` from ``price`` on, with what the run holds (logged as ``event``);
+        why the new grid cannot trade, if it cannot (the run keeps its grid then).
+
+        The orders the new grid does not want are cancelled here, before the next book sync
+        tops up the base: while the old buys rest they hold the quote that market buy needs.
+        """
+        old = self.strategy.plan.config
         try:
             plan = build_plan(moved, self.strategy.plan.rules)
-        except GridPlanError as exc:
-            log.warning("regime_not_applied", run_id=self.record.run_id, reason=str(exc))
-            return
+        except (ArithmeticError, ValueError) as exc:  # GridPlanError, or numbers out of range
+            if isinstance(exc, GridPlanError):
+                return str(exc)
+            return "the grid's numbers are out of range: narrow the range or use fewer lines"
         self.strategy.recentre(plan, price)
         await self.store.save_config({**self.record.config, **moved.to_dict()})
         await self.store.save_state(self.strategy.state.tolist(), self.now)
+        await self.orders.cancel(
+            diff_book(self.strategy.wanted(), self.orders.active.values()).cancel
+        )
         self._may_top_up = True
         self._book_dirty = True
         log.info(
-            "regime_applied",
+            event,
             run_id=self.record.run_id,
             ts=self.now,
             price=price,
             old_lower=old.lower,
             old_upper=old.upper,
+            old_lines=old.lines,
             lower=moved.lower,
             upper=moved.upper,
-            investment=equity,
+            lines=moved.lines,
+            investment=moved.investment,
         )
+        return None
 
     def _wall_now(self) -> int:
         return self._wall_clock() if self._wall_clock is not None else self.now
