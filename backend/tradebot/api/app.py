@@ -15,6 +15,7 @@ import httpx
 from arq.connections import ArqRedis
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,6 +34,7 @@ from tradebot.billing.endpoints import webhooks as webhooks_router
 from tradebot.billing.gateway import StripeGateway, WebhookVerifier
 from tradebot.bots.endpoints import bots as bots_router
 from tradebot.config import Settings
+from tradebot.consent.endpoints import router as consent_router
 from tradebot.credentials.endpoints import router as credentials_router
 from tradebot.db import create_engine, create_pooled_engine, session_factory
 from tradebot.dex.endpoints import router as dex_router
@@ -179,10 +181,16 @@ def create_app(
             kill_switch_router,
             dex_router,
             onboarding_router,
+            consent_router,
             markets_router,
             billing_router,
             webhooks_router,
         ]
     for router in routers:
         app.include_router(router)
+    # Requests by route template (``/runs/{run_id}``), never the raw path: one series per
+    # route, however many runs; unmatched paths count together as "none".
+    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, include_in_schema=False
+    )
     return app

@@ -1,0 +1,8 @@
+from tests.api.fixtures import (  # noqa: F401  (fixtures shared by the API-facing tests)
+    api,
+    api_settings,
+    issuer,
+    login,
+    make_client,
+    stripe_stand_in,
+)
