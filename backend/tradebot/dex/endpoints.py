@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from tradebot.auth.dependencies import CurrentClient
-from tradebot.dex.schemas import SellCheckRequest, SellCheckView
+from tradebot.dex.assessment import SellCheck
+from tradebot.dex.schemas import SellCheckRequest
 from tradebot.dex.service import DexService, NodeCheck, public_nodes_only
 from tradebot.kit.web import ContextDep
 
@@ -33,7 +34,7 @@ NodeCheckDep = Annotated[NodeCheck, Depends(node_check)]
 
 
 @router.post("/check-sell")
-async def check_sell(body: SellCheckRequest, service: Dex, nodes: NodeCheckDep) -> SellCheckView:
+async def check_sell(body: SellCheckRequest, service: Dex, nodes: NodeCheckDep) -> SellCheck:
     """Buy ``amount`` of the quote's worth of ``token`` and sell it back, in one simulated
     ``eth_call`` on ``rpc_url`` (nothing is signed or sent): sellable or not, taxes, gas, the
     pool and what the token's code allows its owner."""

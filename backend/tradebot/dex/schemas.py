@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradebot.dex.assessment import DEFAULT_MAX_SELL_TAX_PCT, Flag, Sellable
+from tradebot.dex.assessment import DEFAULT_MAX_SELL_TAX_PCT
 
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "ab" * 20])]
 Pct = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
@@ -32,32 +32,3 @@ class SellCheckRequest(BaseModel):
         Field(gt=0, le=10**12, allow_inf_nan=False, description="quote to buy with, in units"),
     ]
     max_sell_tax_pct: Pct = DEFAULT_MAX_SELL_TAX_PCT
-
-
-class SellCheckView(BaseModel):
-    """The check's verdict, taxes (percent, measured in the token), gas, pool and flags."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    sellable: Sellable
-    why: str
-    router: str
-    token: str
-    quote: str
-    pair: str
-    amount_in: Decimal
-    buy_tax_pct: Decimal | None
-    sell_tax_pct: Decimal | None
-    transfer_tax_pct: Decimal | None
-    round_trip_loss_pct: Decimal | None
-    buy_gas: int | None
-    sell_gas: int | None
-    buy_revert: str | None
-    transfer_revert: str | None
-    sell_revert: str | None
-    reserve_quote: Decimal
-    reserve_token: Decimal
-    liquidity_quote: Decimal
-    flags: list[Flag]
-    max_sell_tax_pct: Decimal
-    elapsed_ms: float

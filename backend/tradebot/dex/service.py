@@ -23,9 +23,10 @@ from tradebot.billing.entitlements import AccountFacts, require_usable
 from tradebot.billing.errors import PaymentRequiredError
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.clients.plans import PlanName
+from tradebot.dex.assessment import SellCheck
 from tradebot.dex.check import check_sell
 from tradebot.dex.errors import DexInputError
-from tradebot.dex.schemas import SellCheckRequest, SellCheckView
+from tradebot.dex.schemas import SellCheckRequest
 from tradebot.kit.clock import utcnow
 from tradebot.kit.ratelimit import RequestLimiter
 from tradebot.kit.scope import ClientScope
@@ -74,13 +75,13 @@ class DexService(ClientService):
         self.limiter = limiter
         self.checks_per_window = checks_per_window
 
-    async def check_sell(self, body: SellCheckRequest, node_check: NodeCheck) -> SellCheckView:
+    async def check_sell(self, body: SellCheckRequest, node_check: NodeCheck) -> SellCheck:
         async with self.tx() as session:
             facts = await EntitlementRepository(session, self.scope).facts()
         require_dex_checks(facts, utcnow())
         await self._count()
         await node_check(body.rpc_url)
-        result = await check_sell(
+        return await check_sell(
             body.rpc_url,
             body.router,
             body.token,
@@ -89,7 +90,6 @@ class DexService(ClientService):
             max_sell_tax_pct=body.max_sell_tax_pct,
             timeout_s=CHECK_TIMEOUT_S,
         )
-        return SellCheckView.model_validate(result)
 
     async def _count(self) -> None:
         key = f"dex:{self.scope.client_id}"
