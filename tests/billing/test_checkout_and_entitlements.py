@@ -67,6 +67,8 @@ async def test_live_needs_a_paid_plan_and_seven_days_of_paper(
             text("UPDATE bot_runs SET created_at = now() - interval '8 days' WHERE id = :r"),
             {"r": paper["id"]},
         )
+    consent = {"versions": ["risk-v1", "terms-v1"]}
+    assert (await api.post("/consent", json=consent, headers=headers)).status_code == 200
     live = await api.post("/runs", json={"bot_id": bot["id"], "live": True}, headers=headers)
     assert live.status_code == 202, live.text
     assert live.json()["mode"] == "live"

@@ -24,6 +24,7 @@ from tradebot.models.auth import User
 from tradebot.models.backtests import BacktestJob
 from tradebot.models.billing import ClientSubscription, StripeEvent
 from tradebot.models.bots import Bot
+from tradebot.models.consent import ConsentAcceptance
 from tradebot.models.runs import RunRequest
 
 
@@ -50,6 +51,9 @@ async def _fill(url: str) -> str:
             await session.flush()
             session.add(BacktestJob(id=client[-12:], client_id=client, bot_id=client[-16:]))
             session.add(RunRequest(client_id=client, run_id=run_id, action="start"))
+            session.add(ConsentAcceptance(client_id=client, document="risk", version=1,
+                                          text_sha256="0" * 64, subject=f"auth0|{client}",
+                                          ip="127.0.0.1"))  # fmt: skip
         return client
     finally:
         await engine.dispose()

@@ -22,6 +22,8 @@ from tradebot.billing.entitlements import require_run_start
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.repository import BotRepository
 from tradebot.clients.repository import AuditRepository
+from tradebot.consent.documents import ConsentTexts
+from tradebot.consent.service import missing_consent
 from tradebot.credentials.service import CredentialService
 from tradebot.errors import ConflictError
 from tradebot.kit.clock import utcnow
@@ -126,9 +128,12 @@ class RunService(ClientService):
         scope: ClientScope,
         actor: str,
         queue: RunQueue,
+        consent_texts: ConsentTexts | None = None,
     ) -> None:
         super().__init__(sessions, scope, actor)
         self.queue = queue
+        self.consent_texts = consent_texts
+        """The consent documents a live start needs accepted (``None``: the packaged ones)."""
 
     async def start(self, body: RunStart) -> RunView:
         mode = RunMode.LIVE if body.live else RunMode.PAPER
@@ -143,6 +148,12 @@ class RunService(ClientService):
                 if keys is None or keys.status != CredentialStatus.ACTIVE.value:
                     raise RunNotAllowedError(
                         f"live trading on {bot.exchange} needs keys checked against the exchange"
+                    )
+                missing = await missing_consent(session, self.scope, self.consent_texts)
+                if missing:
+                    raise RunNotAllowedError(
+                        f"live trading needs your acceptance of {', '.join(missing)}: read and "
+                        "accept them in the portal (GET /consent, POST /consent)"
                     )
             run = BotRun(
                 id=f"{mode.value}-{uuid.uuid4().hex[:16]}",

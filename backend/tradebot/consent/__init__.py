@@ -1,0 +1,1 @@
+"""Risk consent: the versioned risk disclosure and terms a client accepts before live trading."""
