@@ -102,3 +102,13 @@ async def test_live_start_rechecks_the_key_and_refuses_one_that_gained_withdrawa
             service = ClientConfigService(session, scope, settings)
             with pytest.raises(KeyNoLongerSafeError, match="withdrawals enabled"):
                 await service.run_configuration(RunMode.LIVE, check=check)
+
+
+@pytest.mark.parametrize("broken", ["\r\n", "\n", "\r"])
+async def test_a_key_that_cannot_be_sent_as_a_header_is_a_refusal(broken):
+    key = f"{KEY}{broken}X-Injected: yes"
+    async with running_sim() as sim:
+        with pytest.raises(KeyPermissionError, match="did not confirm") as error:
+            await _check(sim.url, key=key)
+    assert not error.value.retryable  # asking again sends the same key
+    assert KEY not in str(error.value)

@@ -2,8 +2,9 @@
 
 Binance answers ``GET /sapi/v1/account/apiRestrictions`` (ccxt's implicit
 ``sapi_get_account_apirestrictions``). The check fails closed: an exchange without a check
-here, an error, a timeout or an answer without the permission fields is a refusal, never an
-assumed "trading only". Error text from the exchange is shown with the key and secret masked.
+here, an error, a timeout, a key that cannot be sent (a line break in it) or an answer without
+the permission fields is a refusal, never an assumed "trading only". Error text from the
+exchange is shown with the key and secret masked.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ class CcxtKeyPermissionCheck:
             client.password = passphrase.reveal()
         try:
             return await ask(client)
-        except BaseError as exc:
+        except (BaseError, ValueError) as exc:
+            # ValueError: aiohttp refuses a header with CR or LF (a key pasted with a line
+            # break), before anything is sent; the same key would be refused again.
             detail = _masked(f"{type(exc).__name__}: {exc}", api_key, secret, passphrase)
             raise KeyPermissionError(
                 f"{exchange} did not confirm the key's permissions ({detail[:200]}): refused",
