@@ -111,7 +111,8 @@ async function watchFirstFill(page) {
   return runId;
 }
 
-/** Change the running grid: the diff first, then the edit accepted for the running bot. */
+/** Change the running grid: the diff first, then the edit applied without stopping the run,
+ * seen as an order of the new grid resting on the exchange. */
 async function editGrid(page) {
   await page.getByLabel('New lower price', { exact: true }).fill(env('EDIT_LOWER'));
   await page.getByLabel('New upper price', { exact: true }).fill(env('EDIT_UPPER'));
@@ -120,12 +121,15 @@ async function editGrid(page) {
   const placed = page.getByRole('table', { name: /orders to place/ });
   await placed.waitFor();
   await journey.capture(page, '07-run-edit-grid-diff');
+  const newPrice = (await placed.locator('tbody tr td.num').first().textContent()).trim();
   await page.getByRole('button', { name: 'Apply to the running bot' }).click();
   const dialog = page.getByRole('dialog', { name: 'Apply this grid edit?' });
   await dialog.getByRole('button', { name: 'Apply edit' }).click();
   await page.getByText(/moves to the new grid at its next tick/).waitFor();
+  const openOrders = page.getByRole('table', { name: /open orders/ });
+  await openOrders.getByRole('cell', { name: newPrice, exact: true }).waitFor({ timeout: 30_000 });
   assert((await page.locator('.badge', { hasText: 'Running' }).count()) === 1, 'the bot runs on through the edit');
-  await journey.capture(page, '07b-run-grid-edit-accepted');
+  await journey.capture(page, '07b-run-grid-edited');
 }
 
 async function killSwitch(page) {
@@ -263,7 +267,7 @@ async function main() {
     journey.step('sign out');
     // Out through the provider's end-session page and back to the portal's sign-in.
     const portalOrigin = new URL(portal).origin;
-    const leftPortal = page.waitForURL((url) => url.origin !== portalOrigin);
+    const leftPortal = page.waitForURL((url) => url.origin !== portalOrigin, { waitUntil: 'commit' });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await leftPortal;
     await page.waitForURL((url) => url.origin === portalOrigin);

@@ -153,7 +153,6 @@ def api_url(
         REDIS_PREFIX=stack_env.REDIS_PREFIX,
         RUN_QUEUE_NAME=stack_env.RUN_QUEUE_NAME,
         PUBLIC_APP_URL=f"http://127.0.0.1:{portal_port}",
-        EXCHANGE_SANDBOX_URL=exchange.url,  # the charts' candles come from the simulator too
     ) as url:
         yield url
 

@@ -354,6 +354,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consent State
+         * @description The current risk disclosure and terms (Markdown), which of them this client accepted,
+         *     and whether live trading may start.
+         */
+        get: operations["consent-consent_state"];
+        put?: never;
+        /**
+         * Accept Consent
+         * @description Accept the given versions (``risk-v1``), recorded with the user, time and address.
+         *     A version that is no longer current is a 409: show the new text and ask again.
+         */
+        post: operations["consent-accept_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/credentials": {
         parameters: {
             query?: never;
@@ -957,6 +983,71 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * ConsentAccept
+         * @description Accept these versions (each must be the current one: a stale version is a 409).
+         */
+        ConsentAccept: {
+            /** Versions */
+            versions: string[];
+        };
+        /**
+         * ConsentDocumentView
+         * @description The current version of one document, and whether this client accepted it.
+         */
+        ConsentDocumentView: {
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Document */
+            document: string;
+            /** Key */
+            key: string;
+            /** Sha256 */
+            sha256: string;
+            /**
+             * Text
+             * @description The document as Markdown, shown to the user before accepting.
+             */
+            text: string;
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * ConsentRecord
+         * @description One past acceptance: which version, by which user, when and from which address.
+         */
+        ConsentRecord: {
+            /**
+             * Accepted At
+             * Format: date-time
+             */
+            accepted_at: string;
+            /** Ip */
+            ip: string;
+            /** Key */
+            key: string;
+            /** Subject */
+            subject: string;
+        };
+        /** ConsentState */
+        ConsentState: {
+            /** Documents */
+            documents: components["schemas"]["ConsentDocumentView"][];
+            /** History */
+            history: components["schemas"]["ConsentRecord"][];
+            /**
+             * Live Allowed
+             * @description Every current document is accepted.
+             */
+            live_allowed: boolean;
+            /**
+             * Missing
+             * @description Current versions still to accept.
+             */
+            missing: string[];
         };
         /**
          * CredentialMetadata
@@ -2363,6 +2454,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GuardsReset"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "consent-consent_state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentState"];
+                };
+            };
+        };
+    };
+    "consent-accept_consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentState"];
                 };
             };
             /** @description Validation Error */
