@@ -179,6 +179,22 @@ async def test_a_market_order_fills_through_its_trade_so_it_stays_open_until_the
     assert manager.active[order.client_order_id].status is OrderStatus.OPEN
 
 
+async def test_a_market_order_filled_at_once_is_stored_open_so_a_restart_asks_for_its_trade():
+    manager, venue, store, _ = await _manager()
+
+    order = await manager.place_market(Side.BUY, 0.2)
+
+    coid = order.client_order_id
+    assert venue.engine.find(coid).status is SimStatus.FILLED
+    # Stored as held: its trade (not yet recorded) completes it and counts the fill.
+    assert store.status(coid) is OrderStatus.OPEN
+    assert store.rows[coid].filled_qty == 0.0
+    # The process dies here: the restart's active orders, which it reconciles, hold it.
+    restarted = OrderManager(RUN, venue, store, POLICY, Clock(), lambda _: None)
+    await restarted.load()
+    assert coid in restarted.active
+
+
 async def test_a_rejected_order_is_stored_rejected_leaves_the_book_and_stops_the_caller():
     manager, _, store, errors = await _manager(engine=_engine(base=0.0))
 

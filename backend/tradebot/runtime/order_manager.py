@@ -9,6 +9,7 @@ line for a new one, under a new sequence number. Nothing is ever resent blindly.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,7 +179,18 @@ class OrderManager:
                     ]
                 )
                 raise Rejection(order, exc) from None
-            return self._from_report(report)
+            return self._submitted(report)
+
+    def _submitted(self, report: OrderReport) -> OrderUpdate:
+        """The venue's answer to a submit, as the order is stored and held. An order it reports
+        filled at once (a market order) stays OPEN until its trade is recorded, which counts
+        the fill: stored FILLED before that, a crash would leave it out of the active orders a
+        restart asks about, so its trade would never be fetched (and the restart's top-up
+        would buy the same base again)."""
+        update = self._from_report(report)
+        if update.status is OrderStatus.FILLED:
+            return dataclasses.replace(update, status=OrderStatus.OPEN, filled_qty=None)
+        return update
 
     def _from_report(self, report: OrderReport) -> OrderUpdate:
         return OrderUpdate(
@@ -195,10 +207,7 @@ class OrderManager:
         order = self.active.get(update.client_order_id)
         if order is None:
             return
-        status = update.status
-        if status is OrderStatus.FILLED and order.status is OrderStatus.SUBMITTING:
-            status = OrderStatus.OPEN  # fills arrive as trades; the trade completes the order
-        order.status = transition(order.status, status)
+        order.status = transition(order.status, update.status)
         if update.exchange_order_id:
             order.exchange_order_id = update.exchange_order_id
         if order.status not in ACTIVE:

@@ -1,0 +1,83 @@
+"""A run that dies right after its entry buy filled, before the buy's trade was recorded,
+restarts without buying the entry again: the filled market order was stored OPEN, so the
+restart asks the venue about it and records its trade instead of topping the base up anew.
+
+Naive implementation caught: the venue's "filled" stored as it came, which leaves the order
+out of the active orders a restart reconciles (and a live exchange would be bought on twice).
+"""
+
+from __future__ import annotations
+
+from tradebot.candles.io import bundled, load_candles
+from tradebot.config import load_settings
+from tradebot.engine.plan import build_plan
+from tradebot.engine.types import GridConfig
+from tradebot.models.runs import RunMode
+from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
+from tradebot.runs.store import SqlRunStore
+from tradebot.runtime.runner import GridRunner
+from tradebot.runtime.store import FillRecord, OrderUpdate
+from tradebot.venues.matching import Balances, MatchingEngine
+from tradebot.venues.paper import PaperVenue
+from tradebot.venues.replay import replay_ticks
+
+
+class ProcessDied(Exception):
+    """The run's process is gone: nothing of the call that raised it was stored."""
+
+
+class DiesAtItsFirstFills(SqlRunStore):
+    async def record_fills(
+        self,
+        fills: list[FillRecord],
+        updates: list[OrderUpdate],
+        state: list[float],
+        clock_ts: int,
+    ) -> None:
+        raise ProcessDied
+
+
+async def test_a_run_killed_before_its_entry_trade_is_recorded_buys_the_entry_once(
+    sqlite_url: str,
+) -> None:
+    candles = load_candles(bundled()).first_days(1)
+    plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
+    settings = load_settings(RUN_ID="entry", MAX_RUN_LOSS_USD=1e9, MAX_GLOBAL_DRAWDOWN_USD=1e9)
+    base_ts = int(candles.ts[0])
+    venue = PaperVenue(
+        MatchingEngine(
+            maker_fee=plan.config.maker_fee,
+            taker_fee=plan.config.taker_fee,
+            balances=Balances(quote_free=plan.config.investment),
+        ),
+        replay_ticks(candles, base_ts, start_after=-1),
+    )
+    async with database(sqlite_url) as sessions:
+
+        async def runner(dying: bool) -> GridRunner:
+            run = await prepare_run(
+                sessions,
+                settings,
+                plan,
+                mode=RunMode.PAPER,
+                base_ts=base_ts,
+                config=grid_json(plan),
+            )
+            store = DiesAtItsFirstFills(sessions, "default", "entry") if dying else run.store
+            paper = runner_settings(settings, paper=True)
+            return GridRunner(run.record, run.strategy, venue, store, paper)
+
+        try:
+            await (await runner(dying=True)).run()
+        except ProcessDied:
+            pass
+        else:
+            raise AssertionError("the first run never got to its entry's trade")
+        restarted = await runner(dying=False)
+        outcome = await restarted.run()
+        fills = await restarted.store.fills()
+        entries = [o for o in await restarted.store.orders() if o.line < 0]
+
+    assert outcome.status == "finished", outcome.reason
+    assert len(entries) == 1, entries  # bought once, by the run that died
+    assert [f.client_order_id for f in fills if f.line < 0] == [entries[0].client_order_id]
