@@ -3,6 +3,8 @@ re-check, trial expiry, the daily P&L summary and the sweeper of lost enqueues."
 
 from __future__ import annotations
 
+import io
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 from arq.constants import abort_jobs_ss, job_key_prefix
@@ -23,11 +25,15 @@ from tests.workers.fixtures import ask_for_run, options, paper_client, run_row, 
 from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.engine.types import Side
+from tradebot.kit.secrets import Secret
 from tradebot.models.clients import AuditLog, Client
 from tradebot.models.runs import BotGuardState, BotRun, RunRequest
+from tradebot.observability.logs import configure_logging, get_logger
 from tradebot.runs.queue import run_job_id
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import FillRecord
+from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
+from tradebot.venues.permissions import KeyPermissions
 from tradebot.workers.daily import TRIAL_ENDED, expire_trials, summarise_day
 from tradebot.workers.key_recheck import recheck_keys
 from tradebot.workers.lease import RunLease
@@ -80,6 +86,36 @@ async def test_a_key_the_exchange_does_not_answer_for_is_recorded_not_trusted(
     assert client in report.unconfirmed
     assert client not in report.tripped
     assert len(await _trail(sessions, client, "key_recheck_failed")) == 1
+
+
+class LoudKeyCheck(CcxtKeyPermissionCheck):
+    """The exchange's key check, through a library that logs the key it signs with."""
+
+    async def check(
+        self, exchange: str, api_key: Secret, secret: Secret, passphrase: Secret | None
+    ) -> KeyPermissions:
+        get_logger("a library").info("signing", text=f"with {api_key.reveal()}")
+        return await super().check(exchange, api_key, secret, passphrase)
+
+
+async def test_the_key_recheck_masks_the_key_in_log_lines_while_the_exchange_is_asked(
+    worker_env, sessions, master_key
+):
+    captured = io.StringIO()
+    configure_logging("INFO")
+    root = logging.getLogger()
+    root.handlers[0].setStream(captured)  # type: ignore[attr-defined]
+    try:
+        async with running_sim(sim_config()) as sim:
+            client = await live_client(sessions, sim.url, master_key)
+            async with worker_state(worker_env, options(sim.url)) as state:
+                report = await recheck_keys(state, LoudKeyCheck(sandbox_url=sim.url))
+    finally:
+        root.setLevel(logging.WARNING)
+    assert client not in report.unconfirmed
+    signing = [line for line in captured.getvalue().splitlines() if '"signing"' in line]
+    assert signing
+    assert all(KEY not in line and "***" in line for line in signing)
 
 
 async def _client_created(sessions, client_id: str, days_ago: int) -> None:  # type: ignore[no-untyped-def]

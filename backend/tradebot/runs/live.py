@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -136,21 +136,24 @@ async def run_on_live_data(
     mode = RunMode.PAPER if settings.PAPER_MODE else RunMode.LIVE
     async with _database(options, database_url or settings.database_url) as sessions:
         config = await _run_configuration(sessions, settings, options, mode)
-        market, own = _market(config, options, mode)
-        try:
-            run = await _prepare(sessions, config, market, mode)
-            venue: Venue = (
-                own.venue
-                if own is not None and mode is RunMode.LIVE
-                else PaperVenue(await paper_account(run), _ticks(market))
-            )
-            edits = SqlGridEdits(sessions, run.record.client_id, run.record.run_id)
-            runner = _runner(run, venue, edits, config.settings, options, mode)
-            if own is not None and own.sandbox is not None:
-                _hold_while_unsure(own.sandbox, runner, own.venue)
-            return await runner.run()
-        finally:
-            await (own.close() if own is not None else market.close())
+        # The exchange client holds the keys from its connection to its close: masked in
+        # every log line meanwhile (ccxt's debug output prints signed requests).
+        with config.credentials.held() if config.credentials is not None else nullcontext():
+            market, own = _market(config, options, mode)
+            try:
+                run = await _prepare(sessions, config, market, mode)
+                venue: Venue = (
+                    own.venue
+                    if own is not None and mode is RunMode.LIVE
+                    else PaperVenue(await paper_account(run), _ticks(market))
+                )
+                edits = SqlGridEdits(sessions, run.record.client_id, run.record.run_id)
+                runner = _runner(run, venue, edits, config.settings, options, mode)
+                if own is not None and own.sandbox is not None:
+                    _hold_while_unsure(own.sandbox, runner, own.venue)
+                return await runner.run()
+            finally:
+                await (own.close() if own is not None else market.close())
 
 
 async def _run_configuration(

@@ -83,7 +83,8 @@ async def _recheck(
         _meta, keys = await CredentialService(session, scope).decrypt(keyring, exchange, label)
     target = f"{exchange} key {label}"
     try:
-        answer = await check.check(exchange, keys.api_key, keys.secret, keys.passphrase)
+        with keys.held():  # a stored key, verified when it was stored: masked while asked
+            answer = await check.check(exchange, keys.api_key, keys.secret, keys.passphrase)
     except KeyPermissionError as exc:
         report.unconfirmed.append(client_id)
         log.warning("key_recheck_failed", client_id=client_id, exchange=exchange, error=str(exc))
