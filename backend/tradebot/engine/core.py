@@ -169,6 +169,12 @@ def _record(fills: np.ndarray, nf: int, candle: int, segment: int, line: int, si
     return nf + 1
 
 
+# ``fall_to`` and ``rise_to`` mirror each other and stay two functions (the duplicate finder
+# pairs them). They differ in more than a sign: a fall fills the line below the empty one with
+# that line's qty, a rise fills the line above with the qty of the line below it and books the
+# round trip's cost; and they walk the lines in opposite directions. One compiled function with
+# a direction argument would branch on it at every fill of the hottest loop of a backtest and
+# hide which quantity each side trades, where the spec states the two walks separately.
 @njit(cache=True)
 def fall_to(
     state: np.ndarray,

@@ -38,11 +38,13 @@ from tradebot.models.runs import (
     BotRun,
     RunRequest,
 )
+from tradebot.runs.schemas import SnapshotView
 
 RUN_FIELDS = (
     "id", "config", "mode", "exchange", "pair", "status", "stop_reason", "created_at", "updated_at",
 )  # fmt: skip
-SNAPSHOT_FIELDS = ("ts", "price", "base", "quote", "equity", "grid_profit", "fees", "round_trips")
+SNAPSHOT_FIELDS = tuple(SnapshotView.model_fields)
+"""The snapshot columns the API reads: the view's fields (one declaration of what it shows)."""
 
 
 # Written into the statement (constants of ours): a list of bound values is expanded anew

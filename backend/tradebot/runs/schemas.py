@@ -30,6 +30,11 @@ class RunView(BaseModel):
     updated_at: datetime
 
 
+# A run's inventory snapshot as the API shows it: the run loop's record
+# (``runtime.store.InventorySnapshot``) without the grid's internals (``empty_line``), the same
+# names and types in the same order (tests/runs/test_snapshot_fields.py); the API reads exactly
+# these columns (``runs.repository.SNAPSHOT_FIELDS``). A comment, not a docstring: a docstring
+# would become the schema's description in the OpenAPI document.
 class SnapshotView(BaseModel):
     ts: int
     price: float
