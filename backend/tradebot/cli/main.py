@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command not in COMPUTE_ONLY or args.log_level != "WARNING":
         from tradebot.observability.logs import configure_logging
 
-        configure_logging(args.log_level)
+        configure_logging(args.log_level, ingest_url=os.environ.get("LOG_INGEST_WEBHOOK") or None)
     return run_guarded(args._module.run, args)
 
 

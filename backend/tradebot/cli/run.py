@@ -39,8 +39,11 @@ def run(args: argparse.Namespace) -> int:
         return _summary_only(settings)
 
     from tradebot.errors import TradeBotError
+    from tradebot.observability.metrics import start_metrics
     from tradebot.runs.live import LiveOptions, run_patiently
     from tradebot.runtime.ports import VenueError
+
+    start_metrics(settings.METRICS_PORT)
 
     async def main() -> int:
         stop = asyncio.Event()

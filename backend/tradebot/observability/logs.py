@@ -149,11 +149,26 @@ def _scrub_rendered(_logger: Any, _method: str, event: Any) -> Any:
 
 
 HANDLER_NAME = "tradebot"
-"""The name of the root handler ``configure_logging`` installs (found again by its name)."""
+"""The name of the root handlers ``configure_logging`` installs (found again by their name)."""
 
 
-def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
-    """JSON lines on stderr for our loggers and the standard library's (ccxt, uvicorn...)."""
+def bind_log_context(
+    *, client_id: str | None = None, run_id: str | None = None, pair: str | None = None
+) -> None:
+    """Every later line of this task (and of the tasks it starts) carries these fields.
+
+    Context variables: bound once where a run or a request begins, they follow it through
+    every logger, ours and the standard library's, without being passed along.
+    """
+    fields = {"client_id": client_id, "run_id": run_id, "pair": pair}
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in fields.items() if v is not None})
+
+
+def configure_logging(
+    level: str = "INFO", *, json: bool = True, ingest_url: str | None = None
+) -> None:
+    """JSON lines on stderr for our loggers and the standard library's (ccxt, uvicorn...);
+    with ``ingest_url``, the same lines POSTed there too (``log_shipping``)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -185,8 +200,20 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         )
     )
     handler.set_name(HANDLER_NAME)
+    handlers: list[logging.Handler] = [handler]
+    if ingest_url:
+        # Imported here: it loads the HTTP client and the metrics, which most commands skip.
+        from tradebot.observability.log_shipping import WebhookLogHandler
+
+        shipper = WebhookLogHandler(ingest_url)
+        shipper.setFormatter(handler.formatter)
+        shipper.set_name(HANDLER_NAME)
+        handlers.append(shipper)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for previous in root.handlers:
+        if previous.get_name() == HANDLER_NAME:
+            previous.close()  # a previous webhook's thread ends once what it holds is sent
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
     for noisy in ("alembic", "aiosqlite", "asyncio", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -18,8 +18,10 @@ import contextlib
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 
+from tradebot.observability.logs import get_logger
 from tradebot.observability.run_events import RunObserver, observe_runs_with
 
+log = get_logger(__name__)
 ORDERS_SUBMITTED = Counter(
     "tradebot_orders_submitted_total", "Orders sent to a venue.", ["client_id", "kind"]
 )
@@ -135,6 +137,23 @@ def observe_runs_in_prometheus() -> None:
     observe_runs_with(factory)
 
 
-def serve_metrics(port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from outside
-    """Serve the default registry at ``http://host:port/metrics`` from a daemon thread."""
-    start_http_server(port, addr=host, registry=REGISTRY)
+_served_ports: set[int] = set()
+"""Ports this process already serves on (the in-process workers of a test share one)."""
+
+
+def start_metrics(port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from outside
+    """Record this process's runs and serve the registry on ``http://host:port/metrics`` (a
+    daemon thread), once per port.
+
+    A port already taken (another process on this host) is logged, not fatal: a worker that
+    cannot be scraped still trades.
+    """
+    observe_runs_in_prometheus()
+    if port in _served_ports:
+        return
+    try:
+        start_http_server(port, addr=host, registry=REGISTRY)
+    except OSError as exc:
+        log.warning("metrics_port_unavailable", port=port, error=str(exc))
+        return
+    _served_ports.add(port)

@@ -55,6 +55,7 @@ from redis.asyncio import Redis
 
 from tradebot.config import Settings
 from tradebot.observability.logs import get_logger
+from tradebot.observability.metrics import RATE_LIMIT_WAIT_SECONDS
 from tradebot.runtime.ports import TransientVenueError
 from tradebot.venues import rate_limit_lua as lua
 
@@ -256,7 +257,11 @@ class RateLimiter:
         while True:
             granted, wait_ms, reason, now_ms = await self._run(self._acquire, keys, args)
             if granted:
-                return Grant(int(now_ms), loop.time() - started)
+                waited = loop.time() - started
+                RATE_LIMIT_WAIT_SECONDS.labels(self.exchange, _purpose(is_order, routine)).observe(
+                    waited
+                )
+                return Grant(int(now_ms), waited)
             wait = int(wait_ms) / 1000
             if max_wait is not None and loop.time() - started + wait > max_wait:
                 raise RateLimitBlocked(wait, _text(reason))
@@ -325,6 +330,13 @@ class RateLimiter:
                 f"rate limiter for {self.exchange}/{self.egress_ip} unavailable (Redis: {exc}); "
                 "request not sent"
             ) from exc
+
+
+def _purpose(is_order: bool, routine: bool) -> str:
+    """The wait's label: an order, a routine poll, or any other request (fills, restarts)."""
+    if is_order:
+        return "order"
+    return "routine" if routine else "request"
 
 
 def _text(value: bytes | str) -> str:

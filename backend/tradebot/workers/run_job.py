@@ -34,6 +34,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from tradebot.errors import TradeBotError
 from tradebot.models.runs import RequestStatus, RunAction, RunMode, RunStatus
+from tradebot.observability.logs import bind_log_context
+from tradebot.observability.metrics import LEASE_LOSSES
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runtime.ports import VenueError
 from tradebot.runtime.runner import RunBlockedError, RunOutcome
@@ -75,6 +77,7 @@ async def _first_decision(task: asyncio.Task[RunOutcome], started: asyncio.Event
 async def run_grid(ctx: dict[str, Any], client_id: str, run_id: str) -> str:
     """arq job: drive ``run_id`` of ``client_id`` until it ends, stops or is handed over."""
     state: WorkerState = ctx[STATE]
+    bind_log_context(client_id=client_id, run_id=run_id)  # this job's task and its children
     job = RunJob(state, client_id, run_id, str(ctx["job_id"]), int(ctx.get("job_try", 1)))
     return await job.execute()
 
@@ -183,6 +186,7 @@ class RunJob:
     def _lost(self, job: asyncio.Task[Any] | None) -> None:
         """The lease is gone: stop at once, wherever the run is (as a SIGKILL would)."""
         self.lease_lost = True
+        LEASE_LOSSES.labels(self.handle.client_id).inc()
         if job is not None:
             job.cancel()
 

@@ -28,9 +28,11 @@ from arq.worker import Worker, create_worker, func
 from tradebot.config import Settings
 from tradebot.db import create_pooled_engine, session_factory
 from tradebot.migrations import upgrade
+from tradebot.observability.metrics import start_metrics
 from tradebot.runs.queue import RUN_JOB
 from tradebot.workers.daily import daily_pnl, trial_expiry
 from tradebot.workers.feed import MarketFeeds
+from tradebot.workers.fleet_metrics import keep_fleet_gauges
 from tradebot.workers.health import HEALTH_CHECK_S
 from tradebot.workers.key_recheck import key_recheck
 from tradebot.workers.run_job import run_grid
@@ -59,6 +61,8 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         )
         state = WorkerState(settings, options, engine, session_factory(engine), ctx["redis"], feeds)
         state.tasks.append(asyncio.create_task(watch(state)))
+        start_metrics(settings.METRICS_PORT)
+        state.tasks.append(asyncio.create_task(keep_fleet_gauges(state)))
         ctx[STATE] = state
 
     async def shutdown(ctx: dict[str, Any]) -> None:
