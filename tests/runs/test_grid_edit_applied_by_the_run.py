@@ -4,6 +4,8 @@ re-centre moves a grid, and the run trades the new grid (its request ``done``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
@@ -17,6 +19,7 @@ from tradebot.models.runs import RunMode
 from tradebot.runs.grid_edit import GridEditRequests, SqlGridEdits
 from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
 from tradebot.runs.schemas import GridEdit
+from tradebot.runtime.grid_edits import GridEdit as RunGridEdit
 from tradebot.runtime.runner import GridRunner
 from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
@@ -103,3 +106,65 @@ async def test_an_edit_is_applied_by_the_running_loop(sqlite_url: str) -> None:
         assert status == "done"
         open_orders = await run.store.orders(frozenset({OrderStatus.OPEN}))
         assert all(94_000 * 0.999 <= o.price <= 99_000 * 1.001 for o in open_orders)
+
+
+@dataclass
+class EditAbove:
+    """The run's edits in memory (the store's side of the port): at the ``at``-th ask, a grid
+    from just under the market to 8% above it, nearly all of whose lines are sells."""
+
+    venue: PaperVenue
+    at: int
+    calls: int = 0
+    moved_to: list[GridConfig] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+
+    async def take(self) -> RunGridEdit | None:
+        self.calls += 1
+        price = self.venue.engine.last_price
+        if self.calls != self.at or price is None:
+            return None
+        return RunGridEdit(1, lower=price * 0.995, upper=price * 1.08, lines=12)
+
+    async def applied(self, edit: RunGridEdit, config: GridConfig) -> None:
+        self.moved_to.append(config)
+
+    async def refused(self, edit: RunGridEdit, reason: str) -> None:
+        self.refusals.append(reason)
+
+
+async def test_an_edit_that_needs_base_buys_it_with_the_quote_the_old_buys_held(
+    sqlite_url: str,
+) -> None:
+    """The old grid's buys hold most of the quote; the new grid wants it as base. Unless they
+    are cancelled before the market buy, the exchange refuses it for funds and the run trips."""
+    candles = load_candles(bundled()).first_days(1)
+    plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
+    settings = load_settings(RUN_ID="moved-up", MAX_RUN_LOSS_USD=1e9, MAX_GLOBAL_DRAWDOWN_USD=1e9)
+    base_ts = int(candles.ts[0])
+    venue = PaperVenue(
+        MatchingEngine(
+            maker_fee=plan.config.maker_fee,
+            taker_fee=plan.config.taker_fee,
+            balances=Balances(quote_free=plan.config.investment),
+        ),
+        replay_ticks(candles, base_ts, start_after=-1),
+    )
+    edits = EditAbove(venue, at=200)
+    async with database(sqlite_url) as sessions:
+        run = await prepare_run(
+            sessions, settings, plan, mode=RunMode.PAPER, base_ts=base_ts, config=grid_json(plan)
+        )
+        runner = GridRunner(
+            run.record,
+            run.strategy,
+            venue,
+            run.store,
+            runner_settings(settings, paper=True),
+            grid_edits=edits,
+        )
+        outcome = await runner.run()
+    assert outcome.status == "finished", outcome.reason
+    assert edits.refusals == []
+    assert len(edits.moved_to) == 1
+    assert run.strategy.plan.config == edits.moved_to[0]
