@@ -147,6 +147,18 @@ class Settings(BaseSettings):
     STRIPE_PRICE_PRO: str | None = None
     STRIPE_PRICE_MANAGED: str | None = None
 
+    # Email (the daily P&L summary), sent by the worker's notification jobs
+    SMTP_HOST: str | None = None
+    """The mail server; unset: no email is sent (the sends are not even queued)."""
+    SMTP_PORT: Port = 587
+    SMTP_SECURITY: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465), ``none`` (a local relay)."""
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_FROM: str = "TradeBot <reports@localhost>"
+    SMTP_TIMEOUT_S: Annotated[float, Field(gt=0, le=120)] = 20.0
+    """Connect and each SMTP command: a hanging server fails the attempt after this long."""
+
     @field_validator("PG_URL")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
@@ -232,7 +244,13 @@ class Settings(BaseSettings):
 
 
 _SECRET_SETTINGS = frozenset(
-    {"CLIENT_MASTER_KEY", "ADMIN_API_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"}
+    {
+        "CLIENT_MASTER_KEY",
+        "ADMIN_API_TOKEN",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "SMTP_PASSWORD",
+    }
 )
 _PLACEHOLDERS = (
     "changeme",

@@ -25,6 +25,7 @@ from tradebot.models.backtests import BacktestJob
 from tradebot.models.billing import ClientSubscription, StripeEvent
 from tradebot.models.bots import Bot
 from tradebot.models.consent import ConsentAcceptance
+from tradebot.models.notifications import NotificationSend
 from tradebot.models.runs import RunRequest
 
 
@@ -54,6 +55,8 @@ async def _fill(url: str) -> str:
             session.add(ConsentAcceptance(client_id=client, document="risk", version=1,
                                           text_sha256="0" * 64, subject=f"auth0|{client}",
                                           ip="127.0.0.1"))  # fmt: skip
+            session.add(NotificationSend(client_id=client, channel="email", kind="daily_pnl",
+                                         key="2026-03-02"))  # fmt: skip
         return client
     finally:
         await engine.dispose()

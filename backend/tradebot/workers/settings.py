@@ -28,6 +28,7 @@ from arq.worker import Worker, create_worker, func
 from tradebot.config import Settings
 from tradebot.db import create_pooled_engine, session_factory
 from tradebot.migrations import upgrade
+from tradebot.notifications.service import MAX_ATTEMPTS
 from tradebot.observability.metrics import start_metrics
 from tradebot.runs.queue import RUN_JOB
 from tradebot.workers.daily import daily_pnl, trial_expiry
@@ -35,6 +36,7 @@ from tradebot.workers.feed import MarketFeeds
 from tradebot.workers.fleet_metrics import keep_fleet_gauges
 from tradebot.workers.health import HEALTH_CHECK_S
 from tradebot.workers.key_recheck import key_recheck
+from tradebot.workers.notifications import SEND_JOB, daily_emails, send_notification
 from tradebot.workers.run_job import run_grid
 from tradebot.workers.sources import PolledTicker
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
@@ -46,6 +48,8 @@ RUN_TIMEOUT = timedelta(days=3650)
 RUN_MAX_TRIES = 1_000_000
 """Every hand-over and retry is a try; a run is never given up on for having moved a lot."""
 CRON_TIMEOUT_S = 900
+SEND_TIMEOUT_S = 300
+"""One notification attempt (its own SMTP timeout is shorter)."""
 
 
 def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any]:
@@ -76,12 +80,14 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
     return {
         "functions": [
             func(run_grid, name=RUN_JOB, timeout=RUN_TIMEOUT, max_tries=RUN_MAX_TRIES),
+            func(send_notification, name=SEND_JOB, timeout=SEND_TIMEOUT_S, max_tries=MAX_ATTEMPTS),
         ],
         "cron_jobs": [
             cron(reap_runs, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
             cron(trial_expiry, minute={17}, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
             cron(daily_pnl, hour={0}, minute={5}, second={0}, timeout=CRON_TIMEOUT_S),
             cron(key_recheck, hour={3}, minute={30}, second={0}, timeout=CRON_TIMEOUT_S),
+            cron(daily_emails, hour={0}, minute={20}, second={0}, timeout=CRON_TIMEOUT_S),
         ],
         "queue_name": settings.RUN_QUEUE_NAME,
         "redis_settings": RedisSettings.from_dsn(settings.REDIS_URL),

@@ -1,0 +1,48 @@
+"""Tables of the notifications domain: every message sent to a client, and how it went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from tradebot.kit.clock import utcnow
+
+
+class SendStatus(StrEnum):
+    QUEUED = "queued"
+    """Recorded, its job enqueued, not tried yet."""
+    RETRYING = "retrying"
+    """An attempt failed; the job tries again at ``next_attempt_at`` (backoff)."""
+    DELIVERED = "delivered"
+    """The server accepted it (SMTP 250, Bot API ok)."""
+    FAILED = "failed"
+    """Every attempt failed, or nothing could be sent (no recipient)."""
+
+
+class NotificationSend(SQLModel, table=True):
+    """One message to one client on one channel, keyed by what it is about (``key``): the
+    daily email of 2026-03-02 is queued once however often the cron runs."""
+
+    __tablename__ = "notification_sends"
+    __table_args__ = (
+        UniqueConstraint("client_id", "channel", "kind", "key", name="uq_notification_sends_key"),
+        Index("ix_notification_sends_status", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(foreign_key="clients.id", index=True, max_length=64)
+    channel: str = Field(max_length=16)
+    kind: str = Field(max_length=32)
+    key: str = Field(max_length=64)
+    recipients: str = Field(default="", max_length=1000)
+    subject: str = Field(default="", max_length=200)
+    status: str = Field(default=SendStatus.QUEUED.value, max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None

@@ -1,0 +1,58 @@
+"""arq jobs of notifications: the daily emails' cron and the job that delivers one send.
+
+Sends never run in a run's job: a mail server that is down or hanging delays only these jobs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from arq.worker import Retry
+
+from tradebot.admin.repository import AdminRepository
+from tradebot.db import transaction
+from tradebot.models.notifications import SendStatus
+from tradebot.notifications.service import DailyEmails, backoff_s
+from tradebot.workers.state import STATE, WorkerState
+
+SEND_JOB = "send_notification"
+
+
+def send_job_id(send_id: int) -> str:
+    """One job per send: queuing it twice runs it once."""
+    return f"notification-{send_id}"
+
+
+async def queue_daily_emails(state: WorkerState, day: date) -> list[int]:
+    """Queue the day's email of every client that gets one and enqueue its delivery."""
+    emails = DailyEmails(state.sessions, state.settings)
+    async with transaction(state.sessions) as session:
+        clients = list(await AdminRepository(session).clients())
+    queued: list[int] = []
+    for client in clients:
+        send_id = await emails.queue(client.id, client.plan, day)
+        if send_id is not None:
+            await state.redis.enqueue_job(
+                SEND_JOB, client.id, send_id, _job_id=send_job_id(send_id),
+                _queue_name=state.settings.RUN_QUEUE_NAME,
+            )  # fmt: skip
+            queued.append(send_id)
+    return queued
+
+
+async def daily_emails(ctx: dict[str, Any]) -> list[int]:
+    """arq cron (after ``daily_pnl``): yesterday's email per client."""
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    return await queue_daily_emails(ctx[STATE], yesterday)
+
+
+async def send_notification(ctx: dict[str, Any], client_id: str, send_id: int) -> str:
+    """arq job: one attempt at a send; a failed one is retried by arq after the backoff."""
+    attempt = int(ctx.get("job_try", 1))
+    status = await DailyEmails(ctx[STATE].sessions, ctx[STATE].settings).deliver(
+        client_id, send_id, attempt
+    )
+    if status is SendStatus.RETRYING:
+        raise Retry(defer=backoff_s(attempt))
+    return status.value
