@@ -1,15 +1,21 @@
-"""A run that dies right after its entry buy filled, before the buy's trade was recorded,
-restarts without buying the entry again: the filled market order was stored OPEN, so the
-restart asks the venue about it and records its trade instead of topping the base up anew.
+"""A run that dies right after its entry buy filled restarts without buying the entry again:
+the restart asks the venue about the order and records its trade instead of topping the base
+up anew. It died before the buy's trade was recorded (the venue's "filled" answer stored as
+OPEN, so the order is among the active ones a restart reconciles), or even before that answer
+was stored (the order still SUBMITTING, completed by the trade the restart finds).
 
-Naive implementation caught: the venue's "filled" stored as it came, which leaves the order
-out of the active orders a restart reconciles (and a live exchange would be bought on twice).
+Naive implementations caught: the venue's "filled" stored as it came, which leaves the order
+out of the active orders a restart reconciles (and a live exchange would be bought on twice);
+a found trade that completes a SUBMITTING order turned into OPEN, which holds the entry open.
 """
 
 from __future__ import annotations
 
+import pytest
+
 from tradebot.candles.io import bundled, load_candles
 from tradebot.config import load_settings
+from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig
 from tradebot.models.runs import RunMode
@@ -27,6 +33,8 @@ class ProcessDied(Exception):
 
 
 class DiesAtItsFirstFills(SqlRunStore):
+    """The process dies as the entry's trade is being recorded."""
+
     async def record_fills(
         self,
         fills: list[FillRecord],
@@ -37,8 +45,17 @@ class DiesAtItsFirstFills(SqlRunStore):
         raise ProcessDied
 
 
+class DiesAtItsFirstAnswer(SqlRunStore):
+    """The process dies as the venue's answer to the entry buy is being stored."""
+
+    async def update_orders(self, updates: list[OrderUpdate]) -> None:
+        if updates:  # the run's start stores what it reconciled: nothing, the first time
+            raise ProcessDied
+
+
+@pytest.mark.parametrize("dying_store", [DiesAtItsFirstFills, DiesAtItsFirstAnswer])
 async def test_a_run_killed_before_its_entry_trade_is_recorded_buys_the_entry_once(
-    sqlite_url: str,
+    sqlite_url: str, dying_store: type[SqlRunStore]
 ) -> None:
     candles = load_candles(bundled()).first_days(1)
     plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
@@ -63,7 +80,7 @@ async def test_a_run_killed_before_its_entry_trade_is_recorded_buys_the_entry_on
                 base_ts=base_ts,
                 config=grid_json(plan),
             )
-            store = DiesAtItsFirstFills(sessions, "default", "entry") if dying else run.store
+            store = dying_store(sessions, "default", "entry") if dying else run.store
             paper = runner_settings(settings, paper=True)
             return GridRunner(run.record, run.strategy, venue, store, paper)
 
@@ -77,7 +94,10 @@ async def test_a_run_killed_before_its_entry_trade_is_recorded_buys_the_entry_on
         outcome = await restarted.run()
         fills = await restarted.store.fills()
         entries = [o for o in await restarted.store.orders() if o.line < 0]
+        held_open = [o for o in restarted.orders.active.values() if o.line < 0]
 
     assert outcome.status == "finished", outcome.reason
     assert len(entries) == 1, entries  # bought once, by the run that died
+    assert entries[0].status is OrderStatus.FILLED
+    assert held_open == []  # completed by its trade, not held open (it would block top-ups)
     assert [f.client_order_id for f in fills if f.line < 0] == [entries[0].client_order_id]
