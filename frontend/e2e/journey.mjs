@@ -232,6 +232,11 @@ async function main() {
     await storeKeys(page);
     await journey.capture(page, '03-onboarding-keys-stored');
 
+    journey.step('risk disclosure');
+    await page.getByRole('checkbox', { name: /accept them for live trading/ }).check();
+    await page.getByRole('button', { name: 'Accept', exact: true }).click();
+    await page.getByText('Everything is accepted.').waitFor();
+
     journey.step('wizard');
     await page.getByRole('link', { name: 'New bot' }).click();
     await fillWizard(page);

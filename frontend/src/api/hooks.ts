@@ -16,6 +16,7 @@ export const keys = {
   run: (id: string) => ['runs', id] as const,
   killSwitch: ['kill-switch'] as const,
   onboarding: ['onboarding'] as const,
+  consent: ['consent'] as const,
   backtest: (id: string | null) => ['backtests', id] as const,
 };
 
@@ -27,6 +28,24 @@ export function useMe() {
 export function useOnboarding() {
   const api = useApi();
   return useQuery({ queryKey: keys.onboarding, queryFn: async () => unwrap(await api.GET('/onboarding')) });
+}
+
+export function useConsent() {
+  const api = useApi();
+  return useQuery({ queryKey: keys.consent, queryFn: async () => unwrap(await api.GET('/consent')) });
+}
+
+export function useAcceptConsent() {
+  const api = useApi();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async (versions: string[]) => unwrap(await api.POST('/consent', { body: { versions } })),
+    // A 409 means a newer text came out: the refetch shows it to be read and accepted again.
+    onSettled: () => {
+      void queries.invalidateQueries({ queryKey: keys.consent });
+      void queries.invalidateQueries({ queryKey: keys.onboarding });
+    },
+  });
 }
 
 export function useAudit() {

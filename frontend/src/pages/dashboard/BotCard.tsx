@@ -1,6 +1,6 @@
 import { Link, useNavigate } from 'react-router';
 import { useState } from 'react';
-import { useDeleteBot, useOnboarding, useStartRun } from '../../api/hooks';
+import { useConsent, useDeleteBot, useOnboarding, useStartRun } from '../../api/hooks';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Figure, TextFigure } from '../../components/Figure';
@@ -17,7 +17,9 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
   const remove = useDeleteBot();
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const [confirmingLive, setConfirmingLive] = useState(false);
-  const liveAllowed = useOnboarding().data?.live_allowed ?? false;
+  const onboarding = useOnboarding();
+  const consent = useConsent();
+  const liveAllowed = Boolean(onboarding.data?.live_allowed && consent.data?.live_allowed);
   const startable = !run || !isActive(run.status);
   const navigate = useNavigate();
   return (

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import { useBilling, useCredentials, useOnboarding } from '../../api/hooks';
+import { useBilling, useConsent, useCredentials, useOnboarding } from '../../api/hooks';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatDateTime, formatDuration } from '../../lib/format';
@@ -8,6 +8,7 @@ import { PlanPicker } from '../billing/PlanPicker';
 import { BinanceKeyGuide } from '../keys/BinanceKeyGuide';
 import { KeyList } from '../keys/KeyList';
 import { KeysForm } from '../keys/KeysForm';
+import { ConsentStep } from './ConsentStep';
 
 function Step({ index, title, done, children }: { index: number; title: string; done: boolean; children: ReactNode }) {
   return (
@@ -29,6 +30,7 @@ export default function OnboardingPage() {
   const onboarding = useOnboarding();
   const billing = useBilling();
   const credentials = useCredentials();
+  const consent = useConsent();
   if (onboarding.isLoading) return <Loading what="your checklist" />;
   const state = onboarding.data;
   const keys = credentials.data ?? [];
@@ -37,7 +39,7 @@ export default function OnboardingPage() {
   return (
     <section className="page" aria-labelledby="start-title">
       <h1 id="start-title">Get started</h1>
-      <p className="lead">Five steps from sign-in to a bot on your own exchange account. Paper comes first, always.</p>
+      <p className="lead">Six steps from sign-in to a bot on your own exchange account. Paper comes first, always.</p>
       <ProblemAlert error={onboarding.error ?? billing.error ?? credentials.error} action="Your checklist could not be loaded" />
       {state ? (
         <ol className="steps">
@@ -69,7 +71,10 @@ export default function OnboardingPage() {
               </p>
             )}
           </Step>
-          <Step index={5} title={`${state.paper_days_required} days of paper, then live`} done={state.live_allowed}>
+          <Step index={5} title="Read and accept the risk disclosure" done={consent.data?.live_allowed ?? false}>
+            <ConsentStep />
+          </Step>
+          <Step index={6} title={`${state.paper_days_required} days of paper, then live`} done={state.live_allowed}>
             {state.first_paper_started_at ? (
               <>
                 <div className="progress-wrap">
