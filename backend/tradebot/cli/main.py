@@ -24,6 +24,7 @@ COMMANDS = {
     "candles": ("candles", "fetch candles through ccxt (cached), validate or convert a file"),
     "dex": ("dex", "simulate buying and selling a DEX token: sellable? at what tax?"),
     "exchange-sim": ("exchange_sim", "run the local Binance spot simulator (sandbox exchange)"),
+    "ops-server": ("ops_server", "serve the kill switch and the status dashboard (operators)"),
     "paper": ("paper", "replay candles through the live run loop in paper mode, with a report"),
     "plan": ("plan", "print (and export) the grid plan summary without trading"),
     "run": ("run", "start or resume CLIENT_ID's run on live prices (paper or live)"),

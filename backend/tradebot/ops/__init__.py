@@ -1,0 +1,1 @@
+"""The operators' own server: the fleet's kill switch and its status dashboard."""
