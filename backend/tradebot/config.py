@@ -159,6 +159,15 @@ class Settings(BaseSettings):
     SMTP_TIMEOUT_S: Annotated[float, Field(gt=0, le=120)] = 20.0
     """Connect and each SMTP command: a hanging server fails the attempt after this long."""
 
+    # Telegram (alerts and commands of Pro clients), through the worker's jobs
+    TELEGRAM_BOT_TOKEN: SecretStr | None = None
+    """The bot's token from BotFather; unset: Telegram is off."""
+    TELEGRAM_API_BASE: str = "https://api.telegram.org"
+    """The Bot API server (a local Bot API server, or a stand-in in tests)."""
+    TELEGRAM_POLL_S: Annotated[int, Field(ge=1, le=600)] = 55
+    """How long one polling job answers commands before the next one takes over."""
+    TELEGRAM_LINK_CODE_TTL_S: Annotated[int, Field(ge=60, le=86_400)] = 600
+
     @field_validator("PG_URL")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
@@ -173,7 +182,13 @@ class Settings(BaseSettings):
             raise ValueError("looks like a placeholder: set a real secret (or leave it unset)")
         return value
 
-    @field_validator("AUTH0_ISSUER", "STRIPE_API_BASE", "PUBLIC_APP_URL", "EXCHANGE_SANDBOX_URL")
+    @field_validator(
+        "AUTH0_ISSUER",
+        "STRIPE_API_BASE",
+        "PUBLIC_APP_URL",
+        "EXCHANGE_SANDBOX_URL",
+        "TELEGRAM_API_BASE",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("https://", "http://")):
@@ -250,6 +265,7 @@ _SECRET_SETTINGS = frozenset(
         "STRIPE_SECRET_KEY",
         "STRIPE_WEBHOOK_SECRET",
         "SMTP_PASSWORD",
+        "TELEGRAM_BOT_TOKEN",
     }
 )
 _PLACEHOLDERS = (

@@ -25,7 +25,7 @@ from tradebot.models.backtests import BacktestJob
 from tradebot.models.billing import ClientSubscription, StripeEvent
 from tradebot.models.bots import Bot
 from tradebot.models.consent import ConsentAcceptance
-from tradebot.models.notifications import NotificationSend
+from tradebot.models.notifications import NotificationSend, TelegramChat
 from tradebot.models.runs import RunRequest
 
 
@@ -57,6 +57,7 @@ async def _fill(url: str) -> str:
                                           ip="127.0.0.1"))  # fmt: skip
             session.add(NotificationSend(client_id=client, channel="email", kind="daily_pnl",
                                          key="2026-03-02"))  # fmt: skip
+            session.add(TelegramChat(chat_id=7_000, client_id=client, linked_by="auth0|x"))
         return client
     finally:
         await engine.dispose()

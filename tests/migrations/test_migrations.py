@@ -15,6 +15,8 @@ TENANT_TABLES = {"clients", *FILLED_TABLES}
 # Tables with a client column that are deliberately not tenant-scoped, and why.
 NOT_TENANT_SCOPED = {
     "users": "a login is resolved to its client before any tenant can be set (migration 0003)",
+    "telegram_chats": "a Telegram message names only its chat, resolved to its client before any "
+    "tenant can be set (migration 0008)",
 }
 
 

@@ -8,6 +8,14 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.api.fixtures import (  # noqa: F401  (fixtures shared by the API-facing tests)
+    api,
+    api_settings,
+    issuer,
+    login,
+    make_client,
+    stripe_stand_in,
+)
 from tests.notifications.smtp import SmtpServer, smtp_server
 from tests.workers.fixtures import worker_env  # noqa: F401  (a shared fixture)
 from tradebot.db import create_engine, session_factory

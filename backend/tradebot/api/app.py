@@ -41,6 +41,7 @@ from tradebot.dex.endpoints import router as dex_router
 from tradebot.kit.ratelimit import RequestLimiter
 from tradebot.kit.web import ApiContext, ContextDep
 from tradebot.markets.endpoints import router as markets_router
+from tradebot.notifications.endpoints import router as notifications_router
 from tradebot.onboarding.endpoints import router as onboarding_router
 from tradebot.runs.endpoints import kill_switch as kill_switch_router
 from tradebot.runs.endpoints import runs as runs_router
@@ -182,6 +183,7 @@ def create_app(
             dex_router,
             onboarding_router,
             consent_router,
+            notifications_router,
             markets_router,
             billing_router,
             webhooks_router,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tradebot.kit.clock import utcnow
@@ -46,3 +46,23 @@ class NotificationSend(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+
+
+class TelegramChat(SQLModel, table=True):
+    """A Telegram chat linked to a client with a one-time code from the portal, and how far its
+    alerts have gone (the last fill and guard alerted, when stopped runs were last looked at).
+
+    Not a tenant table (as ``users``): a message from Telegram names only its chat, which is
+    resolved to its client before any tenant can be set, on the operator connection only.
+    """
+
+    __tablename__ = "telegram_chats"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    client_id: str = Field(foreign_key="clients.id", index=True, max_length=64)
+    linked_by: str = Field(max_length=255)
+    """The token subject of the user who created the code."""
+    linked_at: datetime = Field(default_factory=utcnow)
+    fill_cursor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    guard_cursor: int = 0
+    runs_checked_at: datetime = Field(default_factory=utcnow)

@@ -15,14 +15,18 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.clients.plans import PAID_PLANS, PlanName
+from tradebot.clients.repository import AuditRepository
 from tradebot.config import Settings
 from tradebot.db import transaction
 from tradebot.kit.clock import utcnow
 from tradebot.kit.scope import ClientScope, client_transaction
+from tradebot.kit.service import ClientService
 from tradebot.models.notifications import NotificationSend, SendStatus
 from tradebot.notifications.daily_report import daily_email, daily_report
 from tradebot.notifications.mailer import SEND_ERRORS, Mailer
 from tradebot.notifications.repository import RecipientRepository, SendRepository
+from tradebot.notifications.schemas import TelegramLinkCode
+from tradebot.notifications.telegram import TelegramLinks
 
 log = logging.getLogger(__name__)
 EMAIL = "email"
@@ -121,3 +125,29 @@ class DailyEmails:
                 else None
             )
         return status
+
+
+class TelegramLinkService(ClientService):
+    """What the portal asks about Telegram: a one-time code, and the chats linked."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        scope: ClientScope,
+        actor: str,
+        subject: str,
+        links: TelegramLinks,
+    ) -> None:
+        super().__init__(sessions, scope, actor)
+        self.subject = subject
+        self.links = links
+
+    async def link_code(self) -> TelegramLinkCode:
+        async with self.tx() as session:
+            code = await self.links.create(session, self.scope, self.subject)
+            await AuditRepository(session, self.scope).record(
+                self.actor, "telegram_link_code_created", target="telegram"
+            )
+        return TelegramLinkCode(
+            code=code.code, command=f"/start {code.code}", expires_in_s=code.expires_in_s
+        )

@@ -14,6 +14,13 @@ from tradebot.admin.repository import AdminRepository
 from tradebot.db import transaction
 from tradebot.models.notifications import SendStatus
 from tradebot.notifications.service import DailyEmails, backoff_s
+from tradebot.notifications.telegram import (
+    TelegramAlerts,
+    TelegramDesk,
+    answer_commands,
+    telegram_bot,
+)
+from tradebot.runs.queue import ArqRunQueue
 from tradebot.workers.state import STATE, WorkerState
 
 SEND_JOB = "send_notification"
@@ -56,3 +63,23 @@ async def send_notification(ctx: dict[str, Any], client_id: str, send_id: int) -
     if status is SendStatus.RETRYING:
         raise Retry(defer=backoff_s(attempt))
     return status.value
+
+
+async def telegram_commands(ctx: dict[str, Any]) -> int:
+    """arq cron (every minute): answer the linked chats' commands for ``TELEGRAM_POLL_S``."""
+    state: WorkerState = ctx[STATE]
+    if state.settings.TELEGRAM_BOT_TOKEN is None:
+        return 0
+    queue = ArqRunQueue(state.redis, state.settings.RUN_QUEUE_NAME)
+    desk = TelegramDesk(state.sessions, state.redis, state.settings, queue)
+    async with telegram_bot(state.settings) as bot:
+        return await answer_commands(bot, desk, state.settings.TELEGRAM_POLL_S)
+
+
+async def telegram_alerts(ctx: dict[str, Any]) -> int:
+    """arq cron (every minute): one message per linked chat with what happened since."""
+    state: WorkerState = ctx[STATE]
+    if state.settings.TELEGRAM_BOT_TOKEN is None:
+        return 0
+    async with telegram_bot(state.settings) as bot:
+        return await TelegramAlerts(state.sessions).send_all(bot)

@@ -36,7 +36,13 @@ from tradebot.workers.feed import MarketFeeds
 from tradebot.workers.fleet_metrics import keep_fleet_gauges
 from tradebot.workers.health import HEALTH_CHECK_S
 from tradebot.workers.key_recheck import key_recheck
-from tradebot.workers.notifications import SEND_JOB, daily_emails, send_notification
+from tradebot.workers.notifications import (
+    SEND_JOB,
+    daily_emails,
+    send_notification,
+    telegram_alerts,
+    telegram_commands,
+)
 from tradebot.workers.run_job import run_grid
 from tradebot.workers.sources import PolledTicker
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
@@ -88,6 +94,8 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             cron(daily_pnl, hour={0}, minute={5}, second={0}, timeout=CRON_TIMEOUT_S),
             cron(key_recheck, hour={3}, minute={30}, second={0}, timeout=CRON_TIMEOUT_S),
             cron(daily_emails, hour={0}, minute={20}, second={0}, timeout=CRON_TIMEOUT_S),
+            cron(telegram_commands, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
+            cron(telegram_alerts, second={30}, unique=True, timeout=CRON_TIMEOUT_S),
         ],
         "queue_name": settings.RUN_QUEUE_NAME,
         "redis_settings": RedisSettings.from_dsn(settings.REDIS_URL),
