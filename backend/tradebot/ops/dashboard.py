@@ -62,8 +62,8 @@ th {{ background: #f3f4f6; }}
 </head>
 <body>
 <h1>TradeBot runs</h1>
-<p>{len(status.runs)} latest runs, as of {generated}; this page refreshes every {REFRESH_S} s
-(the same at <a href="/api/status">/api/status</a>).</p>
+<p>Runs shown: {len(status.runs)} (the newest), as of {generated}; this page refreshes
+every {REFRESH_S} s (the same at <a href="/api/status">/api/status</a>).</p>
 <table>
 <thead><tr><th>run</th><th>client</th><th>market</th><th>status</th><th>P&amp;L (USD)</th>
 <th>grid profit (USD)</th><th>open orders</th><th>guards</th><th>last fill (UTC)</th>

@@ -69,7 +69,7 @@ def _guarded(app: FastAPI, token: str) -> params.Depends:
         return JSONResponse(
             {"detail": "the operators' token is required"},
             status_code=401,
-            headers={"WWW-Authenticate": f'Basic realm="{REALM}", Bearer'},
+            headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},  # a browser asks
         )
 
     app.add_exception_handler(Unauthorized, unauthorized)
