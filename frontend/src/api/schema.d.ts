@@ -508,6 +508,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications/telegram/link-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Telegram Link Code
+         * @description A one-time code (valid for ``expires_in_s``) that links a Telegram chat to this client
+         *     when sent to the bot as ``/start <code>``. Pro plan and above (403 plan-limit otherwise).
+         */
+        post: operations["notifications-telegram_link_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/onboarding": {
         parameters: {
             query?: never;
@@ -1649,44 +1670,8 @@ export interface components {
              */
             updated_at: string;
         };
-        /** SellCheckRequest */
-        SellCheckRequest: {
-            /**
-             * Amount
-             * @description quote to buy with, in units
-             */
-            amount: number | string;
-            /**
-             * Max Sell Tax Pct
-             * @default 10
-             */
-            max_sell_tax_pct?: number | string;
-            /**
-             * Quote
-             * @description default: the router's WETH
-             */
-            quote?: string | null;
-            /**
-             * Router
-             * @example 0xabababababababababababababababababababab
-             */
-            router: string;
-            /**
-             * Rpc Url
-             * @description JSON-RPC URL of a public node of the chain (supports eth_call overrides)
-             */
-            rpc_url: string;
-            /**
-             * Token
-             * @example 0xabababababababababababababababababababab
-             */
-            token: string;
-        };
-        /**
-         * SellCheckView
-         * @description The check's verdict, taxes (percent, measured in the token), gas, pool and flags.
-         */
-        SellCheckView: {
+        /** SellCheck */
+        SellCheck: {
             /** Amount In */
             amount_in: string;
             /** Buy Gas */
@@ -1731,6 +1716,39 @@ export interface components {
             /** Why */
             why: string;
         };
+        /** SellCheckRequest */
+        SellCheckRequest: {
+            /**
+             * Amount
+             * @description quote to buy with, in units
+             */
+            amount: number | string;
+            /**
+             * Max Sell Tax Pct
+             * @default 10
+             */
+            max_sell_tax_pct?: number | string;
+            /**
+             * Quote
+             * @description default: the router's WETH
+             */
+            quote?: string | null;
+            /**
+             * Router
+             * @example 0xabababababababababababababababababababab
+             */
+            router: string;
+            /**
+             * Rpc Url
+             * @description JSON-RPC URL of a public node of the chain (supports eth_call overrides)
+             */
+            rpc_url: string;
+            /**
+             * Token
+             * @example 0xabababababababababababababababababababab
+             */
+            token: string;
+        };
         /**
          * Sellable
          * @enum {string}
@@ -1765,6 +1783,21 @@ export interface components {
             credentials: components["schemas"]["CredentialMetadata"];
             /** Replaced */
             replaced: boolean;
+        };
+        /**
+         * TelegramLinkCode
+         * @description A one-time code: the user sends ``command`` to the TradeBot bot in Telegram.
+         */
+        TelegramLinkCode: {
+            /** Code */
+            code: string;
+            /**
+             * Command
+             * @description What to send to the bot: /start <code>.
+             */
+            command: string;
+            /** Expires In S */
+            expires_in_s: number;
         };
         /** ValidationError */
         ValidationError: {
@@ -2622,7 +2655,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SellCheckView"];
+                    "application/json": components["schemas"]["SellCheck"];
                 };
             };
             /** @description Validation Error */
@@ -2759,6 +2792,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "notifications-telegram_link_code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelegramLinkCode"];
                 };
             };
         };
