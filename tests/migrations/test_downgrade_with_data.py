@@ -25,7 +25,11 @@ from tradebot.models.backtests import BacktestJob
 from tradebot.models.billing import ClientSubscription, StripeEvent
 from tradebot.models.bots import Bot
 from tradebot.models.consent import ConsentAcceptance
-from tradebot.models.notifications import NotificationSend, TelegramChat
+from tradebot.models.notifications import (
+    NotificationPreferences,
+    NotificationSend,
+    TelegramChat,
+)
 from tradebot.models.runs import RunRequest
 
 
@@ -58,6 +62,7 @@ async def _fill(url: str) -> str:
             session.add(NotificationSend(client_id=client, channel="email", kind="daily_pnl",
                                          key="2026-03-02"))  # fmt: skip
             session.add(TelegramChat(chat_id=7_000, client_id=client, linked_by="auth0|x"))
+            session.add(NotificationPreferences(client_id=client, quiet_from_hour=22))
         return client
     finally:
         await engine.dispose()

@@ -22,10 +22,13 @@ from tradebot.db import transaction
 from tradebot.engine import core
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import Side
+from tradebot.kit.scope import ClientScope
 from tradebot.models.auth import User
 from tradebot.models.bots import Bot
 from tradebot.models.notifications import NotificationSend
 from tradebot.models.runs import BotRun
+from tradebot.notifications.preferences import PreferenceService
+from tradebot.notifications.schemas import PreferencesUpdate
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.store import FillRecord, StoredOrder
 from tradebot.workers.daily import summarise_day
@@ -194,3 +197,15 @@ async def test_the_last_failed_attempt_marks_the_send_failed(state: WorkerState)
     assert await attempt(state, client, send_id, 5) == "failed"
     (row,) = await sends_of(state.sessions, client)
     assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 5, None)
+
+
+async def test_a_client_who_turned_the_email_off_gets_none(
+    state: WorkerState, smtp: SmtpServer
+) -> None:
+    state.settings = smtp_settings(state.settings, smtp.port)
+    client = await starter_with_two_bots(state.sessions, "starter")
+    preferences = PreferenceService(state.sessions, ClientScope.of(client), "user:test")
+    await preferences.update(PreferencesUpdate(daily_email=False))
+    await summarise_day(state, datetime.now(UTC).date())
+    await queue_daily_emails(state, datetime.now(UTC).date())
+    assert await sends_of(state.sessions, client) == []

@@ -5,6 +5,7 @@ batched; a chat that is not linked gets nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr
@@ -87,9 +88,33 @@ async def test_a_pro_client_links_a_chat_gets_alerts_and_stops_a_bot_from_telegr
             assert "btc grid tripped (run loss over 5 USDT)" in alert
             assert "3 fills since the last alert:\n  buy 0.001 @ 95,000.00" in alert
             assert await telegram_alerts(ctx) == 0  # nothing new: nothing sent
+
+            hour = datetime.now(UTC).hour
+            quiet = {"quiet_hours": {"from_hour": hour, "to_hour": (hour + 1) % 24},
+                     "telegram_alerts": True}  # fmt: skip
+            put = await api.put("/notifications/preferences", json=quiet, headers=headers)
+            assert put.status_code == 200, put.text
+            late = f"{trade}-late"
+            later = [FillRecord(f"{late}-{i}", f"{late}-{i}", Side.SELL, 1, 96_000.0, 0.001,
+                                0.1, "USDT", 3_000 + i) for i in range(2)]  # fmt: skip
+            await store.record_fills(later, [], [], 3_000)
+            await store.trip("max_api_errors", "too many API errors", 3_000)
+            assert await telegram_alerts(ctx) == 1  # quiet hours: the guard trip does not wait
+            alert = telegram.replies_to(CHAT)[-1]
+            assert alert == "⚠️ Guard tripped: max_api_errors: too many API errors"
+            put = await api.put("/notifications/preferences", json={"telegram_alerts": True},
+                                headers=headers)  # fmt: skip
+            assert put.json()["quiet_hours"] is None
+            assert await telegram_alerts(ctx) == 1  # the fills waited for the end of quiet
+            assert telegram.replies_to(CHAT)[-1] == (
+                "⏹ btc grid tripped (too many API errors)\n2 fills since the last alert:\n"
+                "  sell 0.001 @ 96,000.00\n  sell 0.001 @ 96,000.00"
+            )
         assert telegram.replies_to(STRANGER) == []
 
     async with transaction(pg_sessions) as session:
         query = select(NotificationSend).where(NotificationSend.client_id == client_id)  # type: ignore[arg-type]
         sends = list((await session.execute(query)).scalars())
-    assert [(s.channel, s.kind, s.status) for s in sends] == [("telegram", "alert", "delivered")]
+    assert [(s.channel, s.kind, s.status) for s in sends] == [
+        ("telegram", "alert", "delivered")
+    ] * 3

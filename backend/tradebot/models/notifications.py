@@ -66,3 +66,19 @@ class TelegramChat(SQLModel, table=True):
     fill_cursor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     guard_cursor: int = 0
     runs_checked_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationPreferences(SQLModel, table=True):
+    """A client's notification choices (no row: the defaults). Quiet hours are UTC hours
+    ``[quiet_from_hour, quiet_to_hour)``, wrapping midnight when ``from > to``: alerts wait
+    for their end, guard trips never do."""
+
+    __tablename__ = "notification_preferences"
+
+    client_id: str = Field(foreign_key="clients.id", primary_key=True, max_length=64)
+    daily_email: bool = True
+    telegram_alerts: bool = True
+    fill_alerts: bool = True
+    quiet_from_hour: int | None = None
+    quiet_to_hour: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow)

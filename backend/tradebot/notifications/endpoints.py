@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, status
 
 from tradebot.auth.dependencies import CurrentClient
 from tradebot.kit.web import ContextDep
-from tradebot.notifications.schemas import TelegramLinkCode
+from tradebot.notifications.preferences import PreferenceService
+from tradebot.notifications.schemas import PreferencesUpdate, PreferencesView, TelegramLinkCode
 from tradebot.notifications.service import TelegramLinkService
 from tradebot.notifications.telegram import TelegramLinks
 
@@ -29,3 +30,23 @@ async def telegram_link_code(service: Telegram) -> TelegramLinkCode:
     """A one-time code (valid for ``expires_in_s``) that links a Telegram chat to this client
     when sent to the bot as ``/start <code>``. Pro plan and above (403 plan-limit otherwise)."""
     return await service.link_code()
+
+
+async def _preferences(context: ContextDep, user: CurrentClient) -> PreferenceService:
+    return PreferenceService(context.sessions, user.scope(), user.actor)
+
+
+Preferences = Annotated[PreferenceService, Depends(_preferences)]
+
+
+@router.get("/preferences")
+async def get_preferences(service: Preferences) -> PreferencesView:
+    """The client's notification choices and the channels its plan includes."""
+    return await service.get()
+
+
+@router.put("/preferences")
+async def put_preferences(body: PreferencesUpdate, service: Preferences) -> PreferencesView:
+    """Choose channels, fill alerts and quiet hours (UTC). A channel the plan does not include
+    is a 403 plan-limit: the daily email from Starter, Telegram from Pro."""
+    return await service.update(body)

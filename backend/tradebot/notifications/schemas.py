@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TelegramLinkCode(BaseModel):
@@ -11,3 +13,32 @@ class TelegramLinkCode(BaseModel):
     code: str
     command: str = Field(description="What to send to the bot: /start <code>.")
     expires_in_s: int
+
+
+Hour = Annotated[int, Field(ge=0, le=23)]
+
+
+class QuietHours(BaseModel):
+    """UTC hours ``[from_hour, to_hour)`` (22 to 7 wraps midnight): alerts wait, guard trips
+    never do."""
+
+    from_hour: Hour
+    to_hour: Hour
+
+
+class PreferencesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    daily_email: bool = True
+    telegram_alerts: bool = False
+    fill_alerts: bool = True
+    """Telegram alerts for fills (batched per minute); guard trips and ended runs always."""
+    quiet_hours: QuietHours | None = None
+
+
+class PreferencesView(BaseModel):
+    daily_email: bool
+    telegram_alerts: bool
+    fill_alerts: bool
+    quiet_hours: QuietHours | None
+    channels_in_plan: list[str] = Field(description="Channels the client's plan includes.")

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tradebot.clients.plans import PAID_PLANS, PlanName
 from tradebot.clients.repository import AuditRepository
 from tradebot.config import Settings
 from tradebot.db import transaction
@@ -22,8 +21,10 @@ from tradebot.kit.clock import utcnow
 from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.kit.service import ClientService
 from tradebot.models.notifications import NotificationSend, SendStatus
+from tradebot.notifications.channels import email_included
 from tradebot.notifications.daily_report import daily_email, daily_report
 from tradebot.notifications.mailer import SEND_ERRORS, Mailer
+from tradebot.notifications.preferences import preferences_of
 from tradebot.notifications.repository import RecipientRepository, SendRepository
 from tradebot.notifications.schemas import TelegramLinkCode
 from tradebot.notifications.telegram import TelegramLinks
@@ -32,20 +33,11 @@ log = logging.getLogger(__name__)
 EMAIL = "email"
 DAILY_PNL = "daily_pnl"
 MAX_ATTEMPTS = 5
-EMAIL_PLANS = frozenset(PAID_PLANS)
-"""Plans whose clients get the daily email (Starter and above; not the trial)."""
 
 
 def backoff_s(attempt: int) -> int:
     """Seconds before attempt ``attempt + 1``: 1, 4, 16, then 60 minutes."""
     return int(min(60 * 4 ** (attempt - 1), 3600))
-
-
-def email_included(plan: str) -> bool:
-    try:
-        return PlanName(plan) in EMAIL_PLANS
-    except ValueError:
-        return False
 
 
 class DailyEmails:
@@ -63,6 +55,8 @@ class DailyEmails:
         async with transaction(self.sessions) as session:
             recipients = await RecipientRepository(session, scope).emails()
         async with client_transaction(self.sessions, scope) as session:
+            if not (await preferences_of(session, scope)).daily_email:
+                return None
             report = await daily_report(session, scope, day)
             sends = SendRepository(session, scope)
             if report is None or await sends.find_key(EMAIL, DAILY_PNL, day.isoformat()):

@@ -23,6 +23,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -43,6 +44,7 @@ from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.notifications import NotificationSend, SendStatus, TelegramChat
 from tradebot.models.runs import BotRun, RunStatus
 from tradebot.notifications.daily_report import money
+from tradebot.notifications.preferences import preferences_of, quiet_now
 from tradebot.notifications.repository import (
     DailySummaryRepository,
     NewFillRepository,
@@ -288,26 +290,55 @@ class TelegramAlerts:
         return sent
 
     async def _send(self, bot: Bot, chat: TelegramChat) -> int:
+        """The chat's alert message, if anything happened; 1 when one was sent."""
         scope = ClientScope.of(chat.client_id)
         now = utcnow()
         async with client_transaction(self.sessions, scope) as session:
             if not plan_spec((await ClientRepository(session, scope).own()).plan).alerts:
                 return 0
+            preferences = await preferences_of(session, scope)
+            if not preferences.telegram_alerts:
+                return 0
+            waiting = quiet_now(preferences, now)  # quiet hours: guard trips only
             guards = await NewGuardRepository(session, scope).after(chat.guard_cursor)
-            fills = await NewFillRepository(session, scope).after(chat.fill_cursor, FILLS_PER_ALERT)
-            ended = [
-                run
-                for run in await RunRepository(session, scope).list()
-                if RunStatus(run.status) in OVER
-                and run.updated_at.replace(tzinfo=now.tzinfo)
-                > chat.runs_checked_at.replace(tzinfo=now.tzinfo)
-            ]
+            fills = (
+                []
+                if waiting
+                else await NewFillRepository(session, scope).after(
+                    chat.fill_cursor, FILLS_PER_ALERT
+                )
+            )
+            ended = [] if waiting else await self._ended(session, scope, chat, now)
             names = dict(
                 zip([r.id for r in ended], await _names(session, scope, ended), strict=True)
             )
-        text = _alert_text(guards, fills, ended, names)
-        if text is None:
-            return 0
+        text = _alert_text(guards, fills if preferences.fill_alerts else [], ended, names)
+        error = None if text is None else await self._deliver(bot, chat, scope, text, now)
+        if error is not None:
+            return 0  # the cursors stay: the next minute sends it all again
+        async with transaction(self.sessions) as session:
+            row = await TelegramChatDirectory(session).find(chat.chat_id)
+            if row is not None:
+                row.fill_cursor = max([chat.fill_cursor, *(f.id or 0 for f in fills)])
+                row.guard_cursor = max([chat.guard_cursor, *(g.id or 0 for g in guards)])
+                row.runs_checked_at = chat.runs_checked_at if waiting else now
+        return 0 if text is None else 1
+
+    async def _ended(
+        self, session: AsyncSession, scope: ClientScope, chat: TelegramChat, now: datetime
+    ) -> list[BotRun]:
+        """Runs that ended since the chat's last look."""
+        since = chat.runs_checked_at.replace(tzinfo=now.tzinfo)
+        return [
+            run
+            for run in await RunRepository(session, scope).list()
+            if RunStatus(run.status) in OVER and run.updated_at.replace(tzinfo=now.tzinfo) > since
+        ]
+
+    async def _deliver(
+        self, bot: Bot, chat: TelegramChat, scope: ClientScope, text: str, now: datetime
+    ) -> str | None:
+        """Send ``text`` and record the send; the error, or ``None`` once Telegram took it."""
         status, error = SendStatus.DELIVERED, None
         try:
             await bot.send_message(chat.chat_id, text)
@@ -322,15 +353,7 @@ class TelegramAlerts:
                                  status=status.value, attempts=1, last_error=error,
                                  delivered_at=now if error is None else None)
             )  # fmt: skip
-        if error is not None:
-            return 0  # the cursors stay: the next minute sends it all again
-        async with transaction(self.sessions) as session:
-            row = await TelegramChatDirectory(session).find(chat.chat_id)
-            if row is not None:
-                row.fill_cursor = max([chat.fill_cursor, *(f.id or 0 for f in fills)])
-                row.guard_cursor = max([chat.guard_cursor, *(g.id or 0 for g in guards)])
-                row.runs_checked_at = now
-        return 1
+        return error
 
 
 def _alert_text(
