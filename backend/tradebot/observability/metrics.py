@@ -2,7 +2,7 @@
 
 Naming: ``tradebot_`` prefix, base units in the name (``_seconds``, ``_usd``), ``_total`` on
 counters. Every series about runs has a ``client_id`` label. ``run_id`` is a label only of the
-three per-run gauges (P&L, grid profit, open orders), and those series exist only while this
+per-run gauges (P&L, grid profit, open orders, last tick), and those series exist only while this
 process drives the run: ``ended`` removes them, so a process exports at most as many run ids
 as it has runs at once (a worker's ``max_jobs``), whatever the fleet's history. Counters and
 histograms, which never forget a label set, carry client ids and small closed sets (order
@@ -58,6 +58,11 @@ RUN_GRID_PROFIT = Gauge(
 )
 RUN_OPEN_ORDERS = Gauge(
     "tradebot_run_open_orders", "Orders working on the venue.", ["client_id", "run_id", "pair"]
+)
+RUN_LAST_TICK = Gauge(
+    "tradebot_run_last_tick_timestamp_seconds",
+    "Wall-clock time the run last handled a price (a stale ticker shows as an old value).",
+    ["client_id", "run_id", "pair"],
 )
 GUARD_TRIPS = Counter(
     "tradebot_guard_trips_total", "Guards tripped by runs.", ["client_id", "guard"]
@@ -121,9 +126,10 @@ class PrometheusRunObserver:
         RUN_PNL.labels(*self._run_labels).set(pnl)
         RUN_GRID_PROFIT.labels(*self._run_labels).set(grid_profit)
         RUN_OPEN_ORDERS.labels(*self._run_labels).set(open_orders)
+        RUN_LAST_TICK.labels(*self._run_labels).set_to_current_time()
 
     def ended(self) -> None:
-        for gauge in (RUN_PNL, RUN_GRID_PROFIT, RUN_OPEN_ORDERS):
+        for gauge in (RUN_PNL, RUN_GRID_PROFIT, RUN_OPEN_ORDERS, RUN_LAST_TICK):
             with contextlib.suppress(KeyError):  # it ended before its first figures
                 gauge.remove(*self._run_labels)
 

@@ -34,7 +34,8 @@ class RunObserver(Protocol):
     def guard_tripped(self, guard: str) -> None: ...
 
     def figures(self, *, pnl: float, grid_profit: float, open_orders: int) -> None:
-        """The run's latest standing: P&L marked at the price, realised grid profit."""
+        """The run's standing at a tick it handled: P&L marked at the price, realised grid
+        profit, orders working."""
 
     def ended(self) -> None:
         """The run stopped in this process: its per-run series go away."""
