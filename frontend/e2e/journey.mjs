@@ -125,7 +125,7 @@ async function editGrid(page) {
   await page.getByRole('button', { name: 'Apply to the running bot' }).click();
   const dialog = page.getByRole('dialog', { name: 'Apply this grid edit?' });
   await dialog.getByRole('button', { name: 'Apply edit' }).click();
-  await page.getByText(/moves to the new grid at its next tick/).waitFor();
+  await page.getByText(/Edit (queued|applied)/).waitFor();
   // The stepped exchange moves fast: a new order may fill at once, so any order or fill at a
   // price only the new grid has shows the edit applied.
   await page.waitForFunction(
@@ -136,6 +136,7 @@ async function editGrid(page) {
     newPrices,
     { timeout: 30_000 },
   );
+  await page.getByText('Edit applied: the bot trades the new grid.').waitFor();
   assert((await page.locator('.badge', { hasText: 'Running' }).count()) === 1, 'the bot runs on through the edit');
   await journey.capture(page, '07b-run-grid-edited');
 }

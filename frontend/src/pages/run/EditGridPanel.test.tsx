@@ -26,7 +26,7 @@ describe('EditGridPanel', () => {
     });
     const applied = vi.fn();
     const user = userEvent.setup();
-    renderWithApi(<EditGridPanel run={run} grid={grid} onApplied={applied} />);
+    renderWithApi(<EditGridPanel run={run} grid={grid} applied={false} onApplied={applied} />);
     await user.clear(screen.getByLabelText('New lower price'));
     await user.type(screen.getByLabelText('New lower price'), '94600');
     await user.clear(screen.getByLabelText('New upper price'));
@@ -51,7 +51,7 @@ describe('EditGridPanel', () => {
   it('refuses a range the API would refuse before asking it', async () => {
     const calls = stubApi(() => undefined);
     const user = userEvent.setup();
-    renderWithApi(<EditGridPanel run={run} grid={grid} onApplied={vi.fn()} />);
+    renderWithApi(<EditGridPanel run={run} grid={grid} applied={false} onApplied={vi.fn()} />);
     await user.clear(screen.getByLabelText('New upper price'));
     await user.type(screen.getByLabelText('New upper price'), '90000');
     expect(screen.getByText('The upper price must be above the lower price.')).toBeInTheDocument();

@@ -64,7 +64,18 @@ export function GridDiff({ diff, base }: { diff: GridEditPreview; base: string }
  * placed, capital change) to confirm, then records the edit; the run applies it at its next tick
  * without stopping.
  */
-export function EditGridPanel({ run, grid, onApplied }: { run: RunStatus; grid: GridSpec; onApplied: (edit: GridEditPreview) => void }) {
+export function EditGridPanel({
+  run,
+  grid,
+  applied,
+  onApplied,
+}: {
+  run: RunStatus;
+  grid: GridSpec;
+  /** The run's working orders already sit on the edited grid. */
+  applied: boolean;
+  onApplied: (edit: GridEditPreview) => void;
+}) {
   const api = useApi();
   const [values, setValues] = useState<RangeValues>({ lower: String(grid.lower), upper: String(grid.upper), lines: String(grid.lines) });
   const [confirming, setConfirming] = useState(false);
@@ -118,7 +129,9 @@ export function EditGridPanel({ run, grid, onApplied }: { run: RunStatus; grid: 
       ) : null}
       {apply.isSuccess ? (
         <p className="alert alert-success" role="status">
-          Edit {apply.data.status}: the bot moves to the new grid at its next tick.
+          {applied
+            ? 'Edit applied: the bot trades the new grid.'
+            : `Edit ${apply.data.status}: the bot moves to the new grid at its next tick.`}
         </p>
       ) : null}
       <ProblemAlert error={apply.error} action="Edit refused" />

@@ -27,6 +27,10 @@ export default function RunPage() {
   // After an edit the run trades the edited grid, not the bot's saved one.
   const [edited, setEdited] = useState<GridEditPreview | null>(null);
   const linePrices = edited?.plan.line_prices ?? bot.data?.plan.line_prices;
+  const editApplied = useMemo(() => {
+    const newLines = new Set(edited?.plan.line_prices ?? []);
+    return openOrders.some((order) => newLines.has(order.price));
+  }, [edited, openOrders]);
 
   const lines = useMemo<ChartLine[]>(() => {
     const grid: ChartLine[] = (linePrices ?? []).map((price) => ({ price, kind: 'grid' }));
@@ -104,7 +108,7 @@ export default function RunPage() {
           <span className="swatch" style={{ background: chartColours.grid }} aria-hidden="true" /> Grid lines
         </p>
       </section>
-      {isActive(run.status) && bot.data ? <EditGridPanel run={run} grid={bot.data.grid} onApplied={setEdited} /> : null}
+      {isActive(run.status) && bot.data ? <EditGridPanel run={run} grid={bot.data.grid} applied={editApplied} onApplied={setEdited} /> : null}
       <div className="two-col">
         <section className="card" aria-labelledby="equity-title">
           <h2 id="equity-title">Equity</h2>
