@@ -31,6 +31,7 @@ from tradebot.models.notifications import (
     TelegramChat,
 )
 from tradebot.models.runs import RunRequest
+from tradebot.models.track_records import PublicTrackRecord
 
 
 def _revisions_newest_first() -> list[str]:
@@ -63,6 +64,7 @@ async def _fill(url: str) -> str:
                                          key="2026-03-02"))  # fmt: skip
             session.add(TelegramChat(chat_id=7_000, client_id=client, linked_by="auth0|x"))
             session.add(NotificationPreferences(client_id=client, quiet_from_hour=22))
+            session.add(PublicTrackRecord(slug=client[-20:], client_id=client, bot_id="b"))
         return client
     finally:
         await engine.dispose()

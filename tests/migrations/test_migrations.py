@@ -17,6 +17,8 @@ NOT_TENANT_SCOPED = {
     "users": "a login is resolved to its client before any tenant can be set (migration 0003)",
     "telegram_chats": "a Telegram message names only its chat, resolved to its client before any "
     "tenant can be set (migration 0008)",
+    "public_track_records": "a visitor names only the slug, resolved to its client before any "
+    "tenant can be set (migration 0010)",
 }
 
 

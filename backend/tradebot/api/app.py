@@ -46,6 +46,8 @@ from tradebot.onboarding.endpoints import router as onboarding_router
 from tradebot.runs.endpoints import kill_switch as kill_switch_router
 from tradebot.runs.endpoints import runs as runs_router
 from tradebot.runs.queue import ArqRunQueue
+from tradebot.track_records.endpoints import public as public_track_records_router
+from tradebot.track_records.endpoints import router as track_records_router
 from tradebot.venues.permissions import KeyPermissionCheck
 
 TAGS = [
@@ -184,6 +186,8 @@ def create_app(
             onboarding_router,
             consent_router,
             notifications_router,
+            track_records_router,
+            public_track_records_router,
             markets_router,
             billing_router,
             webhooks_router,

@@ -1,0 +1,1 @@
+"""Public track records: opted-in bots shown publicly, anonymised (no client, no amounts)."""
