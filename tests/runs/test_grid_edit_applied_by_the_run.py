@@ -5,7 +5,9 @@ re-centre moves a grid, and the run trades the new grid (its request ``done``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
@@ -20,6 +22,7 @@ from tradebot.runs.grid_edit import GridEditRequests, SqlGridEdits
 from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
 from tradebot.runs.schemas import GridEdit
 from tradebot.runtime.grid_edits import GridEdit as RunGridEdit
+from tradebot.runtime.ports import OrderReport, TransientVenueError
 from tradebot.runtime.runner import GridRunner
 from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
@@ -133,22 +136,39 @@ class EditAbove:
         self.refusals.append(reason)
 
 
+class CancelsLost(PaperVenue):
+    """The paper venue, whose first ``lost`` cancels time out (the venue never saw them)."""
+
+    def __init__(self, *args: Any, lost: int) -> None:
+        super().__init__(*args)
+        self.cancels, self.lost = 0, lost
+
+    async def cancel(self, client_order_id: str) -> OrderReport | None:
+        self.cancels += 1
+        if self.cancels <= self.lost:
+            raise TransientVenueError("cancel timed out")
+        return await super().cancel(client_order_id)
+
+
+@pytest.mark.parametrize("cancels_lost", [0, 5])
 async def test_an_edit_that_needs_base_buys_it_with_the_quote_the_old_buys_held(
-    sqlite_url: str,
+    sqlite_url: str, cancels_lost: int
 ) -> None:
     """The old grid's buys hold most of the quote; the new grid wants it as base. Unless they
-    are cancelled before the market buy, the exchange refuses it for funds and the run trips."""
+    are cancelled (and the venue has confirmed it) before the market buy, the exchange refuses
+    it for funds and the run trips."""
     candles = load_candles(bundled()).first_days(1)
     plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
     settings = load_settings(RUN_ID="moved-up", MAX_RUN_LOSS_USD=1e9, MAX_GLOBAL_DRAWDOWN_USD=1e9)
     base_ts = int(candles.ts[0])
-    venue = PaperVenue(
+    venue = CancelsLost(
         MatchingEngine(
             maker_fee=plan.config.maker_fee,
             taker_fee=plan.config.taker_fee,
             balances=Balances(quote_free=plan.config.investment),
         ),
         replay_ticks(candles, base_ts, start_after=-1),
+        lost=cancels_lost,
     )
     edits = EditAbove(venue, at=200)
     async with database(sqlite_url) as sessions:
@@ -168,3 +188,4 @@ async def test_an_edit_that_needs_base_buys_it_with_the_quote_the_old_buys_held(
     assert edits.refusals == []
     assert len(edits.moved_to) == 1
     assert run.strategy.plan.config == edits.moved_to[0]
+    assert venue.cancels > cancels_lost  # the edit's cancels (the first of the run) went out

@@ -240,12 +240,23 @@ class GridRunner:
     async def _sync_book(self) -> None:
         """Make the venue's book the strategy's, within what the grid's balances can pay for.
 
-        At the start (and after a restart) the base the sells need is bought at market first:
-        B0, or whatever went missing while the run was down. Any other time a missing base
-        means fills the venue has not shown yet, so nothing is bought on that guess: the orders
-        that cannot be paid for wait until the balances are there.
+        Orders the grid no longer wants are cancelled first: what they hold is free then. At
+        the start (and after a restart or a move of the grid) the base the sells need is then
+        bought at market: B0, or whatever went missing while the run was down or the new grid
+        needs, once no cancel is in doubt (its order may still hold the quote that buy needs).
+        Any other time a missing base means fills the venue has not shown yet, so nothing is
+        bought on that guess: the orders that cannot be paid for wait until the balances are
+        there.
         """
-        if self._may_top_up and self._base_missing() and self._entry_leg() is None:
+        await self.orders.cancel(
+            diff_book(self.strategy.wanted(), self.orders.active.values()).cancel
+        )
+        if (
+            self._may_top_up
+            and self._base_missing()
+            and self._entry_leg() is None
+            and not self._cancelling()
+        ):
             await self._enter()
         diff = diff_book(self.strategy.wanted(), self.orders.active.values())
         state = self.strategy.state
@@ -253,11 +264,15 @@ class GridRunner:
         places = affordable(
             diff.place, self.orders.active.values(), funds, self.strategy.plan.config.maker_fee
         )
-        await self.orders.cancel(diff.cancel)
         await self.orders.place_limits(places)
         waiting = len(places) < len(diff.place)
         self._may_top_up = self._may_top_up and self._base_missing()
         self._book_dirty = waiting
+
+    def _cancelling(self) -> bool:
+        """An order is being cancelled: until the venue confirms it, what it holds is not free
+        for a market buy."""
+        return any(o.status is OrderStatus.CANCELLING for o in self.orders.active.values())
 
     def _base_missing(self) -> bool:
         shortfall = self.strategy.base_shortfall()
@@ -567,11 +582,8 @@ class GridRunner:
 
     async def _move_grid(self, moved: GridConfig, price: float, event: str) -> str | None:
         """Trade ``moved`` from ``price`` on, with what the run holds (logged as ``event``);
-        why the new grid cannot trade, if it cannot (the run keeps its grid then).
-
-        The orders the new grid does not want are cancelled here, before the next book sync
-        tops up the base: while the old buys rest they hold the quote that market buy needs.
-        """
+        why the new grid cannot trade, if it cannot (the run keeps its grid then). The book
+        sync cancels the old grid's orders, buys the base the new one needs and places it."""
         old = self.strategy.plan.config
         try:
             plan = build_plan(moved, self.strategy.plan.rules)
@@ -582,9 +594,6 @@ class GridRunner:
         self.strategy.recentre(plan, price)
         await self.store.save_config({**self.record.config, **moved.to_dict()})
         await self.store.save_state(self.strategy.state.tolist(), self.now)
-        await self.orders.cancel(
-            diff_book(self.strategy.wanted(), self.orders.active.values()).cancel
-        )
         self._may_top_up = True
         self._book_dirty = True
         log.info(
