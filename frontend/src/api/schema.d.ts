@@ -508,6 +508,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Preferences
+         * @description The client's notification choices and the channels its plan includes.
+         */
+        get: operations["notifications-get_preferences"];
+        /**
+         * Put Preferences
+         * @description Choose channels, fill alerts and quiet hours (UTC). A channel the plan does not include
+         *     is a 403 plan-limit: the daily email from Starter, Telegram from Pro.
+         */
+        put: operations["notifications-put_preferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/notifications/telegram/link-code": {
         parameters: {
             query?: never;
@@ -541,6 +566,46 @@ export interface paths {
          * @description Where the client stands on the way to live trading, and what is still missing.
          */
         get: operations["onboarding-get_onboarding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/track-records/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public Track Record
+         * @description A published bot's return, drawdown, days and fills; anyone with the link may read it.
+         */
+        get: operations["track records-public_track_record"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/track-records/{slug}/page": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public Track Record Page
+         * @description The same record as a page the portal links to.
+         */
+        get: operations["track records-public_track_record_page"];
         put?: never;
         post?: never;
         delete?: never;
@@ -731,6 +796,47 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/track-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Track Records */
+        get: operations["track records-list_track_records"];
+        put?: never;
+        /**
+         * Publish Track Record
+         * @description Opt a bot in: its anonymised record is public at ``path`` (no client, no amounts).
+         */
+        post: operations["track records-publish_track_record"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/track-records/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unpublish Track Record
+         * @description Opt out: the public page is gone at once.
+         */
+        delete: operations["track records-unpublish_track_record"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1564,6 +1670,73 @@ export interface components {
             /** Side */
             side: string;
         };
+        /** PreferencesUpdate */
+        PreferencesUpdate: {
+            /**
+             * Daily Email
+             * @default true
+             */
+            daily_email?: boolean;
+            /**
+             * Fill Alerts
+             * @default true
+             */
+            fill_alerts?: boolean;
+            quiet_hours?: components["schemas"]["QuietHours"] | null;
+            /**
+             * Telegram Alerts
+             * @default false
+             */
+            telegram_alerts?: boolean;
+        };
+        /** PreferencesView */
+        PreferencesView: {
+            /**
+             * Channels In Plan
+             * @description Channels the client's plan includes.
+             */
+            channels_in_plan: string[];
+            /** Daily Email */
+            daily_email: boolean;
+            /** Fill Alerts */
+            fill_alerts: boolean;
+            quiet_hours: components["schemas"]["QuietHours"] | null;
+            /** Telegram Alerts */
+            telegram_alerts: boolean;
+        };
+        /**
+         * PublicTrackRecord
+         * @description The public, anonymised figures of one bot.
+         */
+        PublicTrackRecord: {
+            /** Days Live */
+            days_live: number;
+            /** Exchange */
+            exchange: string;
+            /** Fills */
+            fills: number;
+            /** Max Drawdown Pct */
+            max_drawdown_pct: number;
+            /** Mode */
+            mode: string;
+            /** Pair */
+            pair: string;
+            /** Return Pct */
+            return_pct: number;
+            /** Since */
+            since: string | null;
+        };
+        /**
+         * QuietHours
+         * @description UTC hours ``[from_hour, to_hour)`` (22 to 7 wraps midnight): alerts wait, guard trips
+         *     never do.
+         */
+        QuietHours: {
+            /** From Hour */
+            from_hour: number;
+            /** To Hour */
+            to_hour: number;
+        };
         /** RedirectView */
         RedirectView: {
             /** Url */
@@ -1798,6 +1971,28 @@ export interface components {
             command: string;
             /** Expires In S */
             expires_in_s: number;
+        };
+        /** TrackRecordPublish */
+        TrackRecordPublish: {
+            /** Bot Id */
+            bot_id: string;
+        };
+        /**
+         * TrackRecordView
+         * @description One of the client's published records (what the portal lists and links to).
+         */
+        TrackRecordView: {
+            /** Bot Id */
+            bot_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Path */
+            path: string;
+            /** Slug */
+            slug: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -2796,6 +2991,59 @@ export interface operations {
             };
         };
     };
+    "notifications-get_preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesView"];
+                };
+            };
+        };
+    };
+    "notifications-put_preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "notifications-telegram_link_code": {
         parameters: {
             query?: never;
@@ -2832,6 +3080,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OnboardingState"];
+                };
+            };
+        };
+    };
+    "track records-public_track_record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicTrackRecord"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "track records-public_track_record_page": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -3186,6 +3496,88 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RunUpdates"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "track records-list_track_records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackRecordView"][];
+                };
+            };
+        };
+    };
+    "track records-publish_track_record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackRecordPublish"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackRecordView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "track records-unpublish_track_record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
