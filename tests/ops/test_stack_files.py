@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from prometheus_client import REGISTRY
 
@@ -105,6 +108,21 @@ def test_alert_rules_parse_and_name_metrics_that_exist() -> None:
         assert named, rule["alert"]
         assert named <= exported, f"{rule['alert']}: {named - exported}"
         assert rule["labels"]["severity"] in {"page", "warn"}
+
+
+def test_the_alert_rules_fire_as_their_unit_tests_say() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (Debian: apt-get install prometheus)")
+    checked = subprocess.run(
+        [promtool, "test", "rules", "alerts_test.yml"],
+        cwd=INFRA / "prometheus",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_grafana_dashboard_queries_metrics_that_exist() -> None:
