@@ -8,8 +8,8 @@ OUT ?= out
 
 DEPLOY := .deploy
 
-.PHONY: install demo paper backtest test test-fast bench soak lint format services clean \
-	package deploy-paper deploy-live
+.PHONY: install demo paper backtest test test-fast portal dev bench soak lint format services \
+	clean package deploy-paper deploy-live
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,17 @@ backtest: $(STAMP)
 services:
 	bash infra/ensure-services.sh
 
-test: $(STAMP) services
+# The portal first (Chromium, npm ci, API client freshness, type check, unit tests, build): its
+# browser journey in tests/portal serves that build.
+test: $(STAMP) services portal
 	$(BIN)/python -m pytest -n 2 -q
+
+portal: $(STAMP)
+	bash frontend/scripts/test.sh
+
+# The whole stack for a person to click through (see infra/dev.sh); prints the URLs.
+dev: $(STAMP) services
+	bash infra/dev.sh
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -x -m "not slow"
