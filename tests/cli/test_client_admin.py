@@ -279,9 +279,11 @@ def _store(capsys, url: str, key: str, secret: str, client: str = "default"):
 
 
 def test_cli_stores_a_checked_key_as_active_and_refuses_a_withdraw_key(
-    admin_env, pg_url, master_key, capsys
+    admin_env, migrated_pg_url, master_key, capsys
 ):
-    admin_env(pg_url, master_key)
+    # A database of its own: the refusal trips the "default" client's kill switch, which
+    # would block the other tests' runs on a shared one.
+    admin_env(migrated_pg_url, master_key)
     config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)])
     with SimThread(config) as sim:
         sim_thread_url = sim.url
@@ -296,7 +298,7 @@ def test_cli_stores_a_checked_key_as_active_and_refuses_a_withdraw_key(
                 {"enableWithdrawals": True},
             )
         )
-        before = _state(pg_url)
+        before = _state(migrated_pg_url)
         code, out, err = _store(capsys, sim_thread_url, OTHER_KEY, OTHER_SECRET)
     assert code == 2
     assert out == ""
@@ -305,8 +307,8 @@ def test_cli_stores_a_checked_key_as_active_and_refuses_a_withdraw_key(
         "withdrawals disabled (trading only)\n"
     )
     # Nothing stored; the refusal is audited and the client's kill switch is tripped.
-    after = _state(pg_url)
+    after = _state(migrated_pg_url)
     refusal = after["audit_log"][-1]
     assert refusal[1:] == ("default", "credentials_refused_withdraw")
     assert {**after, "audit_log": after["audit_log"][:-1]} == before
-    assert _kill_switch(pg_url, "default") == ["key_permissions"]
+    assert _kill_switch(migrated_pg_url, "default") == ["key_permissions"]
