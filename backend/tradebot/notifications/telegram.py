@@ -143,6 +143,9 @@ class TelegramDesk:
         self.links = TelegramLinks(redis, settings)
         self.queue = queue
         self.pending = f"{settings.REDIS_PREFIX}:telegram-stop:"
+        """Per chat: the run a ``/stop`` asked about, until ``/yes`` (``CONFIRM_S``)."""
+        self.offset_key = f"{settings.REDIS_PREFIX}:telegram-offset"
+        """The next update to ask the Bot API for: the next job goes on from there."""
 
     async def answer(self, chat_id: int, text: str) -> str | None:
         command, _, argument = text.strip().partition(" ")
@@ -249,7 +252,7 @@ class TelegramDesk:
 async def answer_commands(bot: Bot, desk: TelegramDesk, seconds: float) -> int:
     """Long-poll the Bot API for ``seconds`` and answer each message; returns how many were
     answered. The offset lives in Redis so the next job goes on where this one stopped."""
-    offset_key = desk.pending.replace("telegram-stop:", "telegram-offset")
+    offset_key = desk.offset_key
     deadline = time.monotonic() + seconds
     answered = 0
     while (left := deadline - time.monotonic()) > 0:

@@ -13,8 +13,8 @@ from tradebot.track_records.page import render_page
 from tradebot.track_records.schemas import PublicTrackRecord, TrackRecordPublish, TrackRecordView
 from tradebot.track_records.service import CACHE_TTL_S, TrackRecordService, public_record
 
-router = APIRouter(prefix="/track-records", tags=["track records"])
-public = APIRouter(prefix="/public/track-records", tags=["track records"])
+router = APIRouter(prefix="/track-records", tags=["records"])
+public = APIRouter(prefix="/public/track-records", tags=["records"])
 CACHE_CONTROL = {"Cache-Control": f"public, max-age={int(CACHE_TTL_S)}"}
 
 
