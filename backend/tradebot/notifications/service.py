@@ -88,6 +88,8 @@ class DailyEmails:
         error: str | None = None
         if report is None:
             error = "the day's summary is gone"
+        elif not self.settings.SMTP_HOST:
+            error = "SMTP_HOST is not set on this worker"
         else:
             mailer = Mailer(self.settings)
             try:
