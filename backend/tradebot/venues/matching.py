@@ -70,7 +70,7 @@ class BnbWallet:
         """Take ``fee_in_quote`` (less the BNB discount) in BNB; None when it does not cover."""
         if self.price <= 0:
             return None
-        amount = round(fee_in_quote * (1 - BNB_FEE_DISCOUNT) / self.price, 8)
+        amount = fee_in_quote * (1 - BNB_FEE_DISCOUNT) / self.price
         if amount > self.free:
             return None
         self.free -= amount
@@ -310,14 +310,10 @@ class MatchingEngine:
         """A trade's commission and the asset it is paid in: BNB when the account pays with
         it and holds enough, else the spec's quote or (Binance) the asset the trade delivers,
         at the same rate: a buy's fee is then ``rate * qty`` in base."""
-        if self.fee_charge is FeeCharge.QUOTE:
-            return notional * rate, FeeAsset.QUOTE
-        # Binance charges the commission it reports, to its 8 decimals: the balances move by
-        # exactly what a client reads in the trade.
         if self.bnb is not None:
             in_bnb = self.bnb.charge(notional * rate)
             if in_bnb is not None:
                 return in_bnb, FeeAsset.BNB
-        if side is Side.BUY:
-            return round(qty * rate, 8), FeeAsset.BASE
-        return round(notional * rate, 8), FeeAsset.QUOTE
+        if self.fee_charge is FeeCharge.ASSET_RECEIVED and side is Side.BUY:
+            return qty * rate, FeeAsset.BASE
+        return notional * rate, FeeAsset.QUOTE
