@@ -95,15 +95,6 @@ class GridPlan:
         """B0: the base the sells above the empty line need, bought at start."""
         return float(core.start_base(self.qtys, empty))
 
-    def whole_lots_below(self, qty: float) -> float:
-        """``qty`` down to a whole number of lot steps (as is with no step)."""
-        return float(_round_to_step(np.array([qty]), self.rules.lot_step, down=True)[0])
-
-    def tradable(self, price: float, qty: float) -> bool:
-        """Whether an order of ``qty`` at ``price`` clears the exchange's minimums."""
-        rules = self.rules
-        return qty > 0 and qty >= rules.min_qty and qty * price >= rules.min_notional
-
     def cell_profits(self) -> list[CellProfit]:
         f = self.config.maker_fee
         cells = []
@@ -126,7 +117,6 @@ class GridPlan:
             "investment": self.config.investment,
             "maker_fee": self.config.maker_fee,
             "taker_fee": self.config.taker_fee,
-            "fee_convention": self.rules.fee_convention.value,
             "line_prices": [float(p) for p in self.prices],
             "order_sizes": [float(q) for q in self.qtys[:-1]],
             "order_quote_per_cell": self.config.investment / (self.lines - 1),

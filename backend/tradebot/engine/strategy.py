@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from tradebot.engine import core
 from tradebot.engine.plan import GridPlan
-from tradebot.engine.types import FeeConvention, Side
+from tradebot.engine.types import Side
 
 _CARRIED = (
     core.QUOTE,
@@ -84,7 +84,7 @@ class GridStrategy:
     # ---- fills --------------------------------------------------------------------------
     def on_market_fill(self, side: Side, price: float, qty: float, fee: float) -> None:
         if side is Side.BUY:
-            core.apply_market_buy(self.state, price, self._base_received(price, qty, fee), fee)
+            core.apply_market_buy(self.state, price, qty, fee)
         else:
             core.apply_market_sell(self.state, price, qty, fee)
 
@@ -120,24 +120,12 @@ class GridStrategy:
 
     def _apply(self, side: Side, line: int, price: float, qty: float, fee: float) -> None:
         if side is Side.BUY:
-            core.apply_buy_fill(self.state, line, price, self._base_received(price, qty, fee), fee)
+            core.apply_buy_fill(self.state, line, price, qty, fee)
         elif line == 0:
             raise GridInvariantError("a sell cannot rest on the lowest line")
         else:
             cost = core.cost_below(self.plan.prices, line, qty, self.plan.config.maker_fee)
             core.apply_sell_fill(self.state, line, price, qty, fee, cost)
-
-    def _base_received(self, price: float, qty: float, fee: float) -> float:
-        """The base a buy of ``qty`` really credited; ``fee`` is its commission valued in quote.
-
-        Fees paid in quote (the spec) leave the whole ``qty``. Where the venue takes a buy's fee
-        from the base received, ``qty - fee / price`` arrives; booking that quantity with the
-        same quote-valued fee debits the quote by exactly ``price * qty`` (what the account
-        paid) and counts the fee once, in quote at the fill price, so equity and P&L stay in
-        quote while the grid's base equals the account's."""
-        if self.plan.rules.fee_convention is FeeConvention.QUOTE_FEE:
-            return qty
-        return qty - fee / price
 
     def mark(self, price: float) -> float:
         """Equity at ``price``, tracking peak and drawdown exactly as the backtest does."""
@@ -180,44 +168,12 @@ class GridStrategy:
             WantedOrder(j, Side.SELL, float(prices[j]), float(qtys[j - 1]))
             for j in range(empty + 1, self.plan.lines)
         ]
-        if self.plan.rules.fee_convention is not FeeConvention.QUOTE_FEE:
-            sells = self._sells_from_base_held(sells)
         return buys + sells
 
-    def _sells_from_base_held(self, sells: list[WantedOrder]) -> list[WantedOrder]:
-        """The sells cut to the base the grid really holds, where buys' fees come out of it.
-
-        Each buy delivers its q less the fee, so the grid holds less than the spec's sells ask
-        for. The base goes to the sells nearest the price first, each its full q_(j-1) (the
-        spec's size) in whole lot steps; the farthest sell takes what is left and any sell left
-        below the exchange's minimums is not placed. Never more than held is offered, the
-        nearest sells (the counter-sells about to trade) keep their size, and the one sell that
-        shrinks changes only when the fees have taken another lot step: the book is not
-        re-placed on every fill.
-        """
-        available = float(self.state[core.BASE])
-        held: list[WantedOrder] = []
-        for sell in sells:  # lowest line first
-            qty = sell.qty
-            if available < qty * (1 - 1e-9):
-                qty = self.plan.whole_lots_below(available)
-            if not self.plan.tradable(sell.price, qty):
-                break
-            held.append(WantedOrder(sell.line, sell.side, sell.price, qty))
-            available -= qty
-        return held
-
     def base_shortfall(self) -> float:
-        """Base to buy at market so the spec's sells are covered (0 when the book is whole).
-
-        Where the buy's taker fee comes out of the base received, buying the missing base
-        itself would leave the sells short by the fee again: the amount to buy is grossed up
-        so that what arrives covers them."""
-        needed = 0.0 if self.stopped or not self.started else self.plan.start_base(self.empty_line)
-        missing = max(0.0, needed - float(self.state[core.BASE]))
-        if self.plan.rules.fee_convention is FeeConvention.QUOTE_FEE:
-            return missing
-        return missing / (1 - self.plan.config.taker_fee)
+        """Base the wanted sells need beyond what the grid holds (0 when the book is whole)."""
+        needed = sum(order.qty for order in self.wanted() if order.side is Side.SELL)
+        return max(0.0, needed - float(self.state[core.BASE]))
 
     def snapshot(self) -> Snapshot:
         s = self.state

@@ -18,19 +18,6 @@ class Side(StrEnum):
     SELL = "sell"
 
 
-class FeeConvention(StrEnum):
-    """Which asset a venue takes its commissions from, as a run's results report it.
-
-    ``quote_fee`` is the spec's: every fee is paid in quote (backtest and paper replay).
-    ``asset_received`` is Binance spot's: a buy's fee comes out of the base it receives and a
-    sell's out of the quote it receives, so a grid that booked the full quantity of its buys
-    would believe it holds base the account does not have.
-    """
-
-    QUOTE_FEE = "quote_fee"
-    ASSET_RECEIVED = "asset_received"
-
-
 @dataclass(frozen=True, slots=True)
 class MarketRules:
     """An exchange's precision for one pair; zero disables a rule (the oracle runs that way)."""
@@ -39,8 +26,6 @@ class MarketRules:
     lot_step: float = 0.0
     min_notional: float = 0.0
     min_qty: float = 0.0
-    fee_convention: FeeConvention = FeeConvention.QUOTE_FEE
-    """How the venue charges commissions; it decides how a buy's fee is booked."""
 
     @property
     def enabled(self) -> bool:

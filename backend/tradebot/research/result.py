@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from tradebot.engine.metrics import DailyPnl
 from tradebot.engine.plan import GridPlan
-from tradebot.engine.types import FeeConvention, Fill
+from tradebot.engine.types import Fill
 
 # The spec's result names, in its order: the keys of ``--json``.
 SPEC_RESULTS = (
@@ -58,13 +58,6 @@ class GridResult:
     def investment(self) -> float:
         return self.plan.config.investment
 
-    @property
-    def fee_convention(self) -> FeeConvention:
-        """Which asset the run's fees were taken from: quote (the spec's backtest and paper
-        replay) or the asset each trade delivered (live on Binance); the P&L of the two differs
-        by what fees taken in base were worth at the end rather than when they were paid."""
-        return self.plan.rules.fee_convention
-
     def spec_results(self) -> dict[str, float | int]:
         return {name: getattr(self, name) for name in SPEC_RESULTS}
 
@@ -73,7 +66,6 @@ class GridResult:
         out: dict[str, Any] = dict(self.spec_results())
         out.update(
             investment=self.investment,
-            fee_convention=self.fee_convention.value,
             buy_and_hold_return_pct=self.buy_and_hold_pnl / self.investment * 100,
             total_return_pct=self.total_pnl / self.investment * 100,
             apr_grid_profit=self.apr_grid_profit,

@@ -11,13 +11,7 @@ Order safety (the order-safety issue's rules, in code):
 
 Fills are found by polling: each tick reads the ticker and the open orders (weights 2 and 6 on
 Binance); an order of ours that is no longer open, or whose filled amount grew, is asked for
-its trades.
-
-Fees: Binance spot takes a buy's commission out of the base received and a sell's out of the
-quote received (or out of BNB when the account pays fees with it). The market rules say so
-(``FeeConvention.ASSET_RECEIVED``), and the grid then books a buy as the base that really
-arrived: the trade keeps its full quantity (the order's fill) and its fee valued in quote at the
-fill price, with the asset it was paid in as the fee currency.
+its trades. Fees are reported in quote: a fee charged in base is valued at the fill price.
 """
 
 from __future__ import annotations
@@ -29,7 +23,7 @@ from typing import Any, TypeVar
 
 import ccxt
 
-from tradebot.engine.types import FeeConvention, MarketRules, Side
+from tradebot.engine.types import MarketRules, Side
 from tradebot.engine.walk import Direction
 from tradebot.observability.logs import get_logger
 from tradebot.runtime.ports import (
@@ -158,16 +152,7 @@ class CcxtVenue:
             lot_step=float(precision.get("amount") or 0.0),
             min_notional=float((limits.get("cost") or {}).get("min") or 0.0),
             min_qty=float((limits.get("amount") or {}).get("min") or 0.0),
-            fee_convention=self.fee_convention,
         )
-
-    @property
-    def fee_convention(self) -> FeeConvention:
-        """Binance (and its regional exchanges) charge the asset a trade delivers; for others
-        the spec's quote fee is assumed and a trade that says otherwise is logged."""
-        if self.exchange.id.startswith("binance"):
-            return FeeConvention.ASSET_RECEIVED
-        return FeeConvention.QUOTE_FEE
 
     async def next_tick(self) -> Tick | None:
         wait = self._last_poll + self.poll_interval_ms / 1000 - time.monotonic()
@@ -351,50 +336,27 @@ class CcxtVenue:
             trade_id = f"{self.symbol}:{row['id']}"
             if trade_id in self._reported:
                 continue
-            found.append(await self._trade(row, trade_id, client_order_id))
             self._reported.add(trade_id)
+            found.append(self._trade(row, trade_id, client_order_id))
         return found
 
-    async def _trade(
-        self, row: Mapping[str, Any], trade_id: str, client_order_id: str
-    ) -> TradeReport:
+    def _trade(self, row: Mapping[str, Any], trade_id: str, client_order_id: str) -> TradeReport:
         price = float(row["price"])
-        side = Side(row["side"])
         fee = row.get("fee") or {}
         cost = float(fee.get("cost") or 0.0)
         currency = str(fee.get("currency") or "")
-        base, quote = self.symbol.split("/")
-        expected = base if side is Side.BUY else quote
-        if self.fee_convention is FeeConvention.QUOTE_FEE:
-            expected = quote
-        if cost and currency != expected:
-            log.info("fee_in_other_asset", trade_id=trade_id, currency=currency, expected=expected)
-        if currency == base:
-            fee_quote = cost * price
-        elif currency == quote or not cost:
-            fee_quote = cost
-        else:
-            fee_quote = cost * await self._price_in_quote(currency, quote)
+        base = self.symbol.split("/")[0]
+        fee_quote = cost * price if currency == base else cost
         return TradeReport(
             trade_id,
             client_order_id,
-            side,
+            Side(row["side"]),
             price,
             float(row["amount"]),
             fee_quote,
             currency,
             int(row.get("timestamp") or self._now_ms()),
         )
-
-    async def _price_in_quote(self, asset: str, quote: str) -> float:
-        """The last price of ``asset`` (BNB paying fees) in quote; 0, and a warning, when the
-        exchange lists no such pair: the fee then goes unvalued rather than guessed."""
-        pair = f"{asset}/{quote}"
-        if pair not in (self.exchange.markets or {}):
-            log.warning("fee_unvalued", asset=asset, pair=pair)
-            return 0.0
-        ticker = await self._read(W.TICKER, lambda: self.exchange.fetch_ticker(pair))
-        return float(ticker["last"])
 
     async def close(self) -> None:
         await self.exchange.close()
