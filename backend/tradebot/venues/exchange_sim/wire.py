@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from tradebot.engine.types import Side
-from tradebot.venues.matching import FeeAsset, SimOrder, SimStatus, SimTrade
+from tradebot.venues.matching import SimOrder, SimStatus, SimTrade
 
 
 def fmt(value: float | np.floating[Any]) -> str:
@@ -58,12 +57,7 @@ def order_json(symbol: str, order: SimOrder, meta: OrderMeta) -> dict[str, Any]:
 
 
 def new_order_json(
-    symbol: str,
-    order: SimOrder,
-    meta: OrderMeta,
-    trades: list[SimTrade],
-    fee_assets: Mapping[FeeAsset, str],
-    kind: str,
+    symbol: str, order: SimOrder, meta: OrderMeta, trades: list[SimTrade], quote: str, kind: str
 ) -> dict[str, Any]:
     """POST /api/v3/order's answer for newOrderRespType ACK, RESULT or FULL."""
     ack = {
@@ -85,7 +79,7 @@ def new_order_json(
             "price": fmt(t.price),
             "qty": fmt(t.qty),
             "commission": fmt(t.fee),
-            "commissionAsset": fee_assets[t.fee_asset],
+            "commissionAsset": quote,
             "tradeId": t.trade_id,
         }
         for t in trades
@@ -101,9 +95,8 @@ def cancel_json(symbol: str, order: SimOrder, meta: OrderMeta) -> dict[str, Any]
     return {**body, "origClientOrderId": order.client_order_id, "transactTime": order.updated_ts}
 
 
-def trade_json(symbol: str, trade: SimTrade, fee_assets: Mapping[FeeAsset, str]) -> dict[str, Any]:
-    """GET /api/v3/myTrades rows; the commission is in the asset it was paid in (Binance's
-    ``commissionAsset``: the asset received, or BNB)."""
+def trade_json(symbol: str, trade: SimTrade, quote: str) -> dict[str, Any]:
+    """GET /api/v3/myTrades rows. Fees are charged in quote, as the spec says."""
     return {
         "symbol": symbol,
         "id": trade.trade_id,
@@ -113,7 +106,7 @@ def trade_json(symbol: str, trade: SimTrade, fee_assets: Mapping[FeeAsset, str])
         "qty": fmt(trade.qty),
         "quoteQty": fmt(trade.price * trade.qty),
         "commission": fmt(trade.fee),
-        "commissionAsset": fee_assets[trade.fee_asset],
+        "commissionAsset": quote,
         "time": trade.ts,
         "isBuyer": trade.side is Side.BUY,
         "isMaker": trade.maker,
