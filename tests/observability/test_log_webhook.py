@@ -88,15 +88,23 @@ def _paper_seconds(run_id: str) -> float:
     return time.monotonic() - started
 
 
-def test_a_paper_run_goes_on_at_the_same_pace_while_the_receiver_hangs(
+def test_a_paper_runs_lines_carry_its_context_and_it_keeps_its_pace_while_the_receiver_hangs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
     for name in ("GRID_LOWER", "GRID_UPPER", "GRID_STEPS", "GRID_INVESTMENT", "RUN_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("LOG_INGEST_WEBHOOK", raising=False)
-    _paper_seconds("warm-up")  # the migrations and the candle file's first read
+    with storing_receiver() as (url, received):
+        monkeypatch.setenv("LOG_INGEST_WEBHOOK", url)
+        _paper_seconds("warm-up")  # also the migrations and the candle file's first read
+        for shipper in _shippers():
+            shipper.close()  # sends what it holds
+    run_lines = [e for e in received.entries if e.get("run_id") == "warm-up"]
+    assert {e["event"] for e in run_lines} >= {"run_ticking"}
+    assert {(e["client_id"], e["pair"]) for e in run_lines} == {("default", "BTC/USDT")}
+
+    monkeypatch.delenv("LOG_INGEST_WEBHOOK")
     baseline = _paper_seconds("no-webhook")
 
     with hanging_receiver() as url:
@@ -105,4 +113,4 @@ def test_a_paper_run_goes_on_at_the_same_pace_while_the_receiver_hangs(
         assert _shippers(), "the CLI installed no webhook handler"
 
     # The run logs several lines; a webhook in the way would cost TIMEOUT_S (5 s) for each.
-    assert hung < baseline * 1.5 + 1.0, (baseline, hung)
+    assert hung < baseline * 2 + 2.0, (baseline, hung)  # slack for a busy machine, not 40 s

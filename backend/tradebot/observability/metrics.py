@@ -8,7 +8,7 @@ as it has runs at once (a worker's ``max_jobs``), whatever the fleet's history. 
 histograms, which never forget a label set, carry client ids and small closed sets (order
 kind, side, guard, error class) only.
 
-Worker processes and ``tradebot run`` serve these on ``METRICS_PORT`` (``serve_metrics``);
+Worker processes and ``tradebot run`` serve these on ``METRICS_PORT`` (``start_metrics``);
 the API exposes the same registry, with its HTTP metrics, at ``/metrics``.
 """
 

@@ -72,10 +72,12 @@ class SilentObserver:
         pass
 
 
+SILENT = SilentObserver()
+
 ObserverFactory = Callable[[str, str, str], RunObserver]
 """(client id, run id, pair) -> the observer of that run."""
 
-_factory: ObserverFactory = lambda _client, _run, _pair: SilentObserver()  # noqa: E731
+_factory: ObserverFactory = lambda _client, _run, _pair: SILENT  # noqa: E731
 
 
 def observe_runs_with(factory: ObserverFactory) -> None:

@@ -18,6 +18,7 @@ from tradebot.engine.orders import ACTIVE, OrderStatus, transition
 from tradebot.engine.strategy import WantedOrder
 from tradebot.engine.types import Side
 from tradebot.observability.logs import get_logger
+from tradebot.observability.run_events import SILENT, RunObserver
 from tradebot.runtime.ids import client_order_id
 from tradebot.runtime.ports import (
     ORDER_STATUS,
@@ -63,8 +64,11 @@ class OrderManager:
         policy: OrderPolicy,
         clock: Callable[[], int],
         on_error: Callable[[VenueError], None],
+        *,
+        observer: RunObserver = SILENT,
     ) -> None:
         self.run_id = run_id
+        self.observer = observer
         self.venue = venue
         self.store = store
         self.policy = policy
@@ -135,7 +139,8 @@ class OrderManager:
     async def _submit(self, order: StoredOrder) -> OrderUpdate:
         async with self._semaphore:
             await self._pace()
-            self.submitted_at[order.client_order_id] = time.monotonic()
+            sent = self.submitted_at[order.client_order_id] = time.monotonic()
+            self.observer.order_submitted(order.kind)
             request = OrderRequest(
                 order.client_order_id,
                 order.side,
@@ -154,6 +159,7 @@ class OrderManager:
                 )
             except OrderRejectedError as exc:
                 self._on_error(exc)
+                self.observer.order_rejected()
                 log.info(
                     "execution_metrics",
                     stage="reject",
@@ -179,6 +185,7 @@ class OrderManager:
                     ]
                 )
                 raise Rejection(order, exc) from None
+            self.observer.order_acknowledged(time.monotonic() - sent)
             return self._submitted(report)
 
     def _submitted(self, report: OrderReport) -> OrderUpdate:
@@ -223,6 +230,7 @@ class OrderManager:
         for mark in marks:
             self.apply(mark)
         await self.store.update_orders(marks)
+        self.observer.orders_cancelled(len(orders))
         updates = []
         for order in orders:
             try:

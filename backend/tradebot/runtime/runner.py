@@ -26,7 +26,8 @@ from tradebot.engine.risk import ApiErrorWindow, Guard, GuardThresholds, Trip, c
 from tradebot.engine.strategy import GridInvariantError, GridStrategy
 from tradebot.engine.types import GridConfig, Side
 from tradebot.errors import TradeBotError
-from tradebot.observability.logs import get_logger
+from tradebot.observability.logs import bind_log_context, get_logger
+from tradebot.observability.run_events import run_observer
 from tradebot.runtime.book import Funds, affordable, diff_book, whole_lots
 from tradebot.runtime.grid_edits import GridEdit, GridEdits, edited_config
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
@@ -124,9 +125,16 @@ class GridRunner:
         self._grid_edits = grid_edits
         self._next_edit_check = 0
         self._errors = ApiErrorWindow()
+        self.observer = run_observer(record.client_id, record.run_id, record.pair)
         venue.on_error = self._count_error  # retried reads count against the error budget too
         self.orders = OrderManager(
-            record.run_id, venue, store, settings.orders, lambda: self.now, self._count_error
+            record.run_id,
+            venue,
+            store,
+            settings.orders,
+            lambda: self.now,
+            self._count_error,
+            observer=self.observer,
         )
         self._partials: dict[str, _Partial] = {}
         self._seen: set[str] = set()
@@ -152,10 +160,20 @@ class GridRunner:
 
     def _count_error(self, error: VenueError) -> None:
         log.warning("venue_error", run_id=self.record.run_id, error=str(error))
+        self.observer.venue_error(type(error).__name__)
         self._errors.add(self._wall_now())
 
     # ---- the loop -----------------------------------------------------------------------
     async def run(self) -> RunOutcome:
+        # Every later line of this run, ours and the libraries', says whose run it is.
+        record = self.record
+        bind_log_context(client_id=record.client_id, run_id=record.run_id, pair=record.pair)
+        try:
+            return await self._run()
+        finally:
+            self.observer.ended()  # its per-run series leave with it: run ids stay bounded
+
+    async def _run(self) -> RunOutcome:
         trip = await self.store.active_trip()
         if trip is not None:
             raise RunBlockedError(
@@ -229,6 +247,19 @@ class GridRunner:
             await self._on_close(tick)
         if not self.strategy.stopped:
             await self._check_guards(tick.price)
+        self._report_figures(tick.price)
+
+    def _report_figures(self, price: float) -> None:
+        if not self.strategy.started:
+            return
+        state = self.strategy.state
+        equity = float(state[core.QUOTE] + state[core.BASE] * price)
+        investment = self.strategy.investment or self.strategy.plan.config.investment
+        self.observer.figures(
+            pnl=equity - investment,
+            grid_profit=float(state[core.GRID_PROFIT]),
+            open_orders=len(self.orders.active),
+        )
 
     async def _start(self, price: float) -> None:
         """The spec's start: choose the empty line; the book sync buys B0 and places orders."""
@@ -466,12 +497,14 @@ class GridRunner:
 
     def _log_fill_latency(self, order: StoredOrder) -> None:
         sent = self.orders.submitted_at.pop(order.client_order_id, None)
-        if sent is not None:
+        latency = time.monotonic() - sent if sent is not None else None
+        self.observer.order_filled(order.side.value, latency)
+        if latency is not None:
             log.info(
                 "execution_metrics",
                 stage="fill",
                 client_order_id=order.client_order_id,
-                latency_ms=round((time.monotonic() - sent) * 1000, 1),
+                latency_ms=round(latency * 1000, 1),
                 run_id=self.record.run_id,
             )
 
@@ -650,6 +683,7 @@ class GridRunner:
         log.error(
             "guard_tripped", run_id=self.record.run_id, guard=trip.guard.value, reason=trip.reason
         )
+        self.observer.guard_tripped(trip.guard.value)
         self.strategy.stop()
         try:
             await self.orders.cancel_all()
