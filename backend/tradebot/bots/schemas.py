@@ -81,6 +81,9 @@ class PlanPreview(BaseModel):
     line_prices: list[float]
     order_sizes: list[float]
     order_quote_per_cell: float
+    min_investment: float
+    """The smallest investment whose every order clears the exchange's minimums (a grid under
+    it is refused, never traded with levels dropped)."""
     profit_per_grid_pct_min: float
     profit_per_grid_pct_max: float
     profit_per_grid_quote_min: float

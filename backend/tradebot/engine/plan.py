@@ -121,6 +121,7 @@ class GridPlan:
             "order_sizes": [float(q) for q in self.qtys[:-1]],
             "order_quote_per_cell": self.config.investment / (self.lines - 1),
             "capital_needed": self.config.investment,
+            "min_investment": min_investment(self.prices, self.rules),
             "profit_per_grid_pct_min": worst.pct,
             "profit_per_grid_pct_max": best.pct,
             "profit_per_grid_quote_min": worst.quote,
@@ -165,6 +166,17 @@ def build_plan(config: GridConfig, rules: MarketRules | None = None) -> GridPlan
     return plan
 
 
+def min_investment(prices: FloatArray, rules: MarketRules) -> float:
+    """The smallest investment (cents, rounded up) whose every order on ``prices`` clears the
+    exchange's minimum notional and quantity, with one lot step of headroom for rounding."""
+    step_room = rules.lot_step * prices[:-1]
+    need_per_cell = max(
+        float(np.max(rules.min_notional + step_room)),
+        float(np.max((rules.min_qty + rules.lot_step) * prices[:-1])),
+    )
+    return math.ceil(need_per_cell * (len(prices) - 1) * 100) / 100
+
+
 def _check_minimums(
     prices: FloatArray, qtys: FloatArray, rules: MarketRules, config: GridConfig
 ) -> None:
@@ -174,13 +186,7 @@ def _check_minimums(
     too_small_qty = qtys[:-1].min() <= 0 or (rules.min_qty > 0 and qtys[:-1].min() < rules.min_qty)
     if not (too_small_notional or too_small_qty):
         return
-    # Smallest investment whose every order clears both minimums (one lot step of headroom).
-    step_room = rules.lot_step * prices[:-1]
-    need_per_cell = max(
-        float(np.max(rules.min_notional + step_room)),
-        float(np.max((rules.min_qty + rules.lot_step) * prices[:-1])),
-    )
-    need = math.ceil(need_per_cell * (config.lines - 1) * 100) / 100
+    need = min_investment(prices, rules)
     raise GridPlanError(
         f"investment {config.investment:g} is too small for {config.lines} lines: the order at "
         f"{prices[smallest]:g} would be {notionals[smallest]:.8g} quote "

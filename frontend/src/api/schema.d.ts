@@ -585,7 +585,7 @@ export interface paths {
          * Public Track Record
          * @description A published bot's return, drawdown, days and fills; anyone with the link may read it.
          */
-        get: operations["track records-public_track_record"];
+        get: operations["records-public_track_record"];
         put?: never;
         post?: never;
         delete?: never;
@@ -605,7 +605,7 @@ export interface paths {
          * Public Track Record Page
          * @description The same record as a page the portal links to.
          */
-        get: operations["track records-public_track_record_page"];
+        get: operations["records-public_track_record_page"];
         put?: never;
         post?: never;
         delete?: never;
@@ -809,13 +809,13 @@ export interface paths {
             cookie?: never;
         };
         /** List Track Records */
-        get: operations["track records-list_track_records"];
+        get: operations["records-list_track_records"];
         put?: never;
         /**
          * Publish Track Record
          * @description Opt a bot in: its anonymised record is public at ``path`` (no client, no amounts).
          */
-        post: operations["track records-publish_track_record"];
+        post: operations["records-publish_track_record"];
         delete?: never;
         options?: never;
         head?: never;
@@ -836,7 +836,7 @@ export interface paths {
          * Unpublish Track Record
          * @description Opt out: the public page is gone at once.
          */
-        delete: operations["track records-unpublish_track_record"];
+        delete: operations["records-unpublish_track_record"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1615,6 +1615,8 @@ export interface components {
             lines: number;
             /** Lower */
             lower: number;
+            /** Min Investment */
+            min_investment: number;
             /** Order Quote Per Cell */
             order_quote_per_cell: number;
             /** Order Sizes */
@@ -3084,7 +3086,7 @@ export interface operations {
             };
         };
     };
-    "track records-public_track_record": {
+    "records-public_track_record": {
         parameters: {
             query?: never;
             header?: never;
@@ -3115,7 +3117,7 @@ export interface operations {
             };
         };
     };
-    "track records-public_track_record_page": {
+    "records-public_track_record_page": {
         parameters: {
             query?: never;
             header?: never;
@@ -3508,7 +3510,7 @@ export interface operations {
             };
         };
     };
-    "track records-list_track_records": {
+    "records-list_track_records": {
         parameters: {
             query?: never;
             header?: never;
@@ -3528,7 +3530,7 @@ export interface operations {
             };
         };
     };
-    "track records-publish_track_record": {
+    "records-publish_track_record": {
         parameters: {
             query?: never;
             header?: never;
@@ -3561,7 +3563,7 @@ export interface operations {
             };
         };
     };
-    "track records-unpublish_track_record": {
+    "records-unpublish_track_record": {
         parameters: {
             query?: never;
             header?: never;

@@ -14,7 +14,7 @@ const order = { client_order_id: 'o1', exchange_order_id: null, line: 1, side: '
 const diff = {
   reference_price: 95304.67, reference_ts: null, cancel: [order], place: [{ line: 0, side: 'buy', price: 94600, qty: 0.005 }],
   base_to_buy: 0.0035, quote_for_base: 333, investment_before: 2000, investment_after: 2000.15, capital_change: 0.15, empty_line: 2,
-  plan: { lower: 94600, upper: 95800, lines: 5, spacing: 'arithmetic', investment: 2000.15, line_prices: [94600, 94900, 95200, 95500, 95800], order_sizes: [], order_quote_per_cell: 500, profit_per_grid_pct_min: 0.1, profit_per_grid_pct_max: 0.1, profit_per_grid_quote_min: 0.5, profit_per_grid_quote_max: 0.5 },
+  plan: { lower: 94600, upper: 95800, lines: 5, spacing: 'arithmetic', investment: 2000.15, line_prices: [94600, 94900, 95200, 95500, 95800], order_sizes: [], order_quote_per_cell: 500, min_investment: 24.5, profit_per_grid_pct_min: 0.1, profit_per_grid_pct_max: 0.1, profit_per_grid_quote_min: 0.5, profit_per_grid_quote_max: 0.5 },
 } satisfies GridEditPreview;
 
 describe('EditGridPanel', () => {

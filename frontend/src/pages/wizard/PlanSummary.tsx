@@ -24,6 +24,7 @@ export function PlanSummary({ preview, base }: { preview: UseQueryResult<PlanPre
             </TextFigure>
             <Figure label="Capital needed" value={plan.investment} />
             <Figure label="Per order" value={plan.order_quote_per_cell} />
+            <Figure label="Minimum investment" value={plan.min_investment} />
             {plan.start_buy_orders != null ? <Figure label="Buy orders at start" value={plan.start_buy_orders} kind="count" /> : null}
             {plan.start_sell_orders != null ? <Figure label="Sell orders at start" value={plan.start_sell_orders} kind="count" /> : null}
             {plan.start_base_to_buy != null ? (
@@ -34,7 +35,8 @@ export function PlanSummary({ preview, base }: { preview: UseQueryResult<PlanPre
           </dl>
           <p className="muted small">
             {plan.lines} lines, {plan.spacing} spacing, prices rounded to the exchange’s tick. A round trip is one buy
-            and the sell one line above it.
+            and the sell one line above it. Under the minimum investment an order would fall below the exchange’s
+            minimum: such a grid is refused, never traded with levels dropped.
           </p>
         </>
       ) : null}
