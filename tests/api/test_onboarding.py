@@ -44,7 +44,7 @@ async def test_a_new_client_sees_every_step_then_none_once_done(
     assert fresh["first_paper_started_at"] is None
     missing = fresh["missing"]
     assert isinstance(missing, list)
-    expected = ("paid plan", "keys", "bot", "paper run")
+    expected = ("paid plan", "keys", "bot", "paper run", "risk disclosure")
     assert len(missing) == len(expected)
     assert all(words in step for words, step in zip(expected, missing, strict=True)), missing
 
@@ -57,9 +57,13 @@ async def test_a_new_client_sees_every_step_then_none_once_done(
     started = await _state(api, headers)
     assert (started["plan"], started["paid"], started["keys_verified"]) == ("starter", True, True)
     assert (started["bots"], started["paper_runs"], started["paper_days_done"]) == (1, 1, 0)
-    assert len(started["missing"]) == 1  # type: ignore[arg-type]
+    assert len(started["missing"]) == 2  # type: ignore[arg-type]
     assert "7 more days" in str(started["missing"])
     assert started["live_allowed"] is False
+    consent = (await api.get("/consent", headers=headers)).json()
+    accepted = await api.post("/consent", json={"versions": consent["missing"]}, headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    assert len((await _state(api, headers))["missing"]) == 1  # type: ignore[arg-type]
 
     async with pg_sessions() as session, session.begin():
         await session.execute(

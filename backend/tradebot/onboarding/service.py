@@ -14,6 +14,7 @@ from datetime import datetime
 from tradebot.billing.entitlements import AccountFacts
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.clients.plans import PAPER_BEFORE_LIVE, PlanName
+from tradebot.consent.service import missing_consent
 from tradebot.kit.service import ClientService
 from tradebot.models.credentials import CredentialStatus
 from tradebot.onboarding.repository import KeyStatusRepository, PaperRunRepository
@@ -69,7 +70,11 @@ class OnboardingService(ClientService):
             facts = await EntitlementRepository(session, self.scope).facts()
             keys = await KeyStatusRepository(session, self.scope).statuses()
             paper_runs = await PaperRunRepository(session, self.scope).count()
+            unaccepted = await missing_consent(session, self.scope)
         missing = missing_steps(facts, keys, now)
+        if unaccepted:
+            # Last: a live start checks it after the plan, the keys and the paper days.
+            missing.append("Read and accept the risk disclosure and the terms of live trading")
         return OnboardingState(
             plan=facts.spec.name.value,
             paid=facts.paid,
