@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import pytest
 
-from tradebot.candles.io import bundled, load_candles
-from tradebot.config import load_settings
+from tests.runs.paper_day import paper_day
 from tradebot.engine.orders import OrderStatus
-from tradebot.engine.plan import build_plan
-from tradebot.engine.types import GridConfig
 from tradebot.models.runs import RunMode
 from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.runner import GridRunner
 from tradebot.runtime.store import FillRecord, OrderUpdate
-from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
 from tradebot.venues.replay import replay_ticks
 
@@ -57,16 +53,10 @@ class DiesAtItsFirstAnswer(SqlRunStore):
 async def test_a_run_killed_before_its_entry_trade_is_recorded_buys_the_entry_once(
     sqlite_url: str, dying_store: type[SqlRunStore]
 ) -> None:
-    candles = load_candles(bundled()).first_days(1)
-    plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
-    settings = load_settings(RUN_ID="entry", MAX_RUN_LOSS_USD=1e9, MAX_GLOBAL_DRAWDOWN_USD=1e9)
-    base_ts = int(candles.ts[0])
+    day = paper_day("entry")
+    candles, plan, settings, base_ts = day.candles, day.plan, day.settings, day.base_ts
     venue = PaperVenue(
-        MatchingEngine(
-            maker_fee=plan.config.maker_fee,
-            taker_fee=plan.config.taker_fee,
-            balances=Balances(quote_free=plan.config.investment),
-        ),
+        day.account(),
         replay_ticks(candles, base_ts, start_after=-1),
     )
     async with database(sqlite_url) as sessions:

@@ -11,10 +11,8 @@ import pytest
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
-from tradebot.candles.io import bundled, load_candles
-from tradebot.config import load_settings
+from tests.runs.paper_day import paper_day
 from tradebot.engine.orders import OrderStatus
-from tradebot.engine.plan import build_plan
 from tradebot.engine.types import GridConfig
 from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import RunMode
@@ -24,7 +22,6 @@ from tradebot.runs.schemas import GridEdit
 from tradebot.runtime.grid_edits import GridEdit as RunGridEdit
 from tradebot.runtime.ports import OrderReport, TransientVenueError
 from tradebot.runtime.runner import GridRunner
-from tradebot.venues.matching import Balances, MatchingEngine
 from tradebot.venues.paper import PaperVenue
 from tradebot.venues.replay import replay_ticks
 
@@ -42,10 +39,8 @@ class AfterTicks(SqlGridEdits):
 
 
 async def test_an_edit_is_applied_by_the_running_loop(sqlite_url: str) -> None:
-    candles = load_candles(bundled()).first_days(2)
-    plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
-    settings = load_settings(RUN_ID="edited", MAX_RUN_LOSS_USD=1e9, MAX_GLOBAL_DRAWDOWN_USD=1e9)
-    base_ts = int(candles.ts[0])
+    day = paper_day("edited", days=2)
+    candles, plan, settings, base_ts = day.candles, day.plan, day.settings, day.base_ts
     async with database(sqlite_url) as sessions:
         run = await prepare_run(
             sessions,
@@ -62,11 +57,7 @@ async def test_an_edit_is_applied_by_the_running_loop(sqlite_url: str) -> None:
             )
         edits = AfterTicks(sessions, "default", "edited", after=1_500)
         venue = PaperVenue(
-            MatchingEngine(
-                maker_fee=plan.config.maker_fee,
-                taker_fee=plan.config.taker_fee,
-                balances=Balances(quote_free=plan.config.investment),
-            ),
+            day.account(),
             replay_ticks(candles, base_ts, start_after=-1),
         )
         runner = GridRunner(
@@ -157,16 +148,10 @@ async def test_an_edit_that_needs_base_buys_it_with_the_quote_the_old_buys_held(
     """The old grid's buys hold most of the quote; the new grid wants it as base. Unless they
     are cancelled (and the venue has confirmed it) before the market buy, the exchange refuses
     it for funds and the run trips."""
-    candles = load_candles(bundled()).first_days(1)
-    plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
-    settings = load_settings(RUN_ID="moved-up", MAX_RUN_LOSS_USD=1e9, MAX_GLOBAL_DRAWDOWN_USD=1e9)
-    base_ts = int(candles.ts[0])
+    day = paper_day("moved-up")
+    candles, plan, settings, base_ts = day.candles, day.plan, day.settings, day.base_ts
     venue = CancelsLost(
-        MatchingEngine(
-            maker_fee=plan.config.maker_fee,
-            taker_fee=plan.config.taker_fee,
-            balances=Balances(quote_free=plan.config.investment),
-        ),
+        day.account(),
         replay_ticks(candles, base_ts, start_after=-1),
         lost=cancels_lost,
     )
