@@ -37,8 +37,8 @@ from tests.workers.fixtures import (
     GRID,
     WINDOW,
     eventually,
+    running_worker,
     worker_env,  # noqa: F401  (a fixture of this module)
-    worker_process,
 )
 from tradebot.candles.model import Candles
 from tradebot.config import Settings
@@ -93,17 +93,8 @@ def api_url(
 def worker(
     journey_env: Settings, master_key: str, exchange: SimThread
 ) -> Iterator[subprocess.Popen[bytes]]:
-    process = worker_process(journey_env, exchange.url, master_key=master_key)
-    try:
+    with running_worker(journey_env, exchange.url, master_key=master_key) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise
 
 
 def candle_rows() -> list[list[float]]:

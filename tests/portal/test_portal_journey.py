@@ -39,7 +39,7 @@ from tests.api.fixtures import (  # noqa: F401  (fixtures of this module)
     stripe_stand_in,
 )
 from tests.venues.sim_fixtures import KEY, SECRET, SimThread, account, demo_week, sim_config
-from tests.workers.fixtures import GRID, WINDOW, worker_env, worker_process  # noqa: F401
+from tests.workers.fixtures import GRID, WINDOW, running_worker, worker_env  # noqa: F401
 from tradebot.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -161,16 +161,8 @@ def api_url(
 def worker(
     stack_env: Settings, master_key: str, exchange: SimThread
 ) -> Iterator[subprocess.Popen[bytes]]:
-    process = worker_process(stack_env, exchange.url, master_key=master_key)
-    try:
+    with running_worker(stack_env, exchange.url, master_key=master_key) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
@@ -248,3 +248,22 @@ async def worker_state(settings: Settings, opts: WorkerOptions) -> AsyncIterator
     finally:
         await config["on_shutdown"](ctx)
         await ctx["redis"].aclose()
+
+
+@contextmanager
+def running_worker(
+    settings: Settings, sim_url: str, *, master_key: str | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``worker_process`` for the length of a block; a worker that does not stop within 30 s
+    of SIGTERM is killed and fails the test."""
+    process = worker_process(settings, sim_url, master_key=master_key)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
