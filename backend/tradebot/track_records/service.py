@@ -100,7 +100,7 @@ class TrackRecordService(ClientService):
             if existing is not None:
                 return _view(existing)
             row = await records.add(
-                PublishedRow(slug=secrets.token_urlsafe(16)[:22], client_id=self.scope.client_id,
+                PublishedRow(slug=secrets.token_hex(11), client_id=self.scope.client_id,
                              bot_id=bot_id)
             )  # fmt: skip
         async with self.tx() as session:
