@@ -153,7 +153,8 @@ class GridRunner:
         by our clock, so a venue whose clock lags ours, or a sandbox replaying 2024, is fine)."""
         self._last_price: float | None = None
         self._next_snapshot = 0
-        """Snapshots come at this run's own phase of the interval (and when it finishes)."""
+        """Snapshots come at the run's first close, then at its own phase of the interval (and
+        when it finishes)."""
         self._next_regime = 0
         self._others_drawdown = 0.0
         self.outcome = RunOutcome(record.run_id, status="running", reason=None)
@@ -545,7 +546,9 @@ class GridRunner:
         if tick.ts >= self._next_regime and await self._analyse_regime():
             self._next_regime = tick.ts + self.settings.regime_interval_ms
         if not self._next_snapshot:
-            self._next_snapshot = self._next_slot(tick.ts, self.settings.snapshot_interval_ms)
+            # The run's first close: a snapshot at once (its P&L shows from the start, not
+            # after its first interval), then at its own phase of the interval.
+            self._next_snapshot = tick.ts
         if tick.ts >= self._next_snapshot:
             self._others_drawdown = await self.store.client_drawdown_usd()
             await self._snapshot(tick.price, equity)
