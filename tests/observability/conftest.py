@@ -1,5 +1,8 @@
 from tests.api.fixtures import (  # noqa: F401  (fixtures shared by the API-facing tests)
+    api_settings,
     issuer,
+    login,
+    make_client,
     served_api,
     stripe_stand_in,
 )

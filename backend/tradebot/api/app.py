@@ -42,6 +42,7 @@ from tradebot.kit.ratelimit import RequestLimiter
 from tradebot.kit.web import ApiContext, ContextDep
 from tradebot.markets.endpoints import router as markets_router
 from tradebot.notifications.endpoints import router as notifications_router
+from tradebot.observability.request_context import RequestLogContext
 from tradebot.onboarding.endpoints import router as onboarding_router
 from tradebot.runs.endpoints import kill_switch as kill_switch_router
 from tradebot.runs.endpoints import runs as runs_router
@@ -173,6 +174,7 @@ def create_app(
         limit=settings.API_RATE_LIMIT_PER_IP,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.API_MAX_BODY_BYTES)
+    app.add_middleware(RequestLogContext)
     routers = [health, admin_router]
     if not admin_only:
         routers += [

@@ -18,6 +18,7 @@ from tradebot.auth.schemas import SERVICE_OPERATOR, Principal
 from tradebot.auth.service import LoginService, is_operator
 from tradebot.auth.tokens import TokenClaims, TokenVerifier
 from tradebot.kit.web import ApiContext, ContextDep, app_port
+from tradebot.observability.logs import bind_log_context
 
 _bearer = HTTPBearer(auto_error=False, description="Auth0 access token (or ADMIN_API_TOKEN)")
 
@@ -64,11 +65,15 @@ async def _limit(context: ApiContext, key: str) -> None:
     await context.limiter.hit(key, context.settings.API_RATE_LIMIT_PER_CLIENT, "this client")
 
 
-async def current_client(context: ContextDep, ports: PortsDep, credentials: BearerDep) -> Principal:
+async def current_client(
+    request: Request, context: ContextDep, ports: PortsDep, credentials: BearerDep
+) -> Principal:
     token = _token(credentials)
     if _is_admin_token(context, token):
         raise ForbiddenError("the admin token has no client: use the operator routes")
     principal = await ports.logins.principal(await _claims(ports, token))
+    # Every later line of the request says whose it is (``observability.request_context``).
+    bind_log_context(client_id=principal.client_id, run_id=request.path_params.get("run_id"))
     await _limit(context, f"client:{principal.client_id}")
     return principal
 

@@ -38,6 +38,7 @@ from tradebot.models.runs import (
     BotRun,
     RunRequest,
 )
+from tradebot.observability.logs import bind_log_context
 from tradebot.runs.schemas import SnapshotView
 
 RUN_FIELDS = (
@@ -112,12 +113,18 @@ async def run_status(
     row = await scoped_row(sessions, scope, _STATUS, values)
     if row is None:
         raise NotFoundError(f"run {run_id!r} not found")
+    bind_log_context(pair=row["pair"])  # the request's later lines say which market
     return row
 
 
 class RunRepository(ScopedRepository[BotRun]):
     model = BotRun
     noun = "run"
+
+    async def get(self, row_id: object) -> BotRun:
+        row = await super().get(row_id)
+        bind_log_context(pair=row.pair)  # the request's later lines say which market
+        return row
 
     async def recent(self, limit: int) -> Sequence[BotRun]:
         query = self._select().order_by(BotRun.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
