@@ -35,15 +35,18 @@ export async function newPage(browser, { viewport = { width: 1440, height: 1000 
   return page;
 }
 
-/** Sign in through the portal's button and the provider's form; back on `returnTo`. */
+/** Sign in through the portal's button and the provider's form; back on `returnTo`. Returns
+ * the time (epoch ms) the provider's form was submitted. */
 export async function signIn(page, portalUrl, { email, password }) {
   await page.goto(portalUrl);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
+  const submittedAt = Date.now();
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.origin === new URL(portalUrl).origin && url.pathname !== '/callback');
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return submittedAt;
 }
 
 /** axe-core on the page as it is: the serious and critical violations (none expected). */

@@ -11,6 +11,8 @@
 //   GRID_LOWER, GRID_UPPER, GRID_LINES, GRID_SPACING, GRID_INVESTMENT   the wizard's grid
 //   EDIT_LOWER, EDIT_UPPER, EDIT_LINES   the running grid's edit
 //   OUT_DIR         screenshots (default out/portal)
+//   JOURNEY         full (default: the test's journey) or bench (benchmarks/bench_portal.py:
+//                   only the figures; BENCH_REPEAT times each dashboard figure, default 3)
 // Talking to the driver (stdin/stdout lines): `@@checkout` asks it to deliver the Stripe event
 // of the Checkout just opened, and waits for a line `ok`; the last line is `@@result {json}`.
 import { createInterface } from 'node:readline';
@@ -104,6 +106,7 @@ async function watchFirstFill(page) {
   })();
   await page.getByText(/Newest \d+ of \d+ fills/).waitFor({ timeout: 60_000 });
   const seenAt = Date.now();
+  journey.figures.first_fill_seen_at = seenAt;
   const firstSeenByApi = await apiFill;
   assert(await page.evaluate(() => window.__sameDocument === true), 'the run page was not reloaded');
   journey.figures.fill_visible_after_api_ms = Math.max(0, seenAt - firstSeenByApi);
@@ -181,9 +184,26 @@ async function dashboardOfFiftyBots(page) {
   const started = Date.now();
   await page.goto(`${portal}/`);
   await page.getByText('50 of 50 bots').waitFor();
-  await page.getByRole('link', { name: 'Open run of E2E BTC grid' }).waitFor();
+  await page.getByRole('link', { name: 'Open run of E2E BTC grid' }).click({ trial: true });
   journey.figures.dashboard_50_bots_ms = Date.now() - started;
   assert((await page.getByRole('article').count()) === 50, 'a card per bot');
+}
+
+/** The dashboard of 50 bots from the provider's sign-in form: a new person (browser context)
+ * signs in, timed from submitting the form until every card is on screen and the running bot's
+ * link takes a click. `times` sign-ins; their times, fastest first. */
+async function dashboardAfterSignIn(browser, times) {
+  const spent = [];
+  for (let i = 0; i < times; i += 1) {
+    const page = await newPage(browser);
+    const submittedAt = await signIn(page, portal, user);
+    await page.getByText('50 of 50 bots').waitFor();
+    await page.getByRole('link', { name: 'Open run of E2E BTC grid' }).click({ trial: true });
+    spent.push(Date.now() - submittedAt);
+    assert((await page.getByRole('article').count()) === 50, 'a card per bot');
+    await page.context().close();
+  }
+  return spent.sort((a, b) => a - b);
 }
 
 async function keyboardReachable(page) {
@@ -212,10 +232,47 @@ async function otherUserSeesNothing(browser, runId) {
   await page.context().close();
 }
 
+/** `JOURNEY=bench` (benchmarks/bench_portal.py): only what the figures need, each dashboard
+ * figure taken `BENCH_REPEAT` times. */
+async function benchJourney(browser, page) {
+  journey.step('sign in');
+  await signIn(page, portal, user);
+  await page.getByRole('link', { name: 'Get started' }).click();
+  await choosePlan(page);
+  await storeKeys(page);
+  await page.getByRole('checkbox', { name: /accept them for live trading/ }).check();
+  await page.getByRole('button', { name: 'Accept', exact: true }).click();
+  await page.getByText('Everything is accepted.').waitFor();
+  journey.step('paper bot');
+  await page.getByRole('link', { name: 'New bot' }).click();
+  await fillWizard(page);
+  await watchFirstFill(page);
+  journey.step('50 bots');
+  const repeat = Number(env('BENCH_REPEAT', '3'));
+  const reloads = [];
+  for (let i = 0; i < repeat; i += 1) {
+    await dashboardOfFiftyBots(page);
+    reloads.push(journey.figures.dashboard_50_bots_ms);
+  }
+  journey.figures.dashboard_50_bots_ms_all = reloads.sort((a, b) => a - b);
+  journey.figures.dashboard_50_bots_after_sign_in_ms_all = await dashboardAfterSignIn(browser, repeat);
+}
+
 async function main() {
   const browser = await launch();
   const page = await newPage(browser);
   let failed = null;
+  if (env('JOURNEY', 'full') === 'bench') {
+    try {
+      await benchJourney(browser, page);
+    } catch (error) {
+      failed = error;
+    } finally {
+      await browser.close();
+    }
+    console.log(`@@result ${JSON.stringify({ ok: !failed, error: failed ? String(failed.stack ?? failed) : null, figures: journey.figures, screenshots: [], axe: {} })}`);
+    process.exit(failed ? 1 : 0);
+  }
   try {
     journey.step('sign in');
     const signInStarted = Date.now();
@@ -275,6 +332,8 @@ async function main() {
     journey.step('50 bots');
     await dashboardOfFiftyBots(page);
     await journey.capture(page, '14-dashboard-50-bots');
+
+    journey.figures.dashboard_50_bots_after_sign_in_ms = (await dashboardAfterSignIn(browser, 1))[0];
 
     journey.step('keyboard');
     await keyboardReachable(page);
