@@ -16,7 +16,8 @@ Design
   the 200,000-orders-per-day window); the script sums the buckets that overlap the window,
   counting the oldest one whole (errs high, never low). Times are Redis' ``TIME``.
 - **Keys.** ``ratelimit:{exchange}:{egress_ip}`` and its sub-keys ``:blocked`` (penalty),
-  ``:weight`` (the IP's window), ``:tenants`` and ``:tenant:{id}`` (fair share). Orders are
+  ``:weight`` (the IP's window), ``:tenants`` and ``:tenant:{id}`` (fair share),
+  ``:queue``, ``:alive`` and ``:tickets`` (the fair queue). Orders are
   counted per account, as the exchange does, under ``ratelimit:{exchange}:account:{id}:orders:
   {seconds}``. One plain Redis (not Cluster): a script touches keys of both families.
 - **Headroom.** The budget is ``headroom_pct`` (80 %) of the exchange's limit, for traffic we
@@ -34,6 +35,14 @@ Design
   waiting, which caps the noisy one at once, so the weight that leaves the window goes to the
   others. A tenant holding no weight is never refused by its share (one request of any size
   gets through). Requests without an account share the tenant ``-`` (public market data).
+- **A fair queue.** A request the IP's budget cannot take now takes a ticket in the script
+  (``:queue``, numbered by ``:tickets``): waiters are served by ``Priority`` (orders, cancels,
+  fill and order queries, restart reads, routine polls), in arrival order within one, across
+  every process. The waiters ahead of a request reserve their weight: weight that frees goes
+  to them, not to whoever asks first after it frees, so a restarting run does not queue behind
+  routine polls and no waiter is overtaken by later ones of its priority. A waiter renews its
+  ticket each time it asks (at least every third of ``ticket_ttl_s``); a crashed waiter's
+  ticket expires after ``ticket_ttl_s`` (``:alive``), one that gives up releases it.
 - **Redis down: fail closed.** ``acquire`` raises ``RateLimiterUnavailable`` (retryable,
   nothing was sent) instead of letting requests through unthrottled, for orders and for every
   other request alike: a burst of unthrottled reads from many workers can get the IP banned,
@@ -45,9 +54,11 @@ The ccxt side (hooks, the endpoint weight table) is ``venues.rate_limit_ccxt``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import IntEnum
 from typing import Any
 
 from redis import exceptions as redis_errors
@@ -71,6 +82,21 @@ _REDIS_DOWN = (
     redis_errors.ReadOnlyError,
     OSError,
 )
+
+
+class Priority(IntEnum):
+    """Who gets the IP's weight first when it runs short: the lowest value, then the earliest
+    arrival. ``ROUTINE`` polls are also kept to ``RateLimits.routine_pct`` of the budget."""
+
+    ORDER = 0
+    """Placing an order."""
+    CANCEL = 1
+    QUERY = 2
+    """Asking about fills and orders (``fetch_order``, ``fetch_my_trades``)."""
+    RECONCILE = 3
+    """Reads of a (re)starting run and of reconciliation; any request given no priority."""
+    ROUTINE = 4
+    """Polls repeated every few seconds (ticker, open orders): the first to wait."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +132,15 @@ class RateLimits:
     is kept for orders, cancels and the queries of fills, reconciliations and restarts, so
     that a crowd of polling runs cannot keep a restarting run (or an order) waiting."""
 
+    ticket_ttl_s: float = 10.0
+    """How long a waiter's place in the queue outlives its last call (a crashed waiter's)."""
+
     def __post_init__(self) -> None:
         shares = (self.headroom_pct, self.tenant_share_pct, self.routine_pct)
         if not all(0 < share <= 100 for share in shares):
             raise ValueError("headroom_pct, tenant_share_pct and routine_pct must be in (0, 100]")
+        if self.ticket_ttl_s <= 0:
+            raise ValueError("ticket_ttl_s must be > 0")
         if any(w.limit < 1 or w.seconds <= 0 for w in (self.weight, *self.orders)):
             raise ValueError("every window needs a limit >= 1 and a length > 0")
 
@@ -181,6 +212,8 @@ class Usage:
     orders: dict[str, int] = field(default_factory=dict)
     """Orders of the account per window, by the window's header name."""
     blocked_s: float = 0.0
+    waiting: int = 0
+    """Tickets in the queue (waiters of every tenant), expired ones not counted."""
 
 
 class RateLimiter:
@@ -206,6 +239,7 @@ class RateLimiter:
         self._observe = redis.register_script(lua.OBSERVE)
         self._penalize = redis.register_script(lua.PENALIZE)
         self._usage = redis.register_script(lua.USAGE)
+        self._release = redis.register_script(lua.RELEASE)
 
     @classmethod
     def from_settings(cls, settings: Settings, exchange: str) -> RateLimiter:
@@ -221,6 +255,10 @@ class RateLimiter:
     def _tenant_key(self, tenant: str) -> str:
         return f"{self.key}:tenant:{tenant}"
 
+    @property
+    def _queue_keys(self) -> list[str]:
+        return [f"{self.key}:queue", f"{self.key}:alive"]
+
     def _order_key(self, account: str, window: RateWindow) -> str:
         return f"{self._account_key}:{account}:orders:{window.seconds:g}"
 
@@ -233,39 +271,56 @@ class RateLimiter:
         is_order: bool = False,
         max_wait: float | None = None,
         routine: bool = False,
+        priority: Priority | None = None,
     ) -> Grant:
         """Wait until a request of ``weight`` (and, for an order, one order of ``account``)
-        fits the shared budget (the routine share of it for a ``routine`` poll), then count it.
-        Raises ``RateLimitBlocked`` instead of waiting past ``max_wait`` seconds,
-        ``RateLimiterUnavailable`` when Redis does not answer."""
+        fits the shared budget (the routine share of it for a ``ROUTINE`` poll) after every
+        waiter ahead of it, then count it. ``priority`` defaults to ``ORDER`` for ``is_order``,
+        ``ROUTINE`` for ``routine``, else ``RECONCILE``. Raises ``RateLimitBlocked`` instead of
+        waiting past ``max_wait`` seconds, ``RateLimiterUnavailable`` when Redis does not
+        answer."""
         limits = self.limits
         if not 1 <= weight <= limits.budget:
             raise ValueError(f"weight {weight} outside 1..{limits.budget} (the budget)")
         if is_order and account is None:
             raise ValueError("an order is counted against an account: give account=")
+        rank = priority_of(priority, is_order=is_order, routine=routine)
         tenant = account or PUBLIC_TENANT
         windows = limits.orders if is_order and account is not None else ()
         keys = [f"{self.key}:blocked", f"{self.key}:weight", f"{self.key}:tenants"]
-        keys += [self._tenant_key(tenant), *(self._order_key(tenant, w) for w in windows)]
-        args: list[Any] = [weight, tenant, limits.weight.span_ms, limits.weight.bucket_ms]
-        budget = limits.routine_budget if routine else limits.budget
-        args += [budget, limits.tenant_cap, _GRACE_MS]
-        for w in windows:
-            args += [w.span_ms, w.bucket_ms, limits.allowed(w)]
+        keys += [self._tenant_key(tenant), *self._queue_keys, f"{self.key}:tickets"]
+        keys += [self._order_key(tenant, w) for w in windows]
+        budget = limits.routine_budget if rank is Priority.ROUTINE else limits.budget
+        ttl_ms = max(1, round(limits.ticket_ttl_s * 1000))
         loop = asyncio.get_running_loop()
         started = loop.time()
-        while True:
-            granted, wait_ms, reason, now_ms = await self._run(self._acquire, keys, args)
-            if granted:
-                waited = loop.time() - started
-                RATE_LIMIT_WAIT_SECONDS.labels(self.exchange, _purpose(is_order, routine)).observe(
-                    waited
-                )
-                return Grant(int(now_ms), waited)
-            wait = int(wait_ms) / 1000
-            if max_wait is not None and loop.time() - started + wait > max_wait:
-                raise RateLimitBlocked(wait, _text(reason))
-            await asyncio.sleep(wait)
+        ticket = ""
+        try:
+            while True:
+                args: list[Any] = [weight, tenant, limits.weight.span_ms, limits.weight.bucket_ms]
+                args += [budget, limits.tenant_cap, _GRACE_MS, int(rank), ticket, ttl_ms]
+                for w in windows:
+                    args += [w.span_ms, w.bucket_ms, limits.allowed(w)]
+                granted, wait_ms, reason, now_ms, held = await self._run(self._acquire, keys, args)
+                ticket = _text(held)
+                if granted:
+                    waited = loop.time() - started
+                    RATE_LIMIT_WAIT_SECONDS.labels(self.exchange, rank.name.lower()).observe(waited)
+                    return Grant(int(now_ms), waited)
+                wait = int(wait_ms) / 1000
+                if max_wait is not None and loop.time() - started + wait > max_wait:
+                    raise RateLimitBlocked(wait, _text(reason))
+                # Ask again in time to renew the ticket; the wait is an estimate when others
+                # are queued ahead (they may leave, more urgent ones may come).
+                await asyncio.sleep(min(wait, limits.ticket_ttl_s / 3))
+        finally:
+            if ticket:
+                await self._give_up(ticket)
+
+    async def _give_up(self, ticket: str) -> None:
+        """Leave the queue (best effort: a ticket left behind expires)."""
+        with contextlib.suppress(RateLimiterUnavailable):
+            await self._run(self._release, self._queue_keys, [ticket])
 
     async def observe(self, headers: Mapping[str, str], *, account: str | None = None) -> int:
         """Raise our windows to what the exchange reports in a response's headers (any case):
@@ -314,13 +369,15 @@ class RateLimiter:
         """What the shared windows hold now for the IP, ``account``'s share and its orders."""
         limits, tenant = self.limits, account or PUBLIC_TENANT
         windows = limits.orders if account is not None else ()
-        keys = [f"{self.key}:blocked", f"{self.key}:weight", self._tenant_key(tenant)]
-        keys += [self._order_key(tenant, w) for w in windows]
+        keys = [f"{self.key}:blocked", f"{self.key}:alive", f"{self.key}:weight"]
+        keys += [self._tenant_key(tenant), *(self._order_key(tenant, w) for w in windows)]
         spans = [limits.weight, limits.weight, *windows]
         args = [n for w in spans for n in (w.span_ms, w.bucket_ms)]
-        blocked_ms, weight, tenant_weight, *orders = await self._run(self._usage, keys, args)
+        blocked_ms, waiting, weight, tenant_weight, *orders = await self._run(
+            self._usage, keys, args
+        )
         counts = {w.header: int(n) for w, n in zip(windows, orders, strict=True)}
-        return Usage(int(weight), int(tenant_weight), counts, int(blocked_ms) / 1000)
+        return Usage(int(weight), int(tenant_weight), counts, int(blocked_ms) / 1000, int(waiting))
 
     async def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
@@ -332,11 +389,15 @@ class RateLimiter:
             ) from exc
 
 
-def _purpose(is_order: bool, routine: bool) -> str:
-    """The wait's label: an order, a routine poll, or any other request (fills, restarts)."""
-    if is_order:
-        return "order"
-    return "routine" if routine else "request"
+def priority_of(priority: Priority | None, *, is_order: bool, routine: bool) -> Priority:
+    """The priority given, or the one the older flags (``is_order``, ``routine``) stand for."""
+    if priority is None:
+        if is_order:
+            return Priority.ORDER
+        return Priority.ROUTINE if routine else Priority.RECONCILE
+    if routine and priority is not Priority.ROUTINE:
+        raise ValueError(f"routine=True contradicts priority={priority.name}")
+    return priority
 
 
 def _text(value: bytes | str) -> str:

@@ -9,6 +9,14 @@ How a venue uses it::
         lambda: exchange.create_order(symbol, "limit", "buy", qty, price, params),
         account=account, is_order=True, max_wait=5.0,
     )
+    trades = await throttled(
+        limiter, BinanceWeight.MY_TRADES, lambda: exchange.fetch_my_trades(symbol),
+        account=account, priority=Priority.QUERY,
+    )
+
+``priority`` orders the waiters when the IP's budget runs short (``Priority``: orders, cancels,
+fill and order queries, restart reads, routine polls); without it ``is_order`` means ``ORDER``,
+``routine`` means ``ROUTINE`` and anything else ``RECONCILE``.
 
 ``bind`` sets two hooks on the exchange *instance*, both extension points ccxt calls itself:
 
@@ -52,7 +60,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from tradebot.observability.logs import get_logger
-from tradebot.venues.rate_limit import RateLimiter, RateLimiterUnavailable
+from tradebot.venues.rate_limit import (
+    Priority,
+    RateLimiter,
+    RateLimiterUnavailable,
+    priority_of,
+)
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -87,7 +100,7 @@ class _Call:
     account: str | None
     max_wait: float | None
     credit: int
-    routine: bool = False
+    priority: Priority
     answers: list[tuple[int, Mapping[str, str]]] = field(default_factory=list)
 
 
@@ -116,7 +129,7 @@ def bind(exchange: Any, limiter: RateLimiter, *, account: str | None = None) -> 
                 await limiter.acquire(weight, account=account)
             else:
                 await limiter.acquire(
-                    weight, account=call.account, max_wait=call.max_wait, routine=call.routine
+                    weight, account=call.account, max_wait=call.max_wait, priority=call.priority
                 )
 
     def on_rest_response(
@@ -145,15 +158,19 @@ async def throttled(
     is_order: bool = False,
     max_wait: float | None = None,
     routine: bool = False,
+    priority: Priority | None = None,
 ) -> T:
-    """Acquire ``weight`` (and an order of ``account`` when ``is_order``; from the routine
-    share of the budget when ``routine``), then ``await call()``; afterwards report the
-    answers' headers (and any 429/418) to the limiter, also when the call raised. The exchange
-    must have been ``bind``-ed for the reporting."""
+    """Acquire ``weight`` (and an order of ``account`` when ``is_order``) at ``priority``
+    (by default ``ORDER`` for an order, ``ROUTINE`` for a ``routine`` poll, else
+    ``RECONCILE``), then ``await call()``; afterwards report the answers' headers (and any
+    429/418) to the limiter, also when the call raised. Weight that ccxt spends beyond
+    ``weight`` inside the call waits at the same priority. The exchange must have been
+    ``bind``-ed for the reporting."""
+    rank = priority_of(priority, is_order=is_order, routine=routine)
     await limiter.acquire(
-        weight, account=account, is_order=is_order, max_wait=max_wait, routine=routine
+        weight, account=account, is_order=is_order, max_wait=max_wait, priority=rank
     )
-    record = _Call(account, max_wait, weight, routine=routine)
+    record = _Call(account, max_wait, weight, rank)
     token = _CURRENT.set(record)
     try:
         return await call()

@@ -57,26 +57,66 @@ ACQUIRE = (
     _COMMON
     + """
 -- KEYS: blocked, ip weight, tenants (zset: tenant -> present until), tenant weight,
---       then the account's order windows (only for an order).
--- ARGV: weight, tenant, span, bucket, budget, tenant cap, grace,
---       then span, bucket, limit for each order window.
--- Returns {granted, wait_ms, reason, now_ms}.
+--       queue (zset: ticket -> priority band + arrival number), alive (zset: ticket ->
+--       expires at), ticket counter, then the account's order windows (only for an order).
+-- ARGV: weight, tenant, span, bucket, budget, tenant cap, grace, priority rank, ticket (''
+--       for none yet), ticket ttl, then span, bucket, limit for each order window.
+-- Returns {granted, wait_ms, reason, now_ms, ticket}.
+--
+-- A waiter for the IP's budget holds a ticket "<number>:<weight>" in the queue, scored
+-- rank * BAND + number: lower ranks (more urgent) first, then arrival order. Waiters ahead
+-- reserve their weight, so weight that frees goes to them, not to whoever asks next; a
+-- waiter behind may only use what is left beyond their reservations.
+local BAND = 1099511627776 -- 2^40 tickets per rank; scores stay exact doubles (< 2^53)
+local FIRST_ORDER_KEY, FIRST_ORDER_ARG = 8, 11
 local now = now_ms()
-local blocked = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-if blocked > now then
-  local status = redis.call('HGET', KEYS[1], 'status') or '?'
-  return {0, blocked - now, 'blocked:' .. status, now}
-end
 local weight, tenant = tonumber(ARGV[1]), ARGV[2]
 local span, bucket = tonumber(ARGV[3]), tonumber(ARGV[4])
 local budget, cap, grace = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local rank, ticket, ttl = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
+local queue, alive, counter = KEYS[5], KEYS[6], KEYS[7]
+
+-- A waiter refreshes its ticket on every call; one that stopped calling (crashed, killed)
+-- loses it after ttl, so that it cannot hold the queue up forever.
+local stale = redis.call('ZRANGEBYSCORE', alive, '-inf', now)
+for i = 1, #stale, 1000 do
+  redis.call('ZREM', queue, unpack(stale, i, math.min(i + 999, #stale)))
+end
+redis.call('ZREMRANGEBYSCORE', alive, '-inf', now)
+
+-- Without a ticket, every waiter of this rank or a more urgent one is ahead.
+local mine = (rank + 1) * BAND
+if ticket ~= '' then
+  mine = rank * BAND + tonumber(string.match(ticket, '^(%d+):'))
+end
+
+local function hold()
+  if ticket == '' then
+    local number = redis.call('INCR', counter)
+    ticket = string.format('%d:%d', number, weight)
+    mine = rank * BAND + number
+  end
+  -- (re-)adding keeps the place of a ticket that expired under a waiter still alive
+  redis.call('ZADD', queue, mine, ticket)
+  redis.call('ZADD', alive, now + ttl, ticket)
+  redis.call('PEXPIRE', queue, 2 * ttl)
+  redis.call('PEXPIRE', alive, 2 * ttl)
+end
+
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if blocked > now then
+  hold() -- the order of service after the penalty is the order of arrival during it
+  local status = redis.call('HGET', KEYS[1], 'status') or '?'
+  return {0, blocked - now, 'blocked:' .. status, now, ticket}
+end
+
 local wait, reason = 0, 'ok'
 local function refuse(ms, why)
   if ms > wait then wait, reason = ms, why end
 end
 
-for i = 5, #KEYS do
-  local j = 8 + (i - 5) * 3
+for i = FIRST_ORDER_KEY, #KEYS do
+  local j = FIRST_ORDER_ARG + (i - FIRST_ORDER_KEY) * 3
   local ospan, obucket, olimit = tonumber(ARGV[j]), tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2])
   local used, live = window(KEYS[i], ospan, obucket, now)
   if used + 1 > olimit then
@@ -85,9 +125,27 @@ for i = 5, #KEYS do
 end
 
 local used, live = window(KEYS[2], span, bucket, now)
-local over_budget = used + weight > budget
+-- The weight reserved by the waiters ahead, counted only as far as it matters: once it
+-- passes what is left of the budget, this request waits anyway.
+local room, ahead, offset = budget - used - weight, 0, 0
+while ahead <= room do
+  local batch = redis.call(
+    'ZRANGEBYSCORE', queue, '-inf', string.format('(%d', mine), 'LIMIT', offset, 128)
+  for _, member in ipairs(batch) do
+    ahead = ahead + tonumber(string.match(member, ':(%d+)$'))
+  end
+  if #batch < 128 then break end
+  offset = offset + 128
+end
+local excess = used + ahead + weight - budget
+local over_budget = excess > 0
 if over_budget then
-  refuse(wait_for(live, used + weight - budget, span, bucket, now), 'budget')
+  local ms = wait_for(live, math.min(excess, used), span, bucket, now)
+  if excess > used then
+    -- more is reserved ahead than the window holds: it takes that many more windows
+    ms = ms + span * math.ceil((excess - used) / budget)
+  end
+  refuse(ms, 'budget')
 end
 
 -- Fair share: while any other tenant is present, a tenant already holding weight may not
@@ -95,9 +153,9 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 local others = redis.call('ZCARD', KEYS[3])
 if redis.call('ZSCORE', KEYS[3], tenant) then others = others - 1 end
-local mine, mine_live = window(KEYS[4], span, bucket, now)
-if others > 0 and mine > 0 and mine + weight > cap then
-  refuse(wait_for(mine_live, mine + weight - cap, span, bucket, now), 'tenant_share')
+local held, held_live = window(KEYS[4], span, bucket, now)
+if others > 0 and held > 0 and held + weight > cap then
+  refuse(wait_for(held_live, held + weight - cap, span, bucket, now), 'tenant_share')
 end
 
 if wait > 0 then
@@ -106,20 +164,33 @@ if wait > 0 then
     redis.call('ZADD', KEYS[3], 'GT', now + wait + grace, tenant)
     redis.call('PEXPIRE', KEYS[3], 2 * span + grace)
   end
-  return {0, wait, reason, now}
+  -- Only the IP's budget is queued for; a ticket already held keeps its place meanwhile.
+  if over_budget or ticket ~= '' then hold() end
+  return {0, wait, reason, now, ticket}
 end
 
+if ticket ~= '' then
+  redis.call('ZREM', queue, ticket)
+  redis.call('ZREM', alive, ticket)
+end
 add(KEYS[2], span, bucket, now, weight)
 add(KEYS[4], span, bucket, now, weight)
-for i = 5, #KEYS do
-  local j = 8 + (i - 5) * 3
+for i = FIRST_ORDER_KEY, #KEYS do
+  local j = FIRST_ORDER_ARG + (i - FIRST_ORDER_KEY) * 3
   add(KEYS[i], tonumber(ARGV[j]), tonumber(ARGV[j + 1]), now, 1)
 end
 redis.call('ZADD', KEYS[3], 'GT', now + span, tenant)
 redis.call('PEXPIRE', KEYS[3], 2 * span + grace)
-return {1, 0, 'ok', now}
+return {1, 0, 'ok', now, ''}
 """
 )
+
+RELEASE = """
+-- KEYS: queue, alive. ARGV: ticket. A waiter that gave up (its max_wait, cancelled) leaves.
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 0
+"""
 
 OBSERVE = (
     _COMMON
@@ -156,13 +227,13 @@ return until_ms - now
 USAGE = (
     _COMMON
     + """
--- KEYS: blocked, then windows. ARGV: span, bucket for each window.
--- Returns {blocked ms left, usage of each window}.
+-- KEYS: blocked, alive (the queue's tickets), then windows. ARGV: span, bucket for each
+-- window. Returns {blocked ms left, live tickets, usage of each window}.
 local now = now_ms()
 local blocked = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-local out = {math.max(0, blocked - now)}
-for i = 2, #KEYS do
-  local j = (i - 2) * 2
+local out = {math.max(0, blocked - now), redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')}
+for i = 3, #KEYS do
+  local j = (i - 3) * 2
   out[i] = window(KEYS[i], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), now)
 end
 return out
