@@ -12,7 +12,9 @@ Synchronous tests (e.g. a CLI that runs its own event loop) use ``SimThread(conf
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import cache
@@ -104,8 +106,10 @@ async def ccxt_client(
     timeout_ms: int = 5_000,
     rate_limit: bool = False,
     options: dict[str, Any] | None = None,
+    streams: bool = False,
 ) -> AsyncIterator[Any]:
-    """ccxt's async binance class pointed at the simulator (closed afterwards)."""
+    """ccxt's async binance class pointed at the simulator (closed afterwards); with
+    ``streams`` the ccxt.pro class, its WebSockets on the simulator too."""
     exchange = make_exchange(
         "binance",
         api_key=api_key,
@@ -114,6 +118,7 @@ async def ccxt_client(
         timeout_ms=timeout_ms,
         rate_limit=rate_limit,
         options=options,
+        streams=streams,
     )
     try:
         yield exchange
@@ -131,3 +136,24 @@ async def control(url: str, method: str, path: str, body: dict[str, Any] | None 
         if response.status >= 400:
             raise AssertionError(f"{method} {path}: {response.status} {data}")
         return data
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float = 3.0) -> None:
+    """Wait until ``predicate()`` holds (polled every 10 ms), or fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s} s: {predicate}")
+        await asyncio.sleep(0.01)
+
+
+async def subscribed(
+    running: RunningSimulator, stream: str | None = None, api_key: str | None = None
+) -> None:
+    """Wait until the simulator has a socket on ``stream`` (a market stream name) or on
+    ``api_key``'s user-data stream: a ``watch_*`` call has subscribed."""
+    hub = running.sim.streams
+    if stream is not None:
+        await until(lambda: hub.listening(stream))
+    if api_key is not None:
+        await until(lambda: hub.listening_user(api_key))

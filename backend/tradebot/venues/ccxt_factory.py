@@ -6,6 +6,10 @@ JSON API cannot give (a 2xx whose body is not JSON) raised as ``BadResponse`` in
 parsed into records full of None. With ``sandbox_url`` every API URL of the exchange is
 redirected to that base (the local exchange simulator), path kept, so no request can leave for
 the real exchange; nothing inside ccxt is patched, the class is only subclassed.
+
+``streams=True`` builds the same exchange from ``ccxt.pro`` (its ``watch_*`` methods on top of
+the REST ones); with ``sandbox_url`` its WebSocket URLs go to the same host and port
+(``ws://host:port/ws``, ``/ws-api/v3``: the simulator serves both), path kept.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
 from ccxt.base.errors import BadResponse
 
 from tradebot.errors import BadInputError
@@ -77,8 +82,8 @@ def _should_be_json(headers: dict[str, str], body: str | None) -> bool:
 
 
 @cache
-def _hardened_class(exchange_id: str) -> type[Any]:
-    base = getattr(ccxt_async, exchange_id)
+def _hardened_class(exchange_id: str, streams: bool) -> type[Any]:
+    base = getattr(ccxt_pro if streams else ccxt_async, exchange_id)
     return type(base.__name__, (_Hardened, base), {})
 
 
@@ -91,10 +96,14 @@ def make_exchange(
     timeout_ms: int = 10_000,
     rate_limit: bool = True,
     options: dict[str, Any] | None = None,
+    streams: bool = False,
 ) -> Any:
-    """An async ccxt exchange (close it with ``await exchange.close()``)."""
+    """An async ccxt exchange (close it with ``await exchange.close()``); with ``streams`` the
+    ``ccxt.pro`` one, whose ``watch_*`` methods use the exchange's WebSocket streams."""
     if exchange_id not in ccxt_async.exchanges:
         raise UnknownExchangeError(f"unknown exchange {exchange_id!r} (not a ccxt exchange id)")
+    if streams and exchange_id not in ccxt_pro.exchanges:
+        raise UnknownExchangeError(f"ccxt has no streaming (ccxt.pro) {exchange_id!r} class")
     config: dict[str, Any] = {
         "timeout": timeout_ms,
         "enableRateLimit": rate_limit,
@@ -105,7 +114,7 @@ def make_exchange(
         config["apiKey"] = api_key
     if secret is not None:
         config["secret"] = secret
-    exchange = _hardened_class(exchange_id)(config)
+    exchange = _hardened_class(exchange_id, streams)(config)
     if sandbox_url is not None:
         exchange.urls["api"] = _redirect(exchange.urls["api"], sandbox_url.rstrip("/"))
         if sandbox_url.startswith("http://"):
@@ -114,9 +123,12 @@ def make_exchange(
 
 
 def _redirect(urls: Any, base: str) -> Any:
-    """Every URL in ccxt's ``urls['api']`` (a string or nested dicts) moved onto ``base``."""
+    """Every URL in ccxt's ``urls['api']`` (a string or nested dicts) moved onto ``base``; a
+    WebSocket URL onto the same host as ``ws://`` (``wss://`` for an https base)."""
     if isinstance(urls, dict):
         return {name: _redirect(value, base) for name, value in urls.items()}
     if isinstance(urls, str) and urls.startswith(("http://", "https://")):
         return base + urlsplit(urls).path
+    if isinstance(urls, str) and urls.startswith(("ws://", "wss://")):
+        return "ws" + base.removeprefix("http") + urlsplit(urls).path
     return urls

@@ -19,6 +19,7 @@ from tradebot.venues.exchange_sim.dispatch import Endpoint, dispatch
 from tradebot.venues.exchange_sim.routes_private import PRIVATE
 from tradebot.venues.exchange_sim.routes_public import PUBLIC
 from tradebot.venues.exchange_sim.simulator import ExchangeSimulator
+from tradebot.venues.exchange_sim.stream_routes import STREAM_ROUTES
 
 T = TypeVar("T")
 SIM_KEY = web.AppKey("sim", ExchangeSimulator)
@@ -51,6 +52,8 @@ def create_app(sim: ExchangeSimulator) -> web.Application:
         app.router.add_route(endpoint.method, endpoint.path, _handler(sim, endpoint))
     for method, path, route in CONTROL:
         app.router.add_route(method, path, control_handler(sim, route))
+    for path, socket in STREAM_ROUTES:
+        app.router.add_get(path, socket(sim))
 
     async def clock(_: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(_replay_in_real_time(sim))
@@ -71,7 +74,8 @@ class RunningSimulator:
 
     @property
     def url(self) -> str:
-        """Base URL: what ``make_exchange(..., sandbox_url=url)`` takes."""
+        """Base URL: what ``make_exchange(..., sandbox_url=url)`` takes (the WebSocket streams
+        are on the same port, ``ws://host:port``)."""
         return f"http://{self.host}:{self.port}"
 
 

@@ -79,12 +79,7 @@ def authenticate(
     expected = sign(account.config.secret, strip_signature(query) + strip_signature(body))
     if not hmac.compare_digest(expected, signature.lower()):
         raise bad_signature()
-    timestamp = _int(params, "timestamp")
-    recv_window = _int(params, "recvWindow", DEFAULT_RECV_WINDOW_MS)
-    if not 0 < recv_window <= MAX_RECV_WINDOW_MS:
-        raise BinanceError(-1131, "recvWindow must be less than 60000")
-    if timestamp < server_ms - recv_window or timestamp > server_ms + 1000:
-        raise outside_recv_window()
+    _check_time(params, server_ms)
     allowed = {
         Security.USER_DATA: account.permissions.get("enableReading", False),
         Security.TRADE: account.permissions.get("enableSpotAndMarginTrading", False),
@@ -93,3 +88,36 @@ def authenticate(
     if not allowed.get(security, False):
         raise api_key_rejected()
     return account
+
+
+def authenticate_ws(
+    accounts: dict[str, SimAccount], params: dict[str, object], server_ms: int
+) -> SimAccount:
+    """The account a signed WebSocket API request (``params`` with ``apiKey``, ``timestamp``
+    and ``signature``) acts for: the signature is over every other parameter sorted by name,
+    ``name=value`` joined by ``&``; the key needs its reading permission."""
+    api_key = params.get("apiKey")
+    if not isinstance(api_key, str) or not api_key:
+        raise api_key_format()
+    account = accounts.get(api_key)
+    if account is None:
+        raise api_key_rejected()
+    signature = params.get("signature")
+    if not isinstance(signature, str) or not signature:
+        raise mandatory("signature")
+    payload = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "signature")
+    if not hmac.compare_digest(sign(account.config.secret, payload), signature.lower()):
+        raise bad_signature()
+    _check_time({k: str(v) for k, v in params.items()}, server_ms)
+    if not account.permissions.get("enableReading", False):
+        raise api_key_rejected()
+    return account
+
+
+def _check_time(params: dict[str, str], server_ms: int) -> None:
+    timestamp = _int(params, "timestamp")
+    recv_window = _int(params, "recvWindow", DEFAULT_RECV_WINDOW_MS)
+    if not 0 < recv_window <= MAX_RECV_WINDOW_MS:
+        raise BinanceError(-1131, "recvWindow must be less than 60000")
+    if timestamp < server_ms - recv_window or timestamp > server_ms + 1000:
+        raise outside_recv_window()

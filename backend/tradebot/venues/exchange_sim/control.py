@@ -4,7 +4,13 @@ market, inject faults, read state, manage accounts. Bad input answers 400 ``{"er
 - ``GET /_sim/state``: market position, accounts, faults, limits, request counts
 - ``POST /_sim/advance``: ``{"segments": n}`` | ``{"candles": n}`` | ``{"to_end": true}``
 - ``GET|POST|DELETE /_sim/faults``: POST ``{"rules": [...], "replace": false, "stale": bool,
-  "visibility_lag_s": s}``; DELETE clears every fault
+  "visibility_lag_s": s, "streams": [...]}``; ``streams`` are WebSocket fault rules, e.g.
+  ``{"kind": "stall", "channel": "market", "seconds": 3}``, ``{"kind": "drop", "count": 2}``,
+  ``{"kind": "duplicate", "channel": "user", "api_key": k}``, ``{"kind": "delay", "seconds":
+  0.5}``, ``{"kind": "reorder", "count": 3, "seed": 7}`` (see ``stream_faults``); DELETE clears
+  every fault
+- ``POST /_sim/streams/disconnect``: ``{"channel": "market"|"user", "api_key": k, "abrupt":
+  false}`` (all optional) closes the matching WebSockets; answers ``{"closed": n}``
 - ``POST /_sim/accounts``: add an account (the keys file's format)
 - ``GET /_sim/accounts/{key}``: an account with every order and trade
 - ``POST /_sim/accounts/{key}/permissions``: e.g. ``{"enableWithdrawals": true}``
@@ -23,6 +29,7 @@ from tradebot.errors import BadInputError, NotFoundError
 from tradebot.venues.exchange_sim.config import account_from_json
 from tradebot.venues.exchange_sim.faults import rule_from_json
 from tradebot.venues.exchange_sim.simulator import ExchangeSimulator
+from tradebot.venues.exchange_sim.stream_faults import Channel
 
 Route = Callable[[ExchangeSimulator, dict[str, Any], web.Request], Any]
 
@@ -71,9 +78,14 @@ def faults(sim: ExchangeSimulator, body: dict[str, Any], request: web.Request) -
         sim.set_stale(False)
     elif request.method == "POST":
         rules = [rule_from_json(rule) for rule in body.get("rules", [])]
+        streams = body.get("streams", [])
+        if not isinstance(streams, list):
+            raise BadInputError("streams must be a list of stream fault rules")
         if body.get("replace"):
             sim.faults.rules.clear()
+            sim.faults.streams.clear()
         sim.faults.rules.extend(rules)
+        sim.faults.streams.add(streams)
         if "stale" in body:
             sim.set_stale(bool(body["stale"]))
         if "visibility_lag_s" in body:
@@ -82,6 +94,18 @@ def faults(sim: ExchangeSimulator, body: dict[str, Any], request: web.Request) -
             except (TypeError, ValueError):
                 raise BadInputError("visibility_lag_s must be a number") from None
     return sim.faults.state()
+
+
+def disconnect(sim: ExchangeSimulator, body: dict[str, Any], _: web.Request) -> Any:
+    try:
+        channel = None if body.get("channel") is None else Channel(str(body["channel"]))
+    except ValueError:
+        raise BadInputError('channel must be "market" or "user"') from None
+    api_key = body.get("api_key")
+    closed = sim.streams.disconnect(
+        channel, None if api_key is None else str(api_key), abrupt=bool(body.get("abrupt"))
+    )
+    return {"closed": closed}
 
 
 def add_account(sim: ExchangeSimulator, body: dict[str, Any], _: web.Request) -> Any:
@@ -120,6 +144,7 @@ CONTROL: list[tuple[str, str, Route]] = [
     ("GET", "/_sim/faults", faults),
     ("POST", "/_sim/faults", faults),
     ("DELETE", "/_sim/faults", faults),
+    ("POST", "/_sim/streams/disconnect", disconnect),
     ("POST", "/_sim/accounts", add_account),
     ("GET", "/_sim/accounts/{key}", account),
     ("POST", "/_sim/accounts/{key}/permissions", permissions),

@@ -12,8 +12,10 @@ processed (the order exists, only the answer is lost or spoiled):
 - ``429``: Binance's rate-limit answer with ``Retry-After: retry_after_s`` (before only).
 
 ``fill`` on a rule that matches an order POST makes the accepted order trade at once.
-Switches: ``stale`` freezes the public market data where it is (matching goes on);
-``visibility_lag_s`` hides new orders from queries (-2013) for that many seconds.
+Switches: ``stale`` freezes the public market data where it is (matching goes on, the market
+streams fall silent); ``visibility_lag_s`` hides new orders from queries (-2013) for that many
+seconds. Faults on the WebSocket streams (stall, drop, duplicate, delay, reorder) are
+``stream_faults``' rules, kept here beside these.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from tradebot.errors import BadInputError
+from tradebot.venues.exchange_sim.stream_faults import StreamFaults
 
 
 class FaultKind(StrEnum):
@@ -157,6 +160,7 @@ class FaultBook:
     visibility_lag_s: float = 0.0
     fired: Counter[str] = field(default_factory=Counter)
     """Faults applied so far, by kind (spent rules are gone from ``rules``)."""
+    streams: StreamFaults = field(default_factory=StreamFaults)
 
     def pick(self, method: str, path: str, api_key: str | None) -> FaultRule | None:
         """The first matching rule that fires for this request; spent rules are dropped."""
@@ -172,6 +176,7 @@ class FaultBook:
         self.rules.clear()
         self.stale = False
         self.visibility_lag_s = 0.0
+        self.streams.clear()
 
     def state(self) -> dict[str, Any]:
         return {
@@ -179,4 +184,5 @@ class FaultBook:
             "stale": self.stale,
             "visibility_lag_s": self.visibility_lag_s,
             "fired": dict(self.fired),
+            "streams": self.streams.state(),
         }

@@ -9,7 +9,9 @@ candle that is still open.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
@@ -194,6 +196,13 @@ class MarketReplay:
                     falling = segment.direction is Direction.FALLING
                     out.append((index * 3 + k, segment.price, qty, segment.ts, falling))
         return out[:limit] if start is not None else out[-limit:]
+
+
+def book_around(last: float, tick_size: Decimal) -> tuple[float, float]:
+    """The book the exchange shows: bid and ask one tick apart around the last price."""
+    tick = float(tick_size) or 0.01
+    bid = math.floor(last / tick + 1e-9) * tick
+    return bid, bid + tick
 
 
 def aggregate(cols: Rows, interval_ms: int) -> Rows:

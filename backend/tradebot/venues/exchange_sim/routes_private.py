@@ -20,6 +20,7 @@ from tradebot.venues.exchange_sim.errors import (
 )
 from tradebot.venues.exchange_sim.routes_public import check_symbol, int_param, limit_param
 from tradebot.venues.exchange_sim.rules import check_order
+from tradebot.venues.exchange_sim.user_stream import report
 from tradebot.venues.exchange_sim.wire import (
     cancel_json,
     fmt,
@@ -96,6 +97,7 @@ def new_order(call: Call) -> dict[str, Any]:
         request, sim.market.now_ms, sim.config.limits.orders_per_10s, fill_now=call.fill_now
     )
     trades = [t for t in account.engine.trades if t.order_id == order.order_id]
+    report(sim, account, order, "NEW", trades)
     meta, market = account.meta[order.order_id], sim.config.market
     return new_order_json(market.market_id, order, meta, trades, market.quote, kind)
 
@@ -122,6 +124,7 @@ def cancel_order(call: Call) -> dict[str, Any]:
     account = call.require_account()
     order_id, client_id = _order_ids(call)
     order = account.cancel(order_id, client_id, call.sim.market.now_ms)
+    report(call.sim, account, order, "CANCELED")
     return cancel_json(call.sim.config.market.market_id, order, account.meta[order.order_id])
 
 
@@ -132,14 +135,12 @@ def cancel_all(call: Call) -> list[dict[str, Any]]:
     if not open_orders:
         raise unknown_order_cancel()
     symbol = call.sim.config.market.market_id
-    return [
-        cancel_json(
-            symbol,
-            account.cancel(o.order_id, None, call.sim.market.now_ms),
-            account.meta[o.order_id],
-        )
-        for o in open_orders
-    ]
+    answer = []
+    for o in open_orders:
+        account.cancel(o.order_id, None, call.sim.market.now_ms)
+        report(call.sim, account, o, "CANCELED")
+        answer.append(cancel_json(symbol, o, account.meta[o.order_id]))
+    return answer
 
 
 def open_orders(call: Call) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from tradebot.candles.model import TIMEFRAMES_MS
@@ -14,6 +13,7 @@ from tradebot.venues.exchange_sim.errors import (
     invalid_symbol,
     mandatory,
 )
+from tradebot.venues.exchange_sim.market import book_around
 from tradebot.venues.exchange_sim.rules import symbol_info
 from tradebot.venues.exchange_sim.wire import fmt
 
@@ -125,11 +125,7 @@ def klines(call: Call) -> list[list[object]]:
 
 
 def _book(call: Call) -> tuple[float, float]:
-    """Bid and ask one tick apart around the last price."""
-    tick = float(call.sim.config.market.tick_size) or 0.01
-    last = call.sim.market.price_at(call.sim.view)
-    bid = math.floor(last / tick + 1e-9) * tick
-    return bid, bid + tick
+    return book_around(call.sim.market.price_at(call.sim.view), call.sim.config.market.tick_size)
 
 
 def ticker_price(call: Call) -> Any:

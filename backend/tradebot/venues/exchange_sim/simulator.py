@@ -16,7 +16,11 @@ from tradebot.venues.exchange_sim.config import DEFAULT_PERMISSIONS, AccountConf
 from tradebot.venues.exchange_sim.faults import FaultBook
 from tradebot.venues.exchange_sim.limits import WeightLimiter
 from tradebot.venues.exchange_sim.market import MarketReplay, Position
+from tradebot.venues.exchange_sim.market_streams import publish_step
+from tradebot.venues.exchange_sim.stream_hub import StreamHub
+from tradebot.venues.exchange_sim.user_stream import report
 from tradebot.venues.exchange_sim.wire import trade_json
+from tradebot.venues.matching import SimTrade
 
 
 class ExchangeSimulator:
@@ -28,6 +32,7 @@ class ExchangeSimulator:
             self.add_account(account)
         self.limiter = WeightLimiter(config.limits)
         self.faults = FaultBook()
+        self.streams = StreamHub(self.faults.streams)
         self.speed = config.speed
         self.requests: Counter[str] = Counter()
         self.requests_by_key: Counter[str] = Counter()
@@ -61,16 +66,27 @@ class ExchangeSimulator:
         """Walk up to ``segments`` segments, matching every account; returns how many walked."""
         walked = 0
         for _ in range(segments):
+            before = self.market.position
             step = self.market.step()
             if step is None:
                 break
             walked += 1
+            publish_step(self, before, step)
             seg = step.segment
             for account in self.accounts.values():
-                account.engine.move(seg.direction, seg.price, seg.ts)
+                trades = account.engine.move(seg.direction, seg.price, seg.ts)
                 if step.next_open is not None:
                     account.engine.jump(step.next_open)
+                self.report_trades(account, trades)
         return walked
+
+    def report_trades(self, account: SimAccount, trades: list[SimTrade]) -> None:
+        """The user-data events of fills that happened without a request (a walked segment)."""
+        by_order: dict[int, list[SimTrade]] = {}
+        for trade in trades:
+            by_order.setdefault(trade.order_id, []).append(trade)
+        for order_id, fills in by_order.items():
+            report(self, account, account.engine.orders[order_id], None, fills)
 
     def advance_candles(self, candles: int) -> int:
         """Walk to the end of the current candle and on, ``candles`` candle closes in all."""
@@ -118,6 +134,7 @@ class ExchangeSimulator:
             },
             "accounts": {key: account.state() for key, account in self.accounts.items()},
             "faults": self.faults.state(),
+            "streams": self.streams.state(),
             "limits": self.limiter.state(),
             "requests": dict(self.requests),
             "requests_by_key": dict(self.requests_by_key),

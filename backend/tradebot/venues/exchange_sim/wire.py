@@ -41,7 +41,7 @@ def order_json(symbol: str, order: SimOrder, meta: OrderMeta) -> dict[str, Any]:
         "origQty": fmt(order.qty),
         "executedQty": fmt(filled),
         "cummulativeQuoteQty": fmt(filled * order.price),
-        "status": order.status.value,
+        "status": order_status(order),
         "timeInForce": meta.time_in_force,
         "type": meta.type,
         "side": order.side.value.upper(),
@@ -116,3 +116,11 @@ def trade_json(symbol: str, trade: SimTrade, quote: str) -> dict[str, Any]:
 
 def is_open(order: SimOrder) -> bool:
     return order.status is SimStatus.NEW
+
+
+def order_status(order: SimOrder) -> str:
+    """Binance's status: the matching engine's, with PARTIALLY_FILLED for an open order that
+    has traded part of its quantity (only the simulator's partial fills make one)."""
+    if order.status is SimStatus.NEW and order.filled_qty > 0:
+        return "PARTIALLY_FILLED"
+    return order.status.value

@@ -1,0 +1,126 @@
+"""The simulator's open WebSockets, what each listens to, and the way events reach them.
+
+Publishing never awaits (the simulator applies a market step or an order whole): an event is
+put on each listening socket's queue, through the stream faults, and that socket's own writer
+task sends it. A socket's events therefore leave in the order the exchange made them, unless a
+fault says otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tradebot.venues.exchange_sim.stream_faults import Channel, StreamFaults
+
+
+@dataclass(eq=False, slots=True)
+class Connection:
+    ws: web.WebSocketResponse
+    channel: Channel
+    streams: set[str] = field(default_factory=set)
+    """Market streams subscribed (``btcusdt@trade``...)."""
+    users: dict[int, str] = field(default_factory=dict)
+    """User-data subscriptions on a WebSocket API connection: subscription id -> API key."""
+    transport: asyncio.Transport | None = None
+    """The TCP connection under the socket (an abrupt disconnect drops it)."""
+    queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+
+    def send(self, text: str) -> None:
+        if not self.ws.closed:
+            self.queue.put_nowait(text)
+
+    async def pump(self) -> None:
+        """Send queued frames until the socket closes."""
+        while not self.ws.closed:
+            text = await self.queue.get()
+            try:
+                await self.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return  # closed under us: the reader ends the connection
+
+
+@dataclass(slots=True)
+class StreamHub:
+    faults: StreamFaults
+    connections: set[Connection] = field(default_factory=set)
+    sent: Counter[str] = field(default_factory=Counter)
+    """Events published, by channel (before faults)."""
+    _next_subscription: int = 0
+    _closing: set[asyncio.Task[bool]] = field(default_factory=set)
+
+    def open(self, request: web.Request, ws: web.WebSocketResponse, channel: Channel) -> Connection:
+        connection = Connection(ws, channel, transport=request.transport)
+        self.connections.add(connection)
+        return connection
+
+    def close(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+
+    def subscribe_user(self, connection: Connection, api_key: str) -> int:
+        subscription = self._next_subscription
+        self._next_subscription += 1
+        connection.users[subscription] = api_key
+        return subscription
+
+    # ---- publishing -------------------------------------------------------------------------
+    def listening(self, stream: str) -> bool:
+        return any(stream in c.streams for c in self.connections)
+
+    def listening_user(self, api_key: str) -> bool:
+        return any(api_key in c.users.values() for c in self.connections)
+
+    def publish_market(self, stream: str, event: dict[str, Any]) -> None:
+        text = json.dumps(event)
+        self.sent[Channel.MARKET.value] += 1
+        for connection in list(self.connections):
+            if stream in connection.streams:
+                self.faults.deliver(connection.send, Channel.MARKET, stream, text)
+
+    def publish_user(self, api_key: str, event: dict[str, Any]) -> None:
+        """To every user-data subscription of ``api_key`` (and no other account's)."""
+        self.sent[Channel.USER.value] += 1
+        for connection in list(self.connections):
+            for subscription, key in list(connection.users.items()):
+                if key == api_key:
+                    text = json.dumps({"subscriptionId": subscription, "event": event})
+                    self.faults.deliver(connection.send, Channel.USER, api_key, text)
+
+    # ---- faults -----------------------------------------------------------------------------
+    def disconnect(self, channel: Channel | None, api_key: str | None, *, abrupt: bool) -> int:
+        """Close the matching sockets: with a close frame (1001, going away) or, ``abrupt``, by
+        dropping the TCP connection. They get no event from now on. Returns how many."""
+        chosen = [
+            c
+            for c in self.connections
+            if (channel is None or c.channel is channel)
+            and (api_key is None or api_key in c.users.values())
+        ]
+        for connection in chosen:
+            self.close(connection)
+            if abrupt and connection.transport is not None:
+                connection.transport.abort()
+            else:
+                task = asyncio.create_task(connection.ws.close(code=1001, message=b"going away"))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+        self.faults.disconnects += len(chosen)
+        return len(chosen)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "connections": [
+                {
+                    "channel": c.channel.value,
+                    "streams": sorted(c.streams),
+                    "user_subscriptions": {str(k): v for k, v in c.users.items()},
+                }
+                for c in self.connections
+            ],
+            "published": dict(self.sent),
+        }
