@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import bench_api, bench_portal, bench_workers, figures
+from benchmarks import bench_api, bench_limiter, bench_portal, bench_workers, figures
 from benchmarks.data import write_year
 from benchmarks.measure import Figure
 
@@ -73,6 +73,7 @@ def main() -> int:
             ("paper replay", lambda: figures.paper_replay(setup)),
             ("API (PostgreSQL, Redis, tradebot api)", bench_api.api_figures),
             ("paper bots per worker (PostgreSQL, Redis, simulator)", bench_workers.figures),
+            ("fair rate limiter (Redis)", bench_limiter.figures),
             ("portal (the whole stack, Chromium)", bench_portal.figures),
         ]
         for name, step in steps:
