@@ -30,13 +30,18 @@ async def test_channels_follow_the_plan_and_choices_are_kept(
     telegram = await api.put(ROUTE, json={"telegram_alerts": True}, headers=headers)
     assert telegram.status_code == 403
     assert "Pro" in telegram.json()["detail"]
-    chosen = {"daily_email": False, "quiet_hours": {"from_hour": 22, "to_hour": 7}}
+    chosen = {
+        "daily_email": False,
+        "alert_emails": False,
+        "quiet_hours": {"from_hour": 22, "to_hour": 7},
+    }
     saved = await api.put(ROUTE, json=chosen, headers=headers)
     assert saved.status_code == 200, saved.text
     assert (await api.get(ROUTE, headers=headers)).json() == {
         "daily_email": False,
         "telegram_alerts": False,
         "fill_alerts": True,
+        "alert_emails": False,
         "quiet_hours": {"from_hour": 22, "to_hour": 7},
         "channels_in_plan": ["email"],
     }

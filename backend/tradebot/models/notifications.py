@@ -20,6 +20,9 @@ class SendStatus(StrEnum):
     """The server accepted it (SMTP 250, Bot API ok)."""
     FAILED = "failed"
     """Every attempt failed, or nothing could be sent (no recipient)."""
+    SKIPPED = "skipped"
+    """Not sent: the client's plan or preferences leave it out (recorded so that the event is
+    looked at once)."""
 
 
 class NotificationSend(SQLModel, table=True):
@@ -79,6 +82,8 @@ class NotificationPreferences(SQLModel, table=True):
     daily_email: bool = True
     telegram_alerts: bool = True
     fill_alerts: bool = True
+    alert_emails: bool = True
+    """Emails about its runs (guard trips, stopped runs); account mails are always sent."""
     quiet_from_hour: int | None = None
     quiet_to_hour: int | None = None
     updated_at: datetime = Field(default_factory=utcnow)

@@ -7,7 +7,7 @@ later shrinks (the senders check the plan too). Quiet hours delay alerts, never 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,14 @@ def quiet_now(preferences: NotificationPreferences, moment: datetime) -> bool:
     return start <= hour < end if start < end else hour >= start or hour < end
 
 
+def quiet_end(preferences: NotificationPreferences, moment: datetime) -> datetime:
+    """When the quiet hours that hold at ``moment`` end (``moment`` if none hold)."""
+    if not quiet_now(preferences, moment):
+        return moment
+    end = moment.replace(hour=preferences.quiet_to_hour or 0, minute=0, second=0, microsecond=0)
+    return end if end > moment else end + timedelta(days=1)
+
+
 async def preferences_of(session: AsyncSession, scope: ClientScope) -> NotificationPreferences:
     return await PreferenceRepository(session, scope).current()
 
@@ -56,6 +64,7 @@ def _view(row: NotificationPreferences, plan: str) -> PreferencesView:
         daily_email=row.daily_email and email_included(plan),
         telegram_alerts=row.telegram_alerts and telegram_included(plan),
         fill_alerts=row.fill_alerts,
+        alert_emails=row.alert_emails and email_included(plan),
         quiet_hours=quiet,
         channels_in_plan=channels,
     )
@@ -79,7 +88,7 @@ class PreferenceService(ClientService):
             if row is None:
                 row = await repository.add(NotificationPreferences(client_id=self.scope.client_id))
             row.daily_email, row.telegram_alerts = body.daily_email, body.telegram_alerts
-            row.fill_alerts = body.fill_alerts
+            row.fill_alerts, row.alert_emails = body.fill_alerts, body.alert_emails
             row.quiet_from_hour = body.quiet_hours.from_hour if body.quiet_hours else None
             row.quiet_to_hour = body.quiet_hours.to_hour if body.quiet_hours else None
             row.updated_at = utcnow()

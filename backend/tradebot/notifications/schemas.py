@@ -33,6 +33,9 @@ class PreferencesUpdate(BaseModel):
     telegram_alerts: bool = False
     fill_alerts: bool = True
     """Telegram alerts for fills (batched per minute); guard trips and ended runs always."""
+    alert_emails: bool = True
+    """Emails when a guard trips or a run stops, from Starter (a smaller plan gets none, even
+    when on); mails about the account (keys, trial, payment) are always sent."""
     quiet_hours: QuietHours | None = None
 
 
@@ -40,5 +43,6 @@ class PreferencesView(BaseModel):
     daily_email: bool
     telegram_alerts: bool
     fill_alerts: bool
+    alert_emails: bool
     quiet_hours: QuietHours | None
     channels_in_plan: list[str] = Field(description="Channels the client's plan includes.")

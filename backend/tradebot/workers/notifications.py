@@ -1,4 +1,5 @@
-"""arq jobs of notifications: the daily emails' cron and the job that delivers one send.
+"""arq jobs of notifications: the crons that queue emails (the daily P&L, the transactional
+mails) and the job that delivers one send.
 
 Sends never run in a run's job: a mail server that is down or hanging delays only these jobs.
 """
@@ -12,8 +13,10 @@ from arq.worker import Retry
 
 from tradebot.admin.repository import AdminRepository
 from tradebot.db import transaction
+from tradebot.kit.clock import utcnow
 from tradebot.models.notifications import SendStatus
-from tradebot.notifications.service import DailyEmails, backoff_s
+from tradebot.notifications.mail_events import mail_events
+from tradebot.notifications.service import DailyEmails, EmailSends, TransactionalMails, backoff_s
 from tradebot.notifications.telegram import (
     TelegramAlerts,
     TelegramDesk,
@@ -48,6 +51,31 @@ async def queue_daily_emails(state: WorkerState, day: date) -> list[int]:
     return queued
 
 
+async def queue_transactional_mails(state: WorkerState, now: datetime) -> list[int]:
+    """Queue a mail per event not yet looked at (``mail_events``) and enqueue its delivery,
+    deferred to the end of the client's quiet hours when it waits for them."""
+    if not state.settings.SMTP_HOST:
+        return []  # email is off on this worker: the events stay for one that has it
+    async with transaction(state.sessions) as session:
+        events = await mail_events(session, now)
+    mails = TransactionalMails(state.sessions, state.settings)
+    queued: list[int] = []
+    for event in events:
+        send = await mails.queue(event, now)
+        if send is not None:
+            await state.redis.enqueue_job(
+                SEND_JOB, event.client_id, send.send_id, _job_id=send_job_id(send.send_id),
+                _queue_name=state.settings.RUN_QUEUE_NAME, _defer_until=send.not_before,
+            )  # fmt: skip
+            queued.append(send.send_id)
+    return queued
+
+
+async def transactional_mails(ctx: dict[str, Any]) -> list[int]:
+    """arq cron (every minute): the mails of what happened since the last look."""
+    return await queue_transactional_mails(ctx[STATE], utcnow())
+
+
 async def daily_emails(ctx: dict[str, Any]) -> list[int]:
     """arq cron (after ``daily_pnl``): yesterday's email per client."""
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
@@ -57,7 +85,7 @@ async def daily_emails(ctx: dict[str, Any]) -> list[int]:
 async def send_notification(ctx: dict[str, Any], client_id: str, send_id: int) -> str:
     """arq job: one attempt at a send; a failed one is retried by arq after the backoff."""
     attempt = int(ctx.get("job_try", 1))
-    status = await DailyEmails(ctx[STATE].sessions, ctx[STATE].settings).deliver(
+    status = await EmailSends(ctx[STATE].sessions, ctx[STATE].settings).deliver(
         client_id, send_id, attempt
     )
     if status is SendStatus.RETRYING:

@@ -42,6 +42,7 @@ from tradebot.workers.notifications import (
     send_notification,
     telegram_alerts,
     telegram_commands,
+    transactional_mails,
 )
 from tradebot.workers.run_job import run_grid
 from tradebot.workers.sources import PolledTicker
@@ -96,6 +97,7 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             cron(daily_emails, hour={0}, minute={20}, second={0}, timeout=CRON_TIMEOUT_S),
             cron(telegram_commands, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
             cron(telegram_alerts, second={30}, unique=True, timeout=CRON_TIMEOUT_S),
+            cron(transactional_mails, second={45}, unique=True, timeout=CRON_TIMEOUT_S),
         ],
         "queue_name": settings.RUN_QUEUE_NAME,
         "redis_settings": RedisSettings.from_dsn(settings.REDIS_URL),
