@@ -86,6 +86,10 @@ async function backtest(page) {
   await page.getByText('Buy & hold P&L').waitFor({ timeout: 60_000 });
   const roundTrips = await page.locator('.backtest-results .figure', { hasText: 'Round trips' }).locator('dd').textContent();
   journey.figures.backtest_round_trips = Number(roundTrips);
+  // The backtest's fills on the price chart (the grid trades in this window: it has some).
+  await page.getByText(/The price chart marks (its \d+|the newest \d+ of [\d,]+) fills/).waitFor();
+  await page.getByRole('figure', { name: /and [1-9]\d* backtest fills/ }).waitFor();
+  await page.locator('.backtest-results canvas').first().waitFor(); // the equity chart drawn
 }
 
 /** Start the paper bot, then wait on the open run page (never reloaded) for its first fill,

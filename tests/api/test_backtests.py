@@ -8,10 +8,12 @@ import itertools
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from tests.api.factories import GRID, customer, new_bot, subscribe
 from tests.factories import BASE_TS
 from tradebot.backtests.candles import bundled_week
+from tradebot.backtests.schemas import CHART_POINTS
 from tradebot.bots.schemas import GridSpec
 from tradebot.bots.service import grid_plan
 from tradebot.research.backtest import run_backtest
@@ -34,6 +36,24 @@ async def test_backtest_over_the_bundled_week_and_export_on_pro_only(
     assert job["result"]["round_trips"] == expected.round_trips
     assert job["result"]["fills"] == len(expected.fills)
     assert job["result"]["days"] == 2
+    # What the wizard draws: the equity curve sampled to at most 500 closes (its first, last,
+    # lowest and highest kept) with buy & hold beside it, and the newest 500 fills.
+    curve = job["equity_curve"]
+    assert 400 <= len(curve) <= CHART_POINTS < len(expected.ts)
+    assert [p["ts"] for p in curve] == sorted({p["ts"] for p in curve})
+    equity = expected.equity_curve
+    assert (curve[0]["ts"], curve[-1]["ts"]) == (int(expected.ts[0]), int(expected.ts[-1]))
+    assert curve[-1]["equity"] == pytest.approx(float(equity[-1]))
+    assert min(p["equity"] for p in curve) == pytest.approx(float(equity.min()))
+    assert max(p["equity"] for p in curve) == pytest.approx(float(equity.max()))
+    hold = curve[-1]["buy_and_hold"] - expected.investment
+    assert hold == pytest.approx(expected.buy_and_hold_pnl, rel=1e-6)
+    assert job["fills_total"] == len(expected.fills)
+    newest = expected.fills[-CHART_POINTS:]
+    assert [(f["ts"], f["side"], f["price"]) for f in job["fills"]] == [
+        (f.ts, f.side.value, f.price) for f in newest
+    ]
+    assert "chart" not in job["result"]
     refused = await api.get(f"/backtests/{job_id}/export", headers=headers)
     assert refused.status_code == 402
     await subscribe(api, client_id, "pro")
@@ -43,7 +63,9 @@ async def test_backtest_over_the_bundled_week_and_export_on_pro_only(
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert len(rows) - 1 == job["result"]["fills"]
     as_json = await api.get(f"/backtests/{job_id}/export?format=json", headers=headers)
-    assert as_json.json()["round_trips"] == job["result"]["round_trips"]
+    assert as_json.json() == job["result"]
+    listed = (await api.get("/backtests", headers=headers)).json()
+    assert [(b["result"], b["equity_curve"], b["fills"]) for b in listed] == [(None, None, None)]
 
 
 async def test_backtest_over_uploaded_candles(
@@ -64,6 +86,10 @@ async def test_backtest_over_uploaded_candles(
     assert result["status"] == "done", result
     assert result["candles"] == "uploaded"
     assert result["result"]["round_trips"] >= 1
+    # Five candles: every close drawn, every fill listed.
+    assert [p["ts"] for p in result["equity_curve"]] == [row[0] for row in rows]
+    assert result["fills_total"] == len(result["fills"]) == result["result"]["fills"]
+    assert {f["side"] for f in result["fills"]} == {"buy", "sell"}
 
 
 async def test_bad_uploaded_candles_fail_the_job_with_one_line(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,29 @@ class BacktestCreate(BaseModel):
     """Rows of ``[timestamp_ms, open, high, low, close(, volume)]``; unset: the bundled week."""
 
 
+CHART_POINTS = 500
+"""At most this many points of a backtest's equity curve, and this many of its fills, in a view."""
+
+
+class BacktestEquityPoint(BaseModel):
+    """The grid's equity and buying-and-holding's value at a candle's close."""
+
+    ts: int
+    equity: float
+    buy_and_hold: float
+
+
+class BacktestFill(BaseModel):
+    """One fill of the backtest (``line`` -1: a market order, the start buy or a close)."""
+
+    ts: int
+    side: Literal["buy", "sell"]
+    line: int
+    price: float
+    qty: float
+    fee: float
+
+
 class BacktestView(BaseModel):
     id: str
     bot_id: str
@@ -36,6 +59,14 @@ class BacktestView(BaseModel):
     finished_at: datetime | None
     result: dict[str, Any] | None = None
     """The spec's results and the report figures (no fill list: see the export)."""
+    equity_curve: list[BacktestEquityPoint] | None = None
+    """Once done: at most ``CHART_POINTS`` closes, the first and last and each stretch's lowest
+    and highest equity between them, with buy & hold (the investment's worth of the coin bought
+    at the first open) at the same closes."""
+    fills: list[BacktestFill] | None = None
+    """Once done: the newest ``CHART_POINTS`` fills, oldest first (``fills_total`` counts them
+    all; the export has every one)."""
+    fills_total: int | None = None
 
 
 class ExportFormat(StrEnum):

@@ -16,12 +16,20 @@ from typing import Any
 
 from tradebot.backtests.candles import BUNDLED, job_candles
 from tradebot.backtests.repository import BacktestRepository
-from tradebot.backtests.schemas import BacktestCreate, BacktestView, ExportFormat
+from tradebot.backtests.schemas import (
+    CHART_POINTS,
+    BacktestCreate,
+    BacktestEquityPoint,
+    BacktestFill,
+    BacktestView,
+    ExportFormat,
+)
 from tradebot.billing.entitlements import require_exports, require_usable
 from tradebot.billing.repository import EntitlementRepository
 from tradebot.bots.repository import BotRepository
 from tradebot.bots.schemas import GridSpec
 from tradebot.bots.service import grid_plan
+from tradebot.candles.model import Candles
 from tradebot.engine.errors import GridPlanError
 from tradebot.errors import ConflictError, TradeBotError
 from tradebot.kit.clock import utcnow
@@ -30,8 +38,11 @@ from tradebot.models.backtests import BacktestJob, JobStatus
 from tradebot.report.fills_csv import fills_csv_text
 from tradebot.research.backtest import run_backtest
 from tradebot.research.result import GridResult
+from tradebot.research.sampling import sample_indices
 
 log = logging.getLogger(__name__)
+CHART = "chart"
+"""The stored result's key of what the charts draw (the view's typed fields, not its figures)."""
 
 
 def _plain(value: Any) -> Any:
@@ -41,7 +52,37 @@ def _plain(value: Any) -> Any:
     )
 
 
+def chart_of(result: GridResult, candles: Candles) -> dict[str, Any]:
+    """The equity curve sampled to ``CHART_POINTS`` with buy & hold beside it, and the newest
+    ``CHART_POINTS`` fills: what the portal draws, bounded whatever the backtest's length."""
+    keep = sample_indices(result.equity_curve, CHART_POINTS)
+    coins = result.investment / result.first_open
+    curve = [
+        {
+            "ts": int(result.ts[i]),
+            "equity": float(result.equity_curve[i]),
+            "buy_and_hold": coins * float(candles.close[i]),
+        }
+        for i in keep
+    ]
+    fills = [
+        {
+            "ts": f.ts,
+            "side": f.side.value,
+            "line": f.line,
+            "price": f.price,
+            "qty": f.qty,
+            "fee": f.fee,
+        }
+        for f in result.fills[-CHART_POINTS:]
+    ]
+    return {"equity_curve": curve, "fills": fills, "fills_total": len(result.fills)}
+
+
 def job_view(row: BacktestJob, *, with_result: bool = False) -> BacktestView:
+    stored = row.result if with_result else None
+    figures = None if stored is None else {k: v for k, v in stored.items() if k != CHART}
+    chart: dict[str, Any] = (stored or {}).get(CHART) or {}
     return BacktestView(
         id=row.id,
         bot_id=row.bot_id,
@@ -51,7 +92,12 @@ def job_view(row: BacktestJob, *, with_result: bool = False) -> BacktestView:
         error=row.error,
         created_at=row.created_at,
         finished_at=row.finished_at,
-        result=row.result if with_result else None,
+        result=figures,
+        equity_curve=[BacktestEquityPoint.model_validate(p) for p in chart.get("equity_curve", [])]
+        if chart
+        else None,
+        fills=[BacktestFill.model_validate(f) for f in chart.get("fills", [])] if chart else None,
+        fills_total=chart.get("fills_total") if chart else None,
     )
 
 
@@ -85,7 +131,7 @@ class BacktestService(ClientService):
             rows, days = job.candles, float(job.request["days"])
             pair, grid = bot.pair, GridSpec.model_validate(bot.config)
         try:
-            result = await asyncio.to_thread(self._compute, pair, grid, rows, days)
+            result, chart = await asyncio.to_thread(self._compute, pair, grid, rows, days)
         except (TradeBotError, GridPlanError) as exc:
             await self._finish(job_id, error=str(exc))
             return
@@ -93,16 +139,23 @@ class BacktestService(ClientService):
             log.exception("backtest %s failed", job_id)
             await self._finish(job_id, error="internal error while running the backtest")
             return
-        await self._finish(job_id, result=result)
+        await self._finish(job_id, result=result, chart=chart)
 
     @staticmethod
     def _compute(
         pair: str, grid: GridSpec, rows: list[list[float]] | None, days: float
-    ) -> GridResult:
-        return run_backtest(grid_plan(pair, grid), job_candles(rows, days))
+    ) -> tuple[GridResult, dict[str, Any]]:
+        candles = job_candles(rows, days)
+        result = run_backtest(grid_plan(pair, grid), candles)
+        return result, chart_of(result, candles)
 
     async def _finish(
-        self, job_id: str, *, result: GridResult | None = None, error: str | None = None
+        self,
+        job_id: str,
+        *,
+        result: GridResult | None = None,
+        chart: dict[str, Any] | None = None,
+        error: str | None = None,
     ) -> None:
         async with self.tx() as session:
             job = await BacktestRepository(session, self.scope).get(job_id)
@@ -112,7 +165,7 @@ class BacktestService(ClientService):
                 job.status, job.error = JobStatus.FAILED.value, (error or "failed")[:500]
                 return
             job.status = JobStatus.DONE.value
-            job.result = _plain(result.to_json())
+            job.result = _plain({**result.to_json(), CHART: chart})
             job.fills_csv = fills_csv_text(result.fills)
 
     async def get(self, job_id: str) -> BacktestView:
@@ -134,4 +187,4 @@ class BacktestService(ClientService):
             raise ConflictError(f"backtest {job_id} is {row.status}: nothing to export yet")
         if format is ExportFormat.CSV:
             return "text/csv", row.fills_csv or ""
-        return "application/json", json.dumps(row.result)
+        return "application/json", json.dumps({k: v for k, v in row.result.items() if k != CHART})

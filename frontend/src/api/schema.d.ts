@@ -901,6 +901,39 @@ export interface components {
              */
             days?: number;
         };
+        /**
+         * BacktestEquityPoint
+         * @description The grid's equity and buying-and-holding's value at a candle's close.
+         */
+        BacktestEquityPoint: {
+            /** Buy And Hold */
+            buy_and_hold: number;
+            /** Equity */
+            equity: number;
+            /** Ts */
+            ts: number;
+        };
+        /**
+         * BacktestFill
+         * @description One fill of the backtest (``line`` -1: a market order, the start buy or a close).
+         */
+        BacktestFill: {
+            /** Fee */
+            fee: number;
+            /** Line */
+            line: number;
+            /** Price */
+            price: number;
+            /** Qty */
+            qty: number;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "buy" | "sell";
+            /** Ts */
+            ts: number;
+        };
         /** BacktestView */
         BacktestView: {
             /** Bot Id */
@@ -912,8 +945,14 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Equity Curve */
+            equity_curve?: components["schemas"]["BacktestEquityPoint"][] | null;
             /** Error */
             error: string | null;
+            /** Fills */
+            fills?: components["schemas"]["BacktestFill"][] | null;
+            /** Fills Total */
+            fills_total?: number | null;
             /** Finished At */
             finished_at: string | null;
             /** Id */
@@ -1675,6 +1714,11 @@ export interface components {
         /** PreferencesUpdate */
         PreferencesUpdate: {
             /**
+             * Alert Emails
+             * @default true
+             */
+            alert_emails?: boolean;
+            /**
              * Daily Email
              * @default true
              */
@@ -1693,6 +1737,8 @@ export interface components {
         };
         /** PreferencesView */
         PreferencesView: {
+            /** Alert Emails */
+            alert_emails: boolean;
             /**
              * Channels In Plan
              * @description Channels the client's plan includes.

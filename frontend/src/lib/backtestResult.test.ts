@@ -1,48 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import { buyAndHoldSeries, equitySeries, figure } from './backtestResult';
-import { markersFromFillsCsv } from './fillsCsv';
+import type { Backtest } from '../api/types';
+import { buyAndHoldSeries, equitySeries, figure, fillMarkers, fillsShown } from './backtestResult';
 
-const result = {
-  investment: 1000,
-  equity: 1030,
-  start_ts: 0,
-  end_ts: 2 * 86_400_000,
-  first_open: 100,
-  buy_and_hold_pnl: -50,
-  daily_pnl: [
-    { day_ms: 0, pnl: 10, equity: 1010 },
-    { day_ms: 86_400_000, pnl: 20, equity: 1030 },
+const job: Backtest = {
+  id: 'b1',
+  bot_id: 'bot1',
+  status: 'done',
+  progress: 1,
+  candles: 'uploaded',
+  error: null,
+  created_at: '2024-12-02T09:00:00Z',
+  finished_at: '2024-12-02T09:00:01Z',
+  result: { equity: 1030, investment: 1000 },
+  equity_curve: [
+    { ts: 1_733_131_200_000, equity: 1000, buy_and_hold: 1000 },
+    { ts: 1_733_131_260_000, equity: 990, buy_and_hold: 950 },
+    { ts: 1_733_131_260_500, equity: 991, buy_and_hold: 951 }, // same second: left out
+    { ts: 1_733_131_320_000, equity: 1030, buy_and_hold: 1010 },
   ],
+  fills: [
+    { ts: 1_733_131_200_000, side: 'buy', line: -1, price: 95_000, qty: 0.001, fee: 0.095 },
+    { ts: 1_733_131_260_000, side: 'sell', line: 4, price: 95_500, qty: 0.001, fee: 0.0955 },
+  ],
+  fills_total: 2,
 };
 
 describe('backtest result readers', () => {
   it('reads numbers and refuses anything else', () => {
-    expect(figure(result, 'equity')).toBe(1030);
+    expect(figure(job.result ?? {}, 'equity')).toBe(1030);
     expect(figure({ equity: 'x' }, 'equity')).toBeNull();
   });
 
-  it('draws equity from the investment through each day to the end', () => {
-    expect(equitySeries(result)).toEqual([
-      { time: 0, value: 1000 },
-      { time: 86_400, value: 1010 },
-      { time: 172_800, value: 1030 },
+  it('draws the grid equity and buy & hold at the same closes, in seconds, strictly increasing', () => {
+    expect(equitySeries(job)).toEqual([
+      { time: 1_733_131_200, value: 1000 },
+      { time: 1_733_131_260, value: 990 },
+      { time: 1_733_131_320, value: 1030 },
     ]);
+    expect(buyAndHoldSeries(job).map((p) => p.value)).toEqual([1000, 950, 1010]);
+    expect(equitySeries({ ...job, equity_curve: null })).toEqual([]);
   });
 
-  it('draws buy & hold from the candles when it has them, else from its two ends', () => {
-    const candles = [
-      { time: 0, open: 100, high: 100, low: 100, close: 100 },
-      { time: 60, open: 100, high: 100, low: 90, close: 95 },
-    ];
-    expect(buyAndHoldSeries(result, candles).map((p) => p.value)).toEqual([1000, 950]);
-    expect(buyAndHoldSeries(result, [])).toEqual([
-      { time: 0, value: 1000 },
-      { time: 172_800, value: 950 },
+  it('marks every fill the API sent and says when they are only the newest', () => {
+    expect(fillMarkers(job)).toEqual([
+      { time: 1_733_131_200, side: 'buy', price: 95_000 },
+      { time: 1_733_131_260, side: 'sell', price: 95_500 },
     ]);
-  });
-
-  it('reads fills of the CSV export as markers', () => {
-    const csv = 'ts,ts_ms,side,line,kind,price,qty,fee,quote\n2024-12-02T09:20:00Z,1733131200000,buy,3,limit,95000,0.001,0,95\n';
-    expect(markersFromFillsCsv(csv)).toEqual([{ time: 1733131200, side: 'buy', price: 95000 }]);
+    expect(fillMarkers(undefined)).toEqual([]);
+    expect(fillsShown(job)).toBeNull();
+    expect(fillsShown({ ...job, fills_total: 1234 })).toBe('the newest 2 of 1,234 fills');
   });
 });

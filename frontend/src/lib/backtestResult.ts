@@ -1,9 +1,11 @@
-import type { ChartCandle, SeriesPoint } from '../charts/types';
+import type { ChartMarker, SeriesPoint } from '../charts/types';
+import type { Backtest } from '../api/types';
 
 /**
- * The backtest result is a free-form object in the API (`result: {[key]: unknown}`): the
- * research engine's `GridResult.to_json()`. These readers take the figures the portal shows and
- * never trust a field to be there.
+ * The backtest's figures are a free-form object in the API (`result: {[key]: unknown}`): the
+ * research engine's `GridResult.to_json()`; `figure` takes one and never trusts it to be there.
+ * What the charts draw is typed: `equity_curve` (at most 500 closes, each stretch's lowest and
+ * highest equity kept, with buy & hold at the same closes) and `fills` (the newest 500).
  */
 export type BacktestResult = Record<string, unknown>;
 
@@ -12,51 +14,35 @@ export function figure(result: BacktestResult, name: string): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-interface DailyPnl {
-  day_ms: number;
-  equity: number;
-}
-
-function dailyPoints(result: BacktestResult): DailyPnl[] {
-  const daily = result.daily_pnl;
-  if (!Array.isArray(daily)) return [];
-  return daily.filter(
-    (d: unknown): d is DailyPnl =>
-      typeof d === 'object' && d !== null && typeof (d as DailyPnl).day_ms === 'number' && typeof (d as DailyPnl).equity === 'number',
-  );
-}
-
-const DAY_MS = 86_400_000;
-
-/** The grid's equity: the investment at the start, each day's closing equity, the final one. */
-export function equitySeries(result: BacktestResult): SeriesPoint[] {
-  const start = figure(result, 'start_ts');
-  const end = figure(result, 'end_ts');
-  const investment = figure(result, 'investment');
-  const equity = figure(result, 'equity');
-  if (start === null || end === null || investment === null || equity === null) return [];
-  const points: SeriesPoint[] = [{ time: Math.floor(start / 1000), value: investment }];
-  for (const day of dailyPoints(result)) {
-    const close = Math.min(day.day_ms + DAY_MS, end);
-    if (close > start && close < end) points.push({ time: Math.floor(close / 1000), value: day.equity });
+/** Points in unix seconds, strictly increasing as the chart requires. */
+function series(job: Backtest, value: (p: NonNullable<Backtest['equity_curve']>[number]) => number): SeriesPoint[] {
+  const points: SeriesPoint[] = [];
+  for (const point of job.equity_curve ?? []) {
+    const time = Math.floor(point.ts / 1000);
+    if (points.length > 0 && time <= (points[points.length - 1]?.time ?? 0)) continue;
+    points.push({ time, value: value(point) });
   }
-  points.push({ time: Math.floor(end / 1000), value: equity });
   return points;
 }
 
-/** Buying the investment's worth of the coin at the first open and holding it. */
-export function buyAndHoldSeries(result: BacktestResult, candles: readonly ChartCandle[]): SeriesPoint[] {
-  const investment = figure(result, 'investment');
-  const firstOpen = figure(result, 'first_open');
-  const start = figure(result, 'start_ts');
-  const end = figure(result, 'end_ts');
-  const pnl = figure(result, 'buy_and_hold_pnl');
-  if (investment === null || firstOpen === null || start === null || end === null) return [];
-  const inWindow = candles.filter((c) => c.time * 1000 >= start && c.time * 1000 <= end);
-  if (inWindow.length > 1) return inWindow.map((c) => ({ time: c.time, value: (investment / firstOpen) * c.close }));
-  if (pnl === null) return [];
-  return [
-    { time: Math.floor(start / 1000), value: investment },
-    { time: Math.floor(end / 1000), value: investment + pnl },
-  ];
+/** The grid's equity over the backtest (sampled by the API). */
+export function equitySeries(job: Backtest): SeriesPoint[] {
+  return series(job, (p) => p.equity);
+}
+
+/** The investment's worth of the coin bought at the first open and held, at the same closes. */
+export function buyAndHoldSeries(job: Backtest): SeriesPoint[] {
+  return series(job, (p) => p.buy_and_hold);
+}
+
+/** The backtest's fills as price-chart markers. */
+export function fillMarkers(job: Backtest | undefined): ChartMarker[] {
+  return (job?.fills ?? []).map((f) => ({ time: Math.floor(f.ts / 1000), side: f.side, price: f.price }));
+}
+
+/** "the newest 500 of 1,234 fills" when the API sent only the newest, else null. */
+export function fillsShown(job: Backtest): string | null {
+  const shown = job.fills?.length ?? 0;
+  const total = job.fills_total ?? shown;
+  return total > shown ? `the newest ${shown.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} fills` : null;
 }

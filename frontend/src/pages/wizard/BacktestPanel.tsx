@@ -3,10 +3,10 @@ import { useApi } from '../../api/ApiContext';
 import { keys } from '../../api/hooks';
 import { unwrap } from '../../api/problem';
 import type { Backtest } from '../../api/types';
-import { LineChart, chartColours, type ChartCandle } from '../../charts';
+import { LineChart, chartColours } from '../../charts';
 import { Figure, TextFigure } from '../../components/Figure';
 import { ProblemAlert } from '../../components/ProblemAlert';
-import { buyAndHoldSeries, equitySeries, figure, type BacktestResult } from '../../lib/backtestResult';
+import { buyAndHoldSeries, equitySeries, figure, fillsShown, type BacktestResult } from '../../lib/backtestResult';
 import { formatPct } from '../../lib/format';
 
 const POLL_MS = 1000;
@@ -27,7 +27,7 @@ export function useBacktest(backtestId: string | null) {
   });
 }
 
-export function BacktestResults({ job, candles }: { job: Backtest; candles: readonly ChartCandle[] }) {
+export function BacktestResults({ job }: { job: Backtest }) {
   if (job.status === 'failed') {
     return <ProblemAlert error={new Error(job.error ?? 'the backtest failed')} action="Backtest failed" />;
   }
@@ -41,6 +41,7 @@ export function BacktestResults({ job, candles }: { job: Backtest; candles: read
   const result: BacktestResult = job.result;
   const days = figure(result, 'days');
   const timeInRange = figure(result, 'time_in_range');
+  const newest = fillsShown(job);
   return (
     <div className="backtest-results" role="status">
       <p className="muted small">
@@ -61,13 +62,16 @@ export function BacktestResults({ job, candles }: { job: Backtest; candles: read
       <LineChart
         label="Backtest equity of the grid against buying and holding"
         series={[
-          { title: 'Grid equity', colour: chartColours.equity, points: equitySeries(result) },
-          { title: 'Buy & hold', colour: chartColours.benchmark, points: buyAndHoldSeries(result, candles) },
+          { title: 'Grid equity', colour: chartColours.equity, points: equitySeries(job) },
+          { title: 'Buy & hold', colour: chartColours.benchmark, points: buyAndHoldSeries(job) },
         ]}
       />
       <p className="legend">
         <span className="swatch" style={{ background: chartColours.equity }} aria-hidden="true" /> Grid equity
         <span className="swatch" style={{ background: chartColours.benchmark }} aria-hidden="true" /> Buy & hold
+      </p>
+      <p className="muted small">
+        {job.fills?.length ? `The price chart marks ${newest ?? `its ${job.fills.length.toLocaleString('en-US')} fills`}: B bought, S sold.` : 'No fill: the price never crossed a line.'}
       </p>
     </div>
   );

@@ -1,14 +1,14 @@
 import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useApi } from '../../api/ApiContext';
-import { keys, useBilling, useStartRun } from '../../api/hooks';
+import { useStartRun } from '../../api/hooks';
 import { unwrap } from '../../api/problem';
-import { PriceChart, type ChartLine, type ChartMarker } from '../../charts';
+import { PriceChart, type ChartLine } from '../../charts';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { gridLinePrices } from '../../lib/grid';
 import { toBotCreate, validateGrid, type GridFormValues } from '../../lib/gridForm';
-import { markersFromFillsCsv } from '../../lib/fillsCsv';
+import { fillMarkers } from '../../lib/backtestResult';
 import { useCandles } from '../../lib/useCandles';
 import { BacktestResults, useBacktest } from './BacktestPanel';
 import { GridForm } from './GridForm';
@@ -46,7 +46,6 @@ export default function WizardPage() {
   const lastClose = candles.data?.at(-1)?.close ?? null;
   const preview = usePlanPreview(body, lastClose);
   const saved = useSavedBot();
-  const billing = useBilling();
   const start = useStartRun();
   const [backtestId, setBacktestId] = useState<string | null>(null);
   const backtest = useBacktest(backtestId);
@@ -71,19 +70,7 @@ export default function WizardPage() {
     },
   });
 
-  const exportsAllowed = billing.data?.plan.backtest_exports ?? false;
-  const fills = useQuery({
-    queryKey: [...keys.backtest(backtestId), 'fills'],
-    queryFn: async () => {
-      const answer = await api.GET('/backtests/{backtest_id}/export', {
-        params: { path: { backtest_id: backtestId ?? '' }, query: { format: 'csv' } },
-        parseAs: 'text',
-      });
-      return markersFromFillsCsv(String(unwrap(answer)));
-    },
-    enabled: backtest.data?.status === 'done' && exportsAllowed,
-  });
-  const markers: ChartMarker[] = fills.data ?? [];
+  const markers = useMemo(() => fillMarkers(backtest.data), [backtest.data]);
 
   const startPaper = useMutation({
     mutationFn: async () => {
@@ -141,13 +128,10 @@ export default function WizardPage() {
             <h2 id="backtest-title">Backtest</h2>
             <ProblemAlert error={runBacktest.error} action="Backtest refused" />
             {backtest.data ? (
-              <BacktestResults job={backtest.data} candles={candles.data ?? []} />
+              <BacktestResults job={backtest.data} />
             ) : (
               <p className="muted">“Backtest these settings” replays the candles on the chart through the grid engine.</p>
             )}
-            {backtest.data?.status === 'done' && !exportsAllowed ? (
-              <p className="muted small">Fills on the chart come with the backtest export of the Starter and Pro plans.</p>
-            ) : null}
           </section>
         </div>
       </div>
