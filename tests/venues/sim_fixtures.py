@@ -66,6 +66,7 @@ def sim_config(
     market: MarketConfig | None = None,
     limits: LimitsConfig | None = None,
     speed: float = 0.0,
+    fill_share: float = 0.0,
 ) -> SimConfig:
     """A stepped simulator (speed 0) over ``candles`` (default: the first day of the demo
     week) with the default account."""
@@ -76,6 +77,7 @@ def sim_config(
         limits=limits or LimitsConfig(),
         start_index=start_index,
         speed=speed,
+        fill_share=fill_share,
     )
 
 

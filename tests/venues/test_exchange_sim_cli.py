@@ -34,6 +34,8 @@ def test_the_exchange_sim_command_serves_a_sandbox_until_stopped(tmp_path):
             "0",
             "--keys",
             str(keys),
+            "--fill-share",
+            "0.25",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -46,6 +48,8 @@ def test_the_exchange_sim_command_serves_a_sandbox_until_stopped(tmp_path):
         with urllib.request.urlopen(url + "/api/v3/ticker/price?symbol=BTCUSDT") as response:
             price = json.load(response)
         assert float(price["price"]) == demo_week().open[0]
+        with urllib.request.urlopen(url + "/_sim/state") as response:
+            assert json.load(response)["market"]["fill_share"] == 0.25
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -3,7 +3,9 @@
 It replays a candle file (default: the bundled demo week) in real time, ``--speed`` times
 faster (0: only when ``POST /_sim/advance`` says), for the accounts of ``--keys`` (a JSON list
 of ``{"api_key", "secret", "balances", "permissions"}``). Without ``--keys`` it makes one
-sandbox account and prints its key and secret: play money, on loopback only.
+sandbox account and prints its key and secret: play money, on loopback only. REST and the
+WebSocket streams (``ws://host:port/ws``, ``/ws-api/v3``) share the port; ``--fill-share``
+turns on partial fills.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--weight-limit", type=int, default=6000, help="request weight per IP per minute (6000)"
+    )
+    parser.add_argument(
+        "--fill-share",
+        type=float,
+        default=0.0,
+        help="share of each step's traded volume a resting order may fill: partial fills "
+        "(default 0: a crossed order fills whole)",
     )
 
 
@@ -66,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         limits=LimitsConfig(weight_limit=args.weight_limit),
         start_index=args.start_candle,
         speed=args.speed,
+        fill_share=args.fill_share,
     )
 
     async def main() -> None:

@@ -23,10 +23,10 @@ from tradebot.venues.exchange_sim.errors import (
     too_many_orders,
     unknown_order_cancel,
 )
+from tradebot.venues.exchange_sim.partial_fills import PartialFillEngine
 from tradebot.venues.exchange_sim.wire import OrderMeta, fmt
 from tradebot.venues.matching import (
     Balances,
-    MatchingEngine,
     OrderRejected,
     RejectReason,
     SimOrder,
@@ -52,7 +52,7 @@ class NewOrder:
 class SimAccount:
     config: AccountConfig
     market: MarketConfig
-    engine: MatchingEngine
+    engine: PartialFillEngine
     permissions: dict[str, bool]
     other_assets: dict[str, float]
     meta: dict[int, OrderMeta] = field(default_factory=dict)
@@ -67,7 +67,7 @@ class SimAccount:
             base_free=config.balances.get(market.base, 0.0),
             quote_free=config.balances.get(market.quote, 0.0),
         )
-        engine = MatchingEngine(
+        engine = PartialFillEngine(
             maker_fee=market.maker_fee if config.maker_fee is None else config.maker_fee,
             taker_fee=market.taker_fee if config.taker_fee is None else config.taker_fee,
             balances=balances,

@@ -95,6 +95,11 @@ class SimConfig:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     start_index: int = 0
     speed: float = 0.0
+    fill_share: float = 0.0
+    """Partial fills: the share of a walked segment's volume (a third of its candle's) that one
+    account's resting orders crossed by it may take; an order bigger than that fills in parts
+    (PARTIALLY_FILLED) over several segments. 0: a crossed order fills whole at once, exactly
+    as the paper venue and the backtest fill it."""
 
     def __post_init__(self) -> None:
         if len(self.candles) == 0:
@@ -105,6 +110,8 @@ class SimConfig:
             )
         if self.speed < 0:
             raise BadInputError(f"speed must be >= 0 (got {self.speed})")
+        if not 0 <= self.fill_share <= 1:
+            raise BadInputError(f"fill share must be within [0, 1] (got {self.fill_share})")
         if "/" not in self.market.symbol:
             raise BadInputError(f"symbol must look like BASE/QUOTE (got {self.market.symbol!r})")
         keys = [a.api_key for a in self.accounts]

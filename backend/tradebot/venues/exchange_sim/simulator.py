@@ -19,7 +19,7 @@ from tradebot.venues.exchange_sim.market import MarketReplay, Position
 from tradebot.venues.exchange_sim.market_streams import publish_step
 from tradebot.venues.exchange_sim.stream_hub import StreamHub
 from tradebot.venues.exchange_sim.user_stream import report
-from tradebot.venues.exchange_sim.wire import trade_json
+from tradebot.venues.exchange_sim.wire import order_status, trade_json
 from tradebot.venues.matching import SimTrade
 
 
@@ -73,8 +73,15 @@ class ExchangeSimulator:
             walked += 1
             publish_step(self, before, step)
             seg = step.segment
+            share, lot = self.config.fill_share, float(self.config.market.step_size)
+            volume = share * float(self.market.candles.volume[before.index]) / 3
             for account in self.accounts.values():
-                trades = account.engine.move(seg.direction, seg.price, seg.ts)
+                engine = account.engine
+                trades = (
+                    engine.move_bounded(seg.direction, seg.price, seg.ts, volume, lot)
+                    if share > 0
+                    else engine.move(seg.direction, seg.price, seg.ts)
+                )
                 if step.next_open is not None:
                     account.engine.jump(step.next_open)
                 self.report_trades(account, trades)
@@ -131,6 +138,7 @@ class ExchangeSimulator:
                 "price": self.market.price,
                 "time": self.market.now_ms,
                 "speed": self.speed,
+                "fill_share": self.config.fill_share,
             },
             "accounts": {key: account.state() for key, account in self.accounts.items()},
             "faults": self.faults.state(),
@@ -152,7 +160,7 @@ class ExchangeSimulator:
                 "type": account.meta[o.order_id].type,
                 "price": account.meta[o.order_id].limit_price,
                 "qty": o.qty,
-                "status": o.status.value,
+                "status": order_status(o),
                 "filled_qty": o.filled_qty,
                 "created_ts": o.created_ts,
                 "updated_ts": o.updated_ts,
