@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import ccxt.async_support
+import ccxt.pro
 import pytest
 
 from tests.venues.sim_fixtures import KEY, ccxt_client, running_sim
@@ -26,6 +28,26 @@ def test_a_sandbox_exchange_has_every_api_url_on_the_sandbox():
     assert all(u.startswith("http://127.0.0.1:9/") for u in urls)
     assert exchange.urls["api"]["public"] == "http://127.0.0.1:9/api/v3"
     assert exchange.urls["api"]["sapi"] == "http://127.0.0.1:9/sapi/v1"
+
+
+def test_a_streaming_sandbox_exchange_is_ccxt_pro_with_its_websockets_on_the_sandbox():
+    exchange = make_exchange("binance", sandbox_url="http://127.0.0.1:9/", streams=True)
+    assert isinstance(exchange, ccxt.pro.binance)
+    urls = list(_urls(exchange.urls["api"]))
+    assert all(u.startswith(("http://127.0.0.1:9/", "ws://127.0.0.1:9/")) for u in urls)
+    assert exchange.urls["api"]["ws"]["spot"] == "ws://127.0.0.1:9/ws"
+    assert exchange.urls["api"]["ws"]["ws-api"]["spot"] == "ws://127.0.0.1:9/ws-api/v3"
+    assert exchange.urls["api"]["public"] == "http://127.0.0.1:9/api/v3"
+    exchange.verbose = True
+    assert exchange.verbose is False
+    secure = make_exchange("binance", sandbox_url="https://sandbox.test", streams=True)
+    assert secure.urls["api"]["ws"]["spot"] == "wss://sandbox.test/ws"
+
+
+def test_without_streams_the_exchange_is_the_plain_async_class():
+    exchange = make_exchange("binance")
+    assert isinstance(exchange, ccxt.async_support.binance)
+    assert not isinstance(exchange, ccxt.pro.binance)
 
 
 def test_an_unknown_exchange_id_is_one_clear_error():

@@ -10,7 +10,8 @@ user-data events), and acts on them as its ``kind`` says:
 - ``duplicate``: the next ``count`` events are delivered twice;
 - ``delay``: the next ``count`` events are delivered ``seconds`` late (later events overtake them);
 - ``reorder``: the next ``count`` (>= 2) events are held, then delivered in a permutation drawn
-  from ``seed`` that is never their own order.
+  from ``seed`` that is never their own order (held until that many have come; clearing the
+  faults delivers what is held, in order).
 
 Every decision is a function of the rule and the events' order, so a stepped test sees the same
 thing each run. Closing sockets (``disconnect``) is an action, not a rule: ``StreamHub.disconnect``.
