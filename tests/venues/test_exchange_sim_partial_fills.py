@@ -17,6 +17,7 @@ from tests.venues.sim_fixtures import (
     running_sim,
     sim_config,
     subscribed,
+    until,
 )
 
 SYMBOL = "BTC/USDT"
@@ -102,3 +103,19 @@ async def test_without_a_fill_share_a_crossed_order_fills_whole():
         trades = await exchange.fetch_my_trades(SYMBOL)
     assert order["info"]["status"] == "FILLED"
     assert [t["amount"] for t in trades] == [QTY]
+
+
+async def test_a_later_partial_fill_can_be_made_to_arrive_before_an_earlier_one():
+    # Two candles make two fills, each reported as TRADE then the balances: four user events.
+    # Reordered with seed 0 they arrive as [TRADE 2, TRADE 1, balances 1, balances 2].
+    async with running_sim(_config()) as sim, ccxt_client(sim.url, streams=True) as exchange:
+        watching = asyncio.create_task(exchange.watch_my_trades(SYMBOL))
+        await subscribed(sim, api_key=KEY)
+        await exchange.create_order(SYMBOL, "limit", "buy", QTY, 99.5)
+        rule = {"kind": "reorder", "channel": "user", "count": 4, "seed": 0}
+        await control(sim.url, "POST", "/_sim/faults", {"streams": [rule]})
+        await control(sim.url, "POST", "/_sim/advance", {"candles": 2})
+        await asyncio.wait_for(watching, 3)
+        await until(lambda: len(exchange.myTrades) == 2)
+        arrived = [(t["id"], float(t["info"]["z"])) for t in exchange.myTrades]
+    assert arrived == [("2", pytest.approx(0.2)), ("1", pytest.approx(0.1))]

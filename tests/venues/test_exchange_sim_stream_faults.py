@@ -65,6 +65,20 @@ async def test_a_disconnect_fails_the_watch_and_the_next_watch_reconnects(abrupt
     assert state["streams"]["disconnects"] == 1
 
 
+async def test_a_stream_kept_down_refuses_new_sockets_for_a_while():
+    async with running_sim() as sim, ccxt_client(sim.url, streams=True) as exchange:
+        await asyncio.wait_for(exchange.watch_ticker(SYMBOL), 3)
+        await control(
+            sim.url, "POST", "/_sim/streams/disconnect", {"channel": "market", "refuse_s": 0.5}
+        )
+        await asyncio.sleep(0.05)
+        with pytest.raises(ccxt.NetworkError):
+            await asyncio.wait_for(exchange.watch_ticker(SYMBOL), 3)
+        await asyncio.sleep(0.5)
+        again = await asyncio.wait_for(exchange.watch_ticker(SYMBOL), 3)
+    assert again["last"] > 0
+
+
 async def test_a_user_stream_disconnect_is_one_account_s_only():
     config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)])
     async with (

@@ -10,7 +10,8 @@ market, inject faults, read state, manage accounts. Bad input answers 400 ``{"er
   0.5}``, ``{"kind": "reorder", "count": 3, "seed": 7}`` (see ``stream_faults``); DELETE clears
   every fault
 - ``POST /_sim/streams/disconnect``: ``{"channel": "market"|"user", "api_key": k, "abrupt":
-  false}`` (all optional) closes the matching WebSockets; answers ``{"closed": n}``
+  false, "refuse_s": 0}`` (all optional) closes the matching WebSockets (and refuses new ones of
+  the channel for ``refuse_s`` seconds: the stream is down); answers ``{"closed": n}``
 - ``POST /_sim/accounts``: add an account (the keys file's format)
 - ``GET /_sim/accounts/{key}``: an account with every order and trade
 - ``POST /_sim/accounts/{key}/permissions``: e.g. ``{"enableWithdrawals": true}``
@@ -102,8 +103,15 @@ def disconnect(sim: ExchangeSimulator, body: dict[str, Any], _: web.Request) -> 
     except ValueError:
         raise BadInputError('channel must be "market" or "user"') from None
     api_key = body.get("api_key")
+    try:
+        refuse_s = max(0.0, float(body.get("refuse_s", 0.0)))
+    except (TypeError, ValueError):
+        raise BadInputError("refuse_s must be a number") from None
     closed = sim.streams.disconnect(
-        channel, None if api_key is None else str(api_key), abrupt=bool(body.get("abrupt"))
+        channel,
+        None if api_key is None else str(api_key),
+        abrupt=bool(body.get("abrupt")),
+        refuse_s=refuse_s,
     )
     return {"closed": closed}
 

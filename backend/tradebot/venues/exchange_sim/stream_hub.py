@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,8 @@ class StreamHub:
     connections: set[Connection] = field(default_factory=set)
     sent: Counter[str] = field(default_factory=Counter)
     """Events published, by channel (before faults)."""
+    refused_until: dict[Channel, float] = field(default_factory=dict)
+    """Monotonic time until which new sockets of a channel are refused (the stream is down)."""
     _next_subscription: int = 0
     _closing: set[asyncio.Task[bool]] = field(default_factory=set)
 
@@ -92,9 +95,24 @@ class StreamHub:
                     self.faults.deliver(connection.send, Channel.USER, api_key, text)
 
     # ---- faults -----------------------------------------------------------------------------
-    def disconnect(self, channel: Channel | None, api_key: str | None, *, abrupt: bool) -> int:
+    def refusing(self, channel: Channel) -> bool:
+        return time.monotonic() < self.refused_until.get(channel, 0.0)
+
+    def disconnect(
+        self,
+        channel: Channel | None,
+        api_key: str | None,
+        *,
+        abrupt: bool,
+        refuse_s: float = 0.0,
+    ) -> int:
         """Close the matching sockets: with a close frame (1001, going away) or, ``abrupt``, by
-        dropping the TCP connection. They get no event from now on. Returns how many."""
+        dropping the TCP connection. They get no event from now on; for ``refuse_s`` seconds
+        new sockets of the channel (both, without one) are refused. Returns how many closed."""
+        if refuse_s > 0:
+            until = time.monotonic() + refuse_s
+            for refused in [channel] if channel is not None else list(Channel):
+                self.refused_until[refused] = until
         chosen = [
             c
             for c in self.connections

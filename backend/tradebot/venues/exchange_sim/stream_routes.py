@@ -37,8 +37,10 @@ async def _serve(
     request: web.Request,
     channel: Channel,
     answer: Callable[[Connection, Any], list[dict[str, Any]]],
-) -> web.WebSocketResponse:
+) -> web.StreamResponse:
     """Run one socket: frames in go to ``answer``; its replies and the events go out in order."""
+    if sim.streams.refusing(channel):  # a disconnect fault keeps the stream down a while
+        return web.Response(status=503, text="Service Unavailable")
     ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
     await ws.prepare(request)
     connection = sim.streams.open(request, ws, channel)
