@@ -29,9 +29,11 @@ from tradebot.workers.state import STATE, WorkerState
 SEND_JOB = "send_notification"
 
 
-def send_job_id(send_id: int) -> str:
-    """One job per send: queuing it twice runs it once."""
-    return f"notification-{send_id}"
+def send_job_id(queue_name: str, send_id: int) -> str:
+    """One job per send: queuing it twice runs it once. arq's job ids are global to the Redis
+    server, and send ids are only unique in one database: the queue's name keeps two
+    deployments (or two test databases) on one Redis from taking each other's ids."""
+    return f"{queue_name}:notification-{send_id}"
 
 
 async def queue_daily_emails(state: WorkerState, day: date) -> list[int]:
@@ -39,13 +41,13 @@ async def queue_daily_emails(state: WorkerState, day: date) -> list[int]:
     emails = DailyEmails(state.sessions, state.settings)
     async with transaction(state.sessions) as session:
         clients = list(await AdminRepository(session).clients())
+    queue = state.settings.RUN_QUEUE_NAME
     queued: list[int] = []
     for client in clients:
         send_id = await emails.queue(client.id, client.plan, day)
         if send_id is not None:
             await state.redis.enqueue_job(
-                SEND_JOB, client.id, send_id, _job_id=send_job_id(send_id),
-                _queue_name=state.settings.RUN_QUEUE_NAME,
+                SEND_JOB, client.id, send_id, _job_id=send_job_id(queue, send_id), _queue_name=queue
             )  # fmt: skip
             queued.append(send_id)
     return queued
@@ -59,13 +61,14 @@ async def queue_transactional_mails(state: WorkerState, now: datetime) -> list[i
     async with transaction(state.sessions) as session:
         events = await mail_events(session, now)
     mails = TransactionalMails(state.sessions, state.settings)
+    queue = state.settings.RUN_QUEUE_NAME
     queued: list[int] = []
     for event in events:
         send = await mails.queue(event, now)
         if send is not None:
             await state.redis.enqueue_job(
-                SEND_JOB, event.client_id, send.send_id, _job_id=send_job_id(send.send_id),
-                _queue_name=state.settings.RUN_QUEUE_NAME, _defer_until=send.not_before,
+                SEND_JOB, event.client_id, send.send_id, _job_id=send_job_id(queue, send.send_id),
+                _queue_name=queue, _defer_until=send.not_before,
             )  # fmt: skip
             queued.append(send.send_id)
     return queued
@@ -109,5 +112,10 @@ async def telegram_alerts(ctx: dict[str, Any]) -> int:
     state: WorkerState = ctx[STATE]
     if state.settings.TELEGRAM_BOT_TOKEN is None:
         return 0
-    async with telegram_bot(state.settings) as bot:
+    # Not ``async with``: entering asks getMe first, and a Bot API that hangs or is down
+    # would fail the whole cron there, before any due alert is tried and recorded as retrying.
+    bot = telegram_bot(state.settings)
+    try:
         return await TelegramAlerts(state.sessions).send_all(bot)
+    finally:
+        await bot.shutdown()
