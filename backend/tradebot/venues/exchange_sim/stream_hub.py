@@ -55,6 +55,7 @@ class StreamHub:
     refused_until: dict[Channel, float] = field(default_factory=dict)
     """Monotonic time until which new sockets of a channel are refused (the stream is down)."""
     _next_subscription: int = 0
+    _next_execution: int = 0
     _closing: set[asyncio.Task[bool]] = field(default_factory=set)
 
     def open(self, request: web.Request, ws: web.WebSocketResponse, channel: Channel) -> Connection:
@@ -70,6 +71,11 @@ class StreamHub:
         self._next_subscription += 1
         connection.users[subscription] = api_key
         return subscription
+
+    def next_execution_id(self) -> int:
+        """Binance's execution ids (an executionReport's ``I``): exchange-wide, only growing."""
+        self._next_execution += 1
+        return self._next_execution
 
     # ---- publishing -------------------------------------------------------------------------
     def listening(self, stream: str) -> bool:

@@ -136,7 +136,7 @@ def _api_call(
         chosen = params.get("subscriptionId")
         if chosen is None:
             connection.users.clear()
-        elif connection.users.pop(int(chosen), None) is None:
+        elif not isinstance(chosen, int) or connection.users.pop(chosen, None) is None:
             raise BinanceError(-2, "Not subscribed.")
         return {}
     raise BinanceError(-1100, f"Unknown method {method!r}.")

@@ -4,7 +4,6 @@ the subscriptions of the account they belong to."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -15,9 +14,6 @@ from tradebot.venues.matching import SimOrder, SimTrade
 if TYPE_CHECKING:
     from tradebot.venues.exchange_sim.account import SimAccount
     from tradebot.venues.exchange_sim.simulator import ExchangeSimulator
-
-_EXECUTION_IDS = itertools.count(1)
-"""Binance's execution ids (``I``) are exchange-wide and only grow."""
 
 
 def report(
@@ -45,7 +41,7 @@ def report(
             kind,
             status,
             filled,
-            next(_EXECUTION_IDS),
+            hub.next_execution_id(),
             now,
             market.quote,
             trade,
