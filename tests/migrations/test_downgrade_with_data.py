@@ -30,6 +30,7 @@ from tradebot.models.notifications import (
     NotificationSend,
     TelegramChat,
 )
+from tradebot.models.refunds import ChargeDispute, RefundRequest
 from tradebot.models.runs import RunRequest
 from tradebot.models.track_records import PublicTrackRecord
 
@@ -65,6 +66,11 @@ async def _fill(url: str) -> str:
             session.add(TelegramChat(chat_id=7_000, client_id=client, linked_by="auth0|x"))
             session.add(NotificationPreferences(client_id=client, quiet_from_hour=22))
             session.add(PublicTrackRecord(slug=client[-20:], client_id=client, bot_id="b"))
+            session.add(RefundRequest(client_id=client, plan="pro", reason="r", status="requested",
+                                      subject=f"auth0|{client}"))  # fmt: skip
+            session.add(ChargeDispute(id=f"dp_{client}", client_id=client, stripe_charge_id="ch_1",
+                                      amount_cents=1, currency="usd", reason="fraudulent",
+                                      status="needs_response"))  # fmt: skip
         return client
     finally:
         await engine.dispose()

@@ -1,18 +1,22 @@
-"""``/billing`` (the client's plan, Checkout and Portal) and ``/webhooks/stripe``."""
+"""``/billing`` (the client's plan, Checkout and Portal, refunds) and ``/webhooks/stripe``."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request, status
 
-from tradebot.auth.dependencies import CurrentClient
+from tradebot.auth.dependencies import CurrentClient, CurrentOperator
 from tradebot.billing.gateway import StripeGateway, WebhookVerifier
+from tradebot.billing.refunds import RefundDesk, RefundService
 from tradebot.billing.schemas import (
     BillingView,
     CheckoutRequest,
     PlanView,
     RedirectView,
+    RefundIssueInput,
+    RefundRequestInput,
+    RefundRequestView,
     WebhookReceipt,
 )
 from tradebot.billing.service import BillingService, StripeWebhooks
@@ -50,8 +54,19 @@ async def _webhooks(
     return StripeWebhooks(context.sessions, verifier, stripe)
 
 
+async def _refunds(context: ContextDep, user: CurrentClient) -> RefundService:
+    return RefundService(context.sessions, user.scope())
+
+
+async def _desk(context: ContextDep, stripe: Stripe, operator: CurrentOperator) -> RefundDesk:
+    return RefundDesk(context.sessions, stripe, operator.actor)
+
+
 Billing = Annotated[BillingService, Depends(_billing)]
 Webhooks = Annotated[StripeWebhooks, Depends(_webhooks)]
+Refunds = Annotated[RefundService, Depends(_refunds)]
+Desk = Annotated[RefundDesk, Depends(_desk)]
+RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("")
@@ -77,6 +92,36 @@ async def create_checkout(
 async def create_portal(billing: Billing) -> RedirectView:
     """A Stripe Customer Portal session (payment method, invoices, cancellation)."""
     return RedirectView(url=await billing.portal())
+
+
+@router.get("/refund-requests")
+async def list_refund_requests(refunds: Refunds) -> list[RefundRequestView]:
+    """The client's refund requests, newest first."""
+    return await refunds.list()
+
+
+@router.post("/refund-requests", status_code=status.HTTP_201_CREATED)
+async def request_refund(
+    body: RefundRequestInput, refunds: Refunds, user: CurrentClient
+) -> RefundRequestView:
+    """Ask for the plan's money back (``refund_window_days`` of the plan, once per
+    subscription); an operator issues it. 403 outside the policy, 409 when already asked."""
+    return await refunds.request(body.reason, user.actor)
+
+
+@router.get("/refund-requests/pending", tags=["admin"])
+async def pending_refund_requests(desk: Desk) -> list[RefundRequestView]:
+    """Operators: every client's requests not yet issued, oldest first."""
+    return await desk.pending()
+
+
+@router.post("/refund-requests/{request_id}/refund", tags=["admin"])
+async def issue_refund(
+    request_id: RequestId, body: RefundIssueInput, desk: Desk
+) -> RefundRequestView:
+    """Operators: refund the request's charge through Stripe (all of it by default) and end
+    the subscription. Repeating it returns the same refund; 503 when Stripe refuses."""
+    return await desk.issue(request_id, body.amount_cents)
 
 
 @webhooks.post("/stripe")

@@ -1,4 +1,4 @@
-"""Stripe at the wire: Checkout and Customer Portal sessions, and webhook signatures.
+"""Stripe at the wire: Checkout and Customer Portal sessions, refunds, and webhook signatures.
 
 This module and ``billing`` alone import ``stripe``. API calls go through ``StripeClient`` (its
 base URL comes from ``STRIPE_API_BASE`` when set, so tests talk to a local stand-in); webhook
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 import stripe
@@ -21,6 +22,25 @@ from tradebot.errors import BadInputError
 
 TOLERANCE_S: Final = 300
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A payment at Stripe, as far as a refund needs it."""
+
+    id: str
+    customer: str | None
+    amount_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    charge: str
+    amount_cents: int
+    currency: str
+    status: str
 
 
 class WebhookVerifier:
@@ -104,3 +124,55 @@ class StripeGateway:
         portal = self._client.v1.billing_portal.sessions
         session = await _call("portal session", portal.create_async(params=params))  # type: ignore[arg-type]
         return str(session.url)
+
+    async def latest_charge(self, customer_id: str) -> Charge | None:
+        """The customer's newest paid charge not yet refunded in full (``None``: none)."""
+        params = {"customer": customer_id, "limit": 10}
+        charges = await _call("charge list", self._client.v1.charges.list_async(params=params))  # type: ignore[arg-type]
+        for charge in charges.data:
+            if charge.paid and not charge.refunded:
+                return _charge(charge)
+        return None
+
+    async def charge(self, charge_id: str) -> Charge:
+        return _charge(await _call("charge", self._client.v1.charges.retrieve_async(charge_id)))
+
+    async def refund(
+        self, charge_id: str, amount_cents: int | None, metadata: dict[str, str], key: str
+    ) -> Refund:
+        """Refund ``charge_id`` (all of it unless ``amount_cents``). ``key`` is Stripe's
+        idempotency key: asking again with it returns the same refund, never a second one."""
+        params: dict[str, Any] = {
+            "charge": charge_id,
+            "reason": "requested_by_customer",
+            "metadata": metadata,
+        }
+        if amount_cents is not None:
+            params["amount"] = amount_cents
+        refunds = self._client.v1.refunds
+        refund = await _call(
+            "refund",
+            refunds.create_async(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+        )
+        return Refund(
+            str(refund.id),
+            charge_id,
+            int(refund.amount),
+            str(refund.currency),
+            str(refund.status),
+        )
+
+    async def cancel_subscription(self, subscription_id: str, key: str) -> None:
+        """End the subscription now (no further invoices); idempotent under ``key``."""
+        subscriptions = self._client.v1.subscriptions
+        await _call(
+            "cancellation",
+            subscriptions.cancel_async(subscription_id, options={"idempotency_key": key}),
+        )
+
+
+def _charge(charge: stripe.Charge) -> Charge:
+    customer = charge.customer
+    if customer is not None and not isinstance(customer, str):  # expanded
+        customer = str(customer.id)
+    return Charge(str(charge.id), customer, int(charge.amount), str(charge.currency))

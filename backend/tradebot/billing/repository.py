@@ -14,6 +14,7 @@ from tradebot.models.billing import ClientSubscription, StripeEvent
 from tradebot.models.bots import Bot
 from tradebot.models.clients import Client
 from tradebot.models.credentials import ClientApiCredential
+from tradebot.models.refunds import ChargeDispute, RefundRequest
 from tradebot.models.runs import BotRun, RunMode, RunStatus
 
 ACTIVE_RUN = (RunStatus.CREATED.value, RunStatus.RUNNING.value)
@@ -30,6 +31,29 @@ class SubscriptionRepository(ScopedRepository[ClientSubscription]):
 class StripeEventRepository(ScopedRepository[StripeEvent]):
     model = StripeEvent
     noun = "stripe event"
+
+
+class RefundRepository(ScopedRepository[RefundRequest]):
+    model = RefundRequest
+    noun = "refund request"
+
+    async def locked(self, request_id: int) -> RefundRequest | None:
+        """The scope's request, its row held until the transaction ends."""
+        query = self._select().where(self._by_id(request_id)).with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def of_subscription(self, subscription_id: str) -> RefundRequest | None:
+        rows = await self.list(col(RefundRequest.stripe_subscription_id) == subscription_id)
+        return rows[0] if rows else None
+
+    async def of_charge(self, charge_id: str) -> RefundRequest | None:
+        rows = await self.list(col(RefundRequest.stripe_charge_id) == charge_id)
+        return rows[0] if rows else None
+
+
+class DisputeRepository(ScopedRepository[ChargeDispute]):
+    model = ChargeDispute
+    noun = "dispute"
 
 
 class EntitlementRepository:

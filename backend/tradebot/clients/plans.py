@@ -1,8 +1,9 @@
 """The plans we sell and what each includes. The server enforces these; the portal only shows them.
 
 Trial: paper trading only, for 14 days from the client's creation. Starter ($49/month): one
-exchange, one running bot. Pro ($199/month): several exchanges and bots, backtest exports,
-alerts. Managed: priced per contract, limits sized for a desk.
+exchange, one running bot, 30 days money back. Pro ($199/month): several exchanges and bots,
+backtest exports, alerts, 14 days money back. Managed: priced per contract (refunds by
+contract), limits sized for a desk.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class PlanSpec:
     max_running_bots: int
     backtest_exports: bool
     alerts: bool
+    refund_window_days: int | None = None
+    """Money back on request within this many days of subscribing (``None``: no refunds by
+    policy; an operator may still refund). A money-back refund ends the subscription."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,8 +42,8 @@ class PlanSpec:
 
 PLANS: Final[dict[PlanName, PlanSpec]] = {
     PlanName.TRIAL: PlanSpec(PlanName.TRIAL, 0, False, 1, 3, 1, False, False),
-    PlanName.STARTER: PlanSpec(PlanName.STARTER, 49, True, 1, 3, 1, False, False),
-    PlanName.PRO: PlanSpec(PlanName.PRO, 199, True, 5, 50, 10, True, True),
+    PlanName.STARTER: PlanSpec(PlanName.STARTER, 49, True, 1, 3, 1, False, False, 30),
+    PlanName.PRO: PlanSpec(PlanName.PRO, 199, True, 5, 50, 10, True, True, 14),
     PlanName.MANAGED: PlanSpec(PlanName.MANAGED, None, True, 20, 500, 100, True, True),
 }
 PAID_PLANS: Final = frozenset({PlanName.STARTER, PlanName.PRO, PlanName.MANAGED})
