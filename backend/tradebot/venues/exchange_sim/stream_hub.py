@@ -54,6 +54,9 @@ class StreamHub:
     """Events published, by channel (before faults)."""
     refused_until: dict[Channel, float] = field(default_factory=dict)
     """Monotonic time until which new sockets of a channel are refused (the stream is down)."""
+    _by_key: dict[str, dict[int, Connection]] = field(default_factory=dict)
+    """API key -> its user-data subscriptions (id -> socket): an account's events go to these
+    only, without a look at every other socket."""
     _next_subscription: int = 0
     _next_execution: int = 0
     _closing: set[asyncio.Task[bool]] = field(default_factory=set)
@@ -65,12 +68,28 @@ class StreamHub:
 
     def close(self, connection: Connection) -> None:
         self.connections.discard(connection)
+        self.unsubscribe_user(connection, None)
 
     def subscribe_user(self, connection: Connection, api_key: str) -> int:
         subscription = self._next_subscription
         self._next_subscription += 1
         connection.users[subscription] = api_key
+        self._by_key.setdefault(api_key, {})[subscription] = connection
         return subscription
+
+    def unsubscribe_user(self, connection: Connection, subscription: int | None) -> bool:
+        """Drop one user-data subscription of the socket (None: all); False if it had none."""
+        chosen = list(connection.users) if subscription is None else [subscription]
+        found = False
+        for sub in chosen:
+            key = connection.users.pop(sub, None)
+            if key is not None:
+                found = True
+                listeners = self._by_key.get(key, {})
+                listeners.pop(sub, None)
+                if not listeners:
+                    self._by_key.pop(key, None)
+        return found
 
     def next_execution_id(self) -> int:
         """Binance's execution ids (an executionReport's ``I``): exchange-wide, only growing."""
@@ -82,7 +101,7 @@ class StreamHub:
         return any(stream in c.streams for c in self.connections)
 
     def listening_user(self, api_key: str) -> bool:
-        return any(api_key in c.users.values() for c in self.connections)
+        return api_key in self._by_key
 
     def publish_market(self, stream: str, event: dict[str, Any]) -> None:
         text = json.dumps(event)
@@ -94,11 +113,9 @@ class StreamHub:
     def publish_user(self, api_key: str, event: dict[str, Any]) -> None:
         """To every user-data subscription of ``api_key`` (and no other account's)."""
         self.sent[Channel.USER.value] += 1
-        for connection in list(self.connections):
-            for subscription, key in list(connection.users.items()):
-                if key == api_key:
-                    text = json.dumps({"subscriptionId": subscription, "event": event})
-                    self.faults.deliver(connection.send, Channel.USER, api_key, text)
+        for subscription, connection in list(self._by_key.get(api_key, {}).items()):
+            text = json.dumps({"subscriptionId": subscription, "event": event})
+            self.faults.deliver(connection.send, Channel.USER, api_key, text)
 
     # ---- faults -----------------------------------------------------------------------------
     def refusing(self, channel: Channel) -> bool:

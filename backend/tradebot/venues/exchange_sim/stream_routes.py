@@ -134,9 +134,9 @@ def _api_call(
         return {"subscriptionId": sim.streams.subscribe_user(connection, account.api_key)}
     if method == "userDataStream.unsubscribe":
         chosen = params.get("subscriptionId")
-        if chosen is None:
-            connection.users.clear()
-        elif not isinstance(chosen, int) or connection.users.pop(chosen, None) is None:
+        if chosen is not None and not isinstance(chosen, int):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'subscriptionId'.")
+        if not sim.streams.unsubscribe_user(connection, chosen) and chosen is not None:
             raise BinanceError(-2, "Not subscribed.")
         return {}
     raise BinanceError(-1100, f"Unknown method {method!r}.")
