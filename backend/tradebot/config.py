@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     ORDER_CONCURRENCY: Annotated[int, Field(ge=1, le=64)] = 4
     ORDER_RATE_INTERVAL_MS: Ms = 100
     ORDER_POLL_INTERVAL_MS: Annotated[int, Field(ge=50)] = 2_000
+    EXCHANGE_STREAMS: bool = True
+    """Prices and fills from the exchange's WebSocket streams (REST polls only while a stream
+    is down or cannot be trusted); off: everything by polling every ORDER_POLL_INTERVAL_MS."""
+    STREAM_STALE_MS: Annotated[int, Field(ge=100)] = 5_000
+    """A price stream silent this long counts as down: prices are polled meanwhile."""
+    RECONCILE_INTERVAL_MS: Annotated[int, Field(ge=1_000)] = 300_000
+    """With the user-data stream up, a full REST check of the open orders this often anyway."""
     ENTRY_ORDER: Literal["market", "limit"] = "market"
     """How the grid's base is bought (at start, after a restart): at market as the spec does,
     or as a maker limit at the price, cancelled and replaced per REPLACE_* when it lags."""

@@ -12,14 +12,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
 from tradebot.engine.plan import build_plan
 from tradebot.engine.risk import Guard
-from tradebot.engine.types import MarketRules
 from tradebot.errors import TradeBotError
 from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import RunMode
@@ -40,7 +39,7 @@ from tradebot.runs.launcher import (
 )
 from tradebot.runs.store import trip_kill_switch
 from tradebot.runtime.grid_edits import GridEdits
-from tradebot.runtime.ports import Tick, Venue, VenueError
+from tradebot.runtime.ports import PriceFeed, Tick, Venue, VenueError
 from tradebot.runtime.runner import GridRunner, RunOutcome
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
@@ -50,16 +49,6 @@ from tradebot.venues.retry import Backoff, call_with_retries
 from tradebot.venues.sandbox_clock import SandboxClock
 
 log = get_logger(__name__)
-
-
-class PriceFeed(Protocol):
-    """Public prices of one pair: all a paper run needs of the market."""
-
-    async def market_rules(self) -> MarketRules: ...
-
-    async def next_tick(self) -> Tick | None: ...
-
-    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +62,8 @@ class LiveOptions:
     """Why ``stop`` was set (the run's recorded stop reason), when its setter knows."""
     key_check: KeyPermissionCheck | None = None
     prices: PriceFeed | None = None
-    """A paper run's prices from a shared feed (a worker polls once per pair for all its
-    runs) instead of a poll of its own: the run then opens no exchange connection."""
+    """The run's prices from a shared feed (a worker listens once per pair for all its runs)
+    instead of a feed of its own: a paper run then opens no exchange connection."""
     sessions: async_sessionmaker[AsyncSession] | None = None
     """Sessions on a migrated database shared by many runs (a worker's pool); None: the run
     opens (and migrates) ``database_url`` itself."""
@@ -178,12 +167,12 @@ async def _run_configuration(
 def _market(
     config: ClientRunConfig, options: LiveOptions, mode: RunMode
 ) -> tuple[PriceFeed, ExchangeConnection | None]:
-    """Where the run's prices come from: the shared feed a worker gives its paper runs, or
-    else a connection of the run's own (which a live run also trades on)."""
+    """Where the run's prices come from: the shared feed a worker gives its runs, or else a
+    connection of the run's own; a live run also trades on a connection of its own."""
     if mode is RunMode.PAPER and options.prices is not None:
         return options.prices, None
     own = _connect(config, options)
-    return own.venue, own
+    return options.prices or own.prices, own
 
 
 def _connect(config: ClientRunConfig, options: LiveOptions) -> ExchangeConnection:
@@ -198,7 +187,7 @@ def _connect(config: ClientRunConfig, options: LiveOptions) -> ExchangeConnectio
         sandbox_url=options.sandbox_url,
         sandbox_step=options.sandbox_step,
     )
-    return connect(config.settings, access)
+    return connect(config.settings, access, prices=options.prices)
 
 
 async def _prepare(

@@ -97,6 +97,19 @@ class FatalVenueError(VenueError):
     """Authentication, permissions, an unknown pair: stop the run."""
 
 
+class PriceFeed(Protocol):
+    """Public prices of one pair: all a paper run needs of the market, and where a live run
+    can take its ticks from (a stream shared by every run of the pair)."""
+
+    async def market_rules(self) -> MarketRules: ...
+
+    async def next_tick(self) -> Tick | None:
+        """Wait for the next price; None when the feed has ended (a replay's last candle)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class Venue(Protocol):
     """What the run loop needs from any market."""
 

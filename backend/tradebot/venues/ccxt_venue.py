@@ -7,11 +7,16 @@ Order safety (the order-safety issue's rules, in code):
 - "order not found" is reported as not found (None), never as cancelled;
 - reads (ticker, open orders, order status, trades) are safe to repeat and are retried with
   backoff and jitter, honouring Retry-After;
-- every request first takes its weight from the shared, per-IP rate limiter when one is given.
+- every request first takes its weight from the shared, per-IP rate limiter when one is given,
+  at its priority (orders, cancels, queries, reconciliation, routine polls).
 
-Fills are found by polling: each tick reads the ticker and the open orders (weights 2 and 6 on
-Binance); an order of ours that is no longer open, or whose filled amount grew, is asked for
-its trades. Fees are reported in quote: a fee charged in base is valued at the fill price.
+With streams (``prices`` and ``stream``), ticks come from the pair's ticker stream and fills
+from the account's user-data stream; REST is asked only where a stream cannot be trusted (see
+``venues.user_stream``). Without them, fills are found by polling: each tick reads the ticker
+and the open orders (weights 2 and 6 on Binance); an order of ours that is no longer open, or
+whose filled amount grew, is asked for its trades. Either way every trade is reported once
+(by its id), whatever path or paths brought it. Fees are reported in quote: a fee charged in
+base is valued at the fill price.
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ from typing import Any, TypeVar
 import ccxt
 
 from tradebot.engine.types import MarketRules, Side
-from tradebot.engine.walk import Direction
 from tradebot.observability.logs import get_logger
 from tradebot.runtime.ports import (
     OrderReport,
     OrderRequest,
+    PriceFeed,
     Tick,
     TradeReport,
     TransientVenueError,
@@ -36,14 +41,15 @@ from tradebot.runtime.ports import (
     VenueOrderStatus,
 )
 from tradebot.venues.ccxt_errors import OrderUnknownError, UnreachableError, translate
-from tradebot.venues.rate_limit import RateLimiter
+from tradebot.venues.rate_limit import Priority, RateLimiter
 from tradebot.venues.rate_limit_ccxt import BinanceWeight as W
 from tradebot.venues.rate_limit_ccxt import bind, throttled
 from tradebot.venues.retry import Backoff, call_with_retries
+from tradebot.venues.ticks import MINUTE_MS, TickMaker
+from tradebot.venues.user_stream import Crossings, UserStream
 
 T = TypeVar("T")
 log = get_logger(__name__)
-MINUTE_MS = 60_000
 
 _STATUS = {
     "open": VenueOrderStatus.OPEN,
@@ -67,6 +73,10 @@ class CcxtVenue:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
         before_poll: Callable[[], Awaitable[bool]] | None = None,
+        prices: PriceFeed | None = None,
+        stream: UserStream | None = None,
+        reconcile_every_ms: int = 300_000,
+        fill_grace_ms: int = 2_000,
     ) -> None:
         self.exchange = exchange
         self.symbol = symbol
@@ -80,13 +90,26 @@ class CcxtVenue:
         self.on_error: Callable[[VenueError], None] | None = None
         self._before_poll = before_poll
         """A sandbox's clock driver; returning False ends the feed."""
+        self.prices = prices
+        """Where ticks come from when not from a ticker poll of our own (a shared stream)."""
+        self.stream = stream
+        """The account's user-data stream: fills without polling (None: poll)."""
+        self.reconcile_every_ms = reconcile_every_ms
+        self.fill_grace_ms = fill_grace_ms
+        self._next_reconcile = 0.0
+        self._crossings = Crossings()
+        self._streamed_qty: dict[str, float] = {}
+        """Traded amount reported per order of ours, by any path."""
+        self._suspects: dict[str, int] = {}
+        """Orders whose fills the stream owes us (their update says more filled than their
+        trades show), since when."""
+        self._unmatched: list[tuple[int, dict[str, Any]]] = []
+        """Streamed trades of an order not known yet (its ack may come after its fill)."""
         # The order POST is ours to never repeat; reads are retried by call_with_retries.
         exchange.options["maxRetriesOnFailure"] = 0
         exchange.fetchHistoryCacheSize = 0  # would keep signed request headers in memory
         self._last_poll = 0.0
-        self._last_price: float | None = None
-        self._last_minute = -1
-        self._marked_minute = -1
+        self._ticks = TickMaker()
         self._watch: dict[str, float] = {}
         """Our client order ids believed working, with the filled amount last seen."""
         self._exchange_ids: dict[str, str] = {}
@@ -106,11 +129,11 @@ class CcxtVenue:
         weight: int,
         call: Callable[[], Awaitable[T]],
         *,
-        order: bool = False,
-        routine: bool = False,
+        priority: Priority,
     ) -> T:
-        """One request, its weight taken from the shared per-IP limiter first (when given);
-        a ``routine`` poll yields to everything else when the budget runs short."""
+        """One request, its weight taken from the shared per-IP limiter first (when given):
+        orders first, then cancels, queries, reconciliation, and routine polls last (they
+        also yield when the budget runs short)."""
         if self.limiter is None:
             return await call()
         return await throttled(
@@ -118,16 +141,20 @@ class CcxtVenue:
             weight,
             call,
             account=self.account,
-            is_order=order,
+            is_order=priority is Priority.ORDER,
             max_wait=30.0,
-            routine=routine,
+            priority=priority,
         )
 
     async def _read(
-        self, weight: int, call: Callable[[], Awaitable[T]], *, routine: bool = False
+        self,
+        weight: int,
+        call: Callable[[], Awaitable[T]],
+        *,
+        priority: Priority = Priority.RECONCILE,
     ) -> T:
         return await call_with_retries(
-            lambda: self._request(weight, call, routine=routine),
+            lambda: self._request(weight, call, priority=priority),
             lambda exc: translate(exc, self.exchange),
             self.backoff,
             catch=(ccxt.BaseError,),
@@ -155,36 +182,25 @@ class CcxtVenue:
         )
 
     async def next_tick(self) -> Tick | None:
+        if self.prices is not None:
+            tick = await self.prices.next_tick()
+            if tick is not None:
+                self._crossings.see(tick.price, self._now_ms())
+            return tick
         wait = self._last_poll + self.poll_interval_ms / 1000 - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
         self._last_poll = time.monotonic()
         if self._before_poll is not None and not await self._before_poll():
             return None
-        ticker = await self._read(
-            W.TICKER, lambda: self.exchange.fetch_ticker(self.symbol), routine=True
-        )
-        price = float(ticker["last"])
-        ts = int(ticker.get("timestamp") or self._now_ms())
-        previous, self._last_price = self._last_price, price
-        direction = None
-        if previous is not None and price != previous:
-            direction = Direction.RISING if price > previous else Direction.FALLING
-        return Tick(ts, price, direction, closes_candle=self._closes_minute(ts))
+        return self._ticks.tick(*await self.ticker())
 
-    def _closes_minute(self, ts: int) -> bool:
-        """Whether this tick marks a minute's close: a tick stamped on the minute's last
-        millisecond (replays and the simulator), else the first tick after an unmarked one."""
-        minute = ts // MINUTE_MS
-        seen, self._last_minute = self._last_minute, minute
-        if ts % MINUTE_MS == MINUTE_MS - 1:
-            closes = minute > self._marked_minute
-            self._marked_minute = max(self._marked_minute, minute)
-            return closes
-        if seen < minute and seen > self._marked_minute:
-            self._marked_minute = seen
-            return True
-        return False
+    async def ticker(self) -> tuple[int, float]:
+        """The last traded price and its time, by REST (a routine read)."""
+        ticker = await self._read(
+            W.TICKER, lambda: self.exchange.fetch_ticker(self.symbol), priority=Priority.ROUTINE
+        )
+        return int(ticker.get("timestamp") or self._now_ms()), float(ticker["last"])
 
     async def recent_closes(self, count: int) -> tuple[list[float], int]:
         rows = await self._read(
@@ -207,7 +223,7 @@ class CcxtVenue:
                 lambda: self.exchange.create_order(
                     self.symbol, kind, request.side.value, request.qty, request.price, params
                 ),
-                order=True,
+                priority=Priority.ORDER,
             )
         except ccxt.BaseError as exc:
             raise translate(exc, self.exchange) from exc
@@ -231,6 +247,7 @@ class CcxtVenue:
                     self.symbol,
                     {"origClientOrderId": client_order_id},
                 ),
+                priority=Priority.CANCEL,
             )
         except ccxt.BaseError as exc:
             error = translate(exc, self.exchange)
@@ -247,6 +264,7 @@ class CcxtVenue:
                 lambda: self.exchange.fetch_order(
                     None, self.symbol, {"origClientOrderId": client_order_id}
                 ),
+                priority=Priority.QUERY,
             )
         except OrderUnknownError:
             return None
@@ -255,9 +273,11 @@ class CcxtVenue:
             self._watch.setdefault(client_order_id, 0.0)
         return report
 
-    async def open_orders(self) -> list[OrderReport]:
+    async def open_orders(self, priority: Priority = Priority.RECONCILE) -> list[OrderReport]:
+        """Our open orders (a restart's reconciliation asks; a poll for fills passes
+        ``ROUTINE``)."""
         orders = await self._read(
-            W.OPEN_ORDERS, lambda: self.exchange.fetch_open_orders(self.symbol), routine=True
+            W.OPEN_ORDERS, lambda: self.exchange.fetch_open_orders(self.symbol), priority=priority
         )
         return [self._report(o, o.get("clientOrderId") or "") for o in orders]
 
@@ -267,6 +287,11 @@ class CcxtVenue:
             self._exchange_ids[client_order_id] = exchange_id
             self._order_of[exchange_id] = client_order_id
         status = _STATUS.get(str(order.get("status") or "open"), VenueOrderStatus.OPEN)
+        price, side = order.get("price"), order.get("side")
+        if status is VenueOrderStatus.OPEN and price and side in ("buy", "sell"):
+            self._crossings.rest(client_order_id, Side(side), float(price))
+        else:
+            self._crossings.forget(client_order_id)
         return OrderReport(
             client_order_id,
             exchange_id,
@@ -277,6 +302,80 @@ class CcxtVenue:
 
     # ---- fills --------------------------------------------------------------------------
     async def new_trades(self) -> list[TradeReport]:
+        if self.stream is None:
+            return await self._poll_trades()
+        return await self._stream_trades()
+
+    async def _stream_trades(self) -> list[TradeReport]:
+        """Trades from the user-data stream; REST only where the stream cannot be trusted
+        (see ``venues.user_stream``)."""
+        assert self.stream is not None
+        self.stream.start()  # once: from then on the stream listens, a gap until reconciled
+        started = time.monotonic()
+        trades: list[TradeReport] = []
+        if self.stream.gap or started >= self._next_reconcile:
+            trades = await self._poll_trades()
+            self.stream.reconciled(started)
+            self._next_reconcile = started + self.reconcile_every_ms / 1000
+        trades += self._streamed()
+        now = self._now_ms()
+        due = {c for c, at in self._suspects.items() if now - at >= self.fill_grace_ms}
+        due.update(self._crossings.overdue(now, self.fill_grace_ms))
+        for coid in sorted(due & self._watch.keys()):
+            log.info("stream_fill_missing", client_order_id=coid)
+            self._suspects.pop(coid, None)
+            report = await self.query(coid)
+            trades += await self.trades_for(coid)
+            if report is not None and report.status is not VenueOrderStatus.OPEN:
+                self._done(coid)
+        return trades
+
+    def _streamed(self) -> list[TradeReport]:
+        """The stream's new trades of our orders, each once, and what its order updates say:
+        an order done with all its trades in hand leaves the watch; one whose update shows
+        more filled than its trades is owed trades (asked by REST if they do not come)."""
+        assert self.stream is not None
+        rows, orders = self.stream.take()
+        now = self._now_ms()
+        waiting, self._unmatched = self._unmatched, []
+        found: list[TradeReport] = []
+        for seen_at, row in [*waiting, *((now, r) for r in rows)]:
+            coid = self._order_of.get(str(row.get("order") or "")) or _client_id(row)
+            if coid is None or coid not in self._watch:
+                if now - seen_at < self.fill_grace_ms * 5:
+                    self._unmatched.append((seen_at, row))  # its ack may still be coming
+                continue
+            trade_id = f"{self.symbol}:{row['id']}"
+            if trade_id not in self._reported:
+                self._reported.add(trade_id)
+                found.append(self._trade(row, trade_id, coid))
+        for order in orders:
+            coid = self._order_of.get(str(order.get("id") or "")) or order.get("clientOrderId")
+            if not coid or coid not in self._watch:
+                continue
+            report = self._report(order, coid)
+            self._watch[coid] = max(self._watch[coid], report.filled_qty)
+            if self._owed(coid):
+                self._suspects.setdefault(coid, now)
+            elif report.status is not VenueOrderStatus.OPEN:
+                self._done(coid)
+        for coid in list(self._suspects):
+            if coid not in self._watch or not self._owed(coid):
+                del self._suspects[coid]
+        return found
+
+    def _owed(self, coid: str) -> bool:
+        return self._watch.get(coid, 0.0) > self._traded(coid)
+
+    def _traded(self, coid: str) -> float:
+        return self._streamed_qty.get(coid, 0.0) + 1e-12
+
+    def _done(self, coid: str) -> None:
+        self._watch.pop(coid, None)
+        self._suspects.pop(coid, None)
+        self._crossings.forget(coid)
+
+    async def _poll_trades(self) -> list[TradeReport]:
         """Trades of our orders that stopped being open or filled more since the last poll.
 
         An order leaves the watch only once its trades are in hand, and trades already fetched
@@ -285,7 +384,9 @@ class CcxtVenue:
         if not self._watch:
             return []
         open_now = {
-            r.client_order_id: r.filled_qty for r in await self.open_orders() if r.client_order_id
+            r.client_order_id: r.filled_qty
+            for r in await self.open_orders(Priority.RECONCILE if self.stream else Priority.ROUTINE)
+            if r.client_order_id
         }
         trades: list[TradeReport] = []
         try:
@@ -308,7 +409,7 @@ class CcxtVenue:
                 else:
                     self.lost_sight.discard(coid)
                 if done:
-                    del self._watch[coid]
+                    self._done(coid)
                 elif still_open:
                     self._watch[coid] = open_now[coid]
         except TransientVenueError as exc:
@@ -330,6 +431,7 @@ class CcxtVenue:
         rows = await self._read(
             W.MY_TRADES,
             lambda: self.exchange.fetch_my_trades(self.symbol, params={"orderId": exchange_id}),
+            priority=Priority.QUERY,
         )
         found = []
         for row in rows:
@@ -347,19 +449,31 @@ class CcxtVenue:
         currency = str(fee.get("currency") or "")
         base = self.symbol.split("/")[0]
         fee_quote = cost * price if currency == base else cost
+        amount = float(row["amount"])
+        self._streamed_qty[client_order_id] = self._streamed_qty.get(client_order_id, 0.0) + amount
         return TradeReport(
             trade_id,
             client_order_id,
             Side(row["side"]),
             price,
-            float(row["amount"]),
+            amount,
             fee_quote,
             currency,
             int(row.get("timestamp") or self._now_ms()),
         )
 
     async def close(self) -> None:
+        if self.stream is not None:
+            await self.stream.close()
         await self.exchange.close()
+
+
+def _client_id(row: Mapping[str, Any]) -> str | None:
+    """Our client order id on a streamed trade (Binance's ``c``), for a trade that arrives
+    before its order's ack told us the exchange's id."""
+    info = row.get("info")
+    value = info.get("c") if isinstance(info, Mapping) else None
+    return str(value) if value else None
 
 
 __all__ = ["CcxtVenue", "UnreachableError"]

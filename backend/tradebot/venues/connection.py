@@ -2,8 +2,10 @@
 
 A run trading on its own connection and a worker's shared price feed are wired alike. On an
 exchange, every request takes its weight from the per-IP budget shared with every worker
-(Redis). A stepped sandbox is driven by its one reader alone, so it needs no budget: its clock
-is the step itself (one segment per poll, no pause between polls, no ccxt spacing).
+(Redis). With streams on (``EXCHANGE_STREAMS``), prices come from the ticker stream and a keyed
+connection learns of its fills from the account's user-data stream; REST is the fallback. A
+stepped sandbox is driven by its one reader alone, so it needs no budget and takes no streams:
+its clock is the step itself (one segment per poll, no pause between polls, no ccxt spacing).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tradebot.config import Settings
+from tradebot.runtime.ports import PriceFeed
 from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.sandbox_clock import SandboxClock
+from tradebot.venues.stream_prices import StreamPrices
+from tradebot.venues.user_stream import UserStream
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +44,26 @@ class ExchangeConnection:
     limiter: RateLimiter | None
     sandbox: SandboxClock | None
     """The stepped sandbox's clock, if any: its owner may make it hold (``hold_while``)."""
+    prices: PriceFeed
+    """The pair's prices: the ticker stream (polls while it is down), or the venue's polls."""
 
     async def close(self) -> None:
+        if self.prices is not self.venue:
+            await self.prices.close()
         await self.venue.close()
         if self.limiter is not None:
             await self.limiter.close()
 
 
-def connect(settings: Settings, access: ExchangeAccess) -> ExchangeConnection:
-    """A venue on ``access`` (close it with ``close``): nothing is asked of the exchange yet."""
+def connect(
+    settings: Settings, access: ExchangeAccess, *, prices: PriceFeed | None = None
+) -> ExchangeConnection:
+    """A venue on ``access`` (close it with ``close``): nothing is asked of the exchange yet.
+    ``prices``: a feed the venue takes its ticks from (a worker's shared stream) instead of
+    one of its own."""
     url = access.sandbox_url
     stepped = access.sandbox_step and url is not None
+    streams = settings.EXCHANGE_STREAMS and not stepped
     exchange = make_exchange(  # first: an unknown exchange leaves nothing open
         access.exchange,
         api_key=access.api_key,
@@ -57,9 +71,11 @@ def connect(settings: Settings, access: ExchangeAccess) -> ExchangeConnection:
         sandbox_url=url,
         timeout_ms=settings.EXCHANGE_TIMEOUT_MS,
         rate_limit=not stepped,
+        streams=streams,
     )
     sandbox = SandboxClock(url) if stepped and url is not None else None
     limiter = None if stepped else RateLimiter.from_settings(settings, access.exchange)
+    keyed = access.api_key is not None
     venue = CcxtVenue(
         exchange,
         access.pair,
@@ -67,5 +83,17 @@ def connect(settings: Settings, access: ExchangeAccess) -> ExchangeConnection:
         account=access.account,
         before_poll=sandbox.step if sandbox is not None else None,
         limiter=limiter,
+        prices=prices,
+        stream=UserStream(exchange, access.pair) if streams and keyed else None,
+        reconcile_every_ms=settings.RECONCILE_INTERVAL_MS,
     )
-    return ExchangeConnection(venue, limiter, sandbox)
+    own: PriceFeed = venue
+    if streams and prices is None:
+        own = StreamPrices(
+            venue,
+            stale_after_s=settings.STREAM_STALE_MS / 1000,
+            poll_interval_s=settings.ORDER_POLL_INTERVAL_MS / 1000,
+        )
+        if keyed:  # a run's own connection: its ticks come from its stream too
+            venue.prices = own
+    return ExchangeConnection(venue, limiter, sandbox, own)

@@ -17,26 +17,15 @@ import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
 
 from tradebot.engine.types import MarketRules
 from tradebot.observability.logs import get_logger
-from tradebot.runtime.ports import Tick, TransientVenueError, VenueError
+from tradebot.runtime.ports import PriceFeed, Tick, TransientVenueError, VenueError
 from tradebot.workers.latency import LatencySample
 
 log = get_logger(__name__)
 FeedKey = tuple[str, str]
 """(exchange, pair)"""
-
-
-class PriceSource(Protocol):
-    """The public half of a venue: what a shared feed polls."""
-
-    async def market_rules(self) -> MarketRules: ...
-
-    async def next_tick(self) -> Tick | None: ...
-
-    async def close(self) -> None: ...
 
 
 class Subscription:
@@ -91,11 +80,11 @@ class Subscription:
 
 
 class SharedFeed:
-    """One poll loop over a ``PriceSource``, delivering each tick to every subscriber."""
+    """One poll loop over a ``PriceFeed``, delivering each tick to every subscriber."""
 
     def __init__(
         self,
-        source: PriceSource,
+        source: PriceFeed,
         latency: LatencySample,
         *,
         lockstep: bool = False,
@@ -183,7 +172,7 @@ class MarketFeeds:
     last one leaves."""
 
     def __init__(
-        self, open_source: Callable[[str, str], PriceSource], *, lockstep: bool = False
+        self, open_source: Callable[[str, str], PriceFeed], *, lockstep: bool = False
     ) -> None:
         self._open = open_source
         self.lockstep = lockstep

@@ -1,14 +1,14 @@
 """The job that drives one run: ``run_grid(ctx, client_id, run_id)``, job id ``run:{run_id}``.
 
 The job takes the run's lease (no lease, no run: while another worker holds it, the job only
-waits and looks again a lease's time later), then runs ``run_on_live_data`` (paper on the
-worker's shared price feed, or live) with a stop event. The worker's watcher sets that event
-on the API's stop, on a tripped guard or kill switch, and on shutdown; the run loop then ends
-after its current tick with every order resting. A lost lease cancels the run outright, as a
-SIGKILL would (another worker may own it now: nothing more is written), and the job looks again
-a lease's time later. Paper runs start a few at a time (``start_slots``): a run holds its slot
-until it has decided on its first tick (loaded, reconciled, book placed), so a thousand runs
-starting together do not queue on the database pool. How the run ended decides what is
+waits and looks again a lease's time later), then runs ``run_on_live_data`` (paper or live,
+its prices from the worker's shared feed of the pair) with a stop event. The worker's watcher
+sets that event on the API's stop, on a tripped guard or kill switch, and on shutdown; the run
+loop then ends after its current tick with every order resting. A lost lease cancels the run
+outright, as a SIGKILL would (another worker may own it now: nothing more is written), and the
+job looks again a lease's time later. Runs start a few at a time (``start_slots``): a run holds
+its slot until it has decided on its first tick (loaded, reconciled, book placed), so a thousand
+runs starting together do not queue on the database pool. How the run ended decides what is
 recorded:
 
 - stop or guard: the run is ``stopped`` with the reason; its stop requests are done;
@@ -154,7 +154,9 @@ class RunJob:
         settings = run_settings(self.state.settings, self.handle, ticket)
         options = self.state.options
         prices = None
-        if ticket.mode == RunMode.PAPER.value:
+        # Live runs share the pair's stream too; on a stepped sandbox a live run steps the
+        # market itself (it holds the clock while unsure of its book).
+        if ticket.mode == RunMode.PAPER.value or not options.sandbox_step:
             prices = self.state.feeds.subscribe(ticket.exchange, ticket.pair)
         live = LiveOptions(
             sandbox_url=options.sandbox_url,

@@ -45,7 +45,7 @@ from tradebot.workers.notifications import (
     transactional_mails,
 )
 from tradebot.workers.run_job import run_grid
-from tradebot.workers.sources import PolledTicker
+from tradebot.workers.sources import PublicPrices
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
 from tradebot.workers.sweeper import reap_runs
 from tradebot.workers.watch import watch
@@ -67,7 +67,7 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         # A connection that died fails its transaction: the run job retries that as transient.
         engine = create_pooled_engine(settings.database_url, options.db_pool_size)
         feeds = MarketFeeds(
-            lambda exchange, pair: PolledTicker(settings, options, exchange, pair),
+            lambda exchange, pair: PublicPrices(settings, options, exchange, pair),
             lockstep=options.sandbox_step,
         )
         state = WorkerState(settings, options, engine, session_factory(engine), ctx["redis"], feeds)

@@ -1,0 +1,183 @@
+"""Prices and fills by stream: the real ccxt.pro client against the simulator's WebSockets.
+
+The simulator is stepped (its market moves only when a test advances it), so every price and
+every fill here is caused by the test; REST requests are read off the simulator's counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from tests.conftest import unique_id
+from tests.venues.sim_fixtures import KEY, SECRET, control, running_sim, sim_config
+from tradebot.config import load_settings
+from tradebot.engine.types import Side
+from tradebot.runtime.ports import OrderRequest, Tick, TradeReport
+from tradebot.venues.ccxt_venue import CcxtVenue
+from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
+from tradebot.venues.stream_prices import StreamPrices
+
+FILL_PATHS = ("GET /api/v3/openOrders", "GET /api/v3/order", "GET /api/v3/myTrades")
+
+
+@asynccontextmanager
+async def connection(url: str, *, keyed: bool) -> AsyncIterator[ExchangeConnection]:
+    settings = load_settings(
+        EXCHANGE_STREAMS=True,
+        STREAM_STALE_MS=400,
+        ORDER_POLL_INTERVAL_MS=100,
+        EGRESS_IP=unique_id("ip"),
+    )
+    access = ExchangeAccess(
+        "binance",
+        "BTC/USDT",
+        account="client-a" if keyed else None,
+        api_key=KEY if keyed else None,
+        secret=SECRET if keyed else None,
+        sandbox_url=url,
+    )
+    conn = connect(settings, access)
+    conn.venue.fill_grace_ms = 300
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+def rest_calls(sim: Any, *paths: str) -> int:
+    return sum(sim.sim.requests[p] for p in paths)
+
+
+async def step(url: str, feed: Any) -> Tick:
+    """One segment of market, and the tick it gives."""
+    await control(url, "POST", "/_sim/advance", {"segments": 1})
+    tick = await asyncio.wait_for(feed.next_tick(), 5)
+    assert tick is not None
+    return tick
+
+
+async def test_prices_come_from_the_stream_and_by_rest_only_while_it_is_stalled() -> None:
+    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=False) as conn:
+        prices = conn.prices
+        assert isinstance(prices, StreamPrices)
+        await prices.market_rules()
+        assert await asyncio.wait_for(prices.next_tick(), 5) is not None  # subscribed
+        tickers = rest_calls(sim, "GET /api/v3/ticker/price", "GET /api/v3/ticker/24hr")
+        polled, before = prices.polled, prices.streamed
+        streamed = [await step(sim.url, prices) for _ in range(6)]
+        assert (prices.streamed - before, prices.polled) == (6, polled)
+        assert rest_calls(sim, "GET /api/v3/ticker/price", "GET /api/v3/ticker/24hr") == tickers
+        __, rest_price = await conn.venue.ticker()
+        assert streamed[-1].price == rest_price
+
+        await control(
+            sim.url, "POST", "/_sim/faults", {"streams": [{"kind": "stall", "seconds": 1.5}]}
+        )
+        stalled = await step(sim.url, prices)
+        assert prices.polled == polled + 1
+        assert stalled.price == (await conn.venue.ticker())[1]
+        await asyncio.sleep(1.6)  # the stall ends; the pump is on a new socket by now
+        await control(sim.url, "DELETE", "/_sim/faults")
+        before = prices.streamed
+        for _ in range(3):
+            await step(sim.url, prices)
+        assert prices.streamed > before
+
+
+async def fills_until(
+    url: str, venue: CcxtVenue, coid: str, *, segments: int = 120
+) -> list[TradeReport]:
+    """Step the market (the venue reading its ticks and fills as a run does) until ``coid``
+    has filled; every trade the venue reports meanwhile."""
+    trades: list[TradeReport] = []
+    for _ in range(segments):
+        await asyncio.sleep(0.02)  # a market's pace, not a test's: the fill grace is wall time
+        await step(url, venue)
+        trades += await venue.new_trades()
+        if any(t.client_order_id == coid for t in trades):
+            for _ in range(5):  # and nothing more arrives later (a duplicate, a REST copy)
+                await asyncio.sleep(0.1)
+                trades += await venue.new_trades()
+            return trades
+    raise AssertionError(f"{coid} did not fill in {segments} segments")
+
+
+async def resting_buy(venue: CcxtVenue, url: str) -> str:
+    """A small buy just under the price: the next dip fills it."""
+    __, price = await venue.ticker()
+    coid = unique_id("buy")
+    request = OrderRequest(coid, Side.BUY, 0.001, round(price - 5.0, 2))
+    await venue.submit(request)
+    return coid
+
+
+async def settled(venue: CcxtVenue) -> None:
+    """Past the first reconciliation (the stream was surely listening by then)."""
+    await venue.new_trades()
+    await asyncio.sleep(1.1)
+    await venue.new_trades()
+    assert venue.stream is not None
+    assert not venue.stream.gap
+
+
+async def test_a_fill_arrives_by_the_user_stream_without_a_rest_request() -> None:
+    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
+        venue = conn.venue
+        await venue.market_rules()
+        await step(sim.url, venue)
+        coid = await resting_buy(venue, sim.url)
+        await settled(venue)
+        asked = rest_calls(sim, *FILL_PATHS)
+        trades = await fills_until(sim.url, venue, coid)
+        assert [t.client_order_id for t in trades] == [coid]
+        assert trades[0].qty == pytest.approx(0.001)
+        assert trades[0].side is Side.BUY
+        assert rest_calls(sim, *FILL_PATHS) == asked
+
+
+async def test_duplicated_user_events_give_one_fill() -> None:
+    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
+        venue = conn.venue
+        await venue.market_rules()
+        await step(sim.url, venue)
+        coid = await resting_buy(venue, sim.url)
+        await settled(venue)
+        fault = {"kind": "duplicate", "channel": "user", "count": 10}
+        await control(sim.url, "POST", "/_sim/faults", {"streams": [fault]})
+        trades = await fills_until(sim.url, venue, coid)
+        assert [t.client_order_id for t in trades] == [coid]
+
+
+async def test_a_fill_the_stream_drops_is_found_because_the_market_traded_through_it() -> None:
+    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
+        venue = conn.venue
+        await venue.market_rules()
+        await step(sim.url, venue)
+        coid = await resting_buy(venue, sim.url)
+        await settled(venue)
+        fault = {"kind": "drop", "channel": "user", "count": 1000}
+        await control(sim.url, "POST", "/_sim/faults", {"streams": [fault]})
+        asked = rest_calls(sim, "GET /api/v3/order")
+        trades = await fills_until(sim.url, venue, coid)
+        assert [t.client_order_id for t in trades] == [coid]
+        assert rest_calls(sim, "GET /api/v3/order") > asked  # asked once it was overdue
+
+
+async def test_after_a_disconnect_the_fills_are_reconciled_by_rest_once() -> None:
+    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
+        venue = conn.venue
+        await venue.market_rules()
+        await step(sim.url, venue)
+        coid = await resting_buy(venue, sim.url)
+        await settled(venue)
+        await control(sim.url, "POST", "/_sim/streams/disconnect", {"channel": "user"})
+        await asyncio.sleep(0.2)
+        trades = await fills_until(sim.url, venue, coid)
+        assert [t.client_order_id for t in trades] == [coid]
+        assert venue.stream is not None
+        assert venue.stream.errors >= 1
