@@ -7,6 +7,10 @@ hidden in a conftest: import what you need).
             await control(sim.url, "POST", "/_sim/advance", {"segments": 3})
         sim.sim.accounts[KEY].engine.trades                  # or read state directly
 
+    async with ccxt_client(sim.url, streams=True) as exchange:  # ccxt.pro: watch_* too
+        pending = asyncio.create_task(exchange.watch_trades("BTC/USDT"))
+        await subscribed(sim, "btcusdt@trade")               # before the market moves
+
 Synchronous tests (e.g. a CLI that runs its own event loop) use ``SimThread(config)``.
 """
 
