@@ -68,7 +68,7 @@ def _maintenance() -> psycopg.Connection[tuple[object, ...]]:
 
 
 @contextmanager
-def _database() -> Iterator[str]:
+def database() -> Iterator[str]:
     """A migrated throwaway database (its async URL), dropped at the end."""
     name = f"tradebot_bench_workers_{secrets.token_hex(4)}"
     with _maintenance() as conn:
@@ -86,9 +86,9 @@ def _database() -> Iterator[str]:
 
 
 @contextmanager
-def _simulator() -> Iterator[str]:
-    """``tradebot exchange-sim``, stepped, from the bench window; its URL."""
-    command = [*tradebot_command(), "exchange-sim", "--port", "0", "--speed", "0"]
+def simulator(speed: float = 0.0) -> Iterator[str]:
+    """``tradebot exchange-sim`` from the bench window (stepped at speed 0); its URL."""
+    command = [*tradebot_command(), "exchange-sim", "--port", "0", "--speed", str(speed)]
     command += ["--start-candle", str(FIRST_CANDLE), "--weight-limit", "100000000"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -105,7 +105,7 @@ def _simulator() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def _grid(rng: random.Random, price: float) -> dict[str, Any]:
+def grid(rng: random.Random, price: float) -> dict[str, Any]:
     """A grid around ``price``: 3-12 % wide, lines at least 0.4 % apart (above the fees)."""
     width = rng.uniform(0.03, 0.12)
     centre = price * (1 + rng.uniform(-0.01, 0.01))
@@ -130,7 +130,7 @@ async def _ask_for_runs(settings: Settings, sessions: Any) -> None:
             session.add(
                 BotRun(
                     id=run, client_id=client, mode="paper", exchange="binance", pair="BTC/USDT",
-                    config={**_grid(rng, price), "bot_id": "bench"}, base_ts=0, owner="bench",
+                    config={**grid(rng, price), "bot_id": "bench"}, base_ts=0, owner="bench",
                 )
             )  # fmt: skip
         await session.flush()
@@ -145,7 +145,7 @@ async def _ask_for_runs(settings: Settings, sessions: Any) -> None:
         await redis.aclose()
 
 
-async def _count(sessions: Any, query: Any) -> int:
+async def count(sessions: Any, query: Any) -> int:
     async with transaction(sessions) as session:
         return int(await session.scalar(query) or 0)
 
@@ -187,14 +187,14 @@ async def _measure(sim_url: str, database_url: str) -> dict[str, float]:
         await _ask_for_runs(settings, state.sessions)
         started = time.perf_counter()
         booked = select(func.count(func.distinct(BotOrder.run_id)))
-        while await _count(state.sessions, booked) < BOTS:
+        while await count(state.sessions, booked) < BOTS:
             if time.perf_counter() - started > 900:
                 raise RuntimeError(f"only {len(state.runs)} of {BOTS} bots started in 15 min")
             await asyncio.sleep(1.0)
         start_s = time.perf_counter() - started
         async with aiohttp.ClientSession() as http:
             state.feeds.latency.clear()
-            fills = await _count(state.sessions, select(func.count()).select_from(BotFill))
+            fills = await count(state.sessions, select(func.count()).select_from(BotFill))
             commits = await _commits(state.sessions)
             first, wall, cpu = (
                 await _segments(http, sim_url),
@@ -219,7 +219,7 @@ async def _measure(sim_url: str, database_url: str) -> dict[str, float]:
             "ticks_per_s": (last - first) / wall,
             "cpu_share": cpu / wall,
             "fills": float(
-                await _count(state.sessions, select(func.count()).select_from(BotFill)) - fills
+                await count(state.sessions, select(func.count()).select_from(BotFill)) - fills
             ),
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
@@ -232,16 +232,17 @@ async def _measure(sim_url: str, database_url: str) -> dict[str, float]:
             await asyncio.sleep(0.2)
         task.cancel()
         await worker.close()
-        await _forget(settings)
+        await forget(settings)
 
 
-async def _forget(settings: Settings) -> None:
+async def forget(settings: Settings, runs: str = "paper-bench-") -> None:
+    """Remove the bench's keys from Redis (its limiter, queue and the jobs of ``runs*``)."""
     redis = ArqRedis.from_url(settings.REDIS_URL)
     try:
         for pattern in (
             f"{settings.REDIS_PREFIX}*",
             f"{settings.RUN_QUEUE_NAME}*",
-            "arq:*:run:paper-bench-*",
+            f"arq:*:run:{runs}*",
         ):
             keys = [key async for key in redis.scan_iter(pattern, count=1000)]
             if keys:
@@ -253,7 +254,7 @@ async def _forget(settings: Settings) -> None:
 def figures() -> list[Figure]:
     """The worker figures of ``make bench``."""
     configure_logging(os.environ.get("BENCH_LOG_LEVEL", "ERROR"))
-    with _database() as database_url, _simulator() as sim_url:
+    with database() as database_url, simulator() as sim_url:
         got = asyncio.run(_measure(sim_url, database_url))
     note = (
         f"{got['decisions']:,.0f} decisions over {got['ticks']:.0f} ticks "

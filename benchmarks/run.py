@@ -17,7 +17,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import bench_api, bench_limiter, bench_portal, bench_workers, figures
+from benchmarks import (
+    bench_api,
+    bench_limiter,
+    bench_live,
+    bench_portal,
+    bench_workers,
+    figures,
+)
 from benchmarks.data import write_year
 from benchmarks.measure import Figure
 
@@ -74,6 +81,7 @@ def main() -> int:
             ("API (PostgreSQL, Redis, tradebot api)", bench_api.api_figures),
             ("paper bots per worker (PostgreSQL, Redis, simulator)", bench_workers.figures),
             ("fair rate limiter (Redis)", bench_limiter.figures),
+            ("live runs by stream (PostgreSQL, Redis, simulator)", bench_live.figures),
             ("portal (the whole stack, Chromium)", bench_portal.figures),
         ]
         for name, step in steps:

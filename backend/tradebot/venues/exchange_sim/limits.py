@@ -30,6 +30,8 @@ class WeightLimiter:
         self._bans: dict[str, float] = {}
         self.answered_429 = 0
         self.answered_418 = 0
+        self.charged = 0
+        """Weight charged since the start, every IP (what a benchmark divides by the time)."""
 
     def _window(self, ip: str, now: float) -> _Window:
         start = now - now % self.config.window_s
@@ -49,6 +51,7 @@ class WeightLimiter:
         window = self._window(ip, now)
         if window.used + weight <= cfg.weight_limit:
             window.used += weight
+            self.charged += weight
             return window.used
         window.rejected += 1
         if window.rejected > cfg.ban_after_429s:
@@ -69,6 +72,7 @@ class WeightLimiter:
             "banned": {ip: until for ip, until in self._bans.items() if until > now},
             "answered_429": self.answered_429,
             "answered_418": self.answered_418,
+            "charged": self.charged,
         }
 
     def reset(self) -> None:

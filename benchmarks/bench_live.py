@@ -1,0 +1,234 @@
+"""Live runs per egress IP: the request weight a live run costs a minute, by stream and by poll.
+
+The stack is real: a throwaway PostgreSQL database, Redis, and the exchange simulator
+(``tradebot exchange-sim``) replaying the bench window in real time (``SPEED`` times faster,
+so that fills, and the orders that replace them, come more often than on a real market: the
+figures err on the costly side). ``RUNS`` live runs of as many clients, each with a simulator
+account of its own and its key checked by the exchange, are asked for as the API asks, and
+this process is one arq worker that takes them all: the pair's ticker stream is shared, each
+run listens to its account's user-data stream.
+
+Once every run has placed its book, the weight the simulator charged (every REST request, all
+accounts and the public ones) is read over ``SECONDS`` in each phase:
+
+- ``streams``: both streams up (the steady state);
+- ``price stream down``: the ticker stream stalled (socket open, nothing sent): the worker
+  polls the ticker by REST for all its runs;
+- ``user streams down``: every user-data stream stalled: fills are found because the market
+  traded through an order, and by the periodic reconciliation;
+- ``polling``: the same runs with ``EXCHANGE_STREAMS=false`` (today's polling, measured in a
+  fresh stack).
+
+A run's weight a minute gives the runs one IP carries within ``HEADROOM`` of Binance's 6,000
+weight a minute. The feed's tick-to-decision latency over the streams phase is reported too.
+``BENCH_LIVE_RUNS``, ``BENCH_LIVE_SECONDS`` and ``BENCH_LIVE_SPEED`` change the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import secrets
+import time
+from typing import Any
+
+import aiohttp
+from arq.connections import ArqRedis
+from arq.worker import create_worker
+from sqlalchemy import func, select
+from tools.soak.harness import store_live_client
+
+from benchmarks.bench_workers import REDIS_URL, count, database, forget, grid, simulator
+from benchmarks.measure import Figure
+from tradebot.candles.io import bundled, load_candles
+from tradebot.config import Settings
+from tradebot.db import transaction
+from tradebot.models.runs import BotOrder, BotRun, RunAction, RunRequest
+from tradebot.observability.logs import configure_logging
+from tradebot.runs.queue import ArqRunQueue
+from tradebot.workers.settings import worker_settings
+from tradebot.workers.state import STATE, WorkerOptions, WorkerState
+
+RUNS = int(os.environ.get("BENCH_LIVE_RUNS", "50"))
+SECONDS = float(os.environ.get("BENCH_LIVE_SECONDS", "60"))
+SPEED = float(os.environ.get("BENCH_LIVE_SPEED", "10"))
+FIRST_CANDLE = 2000
+IP_WEIGHT_PER_MIN = 6_000
+HEADROOM = 0.8
+RUN_PREFIX = "live-bench-"
+
+
+async def _sim(http: aiohttp.ClientSession, url: str, method: str, path: str, body: Any) -> Any:
+    async with http.request(method, url + path, json=body) as response:
+        answer = await response.json()
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status} {answer}")
+        return answer
+
+
+async def _charged(http: aiohttp.ClientSession, url: str) -> int:
+    return int((await _sim(http, url, "GET", "/_sim/state", None))["limits"]["charged"])
+
+
+async def _ask_for_runs(
+    settings: Settings, sessions: Any, sim_url: str, master_key: str
+) -> list[str]:
+    rng = random.Random(7)
+    price = float(load_candles(bundled()).close[FIRST_CANDLE])
+    runs = []
+    async with aiohttp.ClientSession() as http:
+        for n in range(RUNS):
+            client, key = f"live-bench-{n:04d}", f"bench-key-{n:04d}"
+            secret = secrets.token_hex(16)
+            account = {"api_key": key, "secret": secret, "balances": {"USDT": 10_000.0}}
+            await _sim(http, sim_url, "POST", "/_sim/accounts", account)
+            await store_live_client(sessions, master_key, client, key, secret, sim_url)
+            runs.append((client, f"{RUN_PREFIX}{n:05d}"))
+    async with transaction(sessions) as session:
+        for client, run in runs:
+            session.add(
+                BotRun(
+                    id=run, client_id=client, mode="live", exchange="binance", pair="BTC/USDT",
+                    config={**grid(rng, price), "investment": 1_000.0, "bot_id": "bench"},
+                    base_ts=int(time.time() * 1000), owner="bench",
+                )
+            )  # fmt: skip
+        await session.flush()
+        for client, run in runs:
+            session.add(RunRequest(client_id=client, run_id=run, action=RunAction.START.value))
+    redis = ArqRedis.from_url(settings.REDIS_URL)
+    try:
+        queue = ArqRunQueue(redis, settings.RUN_QUEUE_NAME)
+        for client, run in runs:
+            await queue.start(client, run)
+    finally:
+        await redis.aclose()
+    return [run for _, run in runs]
+
+
+async def _weight_per_run_minute(http: aiohttp.ClientSession, sim_url: str) -> float:
+    before, started = await _charged(http, sim_url), time.monotonic()
+    await asyncio.sleep(SECONDS)
+    used = await _charged(http, sim_url) - before
+    return used / RUNS / ((time.monotonic() - started) / 60)
+
+
+async def _stall(http: aiohttp.ClientSession, sim_url: str, channel: str | None) -> None:
+    await _sim(http, sim_url, "DELETE", "/_sim/faults", None)
+    if channel is not None:
+        rule = {"kind": "stall", "channel": channel, "seconds": SECONDS * 10}
+        await _sim(http, sim_url, "POST", "/_sim/faults", {"streams": [rule]})
+
+
+async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, float]:
+    tag = secrets.token_hex(4)
+    master_key = secrets.token_hex(32)
+    settings = Settings(
+        PG_URL=database_url.replace("+asyncpg", ""),
+        REDIS_URL=REDIS_URL,
+        REDIS_PREFIX=f"tradebot-bench-{tag}",
+        RUN_QUEUE_NAME=f"tradebot-bench-runs-{tag}",
+        EGRESS_IP=f"bench-{tag}",
+        CLIENT_MASTER_KEY=master_key,
+        EXCHANGE_STREAMS=streams,
+        MAX_RUN_LOSS_USD=1e9,
+        MAX_GLOBAL_DRAWDOWN_USD=1e9,
+        STALE_TICKER_MS=10**12,
+        MAX_API_ERRORS_PER_MIN=100_000,
+    )
+    options = WorkerOptions(sandbox_url=sim_url, max_jobs=RUNS + 10, shutdown_wait_s=60)
+    worker = create_worker(worker_settings(settings, options), handle_signals=False)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        while STATE not in worker.ctx:
+            await asyncio.sleep(0.1)
+        state: WorkerState = worker.ctx[STATE]
+        await _ask_for_runs(settings, state.sessions, sim_url, master_key)
+        started = time.monotonic()
+        booked = select(func.count(func.distinct(BotOrder.run_id)))
+        while await count(state.sessions, booked) < RUNS:
+            if time.monotonic() - started > 600:
+                raise RuntimeError(f"only {len(state.runs)} of {RUNS} live runs started")
+            await asyncio.sleep(1.0)
+        await asyncio.sleep(5)  # past every run's first reconciliation
+        got: dict[str, float] = {"start_s": time.monotonic() - started}
+        async with aiohttp.ClientSession() as http:
+            if not streams:
+                got["polling"] = await _weight_per_run_minute(http, sim_url)
+                return got
+            state.feeds.latency.clear()
+            got["streams"] = await _weight_per_run_minute(http, sim_url)
+            got["p99"] = state.feeds.latency.percentile(0.99)
+            got["p50"] = state.feeds.latency.percentile(0.5)
+            await _stall(http, sim_url, "market")
+            got["price_down"] = await _weight_per_run_minute(http, sim_url)
+            await _stall(http, sim_url, "user")
+            got["user_down"] = await _weight_per_run_minute(http, sim_url)
+            await _stall(http, sim_url, None)
+        return got
+    finally:
+        if STATE in worker.ctx:
+            worker.ctx[STATE].shutdown()
+        worker.allow_pick_jobs = False
+        deadline = time.monotonic() + 60
+        while any(not t.done() for t in worker.tasks.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        task.cancel()
+        await worker.close()
+        await forget(settings, RUN_PREFIX)
+
+
+def _per_ip(weight: float) -> float:
+    return round(IP_WEIGHT_PER_MIN * HEADROOM / max(weight, 1e-9))
+
+
+def figures() -> list[Figure]:
+    """The live-at-scale figures of ``make bench``."""
+    configure_logging(os.environ.get("BENCH_LOG_LEVEL", "ERROR"))
+    got: dict[str, float] = {}
+    for streams in (True, False):
+        with database() as database_url, simulator(SPEED) as sim_url:
+            got |= asyncio.run(_measure(sim_url, database_url, streams))
+    phases = (
+        f"weight a minute per run: {got['streams']:.2f} with streams, "
+        f"{got['price_down']:.2f} with the price stream down, "
+        f"{got['user_down']:.2f} with the user streams stalled, "
+        f"{got['polling']:.1f} polling; {RUNS} live runs, market at {SPEED:g}x"
+    )
+    return [
+        Figure(
+            "live runs per egress IP, streams up (80 % of 6,000 weight/min)",
+            _per_ip(got["streams"]),
+            "runs",
+            1_000,
+            True,
+            note=phases,
+        ),
+        Figure(
+            "live runs per egress IP, price stream down",
+            _per_ip(got["price_down"]),
+            "runs",
+        ),
+        Figure(
+            "live runs per egress IP, user-data streams stalled",
+            _per_ip(got["user_down"]),
+            "runs",
+        ),
+        Figure(
+            "live runs per egress IP, polling (before streams)", _per_ip(got["polling"]), "runs"
+        ),
+        Figure(
+            f"stream tick-to-decision p99 ({RUNS} live runs, one worker)",
+            round(got["p99"], 1),
+            "ms",
+            50.0,
+            note=f"p50 {got['p50']:.1f} ms",
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    for figure in figures():
+        shown = f"{figure.shown(figure.value)} {figure.target_text} {figure.status}"
+        print(f"{figure.name}: {shown} {figure.note}")
