@@ -81,8 +81,23 @@ def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str 
             yield from _leaves(item, (*path, index))
 
 
-def _slots(case: schemathesis.Case, body_schema: dict[str, Any] | None, spec: dict[str, Any]):
-    """Every string of the request, and the schema's top-level string properties left out."""
+def _query_strings(spec: dict[str, Any], raw: dict[str, Any]) -> list[str]:
+    """The operation's string query parameters."""
+    return [
+        p["name"]
+        for p in raw.get("parameters", [])
+        if p.get("in") == "query" and _resolve(spec, p.get("schema", {})).get("type") == "string"
+    ]
+
+
+def _slots(
+    case: schemathesis.Case,
+    body_schema: dict[str, Any] | None,
+    spec: dict[str, Any],
+    query_strings: list[str],
+):
+    """Every string of the request, and the schema's top-level string properties and string
+    query parameters left out (an optional one is tried whether the examples drew it or not)."""
     if isinstance(case.body, dict):
         for path in _leaves(case.body):
             yield "body", path
@@ -92,6 +107,9 @@ def _slots(case: schemathesis.Case, body_schema: dict[str, Any] | None, spec: di
                     yield "body", (name,)
     for name, value in (case.query or {}).items():
         if isinstance(value, str):
+            yield "query", (name,)
+    for name in query_strings:
+        if name not in (case.query or {}):
             yield "query", (name,)
     for name in case.path_parameters or {}:
         yield "path", (name,)
@@ -141,6 +159,7 @@ def test_control_characters_in_any_string_field_never_get_a_5xx(
         def fuzz(operation: Any, headers: dict[str, str]) -> None:
             content = operation.definition.raw.get("requestBody", {}).get("content", {})
             body_schema = content.get("application/json", {}).get("schema")
+            query_strings = _query_strings(spec, operation.definition.raw)
 
             @given(case=operation.as_strategy(), control=CONTROL)
             @settings(
@@ -153,7 +172,7 @@ def test_control_characters_in_any_string_field_never_get_a_5xx(
             def call(case: schemathesis.Case, control: str) -> None:
                 if time.monotonic() > deadline:
                     return
-                for slot in _slots(case, body_schema, spec):
+                for slot in _slots(case, body_schema, spec, query_strings):
                     for value in (f"a{control}b", "a\x00b\r\n"):
                         try:
                             response = _send(client, case, slot, value, headers)

@@ -170,7 +170,89 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+PROBLEM_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "ProblemDetail": {
+        "title": "ProblemDetail",
+        "description": (
+            "An RFC 9457 problem (application/problem+json): every refusal and error of the API. "
+            "``type`` names the kind (``/problems/<slug>``), ``detail`` says what to change, "
+            "``errors`` lists the invalid fields of a validation problem."
+        ),
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "title": "Type", "examples": ["/problems/invalid-grid"]},
+            "title": {"type": "string", "title": "Title"},
+            "status": {"type": "integer", "title": "Status"},
+            "detail": {"type": "string", "title": "Detail"},
+            "instance": {"type": "string", "title": "Instance"},
+            "errors": {
+                "type": "array",
+                "title": "Errors",
+                "items": {"$ref": "#/components/schemas/ProblemFieldError"},
+            },
+        },
+        "required": ["type", "title", "status"],
+        "additionalProperties": True,
+    },
+    "ProblemFieldError": {
+        "title": "ProblemFieldError",
+        "description": "One invalid field of a validation problem: where it is and what is wrong.",
+        "type": "object",
+        "properties": {
+            "loc": {"type": "array", "items": {"type": "string"}, "title": "Loc"},
+            "msg": {"type": "string", "title": "Msg"},
+        },
+        "required": ["loc", "msg"],
+    },
+}
+_PROBLEM_REF: Final = {"$ref": "#/components/schemas/ProblemDetail"}
+_FRAMEWORK_SCHEMAS: Final = ("HTTPValidationError", "ValidationError")
+"""FastAPI's own 422 body, which this API never sends (it answers a ``validation`` problem)."""
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {MEDIA_TYPE: {"schema": dict(_PROBLEM_REF)}}}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``schema`` (changed in place) with the problem body the API really sends: a
+    ``ProblemDetail`` on each operation's 422 (instead of FastAPI's unused default) and on its
+    other 4xx and 5xx answers, so a generated client types its errors."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses: dict[str, Any] = operation["responses"]
+            if "422" in responses:
+                responses["422"] = _problem_response(
+                    "Invalid request: a validation problem (its errors name the fields) or "
+                    "input the API cannot use"
+                )
+            responses.setdefault("4XX", _problem_response("Refused: a problem says why"))
+            responses.setdefault(
+                "5XX", _problem_response("Unavailable or failed: a problem without internals")
+            )
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in _FRAMEWORK_SCHEMAS:
+        schemas.pop(name, None)
+    schemas.update(PROBLEM_SCHEMAS)
+    return schema
+
+
+def _install_problem_document(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    """The problem bodies of every error, and their schema in the app's OpenAPI document."""
+    _install_problem_document(app)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(TradeBotError, _our_error)

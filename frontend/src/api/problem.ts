@@ -1,16 +1,13 @@
+import type { components } from './schema';
+
 /**
- * An RFC 9457 problem body, as every API error is sent (`application/problem+json`). The API's
- * OpenAPI does not declare it (FastAPI lists only its default 422 schema), so it is read here
- * with the standard's own fields plus the `errors` list of validation problems.
+ * An RFC 9457 problem body, as every API error is sent (`application/problem+json`): the API's
+ * OpenAPI declares it (`ProblemDetail`, with the `errors` list of a validation problem) on every
+ * operation's 4xx and 5xx answers, so the generated client types `error` as this. Every field is
+ * optional here: a body from something in between (a proxy's 502) may have none of them.
  */
-export interface ProblemBody {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  instance?: string;
-  errors?: { loc: string[]; msg: string }[];
-}
+export type ProblemDetail = components['schemas']['ProblemDetail'];
+export type ProblemBody = Partial<ProblemDetail>;
 
 export class ApiProblem extends Error {
   readonly status: number;
@@ -23,7 +20,8 @@ export class ApiProblem extends Error {
     this.body = body;
   }
 
-  /** Field name -> message, for forms: the last part of each validation error's location. */
+  /** Field name -> message, for forms: the last part of each validation error's location (the
+   * first message of a field wins). */
   fieldErrors(): Record<string, string> {
     const fields: Record<string, string> = {};
     for (const error of this.body.errors ?? []) {
@@ -40,7 +38,7 @@ function asProblemBody(value: unknown, status: number): ProblemBody {
 }
 
 /** `data` of an openapi-fetch answer, or an `ApiProblem` thrown with its body. */
-export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+export function unwrap<T>(result: { data?: T; error?: ProblemDetail; response: Response }): T {
   if (result.error !== undefined || !result.response.ok) {
     throw new ApiProblem(result.response.status, asProblemBody(result.error, result.response.status));
   }

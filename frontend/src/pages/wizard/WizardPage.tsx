@@ -3,11 +3,11 @@ import { useNavigate } from 'react-router';
 import { useMutation } from '@tanstack/react-query';
 import { useApi } from '../../api/ApiContext';
 import { useStartRun } from '../../api/hooks';
-import { unwrap } from '../../api/problem';
+import { ApiProblem, unwrap } from '../../api/problem';
 import { PriceChart, type ChartLine } from '../../charts';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { gridLinePrices } from '../../lib/grid';
-import { toBotCreate, validateGrid, type GridFormValues } from '../../lib/gridForm';
+import { toBotCreate, validateGrid, type GridFormErrors, type GridFormValues } from '../../lib/gridForm';
 import { fillMarkers } from '../../lib/backtestResult';
 import { useCandles } from '../../lib/useCandles';
 import { BacktestResults, useBacktest } from './BacktestPanel';
@@ -25,6 +25,17 @@ const START: GridFormValues = {
   spacing: 'geometric',
   investment: '1000',
 };
+
+/** The form's fields by the API's names (a validation problem's `loc` ends with one). */
+const FORM_FIELDS = ['name', 'pair', 'lower', 'upper', 'lines', 'spacing', 'investment'] as const;
+
+/** The API's field errors of a refusal, on the form's fields. */
+function serverFieldErrors(error: unknown): GridFormErrors {
+  const found = error instanceof ApiProblem ? error.fieldErrors() : {};
+  const errors: GridFormErrors = {};
+  for (const field of FORM_FIELDS) if (found[field]) errors[field] = found[field];
+  return errors;
+}
 
 /** The grid over the last candles: its bounds bold, the lines between dashed. */
 function chartLines(prices: readonly number[]): ChartLine[] {
@@ -81,6 +92,15 @@ export default function WizardPage() {
     onSuccess: (run) => void navigate(`/runs/${run.id}`),
   });
 
+  // A refusal's field errors stand beside their inputs until the settings change.
+  const refusal = saved.error ?? startPaper.error;
+  const shownErrors = { ...serverFieldErrors(refusal), ...errors };
+  function change(next: GridFormValues) {
+    setValues(next);
+    saved.reset();
+    startPaper.reset();
+  }
+
   const base = values.pair.split('/')[0] ?? '';
   return (
     <section className="page" aria-labelledby="wizard-title">
@@ -97,7 +117,7 @@ export default function WizardPage() {
               startPaper.mutate();
             }}
           >
-            <GridForm values={values} errors={errors} onChange={setValues} />
+            <GridForm values={values} errors={shownErrors} onChange={change} />
             <div className="card-actions">
               <button type="button" className="button secondary" disabled={!valid || runBacktest.isPending} onClick={() => runBacktest.mutate()}>
                 Backtest these settings
@@ -107,7 +127,7 @@ export default function WizardPage() {
               </button>
             </div>
             <p className="muted small">Paper bots trade simulated money on real prices. Nothing is sent to your exchange.</p>
-            <ProblemAlert error={saved.error ?? startPaper.error} action="Not saved" />
+            <ProblemAlert error={refusal} action="Not saved" fieldsShown={FORM_FIELDS} />
           </form>
           <PlanSummary preview={preview} base={base} />
         </div>

@@ -35,5 +35,5 @@ export function useSavedBot() {
     return (await save.mutateAsync(body)).id;
   }
 
-  return { ensureSaved, error: save.error, isSaving: save.isPending };
+  return { ensureSaved, error: save.error, isSaving: save.isPending, reset: save.reset };
 }
