@@ -123,6 +123,19 @@ async def test_dropped_events_never_arrive():
         assert await _trade_ids(sim, exchange, 3, 1) == [2]
 
 
+async def test_a_drop_with_a_probability_drops_the_seeded_events_without_end():
+    draws = random.Random(3)
+    kept = [i for i in range(12) if draws.random() >= 0.5]
+    async with running_sim() as sim, ccxt_client(sim.url, streams=True) as exchange:
+        rule = {"kind": "drop", "stream": TRADES, "probability": 0.5, "seed": 3}
+        await _stream_faults(sim, rule)
+        assert await _trade_ids(sim, exchange, 12, len(kept)) == kept
+        (listed,) = (await control(sim.url, "GET", "/_sim/faults"))["streams"]["rules"]
+    assert 0 < len(kept) < 12
+    assert listed["count"] is None
+    assert listed["fired"] == 12 - len(kept)
+
+
 async def test_a_dropped_user_event_leaves_only_the_later_ones():
     async with running_sim() as sim, ccxt_client(sim.url, streams=True) as exchange:
         watching = asyncio.create_task(exchange.watch_orders(SYMBOL))
@@ -206,3 +219,5 @@ async def test_stream_faults_are_listed_and_cleared_with_the_others():
             await _stream_faults(sim, {"kind": "stall"})  # no seconds
         with pytest.raises(AssertionError, match="400"):
             await _stream_faults(sim, {"kind": "reorder", "count": 1})
+        with pytest.raises(AssertionError, match="400"):
+            await _stream_faults(sim, {"kind": "stall", "seconds": 1, "probability": 0.5})

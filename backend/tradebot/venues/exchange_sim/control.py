@@ -7,8 +7,8 @@ market, inject faults, read state, manage accounts. Bad input answers 400 ``{"er
   "visibility_lag_s": s, "streams": [...]}``; ``streams`` are WebSocket fault rules, e.g.
   ``{"kind": "stall", "channel": "market", "seconds": 3}``, ``{"kind": "drop", "count": 2}``,
   ``{"kind": "duplicate", "channel": "user", "api_key": k}``, ``{"kind": "delay", "seconds":
-  0.5}``, ``{"kind": "reorder", "count": 3, "seed": 7}`` (see ``stream_faults``); DELETE clears
-  every fault
+  0.5}``, ``{"kind": "reorder", "count": 3, "seed": 7}``, ``{"kind": "drop", "probability":
+  0.01, "seed": 1}`` (see ``stream_faults``); DELETE clears every fault
 - ``POST /_sim/streams/disconnect``: ``{"channel": "market"|"user", "api_key": k, "abrupt":
   false, "refuse_s": 0}`` (all optional) closes the matching WebSockets (and refuses new ones of
   the channel for ``refuse_s`` seconds: the stream is down); answers ``{"closed": n}``

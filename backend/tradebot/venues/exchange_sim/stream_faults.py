@@ -13,8 +13,11 @@ user-data events), and acts on them as its ``kind`` says:
   from ``seed`` that is never their own order (held until that many have come; clearing the
   faults delivers what is held, in order).
 
-Every decision is a function of the rule and the events' order, so a stepped test sees the same
-thing each run. Closing sockets (``disconnect``) is an action, not a rule: ``StreamHub.disconnect``.
+``drop``, ``duplicate`` and ``delay`` may instead act on each matching event with a
+``probability`` drawn from the rule's own generator (seeded by ``seed``), without end unless a
+``count`` is given too: a soak's steady background of faults. Every decision is a function of
+the rule and the events' order, so a stepped test sees the same thing each run. Closing sockets
+(``disconnect``) is an action, not a rule: ``StreamHub.disconnect``.
 """
 
 from __future__ import annotations
@@ -52,13 +55,19 @@ class StreamFaultRule:
     channel: Channel | None = None
     stream: str | None = None
     api_key: str | None = None
-    count: int = 1
+    count: int | None = 1
+    """Events still to act on; None: without end (a rule with a probability)."""
     seconds: float = 0.0
     seed: int = 0
+    probability: float | None = None
     until: float = 0.0
     """Monotonic end of a stall."""
     fired: int = 0
     held: list[tuple[Send, str]] = field(default_factory=list, repr=False)
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
 
     def matches(self, channel: Channel, key: str) -> bool:
         """``key`` is the stream name of a market event, the API key of a user event."""
@@ -71,7 +80,11 @@ class StreamFaultRule:
     def active(self, now: float) -> bool:
         if self.kind is StreamFaultKind.STALL:
             return now < self.until
-        return self.count > 0
+        return self.count is None or self.count > 0
+
+    def fires(self) -> bool:
+        """Whether this matching event is acted on (a draw, for a rule with a probability)."""
+        return self.probability is None or self._rng.random() < self.probability
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -81,11 +94,13 @@ class StreamFaultRule:
             "api_key": self.api_key,
             "count": self.count,
             "seconds": self.seconds,
+            "probability": self.probability,
             "fired": self.fired,
         }
 
 
-_FIELDS = {"kind", "channel", "stream", "api_key", "count", "seconds", "seed"}
+_FIELDS = {"kind", "channel", "stream", "api_key", "count", "seconds", "seed", "probability"}
+_MAY_DRAW = (StreamFaultKind.DROP, StreamFaultKind.DUPLICATE, StreamFaultKind.DELAY)
 
 
 def stream_rule_from_json(data: Any, now: float) -> StreamFaultRule:
@@ -98,14 +113,20 @@ def stream_rule_from_json(data: Any, now: float) -> StreamFaultRule:
     try:
         kind = StreamFaultKind(str(data["kind"]))
         channel = None if data.get("channel") is None else Channel(str(data["channel"]))
-        count, seconds = int(data.get("count", 1)), float(data.get("seconds", 0.0))
-        seed = int(data.get("seed", 0))
+        raw = data.get("probability")
+        probability = None if raw is None else float(raw)
+        raw = data.get("count", 1 if probability is None else None)
+        count = None if raw is None else int(raw)
+        seconds, seed = float(data.get("seconds", 0.0)), int(data.get("seed", 0))
     except KeyError:
         raise BadInputError("a stream fault rule needs a 'kind'") from None
     except (TypeError, ValueError) as exc:
         raise BadInputError(f"bad stream fault rule: {exc}") from None
-    if count < (2 if kind is StreamFaultKind.REORDER else 1):
-        raise BadInputError(f"count must be >= {2 if kind is StreamFaultKind.REORDER else 1}")
+    if probability is not None and (kind not in _MAY_DRAW or not 0 <= probability <= 1):
+        raise BadInputError("probability must be within [0, 1], on drop, duplicate or delay")
+    least = 2 if kind is StreamFaultKind.REORDER else 1
+    if (count is None and probability is None) or (count is not None and count < least):
+        raise BadInputError(f"count must be >= {least}")
     if seconds < 0 or (kind in (StreamFaultKind.STALL, StreamFaultKind.DELAY) and seconds == 0):
         raise BadInputError(f"a {kind.value} fault needs seconds > 0")
     return StreamFaultRule(
@@ -116,6 +137,7 @@ def stream_rule_from_json(data: Any, now: float) -> StreamFaultRule:
         count=count,
         seconds=seconds,
         seed=seed,
+        probability=probability,
         until=now + seconds if kind is StreamFaultKind.STALL else 0.0,
     )
 
@@ -134,13 +156,16 @@ class StreamFaults:
     def deliver(self, send: Send, channel: Channel, key: str, text: str) -> None:
         """Hand one event to ``send`` as the first active matching rule says."""
         now = self.clock()
-        rule = next((r for r in self.rules if r.active(now) and r.matches(channel, key)), None)
+        rule = next(
+            (r for r in self.rules if r.active(now) and r.matches(channel, key) and r.fires()),
+            None,
+        )
         if rule is None:
             send(text)
             return
         rule.fired += 1
         self.fired[rule.kind.value] += 1
-        if rule.kind is not StreamFaultKind.STALL and rule.kind is not StreamFaultKind.REORDER:
+        if rule.kind in _MAY_DRAW and rule.count is not None:
             rule.count -= 1
         if rule.kind is StreamFaultKind.DUPLICATE:
             send(text)
@@ -149,7 +174,7 @@ class StreamFaults:
             asyncio.get_running_loop().call_later(rule.seconds, send, text)
         elif rule.kind is StreamFaultKind.REORDER:
             rule.held.append((send, text))
-            if len(rule.held) >= rule.count:
+            if len(rule.held) >= (rule.count or 0):  # a reorder always has a count
                 rule.count = 0
                 for target, held in _permuted(rule.held, rule.seed):
                     target(held)
