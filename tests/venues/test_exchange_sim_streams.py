@@ -61,6 +61,21 @@ async def test_watch_trades_gets_each_walked_segment_as_the_rest_trades_show_it(
     assert [t["timestamp"] for t in got] == [t["timestamp"] for t in rest]
 
 
+async def test_watch_trades_by_the_aggregate_trade_stream():
+    async with running_sim() as sim, ccxt_client(sim.url, streams=True) as exchange:
+        pending = asyncio.create_task(exchange.watch_trades(SYMBOL, params={"name": "aggTrade"}))
+        await subscribed(sim, "btcusdt@aggTrade")
+        await control(sim.url, "POST", "/_sim/advance", {"segments": 1})
+        (trade,) = await asyncio.wait_for(pending, 3)
+        (rest,) = await exchange.fetch_trades(SYMBOL, limit=1)
+    assert trade["info"]["e"] == "aggTrade"
+    assert (trade["id"], trade["price"], trade["amount"]) == (
+        rest["id"],
+        rest["price"],
+        rest["amount"],
+    )
+
+
 async def test_watch_bids_asks_is_one_tick_around_the_last_price_as_it_moves():
     async with running_sim() as sim, ccxt_client(sim.url, streams=True) as exchange:
         quotes = await asyncio.wait_for(exchange.watch_bids_asks([SYMBOL]), 3)
