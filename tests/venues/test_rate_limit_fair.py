@@ -151,8 +151,9 @@ async def test_a_flood_of_routine_polls_does_not_starve_a_heavy_request(
     finally:
         await stop(polls)
     # A restart read goes once the window drains; a routine poll also lets the polls that
-    # were waiting before it go first, and waits for their weight to leave too.
-    assert grant.waited_s < windows + 0.5
+    # were waiting before it go first, and waits for their weight to leave too. (The second
+    # of slack is for a loaded machine; a starved request never gets through at all.)
+    assert grant.waited_s < windows + 1.0
     assert len(admitted) > before  # and the polls go on afterwards
 
 
