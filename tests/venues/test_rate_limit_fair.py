@@ -5,7 +5,8 @@ routine polls, and tickets that expire when their waiter dies or leave when it g
 Same setup as ``test_rate_limit``: a key prefix per test, 1-second windows, a budget of 20.
 Weight spent one unit every 40 ms frees one unit every 40 ms a second later: a limiter that
 admits whoever asks when weight frees lets light requests take each unit as it frees, ahead of
-a heavier one that came first.
+a heavier one that came first. A heavy waiter of the whole budget leaves a later one no room
+at all until it is served, so the order asserted does not depend on who wakes first.
 """
 
 from __future__ import annotations
@@ -19,11 +20,24 @@ from multiprocessing.context import SpawnProcess
 
 import pytest
 
-from tests.venues.test_rate_limit import Limiters, limiter_for, own_limiters, small_limits
-from tradebot.venues.rate_limit import Grant, Priority, RateLimitBlocked, RateLimiter
+from tests.venues.test_rate_limit import (
+    WEIGHT_HEADER,
+    Limiters,
+    limiter_for,
+    own_limiters,
+    small_limits,
+)
+from tradebot.venues.rate_limit import (
+    Grant,
+    Priority,
+    RateLimitBlocked,
+    RateLimiter,
+    RateWindow,
+)
 
 LIMITS = replace(small_limits(), routine_pct=100.0)  # budget 20; priority alone orders
 SPREAD_S = 0.04
+HEAVY = LIMITS.budget
 
 
 @pytest.fixture
@@ -32,11 +46,11 @@ async def limiters() -> AsyncIterator[Limiters]:
         yield made
 
 
-async def spend_spread(limiter: RateLimiter, units: int = 20) -> None:
-    """Spend the budget one unit at a time, ``SPREAD_S`` apart (so it frees the same way)."""
-    for _ in range(units):
+async def spend_spread(limiter: RateLimiter, spread_s: float = SPREAD_S) -> None:
+    """Spend the budget one unit at a time, ``spread_s`` apart (so it frees the same way)."""
+    for _ in range(limiter.limits.budget):
         await limiter.acquire(1, max_wait=0)
-        await asyncio.sleep(SPREAD_S)
+        await asyncio.sleep(spread_s)
 
 
 async def arrive(
@@ -59,7 +73,7 @@ async def test_a_heavy_waiter_is_not_overtaken_by_light_ones_that_came_after_it(
     # the heavy one (first in line) would wait until the light ones stop asking.
     first, second = limiters(LIMITS), limiters(LIMITS)
     await spend_spread(first)
-    heavy = asyncio.create_task(arrive(first, 0.0, 8))
+    heavy = asyncio.create_task(arrive(first, 0.0, HEAVY))
     light = [arrive((first, second)[i % 2], 0.03 * (i + 1), 1) for i in range(6)]
     grants = await asyncio.gather(*light)
     heavy_at = (await heavy).at_ms
@@ -67,13 +81,13 @@ async def test_a_heavy_waiter_is_not_overtaken_by_light_ones_that_came_after_it(
 
 
 def _heavy_in_process(prefix: str) -> int:
-    """Spend the budget spread out, then wait for 8; returns when Redis admitted it (ms)."""
+    """Spend the budget spread out, then wait for all of it; returns when Redis admitted it."""
 
     async def main() -> int:
         limiter = limiter_for(prefix, LIMITS)
         try:
             await spend_spread(limiter)
-            return (await limiter.acquire(8, max_wait=10)).at_ms
+            return (await limiter.acquire(HEAVY, max_wait=10)).at_ms
         finally:
             await limiter.close()
 
@@ -97,8 +111,10 @@ async def test_arrival_order_holds_across_processes(limiters):
 # ---- priorities -----------------------------------------------------------------------------
 async def test_waiters_are_served_by_priority_whatever_their_arrival(limiters):
     # Catches one queue for all: the routine poll that came first would be served first.
-    limiter = limiters(LIMITS)
-    await spend_spread(limiter)
+    # (A 2-second window: the next waiter's turn comes 4 units, 360 ms, after the one before
+    # it, far more than a loaded machine is late to wake one.)
+    limiter = limiters(replace(LIMITS, weight=RateWindow(25, 2.0, WEIGHT_HEADER)))
+    await spend_spread(limiter, 0.09)
     arrivals = list(reversed(Priority))  # ROUTINE first, ORDER last
     grants = await asyncio.gather(
         *(arrive(limiter, 0.03 * i, 4, priority) for i, priority in enumerate(arrivals))
