@@ -117,11 +117,11 @@ async def pending_refund_requests(desk: Desk) -> list[RefundRequestView]:
 
 @router.post("/refund-requests/{request_id}/refund", tags=["admin"])
 async def issue_refund(
-    request_id: RequestId, body: RefundIssueInput, desk: Desk
+    request_id: RequestId, desk: Desk, body: RefundIssueInput | None = None
 ) -> RefundRequestView:
-    """Operators: refund the request's charge through Stripe (all of it by default) and end
-    the subscription. Repeating it returns the same refund; 503 when Stripe refuses."""
-    return await desk.issue(request_id, body.amount_cents)
+    """Operators: refund the request's charge through Stripe (all of it without a body) and
+    end the subscription. Repeating it returns the same refund; 503 when Stripe refuses."""
+    return await desk.issue(request_id, body.amount_cents if body else None)
 
 
 @webhooks.post("/stripe")

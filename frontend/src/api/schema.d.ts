@@ -246,8 +246,8 @@ export interface paths {
         put?: never;
         /**
          * Issue Refund
-         * @description Operators: refund the request's charge through Stripe (all of it by default) and end
-         *     the subscription. Repeating it returns the same refund; 503 when Stripe refuses.
+         * @description Operators: refund the request's charge through Stripe (all of it without a body) and
+         *     end the subscription. Repeating it returns the same refund; 503 when Stripe refuses.
          */
         post: operations["billing-issue_refund"];
         delete?: never;
@@ -2837,9 +2837,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefundIssueInput"];
+                "application/json": components["schemas"]["RefundIssueInput"] | null;
             };
         };
         responses: {
