@@ -9,7 +9,7 @@ OUT ?= out
 DEPLOY := .deploy
 
 .PHONY: install demo paper backtest test test-fast portal dev bench soak lint format services \
-	clean package deploy-paper deploy-live
+	clean package deploy-paper deploy-live rollback
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,19 +68,24 @@ package: $(STAMP)
 	$(DEPLOY)/bin/python -m pip install -q --upgrade pip
 	$(DEPLOY)/bin/python -m pip install -q --force-reinstall dist/tradebot-*.whl
 
-deploy-paper: package
-	PAPER_MODE=true $(DEPLOY)/bin/tradebot run
+# Releases (tools/release.py, state in .deploy/): deploy-paper builds the wheel once, records it
+# with its sha256, installs it in .deploy/paper and runs its paper canary, then paper-trades
+# with it; deploy-live installs exactly a canaried wheel in .deploy/live (RELEASE=<id>, default
+# the newest) and trades real money with it; rollback goes back to the one promoted before.
+RELEASE_TOOL := $(BIN)/python -m tools.release --state $(DEPLOY)
 
-# Real money: refused unless the operator says so in words and PAPER_MODE is not true.
-deploy-live:
-	@if [ "$$PROMOTE_CONFIRM" != "I_ACKNOWLEDGE_RISK" ]; then \
-		echo "deploy-live: refused: set PROMOTE_CONFIRM=I_ACKNOWLEDGE_RISK to trade real money" >&2; \
-		exit 2; fi
-	@if [ "$${PAPER_MODE:-}" = "true" ]; then \
-		echo "deploy-live: refused: PAPER_MODE=true (unset it, or set it to false, for live)" >&2; \
-		exit 2; fi
-	$(MAKE) package
-	PAPER_MODE=false $(DEPLOY)/bin/tradebot run
+deploy-paper: $(STAMP)
+	$(RELEASE_TOOL) deploy-paper
+	PAPER_MODE=true $(DEPLOY)/paper/bin/tradebot run
+
+# Real money: refused unless PROMOTE_CONFIRM=I_ACKNOWLEDGE_RISK and PAPER_MODE is not true.
+deploy-live: $(STAMP)
+	$(RELEASE_TOOL) promote $(if $(RELEASE),--release $(RELEASE))
+	PAPER_MODE=false $(DEPLOY)/live/bin/tradebot run
+
+rollback: $(STAMP)
+	$(RELEASE_TOOL) rollback
+	PAPER_MODE=false $(DEPLOY)/live/bin/tradebot run
 
 clean:
 	rm -rf $(OUT) var dist $(DEPLOY) .pytest_cache .mypy_cache .ruff_cache
