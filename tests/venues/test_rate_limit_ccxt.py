@@ -15,11 +15,18 @@ from typing import Any
 
 import ccxt
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.venues.sim_fixtures import account, ccxt_client, control, running_sim, sim_config
 from tests.venues.test_rate_limit import ORDERS_HEADER, WEIGHT_HEADER, own_limiters
 from tradebot.venues.exchange_sim import LimitsConfig, RunningSimulator
-from tradebot.venues.rate_limit import RateLimitBlocked, RateLimiter, RateLimits, RateWindow
+from tradebot.venues.rate_limit import (
+    Priority,
+    RateLimitBlocked,
+    RateLimiter,
+    RateLimits,
+    RateWindow,
+)
 from tradebot.venues.rate_limit_ccxt import BinanceWeight, bind, throttled
 
 SYMBOL = "BTC/USDT"
@@ -183,3 +190,30 @@ async def test_requests_outside_throttled_are_still_charged_and_reported():
             await exchange.public_get_ticker_price(PRICE)
         await asyncio.sleep(0.2)  # reported from a background task
         assert (await other_limiter.usage()).blocked_s > 4
+
+
+def waits_counted(purpose: str) -> float:
+    sample = REGISTRY.get_sample_value(
+        "tradebot_rate_limit_wait_seconds_count", {"exchange": "binance", "purpose": purpose}
+    )
+    return sample or 0.0
+
+
+async def test_weight_ccxt_adds_inside_throttled_waits_at_the_callers_priority():
+    # Catches the extra weight of a call (markets loaded first: exchangeInfo's 20) queued at
+    # the default priority: a fill query would then wait behind reconciliations for it.
+    async with tenants_on_sim() as (_, clients):
+        key, exchange, limiter = clients[0]
+        before = waits_counted("query"), waits_counted("reconcile")
+        await throttled(
+            limiter,
+            BinanceWeight.TICKER,
+            lambda: exchange.fetch_ticker(SYMBOL),
+            account=key,
+            priority=Priority.QUERY,
+        )
+        assert (await limiter.usage(key)).tenant_weight == (
+            BinanceWeight.TICKER + BinanceWeight.EXCHANGE_INFO
+        )
+    # The call's own 2, then markets (20, less the 2 already held), then the ticker's 2.
+    assert (waits_counted("query"), waits_counted("reconcile")) == (before[0] + 3, before[1])
