@@ -31,13 +31,16 @@ from tests.workers.fixtures import (
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
 from tradebot.db import transaction
-from tradebot.kit.scope import ClientScope
-from tradebot.models.runs import RunRequest
+from tradebot.kit.scope import ClientScope, client_transaction
+from tradebot.models.runs import BotOrder, RequestStatus, RunAction, RunRequest
+from tradebot.runs.grid_edit import GridEditRequests
 from tradebot.runs.queue import ArqRunQueue, run_job_id
+from tradebot.runs.schemas import GridEdit
 from tradebot.runs.service import RunService
 from tradebot.runs.store import trip_kill_switch
 from tradebot.venues.exchange_sim import MarketConfig, SimConfig
 from tradebot.workers.lease import RunLease, lease_key
+from tradebot.workers.state import STATE
 
 
 def _sim(candles_to: int = WINDOW.stop) -> tuple[Candles, SimConfig]:
@@ -110,6 +113,14 @@ async def _stopped(sessions: async_sessionmaker[AsyncSession], run_id: str) -> b
     return (await run_row(sessions, run_id)).status == "stopped"
 
 
+async def _cancelled(sessions: async_sessionmaker[AsyncSession], run_id: str) -> int:
+    async with transaction(sessions) as session:
+        rows = await session.execute(
+            select(BotOrder.id).where(BotOrder.run_id == run_id, BotOrder.status == "cancelled")
+        )
+        return len(rows.all())
+
+
 async def _trading(sessions: async_sessionmaker[AsyncSession], run_id: str) -> bool:
     row = await run_row(sessions, run_id)
     return row.status == "running" and len(await fills_of(sessions, run_id)) >= 2
@@ -141,7 +152,9 @@ async def test_a_stop_through_the_api_ends_the_run_after_its_tick_with_orders_re
     assert not sim.sim.market.done  # it stopped before the end of the candles
 
 
-async def test_a_kill_switch_trip_stops_the_run(worker_env, sessions):
+async def test_a_kill_switch_trip_stops_the_run_and_cancels_its_resting_orders(
+    worker_env, sessions
+):
     _candles, config = _sim(WINDOW.start + 1200)
     async with running_sim(config) as sim:
         client = await paper_client(sessions)
@@ -154,7 +167,10 @@ async def test_a_kill_switch_trip_stops_the_run(worker_env, sessions):
     row = await run_row(sessions, run_id)
     assert row.status == "stopped"
     assert row.stop_reason == "kill switch: kill_switch: operator says stop"
-    assert await open_orders(sessions, run_id) > 0
+    # Unlike a plain stop (orders left resting for a restart), the kill switch cancels them,
+    # as the run's own tripped guard does: nothing of the grid can fill after it.
+    assert await open_orders(sessions, run_id) == 0
+    assert await _cancelled(sessions, run_id) > 0
 
 
 async def _segments(url: str) -> int:
@@ -213,3 +229,36 @@ async def test_a_key_recheck_the_exchange_does_not_answer_defers_the_live_run(
     assert (row.status, row.stop_reason) == ("finished", "replay complete")
     await assert_backtest_fills(sessions, run_id, candles)
     assert faults["fired"]["429"] == 2
+
+
+async def _edit_status(sessions: async_sessionmaker[AsyncSession], run_id: str) -> str | None:
+    async with transaction(sessions) as session:
+        return await session.scalar(
+            select(RunRequest.status).where(
+                RunRequest.run_id == run_id, RunRequest.action == RunAction.GRID.value
+            )
+        )
+
+
+async def test_a_grid_edit_reaches_the_run_through_the_watcher(worker_env, sessions):
+    """The run asks the database for edits only once the worker's watcher (one query for all
+    its runs) saw one queued; the edit is then applied without stopping the run."""
+    _candles, config = _sim(WINDOW.start + 1200)
+    async with running_sim(config) as sim:
+        client = await paper_client(sessions)
+        run_id = await ask_for_run(sessions, client)
+        assert await enqueue(worker_env, client, run_id)
+        async with in_process_worker(worker_env, options(sim.url)) as worker:
+            await eventually(lambda: _trading(sessions, run_id), what="the run to trade")
+            handle = worker.ctx[STATE].runs[run_id]
+            assert handle.edit_queued is False
+            scope = ClientScope.of(client)
+            async with client_transaction(sessions, scope) as session:
+                edit = GridEdit(lower=94_700.0, upper=95_700.0, lines=6)
+                await GridEditRequests(session, scope).record(run_id, "user", edit)
+
+            async def applied() -> bool:
+                return await _edit_status(sessions, run_id) == RequestStatus.DONE.value
+
+            await eventually(applied, what="the edit to be applied")
+            assert (await run_row(sessions, run_id)).status == "running"

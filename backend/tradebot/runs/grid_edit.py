@@ -13,10 +13,11 @@ Applying records the edit as a ``grid`` run request (``details``: the new range 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from tradebot.bots.schemas import PlanPreview
@@ -164,9 +165,23 @@ class GridEditRequests(RunRequestRepository):
 
 class SqlGridEdits(RunTransactions):
     """``runtime.grid_edits.GridEdits`` on the run's ``grid`` requests: one tenant transaction
-    per call (the query reads the few queued requests through their status index)."""
+    per call (the query reads the few queued requests through their status index). ``queued``,
+    when given, says whether there can be one: no transaction is opened while it says no."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client_id: str,
+        run_id: str,
+        *,
+        queued: Callable[[], bool] | None = None,
+    ) -> None:
+        super().__init__(sessions, client_id, run_id)
+        self._queued = queued
 
     async def take(self) -> RunGridEdit | None:
+        if self._queued is not None and not self._queued():
+            return None
         async with self.transaction() as session:
             requests = GridEditRequests(session, self.scope)
             queued = list(await requests.queued(self.run_id))

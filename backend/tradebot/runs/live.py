@@ -64,6 +64,9 @@ class LiveOptions:
     prices: PriceFeed | None = None
     """The run's prices from a shared feed (a worker listens once per pair for all its runs)
     instead of a feed of its own: a paper run then opens no exchange connection."""
+    edit_queued: Callable[[], bool] | None = None
+    """Whether the run's client queued an edit of its grid, as a worker's watcher reads it for
+    all its runs at once; None: the run asks the database itself (once a second)."""
     sessions: async_sessionmaker[AsyncSession] | None = None
     """Sessions on a migrated database shared by many runs (a worker's pool); None: the run
     opens (and migrates) ``database_url`` itself."""
@@ -136,7 +139,9 @@ async def run_on_live_data(
                     if own is not None and mode is RunMode.LIVE
                     else PaperVenue(await paper_account(run), _ticks(market))
                 )
-                edits = SqlGridEdits(sessions, run.record.client_id, run.record.run_id)
+                edits = SqlGridEdits(
+                    sessions, run.record.client_id, run.record.run_id, queued=options.edit_queued
+                )
                 runner = _runner(run, venue, edits, config.settings, options, mode)
                 if own is not None and own.sandbox is not None:
                     _hold_while_unsure(own.sandbox, runner, own.venue)

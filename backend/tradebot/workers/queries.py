@@ -1,4 +1,4 @@
-"""Reads across clients for the worker's own bookkeeping (stop signals, the sweeper).
+"""Reads across clients for the worker's own bookkeeping (run signals, the sweeper).
 
 The worker is an operator process: these statements run on the owner's connection with no
 tenant set (``tradebot.db.transaction``), like ``tradebot.admin``'s. They only read, and only
@@ -26,15 +26,17 @@ from tradebot.models.runs import (
 
 
 @dataclass(frozen=True, slots=True)
-class StopSignals:
+class RunSignals:
     guards: dict[str, str]
     """run id -> why a guard stops it (its own guard, or its client's kill switch)."""
     requested: frozenset[str]
     """Runs with a stop request not yet handled."""
+    edits: frozenset[str] = frozenset()
+    """Runs with an edit of their grid not yet taken."""
 
 
-async def stop_signals(session: AsyncSession, runs: Collection[tuple[str, str]]) -> StopSignals:
-    """The stop signals in the database for ``runs`` ((client id, run id) pairs)."""
+async def run_signals(session: AsyncSession, runs: Collection[tuple[str, str]]) -> RunSignals:
+    """What the database asks of ``runs`` ((client id, run id) pairs): stop, or edit a grid."""
     run_ids = [run for _client, run in runs]
     clients = {client for client, _run in runs}
     rows = await session.execute(
@@ -61,14 +63,19 @@ async def stop_signals(session: AsyncSession, runs: Collection[tuple[str, str]])
         for client, run in runs
         if run in by_run or client in by_client
     }
-    requested = await session.scalars(
-        select(col(RunRequest.run_id)).where(
+    queued = await session.execute(
+        select(col(RunRequest.run_id), col(RunRequest.action)).where(
             col(RunRequest.run_id).in_(run_ids),
-            col(RunRequest.action) == RunAction.STOP.value,
+            col(RunRequest.action).in_([RunAction.STOP.value, RunAction.GRID.value]),
             col(RunRequest.status) == RequestStatus.QUEUED.value,
         )
     )
-    return StopSignals(guards, frozenset(requested))
+    asked: dict[str, set[str]] = {RunAction.STOP.value: set(), RunAction.GRID.value: set()}
+    for run, action in queued.all():
+        asked[action].add(run)
+    return RunSignals(
+        guards, frozenset(asked[RunAction.STOP.value]), frozenset(asked[RunAction.GRID.value])
+    )
 
 
 async def runs_to_drive(session: AsyncSession, limit: int = 10_000) -> Sequence[tuple[str, str]]:

@@ -165,6 +165,7 @@ class RunJob:
             stop_reason=self.handle.stop_reason,
             prices=prices,
             sessions=self.state.sessions,
+            edit_queued=lambda: self.handle.edit_queued,
         )
         job = asyncio.current_task()
         heartbeat = asyncio.create_task(self.lease.hold(lambda: self._lost(job)))

@@ -54,6 +54,8 @@ class RunHandle:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     cause: StopCause | None = None
     reason: str | None = None
+    edit_queued: bool = False
+    """The watcher saw an edit of the run's grid queued (as of its last pass)."""
 
     def stop_reason(self) -> str | None:
         """What the run's row says once it stopped; None for a handover, which stops the run

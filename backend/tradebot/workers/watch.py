@@ -1,8 +1,10 @@
-"""The worker's watcher: one loop that reads every run's stop signals and sets its stop event.
+"""The worker's watcher: one loop that reads every run's signals: it sets a run's stop event,
+and tells a run that its client queued an edit of its grid.
 
 Per pass, one Redis round trip (arq's abort set, where the API's ``RunQueue.stop`` writes) and
-one database read (stop requests recorded by the API, active guards and kill switches) for all
-the runs of this worker, however many there are. It also logs the ``worker_metrics`` line.
+one database read (stop and grid-edit requests recorded by the API, active guards and kill
+switches) for all the runs of this worker, however many there are: a run does not ask the
+database about edits at every tick. It also logs the ``worker_metrics`` line.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from sqlalchemy.exc import DBAPIError
 from tradebot.db import transaction
 from tradebot.observability.logs import get_logger
 from tradebot.workers.health import queue_depth
-from tradebot.workers.queries import stop_signals
+from tradebot.workers.queries import run_signals
 from tradebot.workers.state import StopCause, WorkerState
 
 log = get_logger(__name__)
 METRICS_EVERY_S = 60.0
 
 
-async def check_stops(state: WorkerState) -> None:
-    """One pass: stop the runs that were asked to stop or whose guard is tripped."""
+async def check_signals(state: WorkerState) -> None:
+    """One pass: stop the runs that were asked to stop or whose guard is tripped; flag the runs
+    with a grid edit queued."""
     handles = [h for h in state.runs.values() if not h.stop.is_set()]
     if not handles:
         return
@@ -35,8 +38,9 @@ async def check_stops(state: WorkerState) -> None:
             pipe.zscore(abort_jobs_ss, handle.job_id)
         aborted = await pipe.execute()
     async with transaction(state.sessions) as session:
-        signals = await stop_signals(session, [(h.client_id, h.run_id) for h in handles])
+        signals = await run_signals(session, [(h.client_id, h.run_id) for h in handles])
     for handle, abort in zip(handles, aborted, strict=True):
+        handle.edit_queued = handle.run_id in signals.edits
         guard = signals.guards.get(handle.run_id)
         if guard is not None:
             handle.request_stop(StopCause.GUARD, guard)
@@ -59,12 +63,12 @@ async def log_metrics(state: WorkerState) -> None:
 
 
 async def watch(state: WorkerState) -> None:
-    """Run ``check_stops`` every ``watch_ms`` and the metrics line every minute, for ever."""
+    """Run ``check_signals`` every ``watch_ms`` and the metrics line every minute, for ever."""
     next_metrics = time.monotonic() + METRICS_EVERY_S
     while True:
         await asyncio.sleep(state.options.watch_ms / 1000)
         try:
-            await check_stops(state)
+            await check_signals(state)
             if time.monotonic() >= next_metrics:
                 next_metrics = time.monotonic() + METRICS_EVERY_S
                 await log_metrics(state)
