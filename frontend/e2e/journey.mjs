@@ -165,6 +165,8 @@ async function killSwitch(page) {
   // The run stops at its worker's next tick: under a loaded CI machine that can pass 30 s.
   await page.locator('.badge', { hasText: 'Stopped' }).waitFor({ timeout: 90_000 });
   await page.getByText(/kill switch/i).first().waitFor();
+  // The kill switch cancels the bot's resting orders (a plain stop leaves them).
+  await page.getByText('No open orders').waitFor();
 }
 
 async function accessToken(page) {

@@ -191,8 +191,12 @@ class GridRunner:
             ticking = False
             while not self.strategy.stopped:
                 if self._stop is not None and self._stop.is_set():
-                    # Orders stay on the venue; a restart reconciles and adopts them.
+                    # A plain stop leaves the orders on the venue (a restart reconciles and
+                    # adopts them); a tripped guard or the client's kill switch cancels them
+                    # first, as the run's own trip does.
                     said = self._stop_reason() if self._stop_reason is not None else None
+                    if await self.store.active_trip() is not None:
+                        await self._cancel_resting()
                     await self._finish("stopped", said or STOP_REQUESTED)
                     break
                 try:
@@ -681,6 +685,13 @@ class GridRunner:
                 await self._on_trades(trades)
         await self._finish("finished", "take profit reached")
 
+    async def _cancel_resting(self) -> None:
+        """Cancel every open order (a failure is logged: the venue keeps what it kept)."""
+        try:
+            await self.orders.cancel_all()
+        except VenueError as exc:
+            log.critical("cancel_failed_after_trip", run_id=self.record.run_id, error=str(exc))
+
     async def _trip(self, trip: Trip) -> None:
         """Cancel every open order, stop, and store the trip so it survives restarts."""
         log.error(
@@ -689,9 +700,7 @@ class GridRunner:
         self.observer.guard_tripped(trip.guard.value)
         self.strategy.stop()
         try:
-            await self.orders.cancel_all()
-        except VenueError as exc:
-            log.critical("cancel_failed_after_trip", run_id=self.record.run_id, error=str(exc))
+            await self._cancel_resting()
         finally:
             await self.store.save_state(self.strategy.state.tolist(), self.now)
             await self.store.trip(trip.guard.value, trip.reason, self.now)

@@ -33,14 +33,16 @@ describe('RunControls', () => {
     expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /runs/paper-abc/stop']);
   });
 
-  it('warns that the kill switch stops every bot and cancels nothing', async () => {
+  it('warns that the kill switch stops every bot and cancels their open orders, selling nothing', async () => {
     const calls = stubApi(() => undefined);
     const user = userEvent.setup();
     renderWithApi(<RunControls run={run} />);
     await user.click(screen.getByRole('button', { name: 'Kill switch' }));
     const dialog = screen.getByRole('dialog', { name: 'Trip the kill switch?' });
     expect(dialog).toHaveTextContent('Every running bot of your account stops');
-    expect(dialog).toHaveTextContent('Open orders are not cancelled');
+    expect(dialog).toHaveTextContent("Each bot cancels its open orders: this one's 7 orders in the paper account");
+    expect(dialog).toHaveTextContent('nothing is sold');
+    expect(dialog).not.toHaveTextContent('not cancelled');
     await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(calls).toHaveLength(0);

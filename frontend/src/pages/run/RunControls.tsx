@@ -46,9 +46,13 @@ export function RunControls({ run }: { run: RunStatus }) {
         onConfirm={() => kill.mutate('kill switch from the run page', { onSuccess: close })}
       >
         <p>
-          <strong>Every running bot of your account stops</strong>, not only this one.
+          <strong>Every running bot of your account stops</strong> after its current tick, not only this one.
         </p>
-        <p>Open orders are not cancelled: they stay where they are (on the exchange for live bots).</p>
+        <p>
+          <strong>Each bot cancels its open orders</strong>: this one&apos;s {orders} {orders === 1 ? 'order' : 'orders'} {where}, and
+          every other bot&apos;s (live bots cancel theirs on the exchange). Nothing of a grid can fill afterwards.
+        </p>
+        <p>Coins and cash the bots hold stay in your account: nothing is sold.</p>
         <p>No bot can start again until support resets the kill switch.</p>
       </ConfirmDialog>
     </div>
