@@ -9,6 +9,8 @@ PostgreSQL stops and starts again (down ``postgres_down_s``, every connection dr
 Redis stops without saving and starts again empty (down ``redis_down_s``, while the exchange
 counts the requests that still reach it: the shared rate limiter must fail closed). Service
 outages run on a thread of their own, so the supervisor keeps restarting killed processes.
+Stream faults (stalls, disconnects, reordered and a background of dropped, duplicated and
+delayed user events) are ``stream_chaos``'s.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.soak import stream_chaos
 from tools.soak.harness import sim_call
 from tools.soak.services import Services
+from tools.soak.stream_chaos import STREAM_KINDS, STREAM_WEIGHTS, STREAMS, StreamIntensity
 from tools.soak.supervisor import Supervisor
 
 KEY_CHECK = "GET /sapi/v1/account/apiRestrictions"
@@ -51,6 +55,7 @@ class Intensity:
     """Restart Redis shortly before a wall-clock minute turns, so that the workers' sweeper
     (once a minute) soon finds the runs whose jobs the empty Redis lost: a short soak then
     need not wait up to a minute for them."""
+    streams: StreamIntensity = STREAMS
 
 
 FULL = Intensity()
@@ -63,6 +68,7 @@ SHORT = Intensity(
     postgres_down_s=1.0,
     redis_down_s=1.5,
     align_redis=True,
+    streams=StreamIntensity(gap_s=(2.0, 4.0)),
 )
 
 
@@ -115,6 +121,11 @@ class Chaos:
         if gaps.align_redis:
             redis_at = _just_before_a_minute(0.55 * seconds, 0.8 * seconds)
         events += [Event(rng.uniform(0.3, 0.45) * seconds, "postgres"), Event(redis_at, "redis")]
+        events.append(Event(0.0, "stream background"))
+        events += [
+            Event(t, rng.choices(STREAM_KINDS, STREAM_WEIGHTS)[0])
+            for t in self._times(gaps.streams.gap_s, seconds)
+        ]
         self.events = sorted(events)
 
     def _times(self, gap: tuple[float, float], seconds: float) -> list[float]:
@@ -147,6 +158,16 @@ class Chaos:
             self.applied["not-found lag"] += 1
         elif event.kind == "lag-off":
             sim_call(self.sim_url, "/_sim/faults", {"visibility_lag_s": 0})
+        elif event.kind == "stream background":
+            rules = stream_chaos.background(self.rng, self.intensity.streams)
+            sim_call(self.sim_url, "/_sim/faults", {"streams": rules})
+            self.timeline[-1] += f" {rules}"
+        elif event.kind in STREAM_KINDS:
+            name, sent = stream_chaos.apply(
+                self.sim_url, event.kind, self.rng, self.keys, self.intensity.streams
+            )
+            self.timeline[-1] += f" {sent}"
+            self.applied[name] += 1
         else:
             rule = self._rule(event.kind)
             sim_call(self.sim_url, "/_sim/faults", {"rules": [rule]})
@@ -199,8 +220,9 @@ class Chaos:
         return {**rule, "path": path, "method": method}
 
     def stop(self) -> None:
-        """No more faults: the rules and the lag are cleared, service restarts are waited for
-        (their errors raised) and anything still down is started."""
+        """No more faults: the rules, the stream faults and the lag are cleared (user events
+        a reorder still holds are delivered), service restarts are waited for (their errors
+        raised) and anything still down is started."""
         self.events.clear()
         sim_call(self.sim_url, "/_sim/faults", method="DELETE")
         for pending in self._pending:

@@ -23,6 +23,7 @@ from tools.soak.harness import (
     account_detail,
     doubled_lines,
     duplicate_orders,
+    filled_in_parts,
     open_orders,
     sim_call,
 )
@@ -44,6 +45,8 @@ def exchange_trades(exchange: dict[str, Any]) -> set[Trade]:
 @dataclass(slots=True)
 class Findings:
     orders_submitted: int = 0
+    filled_in_parts: int = 0
+    """Orders the exchange filled in more than one trade."""
     duplicate_orders: int = 0
     unrecorded: dict[str, int] = field(default_factory=dict)
     """Exchange trades its run has not recorded, by run id."""
@@ -177,6 +180,7 @@ class Ledger:
         for tenant in self.tenants:
             exchange = exchanges[tenant.key]
             found.orders_submitted += len(exchange["orders_detail"])
+            found.filled_in_parts += filled_in_parts(exchange)
             found.duplicate_orders += duplicate_orders(exchange)
             self.doubled |= {(tenant.key, price, frozenset()) for price in doubled_lines(exchange)}
             for order in exchange["orders_detail"]:

@@ -69,6 +69,10 @@ class SoakConfig:
     poll_ms: int = 500
     timeout_ms: int = 2500
     grace_ms: int = 4000
+    fill_share: float = 0.0002
+    """The simulator's partial fills: a segment's crossed orders of an account may take this
+    share of its volume. The bundled week trades ~5 BTC a segment (a third of a minute), the
+    tenants' orders are ~0.001-0.002 BTC: at this share most fill in two or more trades."""
     log_dir: Path | None = None
 
     @classmethod
@@ -168,6 +172,7 @@ class FaultSoak:
             market=MARKET,
             limits=LimitsConfig(weight_limit=c.weight_per_tenant * c.tenants),
             start_index=HISTORY,
+            fill_share=c.fill_share,
         )
         with SimThread(sim_config) as sim:
             env = run.env()
@@ -186,19 +191,24 @@ class FaultSoak:
             try:
                 self._warm_up(run, ledger)
                 sim_call(sim.url, "/_sim/clock", {"speed": c.speed})
+                began = time.time()
                 self._fault_phase(run, chaos, ledger)
+                window = (began, time.time())
                 self._settle(run, chaos, ledger, sim.url)
                 run.supervisor.terminate_all()
                 report.findings = ledger.findings()
                 report.peak_weight = ledger.peak_weight
                 ledger.dump(run.supervisor.log_dir)
-                limits = sim_call(sim.url, "/_sim/state")["limits"]
+                state = sim_call(sim.url, "/_sim/state")
             finally:
                 ledger.close()
                 journal = [*run.supervisor.describe(), *chaos.timeline]
                 (run.supervisor.log_dir / "soak.log").write_text("\n".join(sorted(journal)) + "\n")
+        limits, streams = state["limits"], state["faults"]["streams"]
         report.simulator_429s = int(limits["answered_429"])
-        logs.read_into(report, run.supervisor, run.tenants, int(limits["answered_418"]))
+        report.stream_events_faulted = {k: int(n) for k, n in streams["fired"].items()}
+        report.sockets_closed = int(streams["disconnects"])
+        logs.read_into(report, run.supervisor, run.tenants, int(limits["answered_418"]), window)
 
     def _start(self, run: _Run, env: dict[str, str], sim_url: str) -> Chaos:
         supervisor, runs, workers = run.supervisor, [], []

@@ -133,5 +133,11 @@ def doubled_lines(exchange: Mapping[str, Any]) -> list[float]:
 
 
 def open_orders(exchange: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The account's resting orders (the simulator fills an order whole: NEW is open)."""
-    return [o for o in exchange["orders_detail"] if o["status"] == "NEW"]
+    """The account's resting orders (one filled in part rests too)."""
+    return [o for o in exchange["orders_detail"] if o["status"] in ("NEW", "PARTIALLY_FILLED")]
+
+
+def filled_in_parts(exchange: Mapping[str, Any]) -> int:
+    """Orders with more than one trade (the simulator's ``fill_share`` at work)."""
+    trades = Counter(t["orderId"] for t in exchange["trades_detail"])
+    return sum(1 for n in trades.values() if n > 1)

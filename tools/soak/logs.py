@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.soak.report import SoakReport
+from tools.soak.stream_chaos import LOG_EVENTS
 from tools.soak.supervisor import Life, Managed, Supervisor
 from tools.soak.tenants import WORKER, Driver, Tenant
 
@@ -140,11 +142,29 @@ def bans_logged(paths: Iterable[Path]) -> int:
     return sum(1 for path in paths for e in read_events(path) if e.event == "exchange_ip_banned")
 
 
+def stream_failures(paths: Iterable[Path], since: float, until: float) -> Counter[str]:
+    """The stream-failure events (``stream_chaos.LOG_EVENTS``) logged from ``since`` to
+    ``until`` (wall-clock seconds), by event."""
+    return Counter(
+        e.event
+        for path in paths
+        for e in read_events(path)
+        if e.event in LOG_EVENTS and since <= e.at < until
+    )
+
+
 def read_into(
-    report: SoakReport, supervisor: Supervisor, tenants: list[Tenant], answered_418: int
+    report: SoakReport,
+    supervisor: Supervisor,
+    tenants: list[Tenant],
+    answered_418: int,
+    faults: tuple[float, float],
 ) -> None:
-    """Fill ``report`` from every log the soak's processes wrote."""
+    """Fill ``report`` from every log the soak's processes wrote (``faults``: when the fault
+    phase began and ended, wall-clock seconds)."""
     paths = [life.log for m in supervisor.processes.values() for life in m.lives]
+    report.stream_fallbacks = stream_failures(paths, *faults)
+    report.stream_fallbacks_after = stream_failures(paths, faults[1], float("inf"))
     recovery = Recovery()
     for tenant in tenants:
         if tenant.driver is Driver.RUN:

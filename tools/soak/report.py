@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -32,6 +33,14 @@ class SoakReport:
     stalled: set[str] = field(default_factory=set)
     """Runs that never recovered from an interruption."""
     faults: Counter[str] = field(default_factory=Counter)
+    """Faults injected, by kind (stream faults' names start with "stream")."""
+    stream_events_faulted: dict[str, int] = field(default_factory=dict)
+    """User and market events the simulator's stream rules acted on, by kind."""
+    sockets_closed: int = 0
+    stream_fallbacks: Counter[str] = field(default_factory=Counter)
+    """The runs' stream-failure log events (``stream_chaos.LOG_EVENTS``) while faults ran."""
+    stream_fallbacks_after: Counter[str] = field(default_factory=Counter)
+    """The same once the faults stopped and the market paused (settling)."""
     crashes: int = 0
     service_downtime_s: dict[str, float] = field(default_factory=dict)
     settle_s: float = 0.0
@@ -77,15 +86,25 @@ class SoakReport:
         p50, p99 = percentile(self.recovery_ms, 0.5), percentile(self.recovery_ms, 0.99)
         audit = "not read" if self.audited_statements is None else str(self.audited_statements)
         downtime = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(self.service_downtime_s.items()))
+        streams = {k: n for k, n in self.faults.items() if k.startswith("stream")}
+        others = {k: n for k, n in self.faults.items() if k not in streams}
         return [
             (
                 "tenants / worker processes / seconds",
                 f"{self.tenants} / {self.workers} / {self.seconds:.0f}",
             ),
-            ("faults injected", ", ".join(f"{k} {n}" for k, n in sorted(self.faults.items()))),
+            ("faults injected", _counts(others)),
+            (f"stream faults injected ({sum(streams.values())})", _counts(streams)),
+            (
+                "stream events faulted / sockets closed",
+                f"{_counts(self.stream_events_faulted)} / {self.sockets_closed}",
+            ),
+            ("stream failures logged during the faults", _counts(self.stream_fallbacks)),
+            ("stream failures logged while settling", _counts(self.stream_fallbacks_after)),
             ("service restarts (time to answer again)", downtime or "none"),
             ("process crashes (restarted by the supervisor)", str(self.crashes)),
             ("orders submitted (exchange side)", str(f.orders_submitted)),
+            ("orders filled in parts (exchange side)", str(f.filled_in_parts)),
             ("duplicate orders", str(f.duplicate_orders)),
             ("lost fills", str(self.lost_fills)),
             ("fills awaiting a stalled or failed run", str(self.awaiting_fills)),
@@ -112,6 +131,10 @@ class SoakReport:
                 f"{'yes' if self.settled else 'NO'} ({self.settle_s:.1f} s)",
             ),
         ]
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items()) if n) or "none"
 
 
 def print_table(title: str, rows: list[tuple[str, str]], console: Console | None = None) -> None:
