@@ -22,6 +22,8 @@ import pytest
 from tools import release
 from tools.release import Ledger, ReleaseError
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIRMED = {"confirm": release.CONFIRM, "paper_mode": "false", "no_deps": True}
 

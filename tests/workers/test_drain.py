@@ -12,6 +12,7 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from redis.asyncio import Redis
 
@@ -31,6 +32,8 @@ from tests.workers.fixtures import (
 from tradebot.candles.io import bundled, load_candles
 from tradebot.venues.exchange_sim import MarketConfig
 from tradebot.workers.lease import lease_key
+
+pytestmark = pytest.mark.slow
 
 WORKER_MANIFEST = Path(__file__).resolve().parents[2] / "infra" / "k8s" / "worker.yaml"
 
