@@ -4,6 +4,7 @@ run id only while it runs), and the fleet's gauges read from the database and th
 from __future__ import annotations
 
 import httpx
+from arq.constants import in_progress_key_prefix
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
@@ -102,6 +103,7 @@ async def test_a_paper_runs_figures_on_the_workers_metrics_port(
     assert _sum(after, "tradebot_order_submit_fill_seconds_count", client_id=client) == filled
     assert _sum(after, "tradebot_rate_limit_wait_seconds_count") >= 0
     assert ("tradebot_run_queue_depth", frozenset()) in after
+    assert ("tradebot_run_queue_waiting", frozenset()) in after
 
 
 async def test_the_fleet_gauges_count_runs_by_client_and_state_and_the_queue(
@@ -112,7 +114,9 @@ async def test_the_fleet_gauges_count_runs_by_client_and_state_and_the_queue(
         await ask_for_run(sessions, client, status=status)
     redis = Redis.from_url(worker_env.REDIS_URL)
     try:
-        await redis.zadd(worker_env.RUN_QUEUE_NAME, {"job-a": 1, "job-b": 2, "job-c": 3})
+        # Job ids are global to the Redis server: these are of this test's queue only.
+        a, b, c = (f"{worker_env.RUN_QUEUE_NAME}-job-{n}" for n in "abc")
+        await redis.zadd(worker_env.RUN_QUEUE_NAME, {a: 1, b: 2, c: 3})
         await refresh_fleet_gauges(sessions, redis, worker_env.RUN_QUEUE_NAME)
         counts = {
             state: REGISTRY.get_sample_value("tradebot_runs", {"client_id": client, "state": state})
@@ -120,9 +124,18 @@ async def test_the_fleet_gauges_count_runs_by_client_and_state_and_the_queue(
         }
         assert counts == {"created": 1, "running": 2, "finished": 1}
         assert REGISTRY.get_sample_value("tradebot_run_queue_depth") == 3
+        assert REGISTRY.get_sample_value("tradebot_run_queue_waiting") == 3
 
-        await redis.zrem(worker_env.RUN_QUEUE_NAME, "job-a", "job-b")  # workers took them
+        # A worker takes job a: a run's job stays in the queue while it runs (the load the
+        # autoscaler reads) and is no longer waiting (the backlog the alert reads).
+        await redis.set(in_progress_key_prefix + a, b"1", px=60_000)
+        await refresh_fleet_gauges(sessions, redis, worker_env.RUN_QUEUE_NAME)
+        assert REGISTRY.get_sample_value("tradebot_run_queue_depth") == 3
+        assert REGISTRY.get_sample_value("tradebot_run_queue_waiting") == 2
+
+        await redis.zrem(worker_env.RUN_QUEUE_NAME, a, b)  # their runs ended
         await refresh_fleet_gauges(sessions, redis, worker_env.RUN_QUEUE_NAME)
         assert REGISTRY.get_sample_value("tradebot_run_queue_depth") == 1
+        assert REGISTRY.get_sample_value("tradebot_run_queue_waiting") == 1
     finally:
         await redis.aclose()

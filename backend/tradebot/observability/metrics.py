@@ -79,7 +79,15 @@ RATE_LIMIT_WAIT_SECONDS = Histogram(
 RUNS = Gauge(
     "tradebot_runs", "Runs by client and state (from the database).", ["client_id", "state"]
 )
-RUN_QUEUE_DEPTH = Gauge("tradebot_run_queue_depth", "Jobs waiting in the workers' arq queue.")
+RUN_QUEUE_DEPTH = Gauge(
+    "tradebot_run_queue_depth",
+    "Jobs in the workers' arq queue, waiting or being run (a run's job lasts as long as the "
+    "run): the load the workers share, which the autoscaler divides among them.",
+)
+RUN_QUEUE_WAITING = Gauge(
+    "tradebot_run_queue_waiting",
+    "Jobs due in the workers' arq queue that no worker has taken: the backlog.",
+)
 LEASE_LOSSES = Counter(
     "tradebot_lease_losses_total", "Run leases a worker lost while driving the run.", ["client_id"]
 )

@@ -18,7 +18,8 @@ from sqlmodel import col
 from tradebot.db import transaction
 from tradebot.models.runs import BotRun
 from tradebot.observability.logs import get_logger
-from tradebot.observability.metrics import RUN_QUEUE_DEPTH, RUNS
+from tradebot.observability.metrics import RUN_QUEUE_DEPTH, RUN_QUEUE_WAITING, RUNS
+from tradebot.workers.health import queue_depth
 from tradebot.workers.state import WorkerState
 
 log = get_logger(__name__)
@@ -28,8 +29,8 @@ FLEET_REFRESH_S = 15.0
 async def refresh_fleet_gauges(
     sessions: async_sessionmaker[AsyncSession], redis: Redis, queue_name: str
 ) -> None:
-    """Runs by client and state, and the depth of arq's queue ``queue_name``, read once into
-    their gauges."""
+    """Runs by client and state, the depth of arq's queue ``queue_name`` and the jobs in it
+    no worker has taken, read once into their gauges."""
     async with transaction(sessions) as session:
         rows = (
             await session.execute(
@@ -43,6 +44,7 @@ async def refresh_fleet_gauges(
     for client_id, status, count in rows:
         RUNS.labels(client_id, str(status)).set(count)
     RUN_QUEUE_DEPTH.set(depth)
+    RUN_QUEUE_WAITING.set(await queue_depth(redis, queue_name))
 
 
 async def keep_fleet_gauges(state: WorkerState) -> None:
