@@ -1,5 +1,6 @@
-"""Every JSON line of an API request says whose it is: ``client_id`` from the caller, and
-``run_id`` and ``pair`` on a route about a run; the next request starts with none of them.
+"""Every JSON line of an API request says whose it is: ``client_id`` from the caller (or, on an
+operator route about a client, from the path), and ``run_id`` and ``pair`` on a route about a
+run; the next request starts with none of them.
 
 Read from the lines a real ``tradebot api`` process writes (its access log on), as its
 ``LOG_INGEST_WEBHOOK`` receives them.
@@ -18,7 +19,7 @@ import structlog
 
 from tests.api.factories import GRID
 from tests.api.fakes import Issuer, StripeStandIn
-from tests.api.fixtures import AppFactory, api_process
+from tests.api.fixtures import ADMIN_TOKEN, AppFactory, api_process
 from tests.observability.receivers import Received, storing_receiver
 from tradebot.observability.logs import bind_log_context
 
@@ -70,6 +71,8 @@ def test_request_lines_carry_the_client_and_the_run_then_nothing_after(
 
     assert httpx.get(f"{base}runs/{run_id}", headers=headers).status_code == 200
     assert httpx.get(f"{base}runs/{run_id}/fills", headers=headers).status_code == 200
+    operator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    assert httpx.get(f"{base}clients/{client_id}", headers=operator).status_code == 200
     assert httpx.get(base + "healthz").status_code == 200
 
     (me,) = _wait_for(received, "/me")
@@ -82,6 +85,8 @@ def test_request_lines_carry_the_client_and_the_run_then_nothing_after(
             run_id,
             "ETH/USDT",
         ), line
+    (about_client,) = _wait_for(received, f"/clients/{client_id}")
+    assert about_client["client_id"] == client_id
     health = _wait_for(received, "/healthz")[-1]  # after the run's requests
     assert not {"client_id", "run_id", "pair"} & set(health), health
 

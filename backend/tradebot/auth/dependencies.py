@@ -79,16 +79,21 @@ async def current_client(
 
 
 async def current_operator(
-    context: ContextDep, ports: PortsDep, credentials: BearerDep
+    request: Request, context: ContextDep, ports: PortsDep, credentials: BearerDep
 ) -> Principal:
     token = _token(credentials)
     if _is_admin_token(context, token):
-        return SERVICE_OPERATOR
-    claims = await _claims(ports, token)
-    if not is_operator(claims, context.settings.AUTH0_ADMIN_PERMISSION):
-        raise ForbiddenError("operator permission required")
-    await _limit(context, f"operator:{claims.subject}")
-    return Principal(subject=claims.subject, operator=True, email=claims.email)
+        principal = SERVICE_OPERATOR
+    else:
+        claims = await _claims(ports, token)
+        if not is_operator(claims, context.settings.AUTH0_ADMIN_PERMISSION):
+            raise ForbiddenError("operator permission required")
+        await _limit(context, f"operator:{claims.subject}")
+        principal = Principal(subject=claims.subject, operator=True, email=claims.email)
+    # An operator route about a client or a run: its lines name them (the path's ids).
+    path = request.path_params
+    bind_log_context(client_id=path.get("client_id"), run_id=path.get("run_id"))
+    return principal
 
 
 CurrentClient = Annotated[Principal, Depends(current_client)]
