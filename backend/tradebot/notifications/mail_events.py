@@ -119,6 +119,7 @@ async def _trials(session: AsyncSession, now: datetime) -> list[MailEvent]:
 
 
 async def _recorded(session: AsyncSession, since: datetime) -> set[tuple[str, str, str]]:
+    # A trial's event lasts its whole notice: its send may be that much older than ``since``.
     query = select(
         col(NotificationSend.client_id), col(NotificationSend.kind), col(NotificationSend.key)
     ).where(
