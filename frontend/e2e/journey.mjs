@@ -146,6 +146,18 @@ async function editGrid(page) {
   await page.getByText('Edit applied: the bot trades the new grid.').waitFor();
   assert((await page.locator('.badge', { hasText: 'Running' }).count()) === 1, 'the bot runs on through the edit');
   await journey.capture(page, '07b-run-grid-edited');
+  // A fresh page: the edit form starts from the grid the run trades now (not the bot's saved
+  // one), and the uptime is the run's own (market) time, hours of the stepped week already.
+  await page.reload();
+  const fields = ['New lower price', 'New upper price', 'New grid lines'];
+  const shown = await Promise.all(fields.map((label) => page.getByLabel(label, { exact: true }).inputValue()));
+  const edited = [env('EDIT_LOWER'), env('EDIT_UPPER'), env('EDIT_LINES')].map(Number);
+  assert(shown.map(Number).join() === edited.join(), `the edit form starts from the run's grid ${edited} (got ${shown})`);
+  // Wall time since the start is under a minute here; the run's market clock is far ahead.
+  const uptime = page.locator('.figure', { hasText: 'Uptime' }).locator('dd');
+  await uptime.filter({ hasText: /\d+ (d|h)\b|([5-9]|\d\d) min/ }).waitFor({ timeout: 15_000 }).catch(async () => {
+    throw new Error(`the uptime counts the run's market time (got ${await uptime.textContent()})`);
+  });
 }
 
 async function killSwitch(page) {

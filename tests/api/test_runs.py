@@ -149,3 +149,31 @@ async def test_kill_switch_stops_runs_and_blocks_new_ones_until_operator_reset(
     assert reset.status_code == 200, reset.text
     assert (await api.get("/kill-switch", headers=headers)).json()["active"] is False
     assert (await _start(api, headers, bot["id"])).status_code == 202
+
+
+async def test_run_status_has_the_grid_it_trades_now_and_its_own_clock(
+    api: httpx.AsyncClient,
+    login: Callable[..., dict[str, str]],
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    headers, client_id = await customer(api, login)
+    bot = await new_bot(api, headers)
+    run_id = (await _start(api, headers, bot["id"])).json()["id"]
+    status = (await api.get(f"/runs/{run_id}", headers=headers)).json()
+    saved = {k: bot["grid"][k] for k in ("lower", "upper", "lines", "spacing", "investment")}
+    assert status["grid"] == saved  # the bot's grid, until the run trades another
+    assert (status["clock_ts"], status["started_ts"]) == (0, None)
+
+    await _worked(pg_sessions, client_id, run_id)  # its first snapshot at 3 000 ms
+    store = SqlRunStore(pg_sessions, client_id, run_id)
+    await store.save_state([], 7_203_000)  # two hours of its market later
+    record = await store.load_run()
+    assert record is not None
+    edited = {**record.config, "lower": 94_000.0, "upper": 97_000.0, "lines": 7}
+    await store.save_config(edited)  # as the run loop does when it applies an edit
+
+    status = (await api.get(f"/runs/{run_id}", headers=headers)).json()
+    assert (status["clock_ts"], status["started_ts"]) == (7_203_000, 3_000)
+    assert status["grid"] == {**saved, "lower": 94_000.0, "upper": 97_000.0, "lines": 7}
+    bot_now = (await api.get(f"/bots/{bot['id']}", headers=headers)).json()
+    assert bot_now["grid"]["lines"] == saved["lines"]  # the bot keeps its saved grid

@@ -43,6 +43,7 @@ from tradebot.runs.schemas import SnapshotView
 
 RUN_FIELDS = (
     "id", "config", "mode", "exchange", "pair", "status", "stop_reason", "created_at", "updated_at",
+    "clock_ts",
 )  # fmt: skip
 SNAPSHOT_FIELDS = tuple(SnapshotView.model_fields)
 """The snapshot columns the API reads: the view's fields (one declaration of what it shows)."""
@@ -83,11 +84,17 @@ def _status_statement() -> Select[Any]:
         )
         .scalar_subquery()
     )
+    started = (
+        select(func.min(snaps.c.ts))
+        .where(snaps.c.client_id == client, snaps.c.run_id == run_id)
+        .scalar_subquery()
+    )
     return (
         select(
             *(runs.c[name] for name in RUN_FIELDS),
             runs.c.fill_count.label("fills"),
             open_orders.label("open_orders"),
+            started.label("started_ts"),
             *latest.c,
         )
         .select_from(runs.outerjoin(latest, true()))
@@ -106,8 +113,9 @@ _STATUS = _status_statement()
 async def run_status(
     sessions: async_sessionmaker[AsyncSession], scope: ClientScope, run_id: str
 ) -> Mapping[str, Any]:
-    """The run's ``RUN_FIELDS``, ``fills``, ``open_orders`` and its newest snapshot's
-    ``SNAPSHOT_FIELDS`` (all ``None`` before the first), in one statement of its own tenant
+    """The run's ``RUN_FIELDS``, ``fills``, ``open_orders``, ``started_ts`` (its first
+    snapshot's time) and its newest snapshot's ``SNAPSHOT_FIELDS`` (all ``None`` before the
+    first), in one statement of its own tenant
     transaction (``scoped_row``: the API's most polled read)."""
     values = {"client_id": scope.client_id, "run_id": run_id}
     row = await scoped_row(sessions, scope, _STATUS, values)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradebot.bots.schemas import PlanPreview, Price
+from tradebot.engine.types import Spacing
 from tradebot.kit.text import PlainText
 
 
@@ -46,10 +47,28 @@ class SnapshotView(BaseModel):
     round_trips: int
 
 
+class RunGrid(BaseModel):
+    """The grid a run trades now: its bot's at the start, then each applied edit's (or an
+    automatic re-centre's)."""
+
+    lower: float
+    upper: float
+    lines: int
+    spacing: Spacing
+    investment: float
+
+
 class RunStatusView(RunView):
     latest: SnapshotView | None
     open_orders: int
     fills: int
+    grid: RunGrid | None
+    """None for a run whose grid is not recorded (an old run)."""
+    clock_ts: int
+    """The run's clock (market time, ms) when it last saved its state (its start, each fill,
+    its end); ``updated_at`` is the wall time it did. A paper replay's clock is the replay's."""
+    started_ts: int | None
+    """The run's clock at its first snapshot (its first candle close); None before it."""
 
 
 class OrderView(BaseModel):

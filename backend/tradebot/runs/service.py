@@ -51,6 +51,7 @@ from tradebot.runs.schemas import (
     GridEditPreview,
     GuardView,
     OrderView,
+    RunGrid,
     RunStart,
     RunStatusView,
     RunUpdates,
@@ -62,6 +63,8 @@ from tradebot.runs.schemas import (
 log = logging.getLogger(__name__)
 UPDATE_FILLS = 500
 """The most fills one ``updates`` answer carries (``more`` says when others wait)."""
+GRID_KEYS = frozenset(RunGrid.model_fields)
+"""A run's config has its grid when it has these (every run the API or a worker made does)."""
 OVER = frozenset({RunStatus.STOPPED, RunStatus.TRIPPED, RunStatus.FINISHED, RunStatus.FAILED})
 
 
@@ -197,8 +200,10 @@ class RunService(ClientService):
     async def status(self, run_id: str) -> RunStatusView:
         found = dict(await run_status(self.sessions, self.scope, run_id))
         latest = SnapshotView.model_validate(found) if found["ts"] is not None else None
+        config = found["config"] or {}
+        grid = RunGrid.model_validate(config) if set(config) >= GRID_KEYS else None
         return RunStatusView.model_validate(
-            {**found, "bot_id": bot_id(found["config"]), "latest": latest}
+            {**found, "bot_id": bot_id(config), "latest": latest, "grid": grid}
         )
 
     async def orders(self, run_id: str, limit: int, offset: int) -> Sequence[OrderView]:

@@ -1944,6 +1944,22 @@ export interface components {
             /** Guards Tripped Last 24H */
             guards_tripped_last_24h: number;
         };
+        /**
+         * RunGrid
+         * @description The grid a run trades now: its bot's at the start, then each applied edit's (or an
+         *     automatic re-centre's).
+         */
+        RunGrid: {
+            /** Investment */
+            investment: number;
+            /** Lines */
+            lines: number;
+            /** Lower */
+            lower: number;
+            spacing: components["schemas"]["Spacing"];
+            /** Upper */
+            upper: number;
+        };
         /** RunStart */
         RunStart: {
             /** Bot Id */
@@ -1958,6 +1974,8 @@ export interface components {
         RunStatusView: {
             /** Bot Id */
             bot_id: string | null;
+            /** Clock Ts */
+            clock_ts: number;
             /**
              * Created At
              * Format: date-time
@@ -1967,6 +1985,7 @@ export interface components {
             exchange: string;
             /** Fills */
             fills: number;
+            grid: components["schemas"]["RunGrid"] | null;
             /** Id */
             id: string;
             latest: components["schemas"]["SnapshotView"] | null;
@@ -1976,6 +1995,8 @@ export interface components {
             open_orders: number;
             /** Pair */
             pair: string;
+            /** Started Ts */
+            started_ts: number | null;
             /** Status */
             status: string;
             /** Stop Reason */

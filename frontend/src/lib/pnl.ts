@@ -22,10 +22,25 @@ export function isActive(status: string): boolean {
   return ACTIVE.has(status);
 }
 
-/** How long the run has traded: until now while it runs, else until its last update. */
-export function uptimeMs(run: Pick<RunStatus, 'status' | 'created_at' | 'updated_at'>, now: number): number {
-  const end = isActive(run.status) ? now : Date.parse(run.updated_at);
-  return Math.max(0, end - Date.parse(run.created_at));
+type Clocked = Pick<RunStatus, 'status' | 'created_at' | 'updated_at' | 'clock_ts' | 'started_ts' | 'latest'>;
+
+/**
+ * How long the run has traded, on its own clock: from its first snapshot to the newest moment
+ * it recorded (its saved clock or its newest snapshot), and while it runs the wall time since it
+ * saved its clock. A paper replay's clock is the replay's (a week replayed in a minute has traded
+ * a week); a live run's is the exchange's. Before its first snapshot: wall time since creation.
+ */
+export function uptimeMs(run: Clocked, now: number): number {
+  const started = run.started_ts;
+  if (started === null || started === undefined) {
+    const end = isActive(run.status) ? now : Date.parse(run.updated_at);
+    return Math.max(0, end - Date.parse(run.created_at));
+  }
+  const clock = run.clock_ts ?? 0;
+  const newest = Math.max(clock, run.latest?.ts ?? 0);
+  // The wall time since the clock was saved counts only when nothing newer was recorded since.
+  const since = isActive(run.status) && clock >= newest ? Math.max(0, now - Date.parse(run.updated_at)) : 0;
+  return Math.max(0, newest - started) + since;
 }
 
 /** A run's P&L split, from its latest snapshot and the grid's investment; null before one. */

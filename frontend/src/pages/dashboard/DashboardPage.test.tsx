@@ -17,7 +17,7 @@ const runs: Run[] = [
 ];
 
 function status(run: Run, equity: number, gridProfit: number): RunStatus {
-  return { ...run, latest: { ts: 0, price: 95000, base: 0, quote: equity, equity, grid_profit: gridProfit, fees: 0, round_trips: 3 }, open_orders: 5, fills: 6 };
+  return { ...run, latest: { ts: 0, price: 95000, base: 0, quote: equity, equity, grid_profit: gridProfit, fees: 0, round_trips: 3 }, open_orders: 5, fills: 6, grid: null, clock_ts: 0, started_ts: null };
 }
 
 function answer(path: string) {

@@ -7,7 +7,7 @@ import { EditGridPanel } from './EditGridPanel';
 
 const run: RunStatus = {
   id: 'r1', bot_id: 'b1', mode: 'paper', exchange: 'binance', pair: 'BTC/USDT', status: 'running', stop_reason: null,
-  created_at: '2026-12-01T00:00:00Z', updated_at: '2026-12-01T00:00:00Z', latest: null, open_orders: 2, fills: 2,
+  created_at: '2026-12-01T00:00:00Z', updated_at: '2026-12-01T00:00:00Z', latest: null, open_orders: 2, fills: 2, grid: null, clock_ts: 0, started_ts: null,
 };
 const grid = { lower: 94820, upper: 95547, lines: 4, investment: 2000, spacing: 'arithmetic' as const };
 const order = { client_order_id: 'o1', exchange_order_id: null, line: 1, side: 'buy', kind: 'limit', price: 95062.33, qty: 0.007, filled_qty: 0, status: 'open', created_ts: 0, updated_ts: 0 };

@@ -71,7 +71,8 @@ export function EditGridPanel({
   onApplied,
 }: {
   run: RunStatus;
-  grid: GridSpec;
+  /** The grid the run trades now (its last applied edit's), where the form starts. */
+  grid: Pick<GridSpec, 'lower' | 'upper' | 'lines'>;
   /** The run's working orders already sit on the edited grid. */
   applied: boolean;
   onApplied: (edit: GridEditPreview) => void;

@@ -17,7 +17,7 @@ const run: RunStatus = {
   updated_at: '2026-12-01T00:00:00Z',
   latest: null,
   open_orders: 7,
-  fills: 3,
+  fills: 3, grid: null, clock_ts: 0, started_ts: null,
 };
 
 describe('RunControls', () => {

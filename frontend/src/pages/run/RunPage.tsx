@@ -8,6 +8,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDuration, formatPrice, formatQty } from '../../lib/format';
+import { gridLinePrices } from '../../lib/grid';
 import { isActive, runFigures } from '../../lib/pnl';
 import { useCandles } from '../../lib/useCandles';
 import { EditGridPanel } from './EditGridPanel';
@@ -24,9 +25,18 @@ export default function RunPage() {
   const bot = useBot(run?.bot_id);
   const candles = useCandles(run?.pair ?? 'BTC/USDT', 500, 5000);
   const openOrders = live.orders;
-  // After an edit the run trades the edited grid, not the bot's saved one.
+  // After an edit the run trades the edited grid, not the bot's saved one: the edit's exact
+  // lines while this page applied it, else the run's grid (its saved plan while they agree).
   const [edited, setEdited] = useState<GridEditPreview | null>(null);
-  const linePrices = edited?.plan.line_prices ?? bot.data?.plan.line_prices;
+  const runGrid = run?.grid ?? null;
+  const saved = bot.data;
+  const linePrices = useMemo(() => {
+    if (edited) return edited.plan.line_prices;
+    const same =
+      saved && (!runGrid || (['lower', 'upper', 'lines', 'spacing'] as const).every((k) => runGrid[k] === saved.grid[k]));
+    if (same) return saved.plan.line_prices;
+    return runGrid ? gridLinePrices(runGrid.lower, runGrid.upper, runGrid.lines, runGrid.spacing) : undefined;
+  }, [edited, runGrid, saved]);
   const editApplied = useMemo(() => {
     const newLines = new Set(edited?.plan.line_prices ?? []);
     return openOrders.some((order) => newLines.has(order.price));
@@ -108,7 +118,9 @@ export default function RunPage() {
           <span className="swatch" style={{ background: chartColours.grid }} aria-hidden="true" /> Grid lines
         </p>
       </section>
-      {isActive(run.status) && bot.data ? <EditGridPanel run={run} grid={bot.data.grid} applied={editApplied} onApplied={setEdited} /> : null}
+      {isActive(run.status) && (run.grid ?? bot.data) ? (
+        <EditGridPanel run={run} grid={run.grid ?? bot.data!.grid} applied={editApplied} onApplied={setEdited} />
+      ) : null}
       <div className="two-col">
         <section className="card" aria-labelledby="equity-title">
           <h2 id="equity-title">Equity</h2>

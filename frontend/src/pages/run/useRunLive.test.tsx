@@ -19,7 +19,7 @@ const run: RunStatus = {
   updated_at: '2026-12-01T00:00:00Z',
   latest: null,
   open_orders: 1,
-  fills: 0,
+  fills: 0, grid: null, clock_ts: 0, started_ts: null,
 };
 
 function fill(id: number): Fill {
