@@ -17,6 +17,7 @@ from tests.api.factories import customer, subscribe
 from tests.dex.conftest import World
 from tests.dex.evm import free_port
 from tradebot.api.app import create_app
+from tradebot.clients.plans import PLANS, PlanName
 from tradebot.config import Settings
 from tradebot.dex.errors import DexInputError
 from tradebot.dex.service import public_nodes_only
@@ -164,3 +165,32 @@ async def test_a_loopback_node_is_refused_unless_private_nodes_are_allowed(
 async def test_the_route_calls_public_nodes_only(url: str) -> None:
     with pytest.raises(DexInputError, match="not a public address"):
         await public_nodes_only(url)
+
+
+@pytest.mark.parametrize("plan", ["trial", "starter", "pro"])
+async def test_access_follows_the_plans_dex_checks_field_and_says_why_not(
+    api: httpx.AsyncClient, login: Login, plan: str
+) -> None:
+    headers, client_id = await customer(api, login)
+    if plan != "trial":
+        await subscribe(api, client_id, plan)
+    access = (await api.get("/dex/access", headers=headers)).json()
+    included = PLANS[PlanName(plan)].dex_checks
+    assert (access["plan"], access["available"]) == (plan, included)
+    assert access["included_in"] == "Pro and above"
+    assert access["checks_per_window"] == 20
+    if included:
+        assert access["reason"] is None
+    else:
+        assert access["reason"] == f"DEX sell checks are not in the {plan} plan (Pro and above)"
+
+
+def test_only_the_plans_from_pro_up_include_dex_checks() -> None:
+    assert {name for name, spec in PLANS.items() if spec.dex_checks} == {
+        PlanName.PRO,
+        PlanName.MANAGED,
+    }
+
+
+async def test_access_needs_a_token(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/dex/access")).status_code == 401

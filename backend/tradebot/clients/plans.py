@@ -35,6 +35,8 @@ class PlanSpec:
     refund_window_days: int | None = None
     """Money back on request within this many days of subscribing (``None``: no refunds by
     policy; an operator may still refund). A money-back refund ends the subscription."""
+    dex_checks: bool = False
+    """DEX sell checks (``POST /dex/check-sell``): the server simulates trades on a node."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,8 +45,10 @@ class PlanSpec:
 PLANS: Final[dict[PlanName, PlanSpec]] = {
     PlanName.TRIAL: PlanSpec(PlanName.TRIAL, 0, False, 1, 3, 1, False, False),
     PlanName.STARTER: PlanSpec(PlanName.STARTER, 49, True, 1, 3, 1, False, False, 30),
-    PlanName.PRO: PlanSpec(PlanName.PRO, 199, True, 5, 50, 10, True, True, 14),
-    PlanName.MANAGED: PlanSpec(PlanName.MANAGED, None, True, 20, 500, 100, True, True),
+    PlanName.PRO: PlanSpec(PlanName.PRO, 199, True, 5, 50, 10, True, True, 14, dex_checks=True),
+    PlanName.MANAGED: PlanSpec(
+        PlanName.MANAGED, None, True, 20, 500, 100, True, True, dex_checks=True
+    ),
 }
 PAID_PLANS: Final = frozenset({PlanName.STARTER, PlanName.PRO, PlanName.MANAGED})
 CHECKOUT_PLANS: Final = frozenset({PlanName.STARTER, PlanName.PRO})

@@ -1,4 +1,5 @@
-"""``POST /dex/check-sell``: simulate buying and selling a token on a DEX (Pro and above)."""
+"""``POST /dex/check-sell``: simulate buying and selling a token on a DEX (the plans with
+``dex_checks``); ``GET /dex/access``: whether this client may, and why not."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from tradebot.auth.dependencies import CurrentClient
 from tradebot.dex.assessment import SellCheck
-from tradebot.dex.schemas import SellCheckRequest
+from tradebot.dex.schemas import DexAccess, SellCheckRequest
 from tradebot.dex.service import DexService, NodeCheck, public_nodes_only
 from tradebot.kit.web import ContextDep
 
@@ -31,6 +32,13 @@ async def node_check(context: ContextDep) -> NodeCheck:
 
 Dex = Annotated[DexService, Depends(_service)]
 NodeCheckDep = Annotated[NodeCheck, Depends(node_check)]
+
+
+@router.get("/access")
+async def dex_access(service: Dex, context: ContextDep) -> DexAccess:
+    """Whether this client's plan includes DEX sell checks now (else why not), and how many it
+    may run per window."""
+    return await service.access(context.settings.API_RATE_WINDOW_S)
 
 
 @router.post("/check-sell")

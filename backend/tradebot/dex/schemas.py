@@ -32,3 +32,16 @@ class SellCheckRequest(BaseModel):
         Field(gt=0, le=10**12, allow_inf_nan=False, description="quote to buy with, in units"),
     ]
     max_sell_tax_pct: Pct = DEFAULT_MAX_SELL_TAX_PCT
+
+
+class DexAccess(BaseModel):
+    """Whether the client's plan lets it run DEX sell checks now, and its rate limit."""
+
+    available: bool
+    plan: str
+    reason: str | None
+    """Why not (the 402's detail a check would get), when not available."""
+    included_in: str
+    """The plans that include the checks ("Pro and above")."""
+    checks_per_window: int
+    window_s: int

@@ -20,13 +20,13 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.billing.entitlements import AccountFacts, require_usable
-from tradebot.billing.errors import PaymentRequiredError
+from tradebot.billing.errors import PaymentRequiredError, PlanLimitError
 from tradebot.billing.repository import EntitlementRepository
-from tradebot.clients.plans import PlanName
+from tradebot.clients.plans import PLANS, PlanSpec
 from tradebot.dex.assessment import SellCheck
 from tradebot.dex.check import check_sell
 from tradebot.dex.errors import DexInputError
-from tradebot.dex.schemas import SellCheckRequest
+from tradebot.dex.schemas import DexAccess, SellCheckRequest
 from tradebot.kit.clock import utcnow
 from tradebot.kit.ratelimit import RequestLimiter
 from tradebot.kit.scope import ClientScope
@@ -34,18 +34,32 @@ from tradebot.kit.service import ClientService
 
 log = logging.getLogger(__name__)
 
-DEX_PLANS: Final = frozenset({PlanName.PRO, PlanName.MANAGED})
 CHECK_TIMEOUT_S: Final = 10.0
 
 NodeCheck = Callable[[str], Awaitable[None]]
 """Refuses an RPC URL the server must not call (``DexInputError``)."""
 
 
+def plans_with_dex_checks() -> str:
+    """The plans that include DEX checks, as the refusal names them: "Pro and above"."""
+    including = [spec for spec in PLANS.values() if spec.dex_checks]
+    if not including:
+        return "no plan"
+
+    def price(spec: PlanSpec) -> float:
+        return float("inf") if spec.price_usd_month is None else spec.price_usd_month
+
+    cheapest = min(including, key=price)
+    above = all(spec.dex_checks for spec in PLANS.values() if price(spec) >= price(cheapest))
+    return f"{cheapest.name.value.title()}{' and above' if above else ''}"
+
+
 def require_dex_checks(facts: AccountFacts, now: datetime) -> None:
     require_usable(facts, now)
-    if facts.spec.name not in DEX_PLANS:
+    if not facts.spec.dex_checks:
         raise PaymentRequiredError(
-            f"DEX sell checks are not in the {facts.spec.name.value} plan (Pro and above)"
+            f"DEX sell checks are not in the {facts.spec.name.value} plan "
+            f"({plans_with_dex_checks()})"
         )
 
 
@@ -74,6 +88,24 @@ class DexService(ClientService):
         super().__init__(sessions, scope, actor)
         self.limiter = limiter
         self.checks_per_window = checks_per_window
+
+    async def access(self, window_s: int) -> DexAccess:
+        """Whether this client may run checks now, and why not (what the portal shows)."""
+        async with self.tx() as session:
+            facts = await EntitlementRepository(session, self.scope).facts()
+        reason = None
+        try:
+            require_dex_checks(facts, utcnow())
+        except (PaymentRequiredError, PlanLimitError) as exc:
+            reason = str(exc)
+        return DexAccess(
+            available=reason is None,
+            plan=facts.spec.name.value,
+            reason=reason,
+            included_in=plans_with_dex_checks(),
+            checks_per_window=self.checks_per_window,
+            window_s=window_s,
+        )
 
     async def check_sell(self, body: SellCheckRequest, node_check: NodeCheck) -> SellCheck:
         async with self.tx() as session:

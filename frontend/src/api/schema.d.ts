@@ -474,6 +474,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dex/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dex Access
+         * @description Whether this client's plan includes DEX sell checks now (else why not), and how many it
+         *     may run per window.
+         */
+        get: operations["dex-dex_access"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/dex/check-sell": {
         parameters: {
             query?: never;
@@ -1311,6 +1332,24 @@ export interface components {
             rotated_at: string | null;
             /** Status */
             status: string;
+        };
+        /**
+         * DexAccess
+         * @description Whether the client's plan lets it run DEX sell checks now, and its rate limit.
+         */
+        DexAccess: {
+            /** Available */
+            available: boolean;
+            /** Checks Per Window */
+            checks_per_window: number;
+            /** Included In */
+            included_in: string;
+            /** Plan */
+            plan: string;
+            /** Reason */
+            reason: string | null;
+            /** Window S */
+            window_s: number;
         };
         /** EquityPoint */
         EquityPoint: {
@@ -3688,6 +3727,44 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Refused: a problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unavailable or failed: a problem without internals */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    "dex-dex_access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DexAccess"];
                 };
             };
             /** @description Refused: a problem says why */
