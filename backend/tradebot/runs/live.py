@@ -39,7 +39,8 @@ from tradebot.runs.launcher import (
 )
 from tradebot.runs.store import trip_kill_switch
 from tradebot.runtime.grid_edits import GridEdits
-from tradebot.runtime.ports import PriceFeed, Tick, Venue, VenueError
+from tradebot.runtime.ports import PriceFeed, QuietFeed, Tick, Venue, VenueError
+from tradebot.runtime.quiet import Quiet
 from tradebot.runtime.runner import GridRunner, RunOutcome
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
@@ -232,7 +233,15 @@ def _runner(
         stop=options.stop,
         stop_reason=options.stop_reason,
         grid_edits=edits,
+        quiet=_quiet_hook(options, mode),
     )
+
+
+def _quiet_hook(options: LiveOptions, mode: RunMode) -> Callable[[Quiet], None] | None:
+    """A live run on a shared feed sleeps through the ticks that change nothing for it; a
+    paper run sees every tick (its simulated fills need the whole path of prices)."""
+    feed = options.prices
+    return feed.quiet if mode is RunMode.LIVE and isinstance(feed, QuietFeed) else None
 
 
 def _hold_while_unsure(sandbox: SandboxClock, runner: GridRunner, venue: CcxtVenue) -> None:

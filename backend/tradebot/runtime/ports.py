@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.types import MarketRules, Side
 from tradebot.engine.walk import Direction
+
+if TYPE_CHECKING:
+    from tradebot.runtime.quiet import Quiet
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,21 @@ class PriceFeed(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class QuietFeed(PriceFeed, Protocol):
+    """A feed shared by many runs that lets a run sleep through the ticks that change nothing
+    for it (``runtime.quiet``)."""
+
+    def quiet(self, quiet: Quiet) -> None:
+        """Deliver only the ticks ``quiet`` says wake the run (until its next tick)."""
+        ...
+
+    def wake(self) -> None:
+        """Deliver the latest price again now, if the run is asleep (news for it arrived by
+        another path, e.g. a fill on the user-data stream)."""
+        ...
 
 
 class Venue(Protocol):

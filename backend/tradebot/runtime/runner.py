@@ -39,6 +39,7 @@ from tradebot.runtime.ports import (
     Venue,
     VenueError,
 )
+from tradebot.runtime.quiet import Quiet, band, wake_by
 from tradebot.runtime.reconcile import reconcile_order
 from tradebot.runtime.store import (
     FillRecord,
@@ -111,6 +112,7 @@ class GridRunner:
         stop: asyncio.Event | None = None,
         stop_reason: Callable[[], str | None] | None = None,
         grid_edits: GridEdits | None = None,
+        quiet: Callable[[Quiet], None] | None = None,
     ) -> None:
         self.record = record
         self.strategy = strategy
@@ -124,6 +126,9 @@ class GridRunner:
         """Why ``stop`` was set, when its setter says (recorded as the run's stop reason)."""
         self._grid_edits = grid_edits
         self._next_edit_check = 0
+        self._quiet = quiet
+        """Told after each tick until when the run has nothing to decide (a shared feed then
+        wakes it only for ticks that matter to it)."""
         self._errors = ApiErrorWindow()
         self.observer = run_observer(record.client_id, record.run_id, record.pair)
         venue.on_error = self._count_error  # retried reads count against the error budget too
@@ -253,6 +258,35 @@ class GridRunner:
         if not self.strategy.stopped:
             await self._check_guards(tick.price)
         self._report_figures(tick.price)
+        if self._quiet is not None and self._settled():
+            self._quiet(self._quiet_until(tick))
+
+    def _settled(self) -> bool:
+        """Nothing is in doubt or waiting: the next tick that crosses nothing is a no-op."""
+        return (
+            self.strategy.started
+            and not self.strategy.stopped
+            and not self._book_dirty
+            and not self._unasked
+            and not self.orders.unresolved()
+            and self._entry_leg() is None
+        )
+
+    def _quiet_until(self, tick: Tick) -> Quiet:
+        state = self.strategy.state
+        below, above = band(
+            self.orders.active.values(),
+            quote=float(state[core.QUOTE]),
+            base=float(state[core.BASE]),
+            investment=self.strategy.investment or self.strategy.plan.config.investment,
+            peak=float(state[core.PEAK]),
+            others_drawdown=self._others_drawdown,
+            thresholds=self.settings.thresholds,
+        )
+        due = [self._next_snapshot, self._next_regime]
+        if self.strategy.plan.config.take_profit > 0:
+            due.append(tick.ts)  # the take profit is looked at every close
+        return Quiet(below, above, min(due), wake_by(self.record.run_id, self._wall_now()))
 
     def _report_figures(self, price: float) -> None:
         if not self.strategy.started:

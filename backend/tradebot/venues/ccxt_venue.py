@@ -34,6 +34,7 @@ from tradebot.runtime.ports import (
     OrderReport,
     OrderRequest,
     PriceFeed,
+    QuietFeed,
     Tick,
     TradeReport,
     TransientVenueError,
@@ -94,6 +95,8 @@ class CcxtVenue:
         """Where ticks come from when not from a ticker poll of our own (a shared stream)."""
         self.stream = stream
         """The account's user-data stream: fills without polling (None: poll)."""
+        if stream is not None:
+            stream.on_news = self._news
         self.reconcile_every_ms = reconcile_every_ms
         self.fill_grace_ms = fill_grace_ms
         self._next_reconcile = 0.0
@@ -194,6 +197,11 @@ class CcxtVenue:
         if self._before_poll is not None and not await self._before_poll():
             return None
         return self._ticks.tick(*await self.ticker())
+
+    def _news(self) -> None:
+        """The user-data stream has something: a run asleep on a shared feed wakes for it."""
+        if isinstance(self.prices, QuietFeed):
+            self.prices.wake()
 
     async def ticker(self) -> tuple[int, float]:
         """The last traded price and its time, by REST (a routine read)."""

@@ -54,6 +54,8 @@ class UserStream:
         self._gap = True
         self._pumps: list[asyncio.Task[None]] = []
         self.errors = 0
+        self.on_news: Callable[[], None] = lambda: None
+        """Called when events arrive (the run may be asleep on a shared feed: wake it)."""
 
     def start(self) -> None:
         if not self._pumps:
@@ -82,12 +84,17 @@ class UserStream:
         return trades, orders
 
     async def _pump(self, watch: Callable[[str], Awaitable[list[Row]]], into: deque[Row]) -> None:
-        await pump(lambda: watch(self.symbol), into.extend, self._on_down, self.reconnect)
+        def arrived(rows: list[Row]) -> None:
+            into.extend(rows)
+            self.on_news()
+
+        await pump(lambda: watch(self.symbol), arrived, self._on_down, self.reconnect)
 
     def _on_down(self, error: Exception, retry_s: float) -> None:
         self.errors += 1
         self._gap = True
         self._subscribed_at = self._clock() + retry_s  # the next watch subscribes again
+        self.on_news()  # a gap to reconcile
         log.info("user_stream_down", pair=self.symbol, error=str(error), retry_s=retry_s)
 
     async def close(self) -> None:

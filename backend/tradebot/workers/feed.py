@@ -4,7 +4,10 @@ A thousand paper bots on BTC/USDT must not poll the exchange a thousand times: t
 one ``SharedFeed`` per pair, polling a public (keyless) ``CcxtVenue``, and each run subscribes.
 A ``Subscription`` is the run's ``PriceFeed``: the paper venue of the run takes its ticks from
 it. Every subscriber sees every tick, in order (the paper engine needs the whole path); a run's
-first tick is a jump, as for a run that opens its own feed.
+first tick is a jump, as for a run that opens its own feed. A run may say it is quiet
+(``runtime.quiet``, a live run does after each tick): it then sees only the ticks that wake it,
+found for all the feed's runs at once (``Sleepers``), and ``wake`` hands it the latest price
+again when news for it comes another way.
 
 ``lockstep`` (a stepped sandbox) polls again only once every run has decided on the last tick,
 so the simulator's clock holds while any run is busy, as it does for a run stepping it alone.
@@ -21,7 +24,9 @@ from collections.abc import Callable
 from tradebot.engine.types import MarketRules
 from tradebot.observability.logs import get_logger
 from tradebot.runtime.ports import PriceFeed, Tick, TransientVenueError, VenueError
+from tradebot.runtime.quiet import Quiet
 from tradebot.workers.latency import LatencySample
+from tradebot.workers.sleepers import Sleepers
 
 log = get_logger(__name__)
 FeedKey = tuple[str, str]
@@ -37,6 +42,8 @@ class Subscription:
         self._ready = asyncio.Event()
         self._received_at: float | None = None
         self._first = True
+        self._news = False
+        self._asleep = False
         self.busy = False
         """A tick was delivered and the run has not asked for the next one yet."""
         self.closed = False
@@ -44,7 +51,22 @@ class Subscription:
         """Set once the run has decided on its first tick: it is loaded, reconciled and its
         book placed (the worker lets only so many runs start at once)."""
 
+    def quiet(self, quiet: Quiet) -> None:
+        if self._news:  # news came while it was deciding: it decides again at once instead
+            self._news = False
+            self._feed.rouse(self)
+        else:
+            self._feed.sleepers.sleep(self, quiet)
+            self._asleep = True
+
+    def wake(self) -> None:
+        if self.busy and not self._asleep:
+            self._news = True  # it is deciding and may have looked already: it looks again
+        else:
+            self._feed.rouse(self)
+
     def deliver(self, tick: Tick | VenueError | None, received_at: float) -> None:
+        self._asleep = False
         if self._first and isinstance(tick, Tick):
             tick = dataclasses.replace(tick, direction=None)
             self._first = False
@@ -95,6 +117,8 @@ class SharedFeed:
         self.lockstep = lockstep
         self._on_empty = on_empty
         self._subscribers: list[Subscription] = []
+        self.sleepers: Sleepers[Subscription] = Sleepers()
+        self._last: Tick | None = None
         self._busy = 0
         self._all_idle = asyncio.Event()
         self._rules: MarketRules | None = None
@@ -116,6 +140,7 @@ class SharedFeed:
     def subscribe(self) -> Subscription:
         subscription = Subscription(self)
         self._subscribers.append(subscription)
+        self.sleepers.add(subscription)
         if self._ended:
             self._busy += 1
             subscription.deliver(self._end, time.perf_counter())
@@ -126,6 +151,7 @@ class SharedFeed:
     async def unsubscribe(self, subscription: Subscription) -> None:
         self.idle(subscription)
         self._subscribers.remove(subscription)
+        self.sleepers.remove(subscription)
         if not self._subscribers:
             self._on_empty(self)
             if self._task is not None:
@@ -159,12 +185,31 @@ class SharedFeed:
             self._on_empty(self)
             self._deliver(error)
 
+    def rouse(self, subscription: Subscription) -> None:
+        """The latest price again, now, for a run (queued behind what it was handed before)."""
+        if self._last is not None and not self._ended:
+            self._hand(subscription, dataclasses.replace(self._last, direction=None))
+
     def _deliver(self, tick: Tick | VenueError | None) -> None:
+        if isinstance(tick, Tick):
+            self._last = tick
+            targets = self.sleepers.woken(tick)
+        else:
+            targets = list(self._subscribers)
         received_at = time.perf_counter()
-        for subscription in self._subscribers:
-            if not subscription.busy:
-                self._busy += 1
-            subscription.deliver(tick, received_at)
+        for subscription in targets:
+            self._hand(subscription, tick, received_at)
+
+    def _hand(
+        self,
+        subscription: Subscription,
+        tick: Tick | VenueError | None,
+        received_at: float | None = None,
+    ) -> None:
+        self.sleepers.wake(subscription)  # awake until it says otherwise after this tick
+        if not subscription.busy:
+            self._busy += 1
+        subscription.deliver(tick, received_at or time.perf_counter())
 
 
 class MarketFeeds:

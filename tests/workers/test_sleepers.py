@@ -1,0 +1,110 @@
+"""Quiet runs on a shared feed: which ticks wake which run, and the band a run computes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tradebot.engine.orders import OrderStatus
+from tradebot.engine.risk import GuardThresholds
+from tradebot.engine.types import MarketRules, Side
+from tradebot.runtime.ports import Tick
+from tradebot.runtime.quiet import QUIET_MAX_MS, Quiet, band, wake_by
+from tradebot.runtime.store import StoredOrder
+from tradebot.workers.feed import SharedFeed
+from tradebot.workers.latency import LatencySample
+from tradebot.workers.sleepers import Sleepers
+
+QUIET = Quiet(below=99.0, above=101.0, close_after=5_000, wake_at=10_000)
+NOW = 1_000  # the wall clock's ms when the ticks arrive
+
+
+def tick(ts: int, price: float, *, closes: bool = False) -> Tick:
+    return Tick(ts, price, None, closes_candle=closes)
+
+
+def test_a_quiet_owner_wakes_outside_its_band_at_a_due_close_or_past_its_time() -> None:
+    sleepers: Sleepers[str] = Sleepers(capacity=2)
+    for owner in ("a", "b", "c"):  # past the first capacity: the arrays grow
+        sleepers.add(owner)
+    assert sleepers.woken(tick(1, 100.0), NOW) == ["a", "b", "c"]  # new owners are awake
+    sleepers.sleep("a", QUIET)
+    sleepers.sleep("b", QUIET)
+    assert sleepers.woken(tick(2, 100.0), NOW) == ["c"]
+    assert sleepers.woken(tick(3, 99.0), NOW) == ["a", "b", "c"]  # a buy line touched
+    assert sleepers.woken(tick(4, 101.5), NOW) == ["a", "b", "c"]
+    assert sleepers.woken(tick(4_999, 100.0, closes=True), NOW) == ["c"]
+    assert sleepers.woken(tick(5_000, 100.0, closes=True), NOW) == ["a", "b", "c"]
+    assert sleepers.woken(tick(9_999, 100.0), 9_999) == ["c"]
+    assert sleepers.woken(tick(9_999, 100.0), 10_000) == ["a", "b", "c"]
+    sleepers.remove("a")  # "c" moves into its slot and keeps its own (awake) state
+    assert sleepers.woken(tick(2, 100.0), NOW) == ["c"]
+    sleepers.wake("b")
+    assert sorted(sleepers.woken(tick(2, 100.0), NOW)) == ["b", "c"]
+
+
+def order(side: Side, price: float, kind: str = "limit") -> StoredOrder:
+    return StoredOrder(f"{side}-{price}", 1, 1, side, kind, price, 0.01, OrderStatus.OPEN, 0)
+
+
+def test_the_band_is_the_nearest_lines_and_the_prices_where_a_loss_guard_trips() -> None:
+    thresholds = GuardThresholds(200.0, 500.0, 20, 30_000)
+    orders = [order(Side.BUY, 95.0), order(Side.BUY, 97.0), order(Side.SELL, 103.0)]
+    orders += [order(Side.SELL, 105.0), order(Side.BUY, 99.5, kind="market")]
+    quiet = {"quote": 500.0, "investment": 1_000.0, "others_drawdown": 0.0}
+    assert band(orders, base=0.0, peak=1_000.0, thresholds=thresholds, **quiet) == (97.0, 103.0)
+    # 5 base: equity 500 + 5p; a run loss over 200 below p = 60, the client's drawdown over
+    # 500 (others 100 already, this run's peak 1,390) below p = 98: above the highest buy.
+    quiet["others_drawdown"] = 100.0
+    below, above = band(orders, base=5.0, peak=1_390.0, thresholds=thresholds, **quiet)
+    assert (below, above) == (pytest.approx(98.0), 103.0)
+
+
+def test_runs_wake_at_spread_times_within_the_longest_sleep() -> None:
+    times = {wake_by(f"run-{n}", 1_000_000) for n in range(50)}
+    assert all(1_000_000 + QUIET_MAX_MS // 2 < t <= 1_000_000 + QUIET_MAX_MS for t in times)
+    assert len(times) > 40
+
+
+class ListedPrices:
+    """A feed source of fixed ticks (the exchange's stream stands behind it in a worker)."""
+
+    def __init__(self, ticks: list[Tick]) -> None:
+        self.ticks = ticks
+        self.more = asyncio.Event()
+
+    async def market_rules(self) -> MarketRules:
+        return MarketRules()
+
+    async def next_tick(self) -> Tick | None:
+        while not self.ticks:
+            await self.more.wait()
+            self.more.clear()
+        return self.ticks.pop(0)
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_quiet_subscription_sleeps_and_news_wakes_it_with_the_latest_price() -> None:
+    source = ListedPrices([tick(1, 100.0)])
+    far = Quiet(below=99.0, above=101.0, close_after=5_000, wake_at=2**62)
+    feed = SharedFeed(source, LatencySample())
+    run = feed.subscribe()
+    assert (await run.next_tick()) == tick(1, 100.0)
+    run.quiet(far)
+    source.ticks += [tick(2, 100.2), tick(3, 100.4), tick(4, 98.5)]
+    source.more.set()
+    woken = await asyncio.wait_for(run.next_tick(), 2)
+    assert woken is not None
+    assert (woken.ts, woken.price) == (4, 98.5)  # the two quiet ticks were not handed over
+    run.quiet(far)
+    run.wake()  # e.g. a fill on the user-data stream
+    again = await asyncio.wait_for(run.next_tick(), 2)
+    assert again is not None
+    assert (again.ts, again.price, again.direction) == (4, 98.5, None)
+    run.wake()  # news while it decides: its next quiet is refused, it decides again at once
+    run.quiet(far)
+    assert (await asyncio.wait_for(run.next_tick(), 2)) is not None
+    await run.close()
