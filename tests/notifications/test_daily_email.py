@@ -4,9 +4,13 @@ doubled email."""
 
 from __future__ import annotations
 
+import struct
+import subprocess
 import time
+from base64 import b64encode
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +34,7 @@ from tradebot.models.runs import BotRun
 from tradebot.notifications.preferences import PreferenceService
 from tradebot.notifications.schemas import PreferencesUpdate
 from tradebot.runs.store import SqlRunStore
-from tradebot.runtime.store import FillRecord, StoredOrder
+from tradebot.runtime.store import FillRecord, InventorySnapshot, StoredOrder
 from tradebot.workers.daily import summarise_day
 from tradebot.workers.notifications import queue_daily_emails, send_notification
 from tradebot.workers.state import STATE, WorkerState
@@ -38,6 +42,14 @@ from tradebot.workers.state import STATE, WorkerState
 # (grid profit, fees, equity, round trips) of the client's two runs; both invested 1,000
 RUNS = [(12.5, 1.5, 1_030.0, 4), (7.25, 0.75, 985.0, 3)]
 OPEN_ORDERS = 3
+HOUR_MS = 3_600_000
+SNAPSHOT_HOURS = 6
+
+
+def equity_path(final: float) -> list[float]:
+    """A run's hourly equity today: from its 1,000 invested to ``final``, by a winding road."""
+    return [1_000.0 + (final - 1_000.0) * h / (SNAPSHOT_HOURS - 1) + (-1) ** h * 4.0
+            for h in range(SNAPSHOT_HOURS)]  # fmt: skip
 
 
 def smtp_settings(env: Settings, port: int, **more: Any) -> Settings:
@@ -71,6 +83,12 @@ async def starter_with_two_bots(sessions: async_sessionmaker[AsyncSession], plan
         fills = [FillRecord(f"t{n}-{i}", f"c{n}-{i}", Side.BUY, 1, 95_000.0, 0.001, 0.1, "USDT",
                             today_ms + 1_000 * i) for i in range(2)]  # fmt: skip
         await store.record_fills(fills, [], state, today_ms)
+        for hour, equity_then in enumerate(equity_path(equity)):
+            await store.add_snapshot(
+                InventorySnapshot(ts=today_ms + hour * HOUR_MS + n * 60_000, price=95_000.0,
+                                  base=0.0, quote=equity_then, equity=equity_then,
+                                  grid_profit=profit, fees=fees, round_trips=trips, empty_line=1)
+            )  # fmt: skip
         if n == 0:
             resting = [
                 StoredOrder(f"{run_id[-40:]}-{line}", line, 1, Side.BUY, "limit",
@@ -140,12 +158,45 @@ async def test_a_starter_client_receives_the_daily_email_with_the_runs_figures(
     page = message.get_body(("html",)).get_content()
     for figure in ("+15.00 USDT", "+19.75 USDT", "-4.75 USDT", "2.25 USDT", "grid 1", "grid 2"):
         assert figure in page
+    png = equity_chart(message, page)
+    screenshot(page, png, OUT / "daily_email.png")
     (row,) = await sends_of(state.sessions, client)
     assert (row.status, row.attempts, row.last_error) == ("delivered", 1, None)
     assert row.delivered_at is not None
     # a second delivery of the same job sends nothing more
     assert await attempt(state, client, send_id, 2) == "delivered"
     assert len([m for m in smtp.messages if client in str(m["To"])]) == 1
+
+
+OUT = Path("out/notifications")
+
+
+def equity_chart(message: Any, page: str) -> bytes:
+    """The chart the HTML shows: a PNG sent inside the message, of the chart's size."""
+    assert 'src="cid:equity-chart"' in page
+    (image,) = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert image["Content-ID"] == "<equity-chart>"
+    png: bytes = image.get_content()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", png[16:24]) == (560, 140)
+    return png
+
+
+def screenshot(page: str, png: bytes, path: Path) -> None:
+    """The email as a mail client shows it (the chart inlined), rendered by headless Chromium
+    and saved for people to look at."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    inlined = page.replace("cid:equity-chart", "data:image/png;base64," + b64encode(png).decode())
+    html = path.with_suffix(".html")
+    html.write_text(inlined, encoding="utf-8")
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--screenshot={path.resolve()}", "--window-size=760,1250", html.resolve().as_uri()],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    shot = path.read_bytes()
+    assert shot.startswith(b"\x89PNG")
+    assert len(shot) > 20_000  # a rendered page, not a blank one
 
 
 async def test_a_trial_client_gets_no_email(state: WorkerState, smtp: SmtpServer) -> None:

@@ -10,7 +10,7 @@ the guards that tripped during the day.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from importlib.resources import files
@@ -23,8 +23,9 @@ from tradebot.bots.repository import BotRepository
 from tradebot.engine import core
 from tradebot.kit.scope import ClientScope
 from tradebot.models.runs import BotRun, RunStatus
+from tradebot.notifications.chart import HEIGHT, WIDTH, pnl_png
 from tradebot.notifications.repository import DailySummaryRepository, GuardEventRepository
-from tradebot.runs.repository import OrderRepository, RunRepository
+from tradebot.runs.repository import OrderRepository, RunRepository, SnapshotRepository
 
 CURRENCY = "USDT"
 
@@ -65,6 +66,8 @@ class DailyReport:
     open_orders: int
     guard_events: list[GuardEvent]
     bots: list[BotLine]
+    pnl_curve: list[tuple[int, float]] = field(default_factory=list)
+    """(time, the client's P&L) through the day, from its runs' snapshots."""
 
     @property
     def subject(self) -> str:
@@ -118,6 +121,9 @@ async def daily_report(session: AsyncSession, scope: ClientScope, day: date) -> 
             )
         )
     guards = await GuardEventRepository(session, scope).tripped_between(start, end)
+    snapshots = await SnapshotRepository(session, scope).equity_between(
+        [run.id for run in runs], _ms(start), _ms(end)
+    )
     realised, pnl = float(figures.get("realised", 0.0)), float(figures.get("pnl", 0.0))
     return DailyReport(
         day=day,
@@ -134,7 +140,30 @@ async def daily_report(session: AsyncSession, scope: ClientScope, day: date) -> 
         open_orders=sum(line.open_orders for line in lines),
         guard_events=[GuardEvent(g.guard, g.reason, g.tripped_at) for g in guards],
         bots=lines,
+        pnl_curve=summed_pnl(snapshots, {run.id: _state(run, core.INVESTMENT) for run in runs}),
     )
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def summed_pnl(
+    snapshots: list[tuple[str, int, float]], invested: dict[str, float]
+) -> list[tuple[int, float]]:
+    """The client's P&L at each snapshot time: every run's latest equity by then less what it
+    invested, summed (runs snapshot at phases of their own, so one run's point carries the
+    others' last; a run not started yet counts nothing)."""
+    latest: dict[str, float] = {}
+    curve: list[tuple[int, float]] = []
+    for run, ts, equity in snapshots:
+        latest[run] = equity - invested.get(run, 0.0)
+        total = sum(latest.values())
+        if curve and curve[-1][0] == ts:
+            curve[-1] = (ts, total)
+        else:
+            curve.append((ts, total))
+    return curve
 
 
 def _template(name: str) -> Template:
@@ -188,6 +217,9 @@ def render_text(report: DailyReport) -> str:
     )
 
 
+CHART_CID = "equity-chart"
+
+
 def render_html(report: DailyReport) -> str:
     def escaped(values: dict[str, str]) -> dict[str, str]:
         return {name: html.escape(value) for name, value in values.items()}
@@ -196,8 +228,15 @@ def render_html(report: DailyReport) -> str:
     bots = "".join(bot_row.substitute(escaped(_bot_figures(line))) for line in report.bots)
     guards = "".join(guard_row.substitute(escaped(_guard_figures(e))) for e in report.guard_events)
     none = '<tr><td colspan="6" class="none">No bot traded.</td></tr>'
+    chart = ""
+    if len(report.pnl_curve) >= 2:
+        chart = (
+            f'<img class="chart" src="cid:{CHART_CID}" width="{WIDTH}" height="{HEIGHT}" '
+            'alt="Your P&amp;L through the day; the dashed line is break-even">'
+        )
     return _template("daily_pnl.html").substitute(
         escaped(_figures(report)),
+        chart=chart,
         bots=bots or none,
         guards=guards or '<li class="none">No guard tripped.</li>',
     )
@@ -211,4 +250,9 @@ def daily_email(report: DailyReport, sender: str, recipients: list[str]) -> Emai
     message["Subject"] = report.subject
     message.set_content(render_text(report))
     message.add_alternative(render_html(report), subtype="html")
+    if len(report.pnl_curve) >= 2:
+        page = message.get_body(("html",))
+        assert page is not None
+        png = pnl_png(report.pnl_curve)
+        page.add_related(png, "image", "png", cid=f"<{CHART_CID}>", filename="equity.png")
     return message

@@ -238,6 +238,28 @@ class SnapshotRepository(_RunRows[BotInventorySnapshot]):
     async def latest(self, run_id: str) -> BotInventorySnapshot | None:
         return (await self.session.execute(self.latest_query(run_id))).scalar_one_or_none()
 
+    async def equity_between(
+        self, run_ids: Sequence[str], start_ms: int, end_ms: int
+    ) -> list[tuple[str, int, float]]:
+        """(run id, time, equity) of the runs' snapshots in [start, end), oldest first."""
+        if not run_ids:
+            return []
+        rows = await self.session.execute(
+            select(
+                col(BotInventorySnapshot.run_id),
+                col(BotInventorySnapshot.ts),
+                col(BotInventorySnapshot.equity),
+            )
+            .where(
+                col(BotInventorySnapshot.client_id) == self.scope.client_id,
+                col(BotInventorySnapshot.run_id).in_(run_ids),
+                col(BotInventorySnapshot.ts) >= start_ms,
+                col(BotInventorySnapshot.ts) < end_ms,
+            )
+            .order_by(col(BotInventorySnapshot.ts))
+        )
+        return [(run, int(ts), float(equity)) for run, ts, equity in rows.all()]
+
 
 class GuardRepository(ScopedRepository[BotGuardState]):
     model = BotGuardState
