@@ -174,6 +174,12 @@ class Ledger:
             if status in FAILED:
                 found.runs_ended.append(f"{run_id} {status}: {reason}")
                 found.ended.add(run_id)
+        # A tripped run whose job is taken again ends "stopped" (blocked by its trip): the
+        # guard's row still says it tripped.
+        for run_id, guard, reason in self._rows(_TRIPS):
+            if run_id not in found.ended:
+                found.runs_ended.append(f"{run_id} tripped {guard}: {reason}")
+                found.ended.add(run_id)
         return found
 
     def _exchange_side(self, found: Findings, exchanges: dict[str, dict[str, Any]]) -> None:
@@ -197,3 +203,4 @@ _ORDERS = (
     "from bot_orders"
 )
 _RUNS = "select id, status, stop_reason from bot_runs"
+_TRIPS = "select run_id, guard, reason from bot_guard_state where active and run_id is not null"
