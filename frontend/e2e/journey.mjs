@@ -247,6 +247,10 @@ async function otherUserSeesNothing(browser, runId) {
   await page.goto(`${portal}/runs/${runId}`);
   await page.getByText('This run could not be loaded').waitFor();
   await journey.capture(page, '13-second-user-foreign-run');
+  await page.goto(`${portal}/dex`);
+  await page.getByRole('status', { name: 'Locked on the trial plan' }).waitFor();
+  assert(await page.getByRole('button', { name: 'Check sell' }).isDisabled(), 'a trial user sees the check locked');
+  await journey.capture(page, '13b-second-user-dex-locked');
   await page.context().close();
 }
 
@@ -340,6 +344,12 @@ async function main() {
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
     await page.getByRole('table', { name: 'Audit trail, newest first' }).waitFor();
     await journey.capture(page, '09-account');
+
+    journey.step('dex');
+    await page.getByRole('link', { name: 'DEX check' }).click();
+    await page.getByRole('heading', { name: 'DEX sell check' }).waitFor();
+    assert(await page.getByRole('button', { name: 'Check sell' }).isEnabled(), 'a Pro user may run DEX checks');
+    await journey.capture(page, '09b-dex-check');
 
     journey.step('kill switch');
     await page.goto(`${portal}/runs/${runId}`);

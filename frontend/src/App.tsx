@@ -13,6 +13,7 @@ const OnboardingPage = lazy(() => import('./pages/onboarding/OnboardingPage'));
 const WizardPage = lazy(() => import('./pages/wizard/WizardPage'));
 const RunPage = lazy(() => import('./pages/run/RunPage'));
 const AccountPage = lazy(() => import('./pages/account/AccountPage'));
+const DexPage = lazy(() => import('./pages/dex/DexPage'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
 
 function page(element: React.ReactNode) {
@@ -33,6 +34,7 @@ const router = createBrowserRouter([
       { path: 'bots/new', element: page(<WizardPage />) },
       { path: 'runs/:runId', element: page(<RunPage />) },
       { path: 'account', element: page(<AccountPage />) },
+      { path: 'dex', element: page(<DexPage />) },
       { path: '*', element: page(<NotFoundPage />) },
     ],
   },

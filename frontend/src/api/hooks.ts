@@ -18,6 +18,7 @@ export const keys = {
   onboarding: ['onboarding'] as const,
   consent: ['consent'] as const,
   backtest: (id: string | null) => ['backtests', id] as const,
+  dexAccess: ['dex', 'access'] as const,
 };
 
 export function useMe() {

@@ -5,6 +5,7 @@ const links = [
   { to: '/', label: 'Bots', end: true },
   { to: '/start', label: 'Get started', end: false },
   { to: '/bots/new', label: 'New bot', end: false },
+  { to: '/dex', label: 'DEX check', end: false },
   { to: '/account', label: 'Account', end: false },
 ];
 
