@@ -42,6 +42,7 @@ from tradebot.runtime.ports import (
     VenueOrderStatus,
 )
 from tradebot.venues.ccxt_errors import OrderUnknownError, UnreachableError, translate
+from tradebot.venues.markets import MARKETS
 from tradebot.venues.rate_limit import Priority, RateLimiter
 from tradebot.venues.rate_limit_ccxt import BinanceWeight as W
 from tradebot.venues.rate_limit_ccxt import bind, throttled
@@ -78,6 +79,7 @@ class CcxtVenue:
         stream: UserStream | None = None,
         reconcile_every_ms: int = 300_000,
         fill_grace_ms: int = 2_000,
+        markets_key: str | None = None,
     ) -> None:
         self.exchange = exchange
         self.symbol = symbol
@@ -97,6 +99,8 @@ class CcxtVenue:
         """The account's user-data stream: fills without polling (None: poll)."""
         if stream is not None:
             stream.on_news = self._news
+        self.markets_key = markets_key
+        """Where the process's shared markets of this exchange are kept (None: load our own)."""
         self.reconcile_every_ms = reconcile_every_ms
         self.fill_grace_ms = fill_grace_ms
         self._next_reconcile = 0.0
@@ -170,8 +174,14 @@ class CcxtVenue:
             self.on_error(error)
 
     # ---- market -------------------------------------------------------------------------
-    async def market_rules(self) -> MarketRules:
+    async def _load_markets(self) -> None:
         await self._read(W.EXCHANGE_INFO, self.exchange.load_markets)
+
+    async def market_rules(self) -> MarketRules:
+        if self.markets_key is None:
+            await self._load_markets()
+        else:
+            await MARKETS.load(self.exchange, self.markets_key, self._load_markets)
         if self.symbol not in self.exchange.markets:
             raise VenueError(f"{self.exchange.id} does not list {self.symbol}")
         market = self.exchange.market(self.symbol)

@@ -86,6 +86,7 @@ def connect(
         prices=prices,
         stream=UserStream(exchange, access.pair) if streams and keyed else None,
         reconcile_every_ms=settings.RECONCILE_INTERVAL_MS,
+        markets_key=f"{access.exchange} {url or 'exchange'}",
     )
     own: PriceFeed = venue
     if streams and prices is None:
