@@ -30,8 +30,10 @@ export function formatPrice(value: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: Math.min(2, digits), maximumFractionDigits: digits });
 }
 
+/** A quantity to 8 decimals; dust below that (a sold-out balance's -1e-12) is 0, never "-0". */
 export function formatQty(value: number): string {
-  return value.toLocaleString('en-US', { maximumFractionDigits: 8 });
+  const shown = value.toLocaleString('en-US', { maximumFractionDigits: 8 });
+  return /^-0(\.0*)?$/.test(shown) ? '0' : shown;
 }
 
 export function formatDuration(ms: number): string {
