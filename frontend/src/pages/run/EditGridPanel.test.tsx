@@ -58,4 +58,27 @@ describe('EditGridPanel', () => {
     expect(screen.getByRole('button', { name: 'Preview changes' })).toBeDisabled();
     expect(calls).toHaveLength(0);
   });
+
+  it("puts the API's field error beside its input and the grid refusal in the alert", async () => {
+    stubApi((call) =>
+      call.path === '/runs/r1/grid/preview'
+        ? {
+            status: 422,
+            body: {
+              type: '/problems/validation',
+              title: 'Invalid request',
+              status: 422,
+              detail: 'body.lines: Input should be less than or equal to 500',
+              errors: [{ loc: ['body', 'lines'], msg: 'Input should be less than or equal to 500' }],
+            },
+          }
+        : undefined,
+    );
+    const user = userEvent.setup();
+    renderWithApi(<EditGridPanel run={run} grid={grid} applied={false} onApplied={vi.fn()} />);
+    await user.click(screen.getByRole('button', { name: 'Preview changes' }));
+    expect(await screen.findByText('Input should be less than or equal to 500')).toBeInTheDocument();
+    expect(screen.getByLabelText('New grid lines')).toHaveAccessibleDescription('Input should be less than or equal to 500');
+    expect(screen.getByRole('alert')).toHaveTextContent('This edit cannot be applied: Invalid request');
+  });
 });

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { useApi } from '../../api/ApiContext';
-import { unwrap } from '../../api/problem';
+import { ApiProblem, unwrap } from '../../api/problem';
 import type { GridEditPreview, GridSpec, RunStatus } from '../../api/types';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Field } from '../../components/Field';
@@ -9,6 +9,8 @@ import { Figure, TextFigure } from '../../components/Figure';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatPrice, formatQty, plural } from '../../lib/format';
 import { validateRange, type RangeValues } from '../../lib/gridForm';
+
+const EDIT_FIELDS = ['lower', 'upper', 'lines'] as const;
 
 function OrderList({ caption, orders }: { caption: string; orders: readonly { side: string; line: number; price: number; qty: number }[] }) {
   return (
@@ -100,6 +102,10 @@ export function EditGridPanel({
     apply.reset();
   };
   const [base = '', quote = 'USDT'] = run.pair.split('/');
+  // The API's field errors of a refused edit stand beside their inputs until the values change.
+  const refused = preview.error ?? apply.error;
+  const server = refused instanceof ApiProblem ? refused.fieldErrors() : {};
+  const shown = (field: keyof RangeValues) => errors[field] ?? server[field];
 
   return (
     <section className="card" aria-labelledby="edit-grid-title">
@@ -112,14 +118,14 @@ export function EditGridPanel({
           if (valid) preview.mutate();
         }}
       >
-        <Field label="New lower price" inputMode="decimal" value={values.lower} onChange={set('lower')} error={errors.lower} suffix={quote} />
-        <Field label="New upper price" inputMode="decimal" value={values.upper} onChange={set('upper')} error={errors.upper} suffix={quote} />
-        <Field label="New grid lines" inputMode="numeric" value={values.lines} onChange={set('lines')} error={errors.lines} />
+        <Field label="New lower price" inputMode="decimal" value={values.lower} onChange={set('lower')} error={shown('lower')} suffix={quote} />
+        <Field label="New upper price" inputMode="decimal" value={values.upper} onChange={set('upper')} error={shown('upper')} suffix={quote} />
+        <Field label="New grid lines" inputMode="numeric" value={values.lines} onChange={set('lines')} error={shown('lines')} />
         <button type="submit" className="button secondary" disabled={!valid || preview.isPending}>
           Preview changes
         </button>
       </form>
-      <ProblemAlert error={preview.error} action="This edit cannot be applied" />
+      <ProblemAlert error={preview.error} action="This edit cannot be applied" fieldsShown={EDIT_FIELDS} />
       {preview.data ? (
         <>
           <GridDiff diff={preview.data} base={base} />
@@ -135,7 +141,7 @@ export function EditGridPanel({
             : `Edit ${apply.data.status}: the bot moves to the new grid at its next tick.`}
         </p>
       ) : null}
-      <ProblemAlert error={apply.error} action="Edit refused" />
+      <ProblemAlert error={apply.error} action="Edit refused" fieldsShown={EDIT_FIELDS} />
       <ConfirmDialog
         open={confirming && preview.data !== undefined}
         title="Apply this grid edit?"
