@@ -294,9 +294,14 @@ class RateLimiter:
         ttl_ms = max(1, round(limits.ticket_ttl_s * 1000))
         loop = asyncio.get_running_loop()
         started = loop.time()
+        task = asyncio.current_task()
         ticket = ""
         try:
             while True:
+                if task is not None and task.cancelling():
+                    # A cancellation the Redis client swallowed (seen, rarely, with its read
+                    # timeouts under Python 3.11): the waiter would otherwise ask for ever.
+                    raise asyncio.CancelledError
                 args: list[Any] = [weight, tenant, limits.weight.span_ms, limits.weight.bucket_ms]
                 args += [budget, limits.tenant_cap, _GRACE_MS, int(rank), ticket, ttl_ms]
                 for w in windows:
