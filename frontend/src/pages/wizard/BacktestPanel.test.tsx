@@ -19,7 +19,7 @@ const done: Backtest = {
   status: 'done',
   progress: 1,
   finished_at: '2024-12-02T09:00:01Z',
-  result: { total_pnl: 30, buy_and_hold_pnl: 10, round_trips: 1, fills: 1234, candles: 3, days: 0.002 },
+  result: { total_pnl: 30, buy_and_hold_pnl: 10, round_trips: 1, fills: 1234, candles: 3, days: 0.002, max_drawdown: 0.0123 },
   equity_curve: [
     { ts: 1_733_131_200_000, equity: 1000, buy_and_hold: 1000 },
     { ts: 1_733_131_260_000, equity: 990, buy_and_hold: 950 },
@@ -50,6 +50,7 @@ describe('BacktestResults', () => {
     expect(await screen.findByText('Buy & hold P&L', {}, { timeout: 3000 })).toBeInTheDocument();
     expect(screen.getByRole('figure', { name: 'Backtest equity of the grid against buying and holding' })).toBeInTheDocument();
     expect(screen.getByText('The price chart marks the newest 2 of 1,234 fills: B bought, S sold.')).toBeInTheDocument();
+    expect(screen.getByText('Max drawdown').nextElementSibling).toHaveTextContent('1.23 %'); // a fraction of the peak, not $
     expect(calls.every((c) => c.method === 'GET')).toBe(true);
   });
 

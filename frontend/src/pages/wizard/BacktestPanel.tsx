@@ -42,6 +42,8 @@ export function BacktestResults({ job }: { job: Backtest }) {
   const days = figure(result, 'days');
   const timeInRange = figure(result, 'time_in_range');
   const newest = fillsShown(job);
+  // The engine's drawdown is a fraction of the equity's peak, not money.
+  const maxDrawdown = figure(result, 'max_drawdown');
   return (
     <div className="backtest-results" role="status">
       <p className="muted small">
@@ -56,7 +58,7 @@ export function BacktestResults({ job }: { job: Backtest }) {
         <Figure label="Round trips" value={figure(result, 'round_trips')} kind="count" />
         <Figure label="Fills" value={figure(result, 'fills')} kind="count" />
         <Figure label="Fees paid" value={figure(result, 'fees_paid')} />
-        <Figure label="Max drawdown" value={figure(result, 'max_drawdown')} />
+        <TextFigure label="Max drawdown">{maxDrawdown !== null ? formatPct(maxDrawdown * 100, 2) : '—'}</TextFigure>
         <TextFigure label="Time in range">{timeInRange !== null ? formatPct(timeInRange * 100, 1) : '—'}</TextFigure>
       </dl>
       <LineChart
