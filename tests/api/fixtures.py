@@ -24,6 +24,9 @@ from tradebot.config import Settings
 STRIPE_KEY = "sk_test_" + "4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_" + "Nf8fQ2kV9xYz3LmP7rT5sW1aB6cD0eGh"
 ADMIN_TOKEN = "adm_" + "Q7mZ2pX9vL4kR8tW3nY6bC1dF5gH0jS"
+START_S = 90
+"""How long a served API may take to answer (seconds on a quiet machine; 30 s was once not
+enough on a loaded CI machine)."""
 SIM_START = 700
 """The exchange simulator's market stands at the open of the demo week's candle 700."""
 
@@ -144,7 +147,7 @@ def api_process(
     )
     base = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_S
         while time.monotonic() < deadline:
             assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
             try:
@@ -153,7 +156,7 @@ def api_process(
             except httpx.TransportError:
                 time.sleep(0.2)
         else:
-            pytest.fail("tradebot api did not answer /healthz within 30 s")
+            pytest.fail(f"tradebot api did not answer /healthz within {START_S} s")
         yield base
     finally:
         process.terminate()

@@ -22,6 +22,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+START_S = 90
+"""How long the server may take to answer (seconds on a quiet machine; much longer on a loaded
+CI machine, where 30 s was once not enough)."""
+
+
 def _served_output(tmp_path: Path, args: list[str], env: dict[str, str]) -> str:
     """What ``tradebot api`` printed (stdout and stderr) around two ``/healthz`` requests."""
     port = _free_port()
@@ -37,7 +42,7 @@ def _served_output(tmp_path: Path, args: list[str], env: dict[str, str]) -> str:
     with output.open("wb") as sink:
         process = subprocess.Popen(command, env=environment, stdout=sink, stderr=sink)
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + START_S
             answered = 0
             while answered < 2 and time.monotonic() < deadline:
                 assert process.poll() is None, output.read_text()

@@ -203,8 +203,9 @@ async def test_a_killed_waiters_ticket_expires(limiters):
     killed = time.monotonic()
     await limiter.acquire(10, max_wait=10)  # the dead waiter's 15 was ahead of it
     held = time.monotonic() - killed
-    # Renewed at most ttl / 3 before the kill: it held its place at least that much less.
-    assert ttl - ttl / 3 - 0.2 <= held <= ttl + 0.5
+    # Renewed at most ttl / 3 before the kill: it held its place at least that much less; and
+    # at most its time to live (plus slack for a loaded machine: 3.9 s was seen in CI).
+    assert ttl - ttl / 3 - 0.2 <= held <= ttl + 2.0
     assert (await limiter.usage()).waiting == 0
 
 
