@@ -201,7 +201,7 @@ async def test_a_run_whose_lease_is_taken_stops_at_once_and_resumes_once_it_is_f
                 assert len(await fills_of(sessions, run_id)) == fills
                 assert (await run_row(sessions, run_id)).status == "running"  # nothing written
                 await redis.delete(key)
-                await eventually(lambda: _finished(sessions, run_id), timeout=60, what="the end")
+                await eventually(lambda: _finished(sessions, run_id), timeout=150, what="the end")
         finally:
             await redis.aclose()
     assert (await run_row(sessions, run_id)).status == "finished"
