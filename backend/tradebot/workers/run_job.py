@@ -4,7 +4,8 @@ The job takes the run's lease (no lease, no run: while another worker holds it, 
 waits and looks again a lease's time later), then runs ``run_on_live_data`` (paper or live,
 its prices from the worker's shared feed of the pair) with a stop event. The worker's watcher
 sets that event on the API's stop, on a tripped guard or kill switch, and on shutdown; the run
-loop then ends after its current tick with every order resting. A lost lease cancels the run
+loop then ends after its current tick, its orders resting for a restart to adopt (after a guard
+or the kill switch, cancelled: nothing of the grid may fill after it). A lost lease cancels the run
 outright, as a SIGKILL would (another worker may own it now: nothing more is written), and the
 job looks again a lease's time later. Runs start a few at a time (``start_slots``): a run holds
 its slot until it has decided on its first tick (loaded, reconciled, book placed), so a thousand
