@@ -12,12 +12,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.runs.live_fixtures import (
     GRID,
     RULES,
     WINDOW,
+    assert_fills_as_charged,
     live_client,
     live_settings,
     stop_after,
@@ -29,13 +30,15 @@ from tradebot.candles.io import bundled, load_candles
 from tradebot.db import transaction
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import build_plan
-from tradebot.models.runs import BotGuardState
+from tradebot.engine.types import Fill
+from tradebot.models.runs import BotGuardState, BotOrder
 from tradebot.research.backtest import run_backtest
 from tradebot.runs.configuration import KeyNoLongerSafeError
 from tradebot.runs.live import LiveOptions, run_on_live_data, run_patiently
-from tradebot.runs.store import SqlRunStore
+from tradebot.runs.store import SqlRunStore, trip_kill_switch
 from tradebot.runtime.ids import client_order_id
 from tradebot.runtime.runner import RunBlockedError, RunOutcome
+from tradebot.runtime.store import FillRecord
 from tradebot.venues.exchange_sim import LimitsConfig, MarketConfig
 from tradebot.venues.retry import Backoff
 
@@ -98,12 +101,8 @@ class Sandbox:
         quick = Backoff(attempts=4, base_s=0.05)
         return await run_patiently(settings, options, database_url=self.pg_url, backoff=quick)
 
-    async def fills(self) -> list[tuple[int, str, int, float, float]]:
-        store = SqlRunStore(self.sessions, self.client, self.settings.RUN_ID)
-        return [
-            (f.ts, f.side.value, f.line, round(f.price, 6), round(f.qty, 8))
-            for f in await store.fills()
-        ]
+    async def fills(self) -> list[FillRecord]:
+        return await SqlRunStore(self.sessions, self.client, self.settings.RUN_ID).fills()
 
 
 @pytest.fixture
@@ -111,9 +110,8 @@ def sandbox(pg_url, sessions, master_key):
     return Sandbox(pg_url, sessions, master_key)
 
 
-def _backtest_fills(settings: Any) -> list[tuple[int, str, int, float, float]]:
-    result = run_backtest(build_plan(settings.grid_config(), RULES), CANDLES)
-    return [(f.ts, f.side.value, f.line, round(f.price, 6), round(f.qty, 8)) for f in result.fills]
+def _backtest_fills(settings: Any) -> list[Fill]:
+    return run_backtest(build_plan(settings.grid_config(), RULES), CANDLES).fills
 
 
 def _no_duplicates(exchange: dict[str, Any]) -> None:
@@ -127,7 +125,10 @@ def _no_duplicates(exchange: dict[str, Any]) -> None:
 async def _finished_like_the_backtest(sandbox: Sandbox, outcome, settings, exchange) -> None:
     assert outcome.status == "finished", outcome.reason
     _no_duplicates(exchange)
-    assert await sandbox.fills() == _backtest_fills(settings)
+    # The backtest's fills, with the fees the simulator charged as Binance does.
+    assert_fills_as_charged(
+        await sandbox.fills(), _backtest_fills(settings), "BTC", "USDT", RULES.lot_step
+    )
 
 
 async def test_a_market_buy_whose_answer_is_lost_is_never_sent_again(sandbox):
@@ -318,6 +319,38 @@ async def test_a_tripped_run_resumes_only_after_an_operator_reset(sandbox):
     assert outcome.status == "tripped"
     assert [active for _, active, _ in await _guard_rows(sandbox)] == [False]
     assert resumed[0].status == "finished", resumed[0].reason
+
+
+async def test_a_kill_switch_tripped_while_no_run_is_driven_cancels_its_orders_at_restart(
+    sandbox,
+):
+    # Naive: a run refused for its trip at restart leaves the orders its last process left
+    # resting: the grid keeps filling on the exchange after the kill switch.
+    async def stop_trip_restart(settings: Any) -> RunOutcome:
+        stop = asyncio.Event()
+        stopping = asyncio.create_task(stop_after(sandbox.url, 12, stop))
+        first = await sandbox.go(settings, stop)
+        await stopping
+        assert first.status == "stopped", first.reason
+        account = await control(sandbox.url, "GET", f"/_sim/accounts/{KEY}")
+        assert account["open_orders"] >= 4  # a plain stop leaves them resting
+        await trip_kill_switch(sandbox.sessions, settings.CLIENT_ID, "kill_switch", "ops", 0)
+        with pytest.raises(RunBlockedError, match="an operator must reset it"):
+            await sandbox.go(settings)
+        return first
+
+    _, _, exchange = await sandbox.run([], go=stop_trip_restart)
+    assert exchange["open_orders"] == 0
+    async with transaction(sandbox.sessions) as session:
+        working = await session.scalar(
+            select(func.count())
+            .select_from(BotOrder)
+            .where(
+                BotOrder.run_id == sandbox.settings.RUN_ID,  # type: ignore[arg-type]
+                BotOrder.status.in_(["open", "partially_filled"]),  # type: ignore[attr-defined]
+            )
+        )
+    assert working == 0
 
 
 async def test_an_entry_limit_that_lags_is_replaced_then_bought_at_market(sandbox):

@@ -24,7 +24,7 @@ from tradebot.engine.plan import build_plan
 from tradebot.engine.regime import Regime, RegimeAnalysis, analyse
 from tradebot.engine.risk import ApiErrorWindow, Guard, GuardThresholds, Trip, check_guards
 from tradebot.engine.strategy import GridInvariantError, GridStrategy
-from tradebot.engine.types import GridConfig, Side
+from tradebot.engine.types import FeeAsset, FeeConvention, GridConfig, Side
 from tradebot.errors import TradeBotError
 from tradebot.observability.logs import bind_log_context, get_logger
 from tradebot.observability.run_events import run_observer
@@ -80,20 +80,34 @@ class RunOutcome:
     reason: str | None
     equity_ts: list[int] = field(default_factory=list)
     equity: list[float] = field(default_factory=list)
+    fee_convention: FeeConvention = FeeConvention.QUOTE_FEE
+    """How the run's fees were booked: as its fills said the venue took them."""
 
 
 @dataclass(slots=True)
 class _Partial:
-    """Trades of an order not yet complete: the engine sees an order only once it is filled."""
+    """Trades of an order not yet complete: the engine sees an order only once it is filled.
+    Their fees are kept by where the venue took them, each trade as it reported it."""
 
     qty: float = 0.0
     notional: float = 0.0
     fee: float = 0.0
+    """Paid in quote."""
+    fee_base: float = 0.0
+    """Taken out of the base, in base."""
+    fee_elsewhere: float = 0.0
+    """Paid in another asset, valued in quote."""
 
-    def add(self, price: float, qty: float, fee: float) -> None:
+    def add(self, price: float, qty: float, fee: float, paid_in: FeeAsset) -> None:
+        """One trade; ``fee`` as venues report it, valued in quote (a base fee at ``price``)."""
         self.qty += qty
         self.notional += price * qty
-        self.fee += fee
+        if paid_in is FeeAsset.BASE:
+            self.fee_base += fee / price
+        elif paid_in is FeeAsset.OTHER:
+            self.fee_elsewhere += fee
+        else:
+            self.fee += fee
 
 
 def _fill_order(trade: TradeReport) -> tuple[int, float]:
@@ -182,6 +196,7 @@ class GridRunner:
     async def _run(self) -> RunOutcome:
         trip = await self.store.active_trip()
         if trip is not None:
+            await self._withdraw()
             raise RunBlockedError(
                 f"run {self.record.run_id} is stopped by guard {trip.guard}: {trip.reason} "
                 "(an operator must reset it)"
@@ -437,9 +452,22 @@ class GridRunner:
             self._seen.add(fill.trade_id)
             if fill.line >= 0:
                 self._last_fill_ts = max(self._last_fill_ts, fill.ts)
+            paid_in = self._paid_in(fill.fee_currency)
+            if fill.fee > 0:
+                self.strategy.fee_assets.add(paid_in)
             if self.orders.by_id(fill.client_order_id) is not None:
                 part = self._partials.setdefault(fill.client_order_id, _Partial())
-                part.add(fill.price, fill.qty, fill.fee)
+                part.add(fill.price, fill.qty, fill.fee, paid_in)
+
+    def _paid_in(self, fee_currency: str) -> FeeAsset:
+        """Where a trade's fee came from, by the currency the venue charged it in: each fill is
+        booked as it was reported, whichever exchange the run's prices come from."""
+        base, quote = self.record.pair.split("/")
+        if fee_currency == base:
+            return FeeAsset.BASE
+        if fee_currency in (quote, ""):
+            return FeeAsset.QUOTE
+        return FeeAsset.OTHER
 
     async def _reconcile(self, orders: list[StoredOrder]) -> None:
         """Ask the venue about each order whose fate we do not know for sure, and settle it."""
@@ -489,7 +517,14 @@ class GridRunner:
         """A cancelled order's partial fill still moved balances (but not the grid's lines)."""
         part = self._partials.pop(order.client_order_id, None)
         if part is not None and part.qty > 0:
-            self.strategy.on_market_fill(order.side, part.notional / part.qty, part.qty, part.fee)
+            self.strategy.on_market_fill(
+                order.side,
+                part.notional / part.qty,
+                part.qty,
+                part.fee,
+                fee_base=part.fee_base,
+                fee_elsewhere=part.fee_elsewhere,
+            )
 
     # ---- fills --------------------------------------------------------------------------
     async def _on_trades(self, trades: list[TradeReport]) -> None:
@@ -520,7 +555,7 @@ class GridRunner:
                 )
             )
             part = self._partials.setdefault(order.client_order_id, _Partial())
-            part.add(trade.price, trade.qty, trade.fee)
+            part.add(trade.price, trade.qty, trade.fee, self._paid_in(trade.fee_currency))
             done = part.qty >= order.qty * (1 - 1e-9)
             status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
             update = OrderUpdate(order.client_order_id, status, trade.ts, filled_qty=part.qty)
@@ -550,7 +585,14 @@ class GridRunner:
     def _apply_filled(self, line: int, side: Side, part: _Partial, ts: int) -> None:
         price = part.notional / part.qty
         if line < 0:
-            self.strategy.on_market_fill(side, price, part.qty, part.fee)
+            self.strategy.on_market_fill(
+                side,
+                price,
+                part.qty,
+                part.fee,
+                fee_base=part.fee_base,
+                fee_elsewhere=part.fee_elsewhere,
+            )
             return
         # A fill older than one already applied was reported late (hidden by the venue for a
         # while): its money counts, but the grid's empty line stays where the newer fill put it.
@@ -571,7 +613,16 @@ class GridRunner:
             )
         late = ts < self._last_fill_ts or not in_order
         self._last_fill_ts = max(self._last_fill_ts, ts)
-        self.strategy.on_fill(side, line, price, part.qty, part.fee, late=late)
+        self.strategy.on_fill(
+            side,
+            line,
+            price,
+            part.qty,
+            part.fee,
+            fee_base=part.fee_base,
+            fee_elsewhere=part.fee_elsewhere,
+            late=late,
+        )
 
     # ---- candle close: equity, take profit, guards, snapshots ---------------------------
     async def _on_close(self, tick: Tick) -> None:
@@ -719,6 +770,19 @@ class GridRunner:
                 await self._on_trades(trades)
         await self._finish("finished", "take profit reached")
 
+    async def _withdraw(self) -> None:
+        """A run refused for a trip may still have orders on the venue: its worker died
+        before it could cancel them, or the kill switch tripped while no worker drove it. They
+        are asked about (fills meanwhile are booked) and cancelled, so nothing of the grid
+        fills after the trip; the run stays refused until an operator resets it."""
+        await self.orders.load()
+        if not self.orders.active:
+            return
+        await self._load_fills()
+        await self._reconcile(list(self.orders.active.values()))
+        await self._cancel_resting()
+        await self.store.save_state(self.strategy.state.tolist(), self.now)
+
     async def _cancel_resting(self) -> None:
         """Cancel every open order (a failure is logged: the venue keeps what it kept)."""
         try:
@@ -750,3 +814,4 @@ class GridRunner:
         await self.store.set_status(status, reason)
         self.outcome.status = status
         self.outcome.reason = reason
+        self.outcome.fee_convention = self.strategy.fee_convention
