@@ -134,9 +134,10 @@ async def _manager(
     store: MemoryRunStore | None = None,
     ticks: list[Tick] | None = None,
     policy: OrderPolicy = POLICY,
+    venue_class: type[Venue] = Venue,
 ) -> tuple[OrderManager, Venue, MemoryRunStore, list[Exception]]:
     store = store or MemoryRunStore()
-    venue = Venue(engine or _engine(), store, ticks or _ticks((None, PRICE)))
+    venue = venue_class(engine or _engine(), store, ticks or _ticks((None, PRICE)))
     venue.lost = lost
     await venue.next_tick()  # the market has a price
     errors: list[Exception] = []
@@ -322,6 +323,28 @@ async def test_a_cancel_that_loses_the_race_with_a_fill_leaves_the_order_to_its_
     assert venue.engine.find(order.client_order_id).status is SimStatus.FILLED
     assert store.status(order.client_order_id) is OrderStatus.CANCELLING
     assert order.client_order_id in manager.active  # its trade completes it, not the cancel
+
+
+class PartFilledCancels(Venue):
+    """A venue whose cancels land after part of the order filled (its trade not yet seen)."""
+
+    async def cancel(self, client_order_id: str) -> OrderReport | None:
+        report = await super().cancel(client_order_id)
+        assert report is not None
+        return dataclasses.replace(report, filled_qty=report.filled_qty + 0.001)
+
+
+async def test_a_cancel_after_a_part_filled_leaves_the_order_for_reconciliation():
+    # Naive: take the cancel's CANCELLED at its word: the order leaves the book, and the trade
+    # of its filled part, arriving after, finds no order: a lost fill.
+    manager, _, store, _ = await _manager(venue_class=PartFilledCancels)
+    await manager.place_limits([_buy(3, price=99.0)])
+    [order] = manager.active.values()
+
+    await manager.cancel([order])
+
+    assert store.status(order.client_order_id) is OrderStatus.CANCELLING
+    assert manager.unresolved() == [order]
 
 
 async def test_cancel_all_cancels_resting_orders_and_leaves_in_flight_ones_alone():

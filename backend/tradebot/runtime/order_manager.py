@@ -242,6 +242,11 @@ class OrderManager:
                 update = self._from_report(report)
                 if update.status is OrderStatus.FILLED:
                     continue  # the cancel lost a race with a fill: the trade will complete it
+                if report.filled_qty > 0:
+                    # Cancelled after a part filled: it stays CANCELLING, so the run's next
+                    # reconciliation books its trades and what they moved, then cancels it.
+                    # Settled here, a trade arriving later would find no order to fill.
+                    continue
                 self.apply(update)
                 updates.append(update)
         await self.store.update_orders(updates)
