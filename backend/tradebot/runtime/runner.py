@@ -33,11 +33,13 @@ from tradebot.runtime.grid_edits import GridEdit, GridEdits, edited_config
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
 from tradebot.runtime.ports import (
     FatalVenueError,
+    OrderReport,
     Tick,
     TradeReport,
     TransientVenueError,
     Venue,
     VenueError,
+    VenueOrderStatus,
 )
 from tradebot.runtime.quiet import Quiet, band, wake_by
 from tradebot.runtime.reconcile import reconcile_order
@@ -497,7 +499,7 @@ class GridRunner:
                 grace_ms=self.settings.orders.not_found_grace_ms,
             )
             trades.extend(resolution.trades)
-            if resolution.update is not None:
+            if resolution.update is not None and not self._trades_owed(order, report, found):
                 updates.append(resolution.update)
         if trades:
             await self._on_trades(trades)
@@ -512,6 +514,17 @@ class GridRunner:
             applied.append(update)
             self._book_dirty = True
         await self.store.update_orders(applied)
+
+    def _trades_owed(
+        self, order: StoredOrder, report: OrderReport | None, found: list[TradeReport]
+    ) -> bool:
+        """A cancelled order whose filled part the venue does not show trades for yet: it is
+        asked about again (settled now, its late trades would find no order)."""
+        if report is None or report.status is not VenueOrderStatus.CANCELLED:
+            return False
+        part = self._partials.get(order.client_order_id)
+        booked = (part.qty if part is not None else 0.0) + sum(t.qty for t in found)
+        return report.filled_qty > booked + 1e-12
 
     def _settle_cancelled(self, order: StoredOrder) -> None:
         """A cancelled order's partial fill still moved balances (but not the grid's lines)."""
