@@ -20,6 +20,7 @@ from tradebot.engine.types import Side
 from tradebot.runtime.ports import OrderRequest, Tick, TradeReport
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
+from tradebot.venues.retry import Backoff
 from tradebot.venues.stream_prices import StreamPrices
 
 FILL_PATHS = ("GET /api/v3/openOrders", "GET /api/v3/order", "GET /api/v3/myTrades")
@@ -181,3 +182,20 @@ async def test_after_a_disconnect_the_fills_are_reconciled_by_rest_once() -> Non
         assert [t.client_order_id for t in trades] == [coid]
         assert venue.stream is not None
         assert venue.stream.errors >= 1
+
+
+async def test_a_price_poll_that_fails_while_the_stream_is_down_is_tried_again() -> None:
+    # Naive: the REST fallback's failure ends the shared feed: every run of the pair stops.
+    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=False) as conn:
+        prices = conn.prices
+        assert isinstance(prices, StreamPrices)
+        prices.rest.backoff = Backoff(attempts=2, base_s=0.01, cap_s=0.02)
+        await prices.market_rules()
+        assert await asyncio.wait_for(prices.next_tick(), 5) is not None
+        failing = {"kind": "5xx", "path": "/api/v3/ticker/24hr", "count": 4}
+        stall = {"kind": "stall", "seconds": 30}
+        await control(sim.url, "POST", "/_sim/faults", {"rules": [failing], "streams": [stall]})
+        asked = sim.sim.requests["GET /api/v3/ticker/24hr"]
+        tick = await asyncio.wait_for(prices.next_tick(), 10)
+        assert tick is not None  # a price came (by the stream's reopened socket or by REST)
+        assert sim.sim.requests["GET /api/v3/ticker/24hr"] >= asked + 2  # after a failed poll

@@ -9,10 +9,10 @@ import pytest
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.risk import GuardThresholds
 from tradebot.engine.types import MarketRules, Side
-from tradebot.runtime.ports import Tick
+from tradebot.runtime.ports import Tick, TransientVenueError
 from tradebot.runtime.quiet import QUIET_MAX_MS, Quiet, band, wake_by
 from tradebot.runtime.store import StoredOrder
-from tradebot.workers.feed import SharedFeed
+from tradebot.workers.feed import FeedEndedError, SharedFeed
 from tradebot.workers.latency import LatencySample
 from tradebot.workers.sleepers import Sleepers
 
@@ -107,4 +107,24 @@ async def test_a_quiet_subscription_sleeps_and_news_wakes_it_with_the_latest_pri
     run.wake()  # news while it decides: its next quiet is refused, it decides again at once
     run.quiet(far)
     assert (await asyncio.wait_for(run.next_tick(), 2)) is not None
+    await run.close()
+
+
+class FailingPrices(ListedPrices):
+    async def next_tick(self) -> Tick | None:
+        if not self.ticks:
+            raise TransientVenueError("rate limit: budget, retry in 30 s")
+        return await super().next_tick()
+
+
+async def test_a_failed_feed_ends_its_runs_once_instead_of_losing_ticks_for_ever() -> None:
+    # Naive: the feed's error raised as a lost tick: the run asks again at once, for ever (a
+    # hundred thousand errors in 24 s, its error guard tripped, the worker starved).
+    feed = SharedFeed(FailingPrices([tick(1, 100.0)]), LatencySample())
+    run = feed.subscribe()
+    assert await run.next_tick() == tick(1, 100.0)
+    with pytest.raises(FeedEndedError) as ended:
+        await asyncio.wait_for(run.next_tick(), 2)
+    assert ended.value.retryable  # the run's job starts it again, on a new feed
+    assert not isinstance(ended.value, TransientVenueError)
     await run.close()

@@ -90,10 +90,27 @@ def connect(
     )
     own: PriceFeed = venue
     if streams and prices is None:
+        # A keyed connection listens to prices on a public exchange of their own: closing a
+        # stalled price stream's sockets must not close the account's user-data stream.
+        public = venue
+        if keyed:
+            public = CcxtVenue(
+                make_exchange(
+                    access.exchange,
+                    sandbox_url=url,
+                    timeout_ms=settings.EXCHANGE_TIMEOUT_MS,
+                    streams=True,
+                ),
+                access.pair,
+                poll_interval_ms=settings.ORDER_POLL_INTERVAL_MS,
+                limiter=limiter,
+                markets_key=venue.markets_key,
+            )
         own = StreamPrices(
-            venue,
+            public,
             stale_after_s=settings.STREAM_STALE_MS / 1000,
             poll_interval_s=settings.ORDER_POLL_INTERVAL_MS / 1000,
+            owns_rest=keyed,
         )
         if keyed:  # a run's own connection: its ticks come from its stream too
             venue.prices = own

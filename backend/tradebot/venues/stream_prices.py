@@ -24,7 +24,7 @@ from typing import Any
 
 from tradebot.engine.types import MarketRules
 from tradebot.observability.logs import get_logger
-from tradebot.runtime.ports import Tick
+from tradebot.runtime.ports import Tick, TransientVenueError
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.retry import Backoff
 from tradebot.venues.stream_pump import RECONNECT, pump
@@ -47,8 +47,11 @@ class StreamPrices:
         poll_interval_s: float = 2.0,
         reconnect: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
+        owns_rest: bool = False,
     ) -> None:
         self.rest = rest
+        self._owns_rest = owns_rest
+        """Close ``rest`` with the stream (else its connection closes it)."""
         """The same exchange over REST: the markets, and the prices while the stream is down."""
         self.exchange: Any = rest.exchange
         self.symbol = rest.symbol
@@ -78,14 +81,26 @@ class StreamPrices:
             self._heard_at = self._clock()
             self._pump = asyncio.create_task(self._run_pump())
         if not self._prices:
-            self._arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), max(self._patience(), 0.0))
-        if self._prices:
-            ts, price = self._prices.popleft()
-            self.streamed += 1
-            return self._ticks.tick(ts, price)
-        return await self._poll()
+            await self._wait(self._patience())
+        while True:
+            if self._prices:
+                ts, price = self._prices.popleft()
+                self.streamed += 1
+                return self._ticks.tick(ts, price)
+            try:
+                return await self._poll()
+            except TransientVenueError as exc:
+                # No price by REST either (the budget is spent, the network is down): wait
+                # for whichever comes first, the stream's next price or the next poll. The
+                # runs' staleness guard watches the age of the prices meanwhile.
+                log.info("price_poll_failed", pair=self.symbol, error=str(exc))
+                await self._wait(self.poll_interval_s)
+
+    async def _wait(self, seconds: float) -> None:
+        """Until the stream's next price, or ``seconds``."""
+        self._arrived.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._arrived.wait(), max(seconds, 0.0))
 
     @property
     def down(self) -> bool:
@@ -144,8 +159,10 @@ class StreamPrices:
                 await client.close()
 
     async def close(self) -> None:
-        """Stop listening (the REST venue is its connection's to close)."""
+        """Stop listening (and close the REST venue when it is ours)."""
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
+        if self._owns_rest:
+            await self.rest.close()

@@ -33,6 +33,12 @@ FeedKey = tuple[str, str]
 """(exchange, pair)"""
 
 
+class FeedEndedError(VenueError):
+    """The shared feed a run took its prices from has failed: the run's job starts again."""
+
+    retryable = True
+
+
 class Subscription:
     """One run's view of a shared feed (``runs.live.PriceFeed``)."""
 
@@ -93,6 +99,10 @@ class Subscription:
         self._received_at = None  # the feed has ended for good: every later call says so too
         if tick is None:
             return None
+        if isinstance(tick, TransientVenueError):
+            # Not a tick lost that the run waits out (it would ask again at once, for ever):
+            # the run ends, and its job retries later, on a new feed.
+            raise FeedEndedError(f"the price feed ended: {tick}") from tick
         raise tick
 
     async def close(self) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 
 import aiohttp
 from arq import Retry
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -56,8 +57,25 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, PoolTimeoutError):
         return True
     if isinstance(exc, DBAPIError):
-        return isinstance(exc, OperationalError) or exc.connection_invalidated
+        return (
+            isinstance(exc, OperationalError)
+            or exc.connection_invalidated
+            or _database_unavailable(exc)
+        )
     return isinstance(exc, RedisError | OSError | aiohttp.ClientError | asyncio.TimeoutError)
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    """PostgreSQL starting up, shutting down or gone (asyncpg's error, under SQLAlchemy's
+    generic DBAPIError): it comes back, the job tries again."""
+    cause: BaseException | None = exc
+    for _ in range(5):  # SQLAlchemy wraps the driver's error in one or two of its own
+        if cause is None:
+            return False
+        if isinstance(cause, OperatorInterventionError | PostgresConnectionError | OSError):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def backoff_s(job_try: int) -> int:
