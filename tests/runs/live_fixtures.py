@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from typing import Protocol
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tools.soak.harness import store_live_client
 
 from tests.conftest import unique_id
 from tests.venues.sim_fixtures import KEY, SECRET, control
 from tradebot.config import Settings, load_settings
-from tradebot.engine.types import MarketRules
+from tradebot.engine.types import Fill, MarketRules, Side
 
 # Ninety real minutes (2024-12-02 09:20 on) and a tight grid over them: 9 round trips.
 WINDOW = (2000, 2090)
@@ -70,3 +73,47 @@ async def stop_after(url: str, segments: int, stop: asyncio.Event) -> None:
     """Ask a run to stop once the market has walked ``segments`` segments."""
     await when_walked(url, segments)
     stop.set()
+
+
+class StoredFill(Protocol):
+    """A fill as a run stored it (``runtime.store.FillRecord`` or a ``BotFill`` row)."""
+
+    @property
+    def ts(self) -> int: ...
+    @property
+    def side(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def price(self) -> float: ...
+    @property
+    def qty(self) -> float: ...
+    @property
+    def fee(self) -> float: ...
+    @property
+    def fee_currency(self) -> str: ...
+
+
+def assert_fills_as_charged(
+    got: Sequence[StoredFill], want: Sequence[Fill], base: str, quote: str, lot_step: float
+) -> None:
+    """A live run's fills are the backtest's ``want`` (the spec's fees in quote) as the
+    exchange charged them: the same fills at the same instants, lines and prices; each fee
+    worth the spec's in quote (to the 8 decimals Binance keeps of it, in the asset charged);
+    and each sell as big as the spec's but for what the fees took out of the base before it
+    (the grid sells the base it really holds, in whole lots). Where every fee was taken in
+    quote nothing was taken, and each quantity is the backtest's exactly."""
+    assert [(f.ts, Side(f.side), f.line) for f in got] == [(f.ts, f.side, f.line) for f in want]
+    taken = 0.0
+    for have, spec in zip(got, want, strict=True):
+        assert have.price == pytest.approx(spec.price, rel=1e-9)
+        in_base = have.fee_currency == base
+        assert have.fee_currency in (base, quote)
+        last_decimal = 1e-8 * (have.price if in_base else 1.0)  # of the asset charged
+        assert have.fee == pytest.approx(spec.fee * have.qty / spec.qty, abs=last_decimal)
+        if Side(have.side) is Side.BUY or taken == 0:
+            assert have.qty == pytest.approx(spec.qty, rel=1e-9)
+        else:
+            assert spec.qty - taken - lot_step <= have.qty <= spec.qty * (1 + 1e-9)
+        if in_base:
+            taken += have.fee / have.price

@@ -56,8 +56,21 @@ async def test_a_restart_buys_back_a_whole_lot_and_the_buy_completes(pg_url, ses
         exchange = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
 
     assert second.status == "finished", second.reason
-    markets = [o for o in exchange["orders_detail"] if o["type"] == "MARKET"]
-    assert [round(o["qty"], 8) for o in markets][1:] == [round(qty, 8)]
-    orders = await SqlRunStore(sessions, client, settings.RUN_ID).orders()
+    store = SqlRunStore(sessions, client, settings.RUN_ID)
+    orders = await store.orders()
     entries = sorted((o.seq, o.status.value, round(o.qty, 8)) for o in orders if o.line < 0)
-    assert entries == [(0, "filled", entries[0][2]), (1, "filled", round(qty, 8))]
+    assert entries == [(0, "filled", entries[0][2]), (1, "filled", entries[1][2])]
+    bought = entries[1][2]
+    # The exchange filled exactly what the run stored: a whole number of lot steps.
+    markets = [o for o in exchange["orders_detail"] if o["type"] == "MARKET"]
+    assert [round(o["qty"], 8) for o in markets][1:] == [bought]
+    assert bought == round(round(bought / RULES.lot_step) * RULES.lot_step, 8)
+    # It restores the cell taken away and the base the first run's buys paid as fees (the
+    # simulator takes a buy's fee out of the BTC it delivers, as Binance does), grossed up for
+    # its own fee: no more than a lot step above that.
+    fills = await store.fills()
+    buy_back = next(o.client_order_id for o in orders if o.line < 0 and o.seq == 1)
+    restart = next(f.ts for f in fills if f.client_order_id == buy_back)
+    taken = sum(f.fee / f.price for f in fills if f.fee_currency == "BTC" and f.ts < restart)
+    needed = (qty + taken) / (1 - settings.grid_config().taker_fee)
+    assert qty <= bought <= needed + RULES.lot_step

@@ -60,11 +60,14 @@ def completions(fills: list[FillRecord], qty: dict[str, float]) -> list[tuple[st
 
 
 def cash_flow(fill: FillRecord) -> tuple[float, float]:
-    """(quote, base) a fill moves on the account (fees in quote)."""
+    """(quote, base) a fill moves on the account: its fee (reported valued in quote) out of
+    the asset it was charged in, a buy's BTC as Binance takes it, a sell's USDT."""
     notional = fill.price * fill.qty
+    in_base = fill.fee / fill.price if fill.fee_currency == "BTC" else 0.0
+    in_quote = 0.0 if in_base else fill.fee
     if fill.side.value == "buy":
-        return -notional - fill.fee, fill.qty
-    return notional - fill.fee, -fill.qty
+        return -notional - in_quote, fill.qty - in_base
+    return notional - in_quote, -fill.qty - in_base
 
 
 async def test_late_and_partial_fills_by_stream_are_each_recorded_once_and_balance(

@@ -33,6 +33,7 @@ GRID = GridConfig(
     maker_fee=0.001,
     taker_fee=0.002,
 )
+SPARE_BTC = 10.0
 CANDLES = make_candles(
     [
         (140, 145, 110, 120),  # falls: the buy at 125 fills; its sell at 150 must wait
@@ -83,7 +84,8 @@ async def test_a_grid_through_ccxt_fills_exactly_as_the_backtest():
     expected = run_backtest(plan, CANDLES).fills
     config = sim_config(
         CANDLES,
-        [account(usdt=100_000, btc=0)],
+        # BTC beyond the grid's: the spec's sells of q_i need the base its buys' fees took.
+        [account(usdt=100_000, btc=SPARE_BTC)],
         market=exact_market(maker_fee=0.001, taker_fee=0.002),
     )
     async with running_sim(config) as sim, ccxt_client(sim.url) as exchange:
@@ -92,13 +94,23 @@ async def test_a_grid_through_ccxt_fills_exactly_as_the_backtest():
     got = [(t["side"], t["price"], t["amount"], t["timestamp"]) for t in trades]
     want = [(f.side.value, f.price, f.qty, f.ts) for f in expected]
     assert got == want
-    assert [t["fee"]["cost"] for t in trades] == pytest.approx([f.fee for f in expected], abs=1e-8)
+    # Binance charges the asset received: a buy's fee in BTC, a sell's in USDT; valued in quote
+    # at the fill price, each is the spec's fee.
+    assert [t["fee"]["currency"] for t in trades] == [
+        "BTC" if t["side"] == "buy" else "USDT" for t in trades
+    ]
+    in_quote = [t["fee"]["cost"] * (t["price"] if t["side"] == "buy" else 1) for t in trades]
+    assert in_quote == pytest.approx([f.fee for f in expected], abs=1e-6)
     assert len(got) == 9  # the start, then 8 grid fills
     assert sum(1 for f in expected if f.side is Side.SELL) == 5
     result = run_backtest(plan, CANDLES)
-    assert balance["BTC"]["total"] == pytest.approx(result.final_base, abs=1e-9)
+    base_fees = sum(t["fee"]["cost"] for t in trades if t["side"] == "buy")
+    quote_of_base_fees = sum(f.fee for f in expected if f.side is Side.BUY)
+    assert balance["BTC"]["total"] - SPARE_BTC == pytest.approx(
+        result.final_base - base_fees, abs=1e-9
+    )
     assert balance["USDT"]["total"] - 100_000 + GRID.investment == pytest.approx(
-        result.final_quote, abs=1e-6
+        result.final_quote + quote_of_base_fees, abs=1e-6
     )
     assert sim.sim.state()["accounts"][KEY]["duplicate_client_order_ids"] == {}
 

@@ -40,7 +40,8 @@ async def test_a_limit_order_can_be_queried_by_id_and_client_id_then_cancelled()
         assert by_id["id"] == by_client_id["id"] == order["id"]
         assert [o["id"] for o in await exchange.fetch_open_orders("BTC/USDT")] == [order["id"]]
         balance = await exchange.fetch_balance()
-        assert balance["USDT"]["used"] == pytest.approx(1.5 * 95 * 1.001)  # price x qty + fee
+        # Binance locks the notional: the fee will come out of the base the buy delivers.
+        assert balance["USDT"]["used"] == pytest.approx(1.5 * 95)
         cancelled = await exchange.cancel_order(order["id"], "BTC/USDT")
         assert cancelled["status"] == "canceled"
         assert await exchange.fetch_open_orders("BTC/USDT") == []
@@ -73,10 +74,11 @@ async def test_a_resting_buy_fills_at_its_price_with_the_maker_fee_on_the_fallin
         2,
     )
     assert trade["takerOrMaker"] == "maker"
-    assert trade["fee"] == {"currency": "USDT", "cost": pytest.approx(2 * 95 * 0.001)}
+    # As on Binance spot, a buy's commission is taken from the base it delivers.
+    assert trade["fee"] == {"currency": "BTC", "cost": pytest.approx(2 * 0.001)}
     assert trade["timestamp"] == CANDLES.ts[0] + 20_000  # the end of the first segment
-    assert balance["BTC"]["total"] == 4
-    assert balance["USDT"]["total"] == pytest.approx(10_000 - 190 * 1.001)
+    assert balance["BTC"]["total"] == pytest.approx(2 + 2 * (1 - 0.001))
+    assert balance["USDT"]["total"] == pytest.approx(10_000 - 190)
 
 
 async def test_a_market_order_trades_at_the_last_price_with_the_taker_fee():
@@ -189,6 +191,6 @@ async def test_each_api_key_is_its_own_account():
         await control(sim.url, "POST", "/_sim/advance", {"segments": 1})
         assert [t["price"] for t in await first.fetch_my_trades("BTC/USDT")] == [95]
         assert [t["price"] for t in await second.fetch_my_trades("BTC/USDT")] == [92]
-        assert (await second.fetch_balance())["BTC"]["total"] == 1
+        assert (await second.fetch_balance())["BTC"]["total"] == pytest.approx(0.999)
         with pytest.raises(ccxt.InsufficientFunds):
             await second.create_order("BTC/USDT", "limit", "buy", 5, 95)

@@ -52,11 +52,19 @@ async def test_a_resting_order_fills_in_parts_bounded_by_the_volume(side, price)
     assert [t["amount"] for t in trades] == pytest.approx([0.1, 0.1, 0.05])
     assert {t["order"] for t in trades} == {placed["id"]}
     assert all(t["price"] == price and t["takerOrMaker"] == "maker" for t in trades)
-    sign = 1 if side == "buy" else -1
-    assert balance["BTC"]["total"] == pytest.approx(1 + sign * QTY)
-    assert balance["USDT"]["total"] == pytest.approx(
-        100_000 - sign * price * QTY - price * QTY * 0.001
+    # As on Binance spot, each part pays its commission in the asset it delivers: a buy's in
+    # BTC, a sell's in USDT.
+    buy = side == "buy"
+    assert [t["fee"]["currency"] for t in trades] == ["BTC" if buy else "USDT"] * 3
+    assert [t["fee"]["cost"] for t in trades] == pytest.approx(
+        [q * 0.001 * (1 if buy else price) for q in (0.1, 0.1, 0.05)]
     )
+    if buy:
+        assert balance["BTC"]["total"] == pytest.approx(1 + QTY * (1 - 0.001))
+        assert balance["USDT"]["total"] == pytest.approx(100_000 - price * QTY)
+    else:
+        assert balance["BTC"]["total"] == pytest.approx(1 - QTY)
+        assert balance["USDT"]["total"] == pytest.approx(100_000 + price * QTY * (1 - 0.001))
     assert balance["USDT"]["used"] == pytest.approx(0, abs=1e-9)
     assert balance["BTC"]["used"] == pytest.approx(0, abs=1e-9)
 
@@ -91,8 +99,9 @@ async def test_cancelling_a_part_filled_order_keeps_its_fills_and_frees_the_rest
     assert cancelled["status"] == "canceled"
     assert cancelled["filled"] == pytest.approx(0.1)
     assert balance["USDT"]["used"] == pytest.approx(0, abs=1e-9)
-    assert balance["USDT"]["free"] == pytest.approx(100_000 - 99.5 * 0.1 * 1.001)
-    assert balance["BTC"]["free"] == pytest.approx(1.1)
+    # The buy locked its notional only (its fee comes out of the BTC it delivers).
+    assert balance["USDT"]["free"] == pytest.approx(100_000 - 99.5 * 0.1)
+    assert balance["BTC"]["free"] == pytest.approx(1 + 0.1 * (1 - 0.001))
 
 
 async def test_without_a_fill_share_a_crossed_order_fills_whole():

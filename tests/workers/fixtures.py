@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import unique_id
+from tests.runs.live_fixtures import assert_fills_as_charged
 from tradebot.admin.service import ClientAdmin, ClientChanges
 from tradebot.bots.schemas import GridSpec
 from tradebot.candles.model import Candles
@@ -190,16 +191,12 @@ async def fills_of(sessions: async_sessionmaker[AsyncSession], run_id: str) -> l
 async def assert_backtest_fills(
     sessions: async_sessionmaker[AsyncSession], run_id: str, candles: Candles
 ) -> int:
-    """The run's fills are the fast backtest's of ``GRID`` on ``candles``; returns its round
-    trips."""
+    """The run's fills are the fast backtest's of ``GRID`` on ``candles``, with the fees the
+    venue charged (a paper run's in quote: exactly the backtest's; a live run's as the
+    simulator charges them, as Binance does); returns its round trips."""
     backtest = run_backtest(build_plan(GridSpec.model_validate(GRID).config(), RULES), candles)
     fills = await fills_of(sessions, run_id)
-    assert [(f.ts, f.side, f.line) for f in fills] == [
-        (f.ts, f.side.value, f.line) for f in backtest.fills
-    ]
-    for got, want in zip(fills, backtest.fills, strict=True):
-        assert got.price == pytest.approx(want.price, rel=1e-9)
-        assert got.qty == pytest.approx(want.qty, rel=1e-9)
+    assert_fills_as_charged(fills, backtest.fills, "BTC", "USDT", RULES.lot_step)
     return backtest.round_trips
 
 

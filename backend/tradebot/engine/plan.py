@@ -95,6 +95,15 @@ class GridPlan:
         """B0: the base the sells above the empty line need, bought at start."""
         return float(core.start_base(self.qtys, empty))
 
+    def whole_lots_below(self, qty: float) -> float:
+        """``qty`` down to a whole number of lot steps (as is with no step)."""
+        return float(_round_to_step(np.array([qty]), self.rules.lot_step, down=True)[0])
+
+    def tradable(self, price: float, qty: float) -> bool:
+        """Whether an order of ``qty`` at ``price`` clears the exchange's minimums."""
+        rules = self.rules
+        return qty > 0 and qty >= rules.min_qty and qty * price >= rules.min_notional
+
     def cell_profits(self) -> list[CellProfit]:
         f = self.config.maker_fee
         cells = []

@@ -18,6 +18,30 @@ class Side(StrEnum):
     SELL = "sell"
 
 
+class FeeAsset(StrEnum):
+    """What one trade's commission was paid in, as the venue reports it: a fill is booked by
+    where its fee really came from, not by which exchange the prices came from."""
+
+    QUOTE = "quote"
+    """Out of the quote balance: the spec's convention (backtest and paper)."""
+    BASE = "base"
+    """Out of the base: Binance spot takes a buy's fee from the base it delivers."""
+    OTHER = "other"
+    """Out of another asset (BNB, on an account that pays fees with it): the pair's balances
+    are untouched."""
+
+
+class FeeConvention(StrEnum):
+    """Which convention a run's fees were booked under, as its results report it."""
+
+    QUOTE_FEE = "quote_fee"
+    """The spec's: every fee paid in quote (backtest and paper replay)."""
+    ASSET_RECEIVED = "asset_received"
+    """As the exchange charged them (Binance spot): a buy's fee out of the base it delivered
+    (or out of BNB), so the grid holds less base than the spec's q per buy and its P&L differs
+    from the spec's by what that base was worth at the end rather than when it was paid."""
+
+
 @dataclass(frozen=True, slots=True)
 class MarketRules:
     """An exchange's precision for one pair; zero disables a rule (the oracle runs that way)."""

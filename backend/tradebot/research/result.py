@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from tradebot.engine.metrics import DailyPnl
 from tradebot.engine.plan import GridPlan
-from tradebot.engine.types import Fill
+from tradebot.engine.types import FeeConvention, Fill
 
 # The spec's result names, in its order: the keys of ``--json``.
 SPEC_RESULTS = (
@@ -53,6 +53,10 @@ class GridResult:
     fills: list[Fill]
     ts: npt.NDArray[np.int64] = field(repr=False)
     equity_curve: npt.NDArray[np.float64] = field(repr=False)
+    fee_convention: FeeConvention = FeeConvention.QUOTE_FEE
+    """Which asset the run's fees were taken from: always quote here (the backtest and the
+    paper replay keep the spec's convention); a live run books them as the exchange charged
+    them and reports that in its outcome."""
 
     @property
     def investment(self) -> float:
@@ -66,6 +70,7 @@ class GridResult:
         out: dict[str, Any] = dict(self.spec_results())
         out.update(
             investment=self.investment,
+            fee_convention=self.fee_convention.value,
             buy_and_hold_return_pct=self.buy_and_hold_pnl / self.investment * 100,
             total_return_pct=self.total_pnl / self.investment * 100,
             apr_grid_profit=self.apr_grid_profit,

@@ -15,8 +15,10 @@ from the account's user-data stream; REST is asked only where a stream cannot be
 ``venues.user_stream``). Without them, fills are found by polling: each tick reads the ticker
 and the open orders (weights 2 and 6 on Binance); an order of ours that is no longer open, or
 whose filled amount grew, is asked for its trades. Either way every trade is reported once
-(by its id), whatever path or paths brought it. Fees are reported in quote: a fee charged in
-base is valued at the fill price.
+(by its id), whatever path or paths brought it. Fees are reported valued in quote with the
+currency they were charged in, which decides how the run books them: Binance spot takes a buy's
+fee out of the base it delivers (valued at the fill price) or, on an account that pays fees with
+BNB, in BNB (valued at BNB's last price).
 """
 
 from __future__ import annotations
@@ -335,7 +337,7 @@ class CcxtVenue:
             trades = await self._poll_trades()
             self.stream.reconciled(started)
             self._next_reconcile = started + self.reconcile_every_ms / 1000
-        trades += self._streamed()
+        trades += await self._streamed()
         now = self._now_ms()
         due = {c for c, at in self._suspects.items() if now - at >= self.fill_grace_ms}
         due.update(self._crossings.overdue(now, self.fill_grace_ms))
@@ -348,7 +350,7 @@ class CcxtVenue:
                 self._done(coid)
         return trades
 
-    def _streamed(self) -> list[TradeReport]:
+    async def _streamed(self) -> list[TradeReport]:
         """The stream's new trades of our orders, each once, and what its order updates say:
         an order done with all its trades in hand leaves the watch; one whose update shows
         more filled than its trades is owed trades (asked by REST if they do not come)."""
@@ -366,7 +368,7 @@ class CcxtVenue:
             trade_id = f"{self.symbol}:{row['id']}"
             if trade_id not in self._reported:
                 self._reported.add(trade_id)
-                found.append(self._trade(row, trade_id, coid))
+                found.append(await self._trade(row, trade_id, coid))
         for order in orders:
             coid = self._order_of.get(str(order.get("id") or "")) or order.get("clientOrderId")
             if not coid or coid not in self._watch:
@@ -457,16 +459,23 @@ class CcxtVenue:
             if trade_id in self._reported:
                 continue
             self._reported.add(trade_id)
-            found.append(self._trade(row, trade_id, client_order_id))
+            found.append(await self._trade(row, trade_id, client_order_id))
         return found
 
-    def _trade(self, row: Mapping[str, Any], trade_id: str, client_order_id: str) -> TradeReport:
+    async def _trade(
+        self, row: Mapping[str, Any], trade_id: str, client_order_id: str
+    ) -> TradeReport:
         price = float(row["price"])
         fee = row.get("fee") or {}
         cost = float(fee.get("cost") or 0.0)
         currency = str(fee.get("currency") or "")
-        base = self.symbol.split("/")[0]
-        fee_quote = cost * price if currency == base else cost
+        base, quote = self.symbol.split("/")
+        if currency == base:
+            fee_quote = cost * price
+        elif currency == quote or not cost:
+            fee_quote = cost
+        else:
+            fee_quote = cost * await self._price_in_quote(currency, quote)
         amount = float(row["amount"])
         self._streamed_qty[client_order_id] = self._streamed_qty.get(client_order_id, 0.0) + amount
         return TradeReport(
@@ -479,6 +488,21 @@ class CcxtVenue:
             currency,
             int(row.get("timestamp") or self._now_ms()),
         )
+
+    async def _price_in_quote(self, asset: str, quote: str) -> float:
+        """The last price of ``asset`` (BNB paying fees) in quote; 0, and a warning, when the
+        exchange lists no such pair or cannot say now: the fee then goes unvalued rather than
+        guessed, and the trade (already taken from the stream or marked reported) is not lost."""
+        pair = f"{asset}/{quote}"
+        if pair in (self.exchange.markets or {}):
+            try:
+                ticker = await self._read(W.TICKER, lambda: self.exchange.fetch_ticker(pair))
+                return float(ticker["last"] or 0.0)
+            except VenueError as exc:
+                log.warning("fee_unvalued", asset=asset, pair=pair, error=str(exc))
+                return 0.0
+        log.warning("fee_unvalued", asset=asset, pair=pair)
+        return 0.0
 
     async def close(self) -> None:
         if self.stream is not None:

@@ -3,8 +3,13 @@
 It follows ``grid-semantics.md`` for any resting limit orders, not just a grid's: on a falling
 segment every resting buy priced at or above the segment's end fills at its own price, highest
 first; on a rising segment every resting sell at or below the end fills, lowest first. Orders
-placed after a segment is matched can only fill on a later one. Fees are charged in quote.
-Balances are enforced as an exchange does: an order the free balance cannot cover is rejected.
+placed after a segment is matched can only fill on a later one. Balances are enforced as an
+exchange does: an order the free balance cannot cover is rejected.
+
+Fees follow ``fee_charge``: the paper venue charges every fee in quote, as the spec does; the
+exchange simulator charges as Binance spot does, in the asset the trade delivers (a buy's fee
+out of the base received, a sell's out of the quote received), or in BNB when the account pays
+fees with BNB and holds enough of it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tradebot.engine.types import Side
+from tradebot.engine.types import FeeAsset, Side
 from tradebot.engine.walk import Direction
 
 
@@ -30,6 +35,38 @@ class RejectReason(StrEnum):
     DUPLICATE_CLIENT_ID = "duplicate_client_order_id"
     NO_PRICE = "no_market_price"
     BAD_ORDER = "invalid_order"
+
+
+class FeeCharge(StrEnum):
+    """Where the engine takes commissions from."""
+
+    QUOTE = "quote"
+    """Every fee in quote: the spec's convention (paper venue)."""
+    ASSET_RECEIVED = "asset_received"
+    """Binance spot's: the asset the trade delivers (base for a buy, quote for a sell)."""
+
+
+BNB_FEE_DISCOUNT = 0.25
+"""Binance's spot discount on commissions paid in BNB."""
+
+
+@dataclass(slots=True)
+class BnbWallet:
+    """An account that pays fees with BNB (Binance's ``spotBNBBurn``): its BNB and the price of
+    one BNB in the pair's quote. A fee the BNB cannot cover is charged as if BNB were off."""
+
+    free: float
+    price: float
+
+    def charge(self, fee_in_quote: float) -> float | None:
+        """Take ``fee_in_quote`` (less the BNB discount) in BNB; None when it does not cover."""
+        if self.price <= 0:
+            return None
+        amount = round(fee_in_quote * (1 - BNB_FEE_DISCOUNT) / self.price, 8)
+        if amount > self.free:
+            return None
+        self.free -= amount
+        return amount
 
 
 class OrderRejected(Exception):
@@ -63,8 +100,10 @@ class SimTrade:
     price: float
     qty: float
     fee: float
+    """In ``fee_asset``'s units."""
     ts: int
     maker: bool
+    fee_asset: FeeAsset = FeeAsset.QUOTE
 
 
 @dataclass(slots=True)
@@ -82,6 +121,8 @@ class MatchingEngine:
     maker_fee: float
     taker_fee: float
     balances: Balances = field(default_factory=Balances)
+    fee_charge: FeeCharge = FeeCharge.QUOTE
+    bnb: BnbWallet | None = None
     last_price: float | None = None
     orders: dict[int, SimOrder] = field(default_factory=dict)
     by_client_id: dict[str, int] = field(default_factory=dict)
@@ -104,7 +145,7 @@ class MatchingEngine:
     ) -> SimOrder:
         """Rest a limit order (it never fills on placement: the grid's prices are makers)."""
         self._check_new(client_order_id, price, qty)
-        reserve = price * qty * (1 + self.maker_fee) if side is Side.BUY else qty
+        reserve = self._buy_reserve(price, qty, self.maker_fee) if side is Side.BUY else qty
         self._reserve(side, reserve, client_order_id)
         order = SimOrder(
             next(self._ids), client_order_id, side, price, qty, ts, updated_ts=ts, reserved=reserve
@@ -122,7 +163,7 @@ class MatchingEngine:
             raise OrderRejected(RejectReason.NO_PRICE, "no market price yet")
         price = self.last_price
         self._check_new(client_order_id, price, qty)
-        reserve = price * qty * (1 + self.taker_fee) if side is Side.BUY else qty
+        reserve = self._buy_reserve(price, qty, self.taker_fee) if side is Side.BUY else qty
         self._reserve(side, reserve, client_order_id)
         order = SimOrder(
             next(self._ids),
@@ -187,6 +228,13 @@ class MatchingEngine:
                 RejectReason.DUPLICATE_CLIENT_ID, f"duplicate client order id {client_order_id}"
             )
 
+    def _buy_reserve(self, price: float, qty: float, fee_rate: float) -> float:
+        """The quote a buy locks: its fee too when the fee is paid in quote; otherwise the
+        fee comes out of what the buy delivers (or out of BNB) and only the notional is locked."""
+        if self.fee_charge is FeeCharge.QUOTE:
+            return price * qty * (1 + fee_rate)
+        return price * qty
+
     def _reserve(self, side: Side, amount: float, client_order_id: str) -> None:
         b = self.balances
         free = b.quote_free if side is Side.BUY else b.base_free
@@ -219,15 +267,17 @@ class MatchingEngine:
 
     def _fill(self, order: SimOrder, ts: int, *, maker: bool) -> None:
         notional = order.price * order.qty
-        fee = notional * (self.maker_fee if maker else self.taker_fee)
+        fee, fee_asset = self._charge(
+            order.side, order.qty, notional, self.maker_fee if maker else self.taker_fee
+        )
         self._release(order)
         b = self.balances
         if order.side is Side.BUY:
-            b.quote_free -= notional + fee
-            b.base_free += order.qty
+            b.quote_free -= notional + (fee if fee_asset is FeeAsset.QUOTE else 0.0)
+            b.base_free += order.qty - (fee if fee_asset is FeeAsset.BASE else 0.0)
         else:
             b.base_free -= order.qty
-            b.quote_free += notional - fee
+            b.quote_free += notional - (fee if fee_asset is FeeAsset.QUOTE else 0.0)
         order.status = SimStatus.FILLED
         order.filled_qty = order.qty
         order.updated_ts = ts
@@ -242,5 +292,24 @@ class MatchingEngine:
                 fee,
                 ts,
                 maker,
+                fee_asset,
             )
         )
+
+    def _charge(
+        self, side: Side, qty: float, notional: float, rate: float
+    ) -> tuple[float, FeeAsset]:
+        """A trade's commission and the asset it is paid in: BNB when the account pays with
+        it and holds enough, else the spec's quote or (Binance) the asset the trade delivers,
+        at the same rate: a buy's fee is then ``rate * qty`` in base."""
+        if self.fee_charge is FeeCharge.QUOTE:
+            return notional * rate, FeeAsset.QUOTE
+        # Binance charges the commission it reports, to its 8 decimals: the balances move by
+        # exactly what a client reads in the trade.
+        if self.bnb is not None:
+            in_bnb = self.bnb.charge(notional * rate)
+            if in_bnb is not None:
+                return in_bnb, FeeAsset.OTHER
+        if side is Side.BUY:
+            return round(qty * rate, 8), FeeAsset.BASE
+        return round(notional * rate, 8), FeeAsset.QUOTE

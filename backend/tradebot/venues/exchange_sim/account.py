@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradebot.engine.types import Side
+from tradebot.engine.types import FeeAsset, Side
 from tradebot.venues.exchange_sim.config import DEFAULT_PERMISSIONS, AccountConfig, MarketConfig
 from tradebot.venues.exchange_sim.errors import (
     BinanceError,
@@ -27,12 +27,16 @@ from tradebot.venues.exchange_sim.partial_fills import PartialFillEngine
 from tradebot.venues.exchange_sim.wire import OrderMeta, fmt
 from tradebot.venues.matching import (
     Balances,
+    BnbWallet,
+    FeeCharge,
     OrderRejected,
     RejectReason,
     SimOrder,
     SimStatus,
     SimTrade,
 )
+
+BNB = "BNB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +71,20 @@ class SimAccount:
             base_free=config.balances.get(market.base, 0.0),
             quote_free=config.balances.get(market.quote, 0.0),
         )
-        engine = PartialFillEngine(
-            maker_fee=market.maker_fee if config.maker_fee is None else config.maker_fee,
-            taker_fee=market.taker_fee if config.taker_fee is None else config.taker_fee,
-            balances=balances,
-        )
         others = {
             asset: amount
             for asset, amount in config.balances.items()
             if asset not in (market.base, market.quote)
         }
+        # An account paying fees with BNB hands its BNB to the engine, which spends it on fees.
+        bnb = BnbWallet(others.pop(BNB, 0.0), market.bnb_price) if config.pay_fees_in_bnb else None
+        engine = PartialFillEngine(
+            maker_fee=market.maker_fee if config.maker_fee is None else config.maker_fee,
+            taker_fee=market.taker_fee if config.taker_fee is None else config.taker_fee,
+            balances=balances,
+            fee_charge=FeeCharge.ASSET_RECEIVED,
+            bnb=bnb,
+        )
         return cls(config, market, engine, {**DEFAULT_PERMISSIONS, **config.permissions}, others)
 
     @property
@@ -165,12 +173,26 @@ class SimAccount:
         return [t for t in self.engine.trades if self.visible(orders[t.order_id], lag_s)]
 
     # ---- balances and state -----------------------------------------------------------------
+    @property
+    def fee_assets(self) -> dict[FeeAsset, str]:
+        """The ``commissionAsset`` Binance names for each asset a fee can be paid in."""
+        return {
+            FeeAsset.BASE: self.market.base,
+            FeeAsset.QUOTE: self.market.quote,
+            FeeAsset.OTHER: BNB,  # the only other asset the simulator charges
+        }
+
+    def _other_assets(self) -> dict[str, float]:
+        """Assets besides the pair's, BNB included while the engine spends it on fees."""
+        wallet = self.engine.bnb
+        return self.other_assets if wallet is None else {**self.other_assets, BNB: wallet.free}
+
     def balances_json(self) -> list[dict[str, str]]:
         b = self.engine.balances
         rows = [
             (self.market.base, b.base_free, b.base_locked),
             (self.market.quote, b.quote_free, b.quote_locked),
-            *((asset, amount, 0.0) for asset, amount in sorted(self.other_assets.items())),
+            *((asset, amount, 0.0) for asset, amount in sorted(self._other_assets().items())),
         ]
         return [{"asset": a, "free": fmt(free), "locked": fmt(locked)} for a, free, locked in rows]
 
@@ -186,7 +208,7 @@ class SimAccount:
             "balances": {
                 self.market.base: {"free": b.base_free, "locked": b.base_locked},
                 self.market.quote: {"free": b.quote_free, "locked": b.quote_locked},
-                **{a: {"free": v, "locked": 0.0} for a, v in self.other_assets.items()},
+                **{a: {"free": v, "locked": 0.0} for a, v in self._other_assets().items()},
             },
             "permissions": dict(self.permissions),
             "orders": len(self.engine.orders),

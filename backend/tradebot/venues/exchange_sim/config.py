@@ -46,6 +46,9 @@ class MarketConfig:
     min_notional: Decimal = Decimal("5")
     maker_fee: float = 0.001
     taker_fee: float = 0.001
+    bnb_price: float = 600.0
+    """BNB's price in quote, for accounts that pay fees with BNB (the simulator lists one pair,
+    so BNB is not traded here: its price is fixed)."""
 
     @property
     def base(self) -> str:
@@ -71,6 +74,9 @@ class AccountConfig:
     permissions: dict[str, bool] = field(default_factory=dict)
     maker_fee: float | None = None
     taker_fee: float | None = None
+    pay_fees_in_bnb: bool = False
+    """Binance's ``spotBNBBurn``: commissions are paid in BNB (at a discount) while the account
+    holds enough BNB, else in the asset the trade delivers, as on Binance."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +126,8 @@ class SimConfig:
 
 
 def account_from_json(entry: Any) -> AccountConfig:
-    """An account from ``{"api_key", "secret", "balances", "permissions", "maker_fee"...}``."""
+    """An account from ``{"api_key", "secret", "balances", "permissions", "maker_fee",
+    "taker_fee", "spotBNBBurn"}``."""
     if not isinstance(entry, dict):
         raise BadInputError("each account must be a JSON object")
     try:
@@ -145,6 +152,9 @@ def account_from_json(entry: Any) -> AccountConfig:
     fees = {name: entry.get(name) for name in ("maker_fee", "taker_fee")}
     if any(v is not None and not isinstance(v, int | float) for v in fees.values()):
         raise BadInputError(f"{key}: fees must be numbers")
+    bnb_burn = entry.get("spotBNBBurn", False)
+    if not isinstance(bnb_burn, bool):
+        raise BadInputError(f"{key}: spotBNBBurn must be true or false")
     return AccountConfig(
         key,
         secret,
@@ -152,6 +162,7 @@ def account_from_json(entry: Any) -> AccountConfig:
         {str(k): bool(v) for k, v in permissions.items()},
         maker_fee=fees["maker_fee"],
         taker_fee=fees["taker_fee"],
+        pay_fees_in_bnb=bnb_burn,
     )
 
 

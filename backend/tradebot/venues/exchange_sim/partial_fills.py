@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tradebot.engine.types import Side
+from tradebot.engine.types import FeeAsset, Side
 from tradebot.engine.walk import Direction
 from tradebot.venues.matching import MatchingEngine, SimOrder, SimStatus, SimTrade
 
@@ -52,18 +52,21 @@ class PartialFillEngine(MatchingEngine):
         if last:
             qty = order.qty - order.filled_qty
         notional = order.price * qty
-        fee = notional * self.maker_fee
+        fee, fee_asset = self._charge(order.side, qty, notional, self.maker_fee)
+        in_quote = fee if fee_asset is FeeAsset.QUOTE else 0.0
         b = self.balances
         if order.side is Side.BUY:
-            release = order.reserved if last else notional * (1 + self.maker_fee)
+            release = (
+                order.reserved if last else self._buy_reserve(order.price, qty, self.maker_fee)
+            )
             b.quote_locked -= release
-            b.quote_free += release - notional - fee
-            b.base_free += qty
+            b.quote_free += release - notional - in_quote
+            b.base_free += qty - (fee if fee_asset is FeeAsset.BASE else 0.0)
         else:
             release = order.reserved if last else qty
             b.base_locked -= release
             b.base_free += release - qty
-            b.quote_free += notional - fee
+            b.quote_free += notional - in_quote
         order.reserved -= release
         order.filled_qty = order.qty if last else order.filled_qty + qty
         order.updated_ts = ts
@@ -80,6 +83,7 @@ class PartialFillEngine(MatchingEngine):
                 fee,
                 ts,
                 True,
+                fee_asset,
             )
         )
 

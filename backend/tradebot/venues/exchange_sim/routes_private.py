@@ -99,7 +99,7 @@ def new_order(call: Call) -> dict[str, Any]:
     trades = [t for t in account.engine.trades if t.order_id == order.order_id]
     report(sim, account, order, "NEW", trades)
     meta, market = account.meta[order.order_id], sim.config.market
-    return new_order_json(market.market_id, order, meta, trades, market.quote, kind)
+    return new_order_json(market.market_id, order, meta, trades, account.fee_assets, kind)
 
 
 def _order_ids(call: Call) -> tuple[int | None, str | None]:
@@ -189,7 +189,7 @@ def my_trades(call: Call) -> list[dict[str, Any]]:
         trades = [t for t in trades if t.order_id == order_id]
     chosen = _window(call, trades, "fromId", lambda t: t.ts, lambda t: t.trade_id)
     market = call.sim.config.market
-    return [trade_json(market.market_id, t, market.quote) for t in chosen]
+    return [trade_json(market.market_id, t, account.fee_assets) for t in chosen]
 
 
 def account_info(call: Call) -> dict[str, Any]:

@@ -151,7 +151,7 @@ class ExchangeSimulator:
     def account_detail(self, api_key: str) -> dict[str, Any]:
         """An account's state with every order and trade (the control endpoint's view)."""
         account = self.account(api_key)
-        symbol, quote = self.config.market.market_id, self.config.market.quote
+        symbol = self.config.market.market_id
         orders = [
             {
                 "order_id": o.order_id,
@@ -167,5 +167,5 @@ class ExchangeSimulator:
             }
             for o in account.engine.orders.values()
         ]
-        trades = [trade_json(symbol, t, quote) for t in account.engine.trades]
+        trades = [trade_json(symbol, t, account.fee_assets) for t in account.engine.trades]
         return {**account.state(), "orders_detail": orders, "trades_detail": trades}

@@ -4,9 +4,10 @@ integers, as Binance sends them)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from tradebot.engine.types import Side
+from tradebot.engine.types import FeeAsset, Side
 from tradebot.venues.exchange_sim.wire import OrderMeta, fmt
 from tradebot.venues.matching import SimOrder, SimTrade
 
@@ -109,12 +110,12 @@ def execution_report(
     filled: float,
     execution_id: int,
     now_ms: int,
-    quote: str,
+    fee_assets: Mapping[FeeAsset, str],
     trade: SimTrade | None = None,
 ) -> dict[str, Any]:
     """One ``executionReport``: ``execution`` is NEW, TRADE, CANCELED, REJECTED or EXPIRED,
     ``status`` and ``filled`` the order's status and executed quantity after it, ``trade`` the
-    fill a TRADE reports."""
+    fill a TRADE reports, its commission in the asset it was paid in (as myTrades says)."""
     return {
         "e": "executionReport",
         "E": now_ms,
@@ -137,7 +138,7 @@ def execution_report(
         "z": fmt(filled),
         "L": fmt(trade.price if trade else 0.0),
         "n": fmt(trade.fee) if trade else "0",
-        "N": quote if trade else None,
+        "N": fee_assets[trade.fee_asset] if trade else None,
         "T": trade.ts if trade else now_ms,
         "t": trade.trade_id if trade else -1,
         "I": execution_id,

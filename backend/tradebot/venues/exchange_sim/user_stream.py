@@ -43,7 +43,7 @@ def report(
             filled,
             hub.next_execution_id(),
             now,
-            market.quote,
+            account.fee_assets,
             trade,
         )
         hub.publish_user(account.api_key, event)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tradebot.engine.types import Side
+from tradebot.engine.types import FeeAsset, Side
 from tradebot.venues.matching import SimOrder, SimStatus, SimTrade
 
 
@@ -57,7 +58,12 @@ def order_json(symbol: str, order: SimOrder, meta: OrderMeta) -> dict[str, Any]:
 
 
 def new_order_json(
-    symbol: str, order: SimOrder, meta: OrderMeta, trades: list[SimTrade], quote: str, kind: str
+    symbol: str,
+    order: SimOrder,
+    meta: OrderMeta,
+    trades: list[SimTrade],
+    fee_assets: Mapping[FeeAsset, str],
+    kind: str,
 ) -> dict[str, Any]:
     """POST /api/v3/order's answer for newOrderRespType ACK, RESULT or FULL."""
     ack = {
@@ -79,7 +85,7 @@ def new_order_json(
             "price": fmt(t.price),
             "qty": fmt(t.qty),
             "commission": fmt(t.fee),
-            "commissionAsset": quote,
+            "commissionAsset": fee_assets[t.fee_asset],
             "tradeId": t.trade_id,
         }
         for t in trades
@@ -95,8 +101,9 @@ def cancel_json(symbol: str, order: SimOrder, meta: OrderMeta) -> dict[str, Any]
     return {**body, "origClientOrderId": order.client_order_id, "transactTime": order.updated_ts}
 
 
-def trade_json(symbol: str, trade: SimTrade, quote: str) -> dict[str, Any]:
-    """GET /api/v3/myTrades rows. Fees are charged in quote, as the spec says."""
+def trade_json(symbol: str, trade: SimTrade, fee_assets: Mapping[FeeAsset, str]) -> dict[str, Any]:
+    """GET /api/v3/myTrades rows; the commission is in the asset it was paid in (Binance's
+    ``commissionAsset``: the asset received, or BNB)."""
     return {
         "symbol": symbol,
         "id": trade.trade_id,
@@ -106,7 +113,7 @@ def trade_json(symbol: str, trade: SimTrade, quote: str) -> dict[str, Any]:
         "qty": fmt(trade.qty),
         "quoteQty": fmt(trade.price * trade.qty),
         "commission": fmt(trade.fee),
-        "commissionAsset": quote,
+        "commissionAsset": fee_assets[trade.fee_asset],
         "time": trade.ts,
         "isBuyer": trade.side is Side.BUY,
         "isMaker": trade.maker,
