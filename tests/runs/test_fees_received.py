@@ -54,9 +54,10 @@ async def test_a_live_week_books_the_fees_binance_takes_from_what_it_delivers(
         candles,
         [account(usdt=INVESTMENT, btc=0.0)],
         market=MarketConfig(maker_fee=FEE, taker_fee=FEE),
-        # Stepped a segment per poll, the week asks faster than any IP may: this test is about
-        # fees, not about waiting out 429s.
-        limits=LimitsConfig(weight_limit=10**7),
+        # Stepped a segment per poll, the week asks and orders faster than any IP or account
+        # may: this test is about fees, not about 429s (a refused order would hide a rejection
+        # for want of balance, which the test must see).
+        limits=LimitsConfig(weight_limit=10**7, orders_per_10s=10**6),
     )
     async with running_sim(config) as sim:
         client = await live_client(sessions, sim.url, master_key)
