@@ -15,7 +15,7 @@ from tradebot.venues.exchange_sim.errors import (
 )
 from tradebot.venues.exchange_sim.market import book_around
 from tradebot.venues.exchange_sim.rules import symbol_info
-from tradebot.venues.exchange_sim.wire import fmt
+from tradebot.venues.exchange_sim.wire import day_ticker, fmt
 
 INTERVALS_MS = {
     **TIMEFRAMES_MS,
@@ -136,32 +136,7 @@ def ticker_price(call: Call) -> Any:
 def ticker_24hr(call: Call) -> Any:
     stats = call.sim.market.day_stats(call.sim.view)
     bid, ask = _book(call)
-    last, first = float(stats["last"]), float(stats["open"])
-    volume, quote_volume = float(stats["volume"]), float(stats["quote_volume"])
-    item = {
-        "symbol": call.sim.config.market.market_id,
-        "priceChange": fmt(last - first),
-        "priceChangePercent": f"{(last - first) / first * 100:.3f}",
-        "weightedAvgPrice": fmt(quote_volume / volume if volume else last),
-        "prevClosePrice": fmt(stats["prev_close"]),
-        "lastPrice": fmt(last),
-        "lastQty": fmt(0.001),
-        "bidPrice": fmt(bid),
-        "bidQty": fmt(1.0),
-        "askPrice": fmt(ask),
-        "askQty": fmt(1.0),
-        "openPrice": fmt(first),
-        "highPrice": fmt(stats["high"]),
-        "lowPrice": fmt(stats["low"]),
-        "volume": fmt(volume),
-        "quoteVolume": fmt(quote_volume),
-        "openTime": stats["open_time"],
-        "closeTime": stats["close_time"],
-        "firstId": 0,
-        "lastId": 0,
-        "count": 0,
-    }
-    return _one_or_all(call, item)
+    return _one_or_all(call, day_ticker(call.sim.config.market.market_id, stats, bid, ask))
 
 
 def book_ticker(call: Call) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tradebot.engine.types import FeeAsset, Side
-from tradebot.venues.exchange_sim.wire import OrderMeta, fmt
+from tradebot.venues.exchange_sim.wire import OrderMeta, day_ticker, fmt
 from tradebot.venues.matching import SimOrder, SimTrade
 
 
@@ -63,37 +63,23 @@ def mini_ticker_event(symbol: str, stats: dict[str, float | int]) -> dict[str, A
     }
 
 
+_TICKER_NAMES = {
+    "symbol": "s", "priceChange": "p", "priceChangePercent": "P", "weightedAvgPrice": "w",
+    "prevClosePrice": "x", "lastPrice": "c", "lastQty": "Q", "bidPrice": "b", "bidQty": "B",
+    "askPrice": "a", "askQty": "A", "openPrice": "o", "highPrice": "h", "lowPrice": "l",
+    "volume": "v", "quoteVolume": "q", "openTime": "O", "closeTime": "C", "firstId": "F",
+    "lastId": "L", "count": "n",
+}  # fmt: skip
+"""GET /api/v3/ticker/24hr's names -> the ``@ticker`` event's."""
+
+
 def ticker_event(
     symbol: str, stats: dict[str, float | int], bid: float, ask: float
 ) -> dict[str, Any]:
     """``<symbol>@ticker``: the same numbers as GET /api/v3/ticker/24hr."""
-    last, first = float(stats["last"]), float(stats["open"])
-    volume, quote_volume = float(stats["volume"]), float(stats["quote_volume"])
-    return {
-        "e": "24hrTicker",
-        "E": int(stats["close_time"]),
-        "s": symbol,
-        "p": fmt(last - first),
-        "P": f"{(last - first) / first * 100 if first else 0.0:.3f}",
-        "w": fmt(quote_volume / volume if volume else last),
-        "x": fmt(stats["prev_close"]),
-        "c": fmt(last),
-        "Q": fmt(0.001),
-        "b": fmt(bid),
-        "B": fmt(1.0),
-        "a": fmt(ask),
-        "A": fmt(1.0),
-        "o": fmt(first),
-        "h": fmt(stats["high"]),
-        "l": fmt(stats["low"]),
-        "v": fmt(volume),
-        "q": fmt(quote_volume),
-        "O": int(stats["open_time"]),
-        "C": int(stats["close_time"]),
-        "F": 0,
-        "L": 0,
-        "n": 0,
-    }
+    rest = day_ticker(symbol, stats, bid, ask)
+    named = {short: rest[name] for name, short in _TICKER_NAMES.items()}
+    return {"e": "24hrTicker", "E": int(stats["close_time"]), **named}
 
 
 def book_ticker_event(symbol: str, update_id: int, bid: float, ask: float) -> dict[str, Any]:

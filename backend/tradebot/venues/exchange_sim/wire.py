@@ -30,6 +30,38 @@ class OrderMeta:
     """Monotonic wall time of acceptance: the visibility lag counts from here."""
 
 
+def day_ticker(
+    symbol: str, stats: Mapping[str, float | int], bid: float, ask: float
+) -> dict[str, Any]:
+    """The rolling day's figures as GET /api/v3/ticker/24hr answers them (the ``@ticker``
+    stream sends the same numbers under short names)."""
+    last, first = float(stats["last"]), float(stats["open"])
+    volume, quote_volume = float(stats["volume"]), float(stats["quote_volume"])
+    return {
+        "symbol": symbol,
+        "priceChange": fmt(last - first),
+        "priceChangePercent": f"{(last - first) / first * 100 if first else 0.0:.3f}",
+        "weightedAvgPrice": fmt(quote_volume / volume if volume else last),
+        "prevClosePrice": fmt(stats["prev_close"]),
+        "lastPrice": fmt(last),
+        "lastQty": fmt(0.001),
+        "bidPrice": fmt(bid),
+        "bidQty": fmt(1.0),
+        "askPrice": fmt(ask),
+        "askQty": fmt(1.0),
+        "openPrice": fmt(first),
+        "highPrice": fmt(stats["high"]),
+        "lowPrice": fmt(stats["low"]),
+        "volume": fmt(volume),
+        "quoteVolume": fmt(quote_volume),
+        "openTime": int(stats["open_time"]),
+        "closeTime": int(stats["close_time"]),
+        "firstId": 0,
+        "lastId": 0,
+        "count": 0,
+    }
+
+
 def order_json(symbol: str, order: SimOrder, meta: OrderMeta) -> dict[str, Any]:
     """GET /api/v3/order (and the RESULT part of a new order's answer)."""
     filled = order.filled_qty
