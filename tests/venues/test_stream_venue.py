@@ -108,31 +108,28 @@ async def fills_until(
     raise AssertionError(f"{coid} did not fill in {segments} segments")
 
 
-async def resting_buy(venue: CcxtVenue, url: str) -> str:
-    """A small buy just under the price: the next dip fills it."""
-    __, price = await venue.ticker()
-    coid = unique_id("buy")
-    request = OrderRequest(coid, Side.BUY, 0.001, round(price - 5.0, 2))
-    await venue.submit(request)
-    return coid
-
-
-async def settled(venue: CcxtVenue) -> None:
-    """Past the first reconciliation (the stream was surely listening by then)."""
-    await venue.new_trades()
-    await asyncio.sleep(1.1)
-    await venue.new_trades()
-    assert venue.stream is not None
-    assert not venue.stream.gap
-
-
-async def test_a_fill_arrives_by_the_user_stream_without_a_rest_request() -> None:
+@asynccontextmanager
+async def resting_buy() -> AsyncIterator[tuple[Any, CcxtVenue, str]]:
+    """A keyed venue on the streams with a small buy just under the price (the next dip
+    fills it), past its first reconciliation (the stream was surely listening by then):
+    the simulator, the venue and the buy's client order id."""
     async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
         venue = conn.venue
         await venue.market_rules()
         await step(sim.url, venue)
-        coid = await resting_buy(venue, sim.url)
-        await settled(venue)
+        __, price = await venue.ticker()
+        coid = unique_id("buy")
+        await venue.submit(OrderRequest(coid, Side.BUY, 0.001, round(price - 5.0, 2)))
+        await venue.new_trades()
+        await asyncio.sleep(1.1)
+        await venue.new_trades()
+        assert venue.stream is not None
+        assert not venue.stream.gap
+        yield sim, venue, coid
+
+
+async def test_a_fill_arrives_by_the_user_stream_without_a_rest_request() -> None:
+    async with resting_buy() as (sim, venue, coid):
         asked = rest_calls(sim, *FILL_PATHS)
         trades = await fills_until(sim.url, venue, coid)
         assert [t.client_order_id for t in trades] == [coid]
@@ -142,12 +139,7 @@ async def test_a_fill_arrives_by_the_user_stream_without_a_rest_request() -> Non
 
 
 async def test_duplicated_user_events_give_one_fill() -> None:
-    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
-        venue = conn.venue
-        await venue.market_rules()
-        await step(sim.url, venue)
-        coid = await resting_buy(venue, sim.url)
-        await settled(venue)
+    async with resting_buy() as (sim, venue, coid):
         fault = {"kind": "duplicate", "channel": "user", "count": 10}
         await control(sim.url, "POST", "/_sim/faults", {"streams": [fault]})
         trades = await fills_until(sim.url, venue, coid)
@@ -155,12 +147,7 @@ async def test_duplicated_user_events_give_one_fill() -> None:
 
 
 async def test_a_fill_the_stream_drops_is_found_because_the_market_traded_through_it() -> None:
-    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
-        venue = conn.venue
-        await venue.market_rules()
-        await step(sim.url, venue)
-        coid = await resting_buy(venue, sim.url)
-        await settled(venue)
+    async with resting_buy() as (sim, venue, coid):
         fault = {"kind": "drop", "channel": "user", "count": 1000}
         await control(sim.url, "POST", "/_sim/faults", {"streams": [fault]})
         asked = rest_calls(sim, "GET /api/v3/order")
@@ -170,12 +157,7 @@ async def test_a_fill_the_stream_drops_is_found_because_the_market_traded_throug
 
 
 async def test_after_a_disconnect_the_fills_are_reconciled_by_rest_once() -> None:
-    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
-        venue = conn.venue
-        await venue.market_rules()
-        await step(sim.url, venue)
-        coid = await resting_buy(venue, sim.url)
-        await settled(venue)
+    async with resting_buy() as (sim, venue, coid):
         await control(sim.url, "POST", "/_sim/streams/disconnect", {"channel": "user"})
         await asyncio.sleep(0.2)
         trades = await fills_until(sim.url, venue, coid)
