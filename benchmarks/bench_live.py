@@ -34,21 +34,23 @@ import time
 from typing import Any
 
 import aiohttp
-from arq.connections import ArqRedis
-from arq.worker import create_worker
-from sqlalchemy import func, select
 from tools.soak.harness import store_live_client
 
-from benchmarks.bench_workers import REDIS_URL, count, database, forget, grid, simulator
+from benchmarks.bench_workers import (
+    REDIS_URL,
+    database,
+    grid,
+    simulator,
+    start_runs,
+    until_booked,
+    worker_in_process,
+)
 from benchmarks.measure import Figure
 from tradebot.candles.io import bundled, load_candles
 from tradebot.config import Settings
-from tradebot.db import transaction
-from tradebot.models.runs import BotOrder, BotRun, RunAction, RunRequest
+from tradebot.models.runs import BotRun
 from tradebot.observability.logs import configure_logging
-from tradebot.runs.queue import ArqRunQueue
-from tradebot.workers.settings import worker_settings
-from tradebot.workers.state import STATE, WorkerOptions, WorkerState
+from tradebot.workers.state import WorkerOptions
 
 RUNS = int(os.environ.get("BENCH_LIVE_RUNS", "50"))
 SECONDS = float(os.environ.get("BENCH_LIVE_SECONDS", "60"))
@@ -71,9 +73,7 @@ async def _charged(http: aiohttp.ClientSession, url: str) -> int:
     return int((await _sim(http, url, "GET", "/_sim/state", None))["limits"]["charged"])
 
 
-async def _ask_for_runs(
-    settings: Settings, sessions: Any, sim_url: str, master_key: str
-) -> list[str]:
+async def _ask_for_runs(settings: Settings, sessions: Any, sim_url: str, master_key: str) -> None:
     rng = random.Random(7)
     price = float(load_candles(bundled()).close[FIRST_CANDLE])
     runs = []
@@ -85,26 +85,15 @@ async def _ask_for_runs(
             await _sim(http, sim_url, "POST", "/_sim/accounts", account)
             await store_live_client(sessions, master_key, client, key, secret, sim_url)
             runs.append((client, f"{RUN_PREFIX}{n:05d}"))
-    async with transaction(sessions) as session:
-        for client, run in runs:
-            session.add(
-                BotRun(
-                    id=run, client_id=client, mode="live", exchange="binance", pair="BTC/USDT",
-                    config={**grid(rng, price), "investment": 1_000.0, "bot_id": "bench"},
-                    base_ts=int(time.time() * 1000), owner="bench",
-                )
-            )  # fmt: skip
-        await session.flush()
-        for client, run in runs:
-            session.add(RunRequest(client_id=client, run_id=run, action=RunAction.START.value))
-    redis = ArqRedis.from_url(settings.REDIS_URL)
-    try:
-        queue = ArqRunQueue(redis, settings.RUN_QUEUE_NAME)
-        for client, run in runs:
-            await queue.start(client, run)
-    finally:
-        await redis.aclose()
-    return [run for _, run in runs]
+    rows = [
+        BotRun(
+            id=run, client_id=client, mode="live", exchange="binance", pair="BTC/USDT",
+            config={**grid(rng, price), "investment": 1_000.0, "bot_id": "bench"},
+            base_ts=int(time.time() * 1000), owner="bench",
+        )
+        for client, run in runs
+    ]  # fmt: skip
+    await start_runs(settings, sessions, rows)
 
 
 async def _weight_per_run_minute(http: aiohttp.ClientSession, sim_url: str) -> float:
@@ -141,21 +130,10 @@ async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, 
         MAX_API_ERRORS_PER_MIN=100_000,
     )
     options = WorkerOptions(sandbox_url=sim_url, max_jobs=RUNS + 10, shutdown_wait_s=60)
-    worker = create_worker(worker_settings(settings, options), handle_signals=False)
-    task = asyncio.create_task(worker.async_run())
-    try:
-        while STATE not in worker.ctx:
-            await asyncio.sleep(0.1)
-        state: WorkerState = worker.ctx[STATE]
+    async with worker_in_process(settings, options, RUN_PREFIX) as state:
         await _ask_for_runs(settings, state.sessions, sim_url, master_key)
-        started = time.monotonic()
-        booked = select(func.count(func.distinct(BotOrder.run_id)))
-        while await count(state.sessions, booked) < RUNS:
-            if time.monotonic() - started > 600:
-                raise RuntimeError(f"only {len(state.runs)} of {RUNS} live runs started")
-            await asyncio.sleep(1.0)
+        got: dict[str, float] = {"start_s": await until_booked(state, RUNS, 600)}
         await asyncio.sleep(5)  # past every run's first reconciliation
-        got: dict[str, float] = {"start_s": time.monotonic() - started}
         async with aiohttp.ClientSession() as http:
             if not streams:
                 got["polling"] = await _weight_per_run_minute(http, sim_url)
@@ -170,20 +148,15 @@ async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, 
             got["user_down"] = await _weight_per_run_minute(http, sim_url)
             await _stall(http, sim_url, None)
         return got
-    finally:
-        if STATE in worker.ctx:
-            worker.ctx[STATE].shutdown()
-        worker.allow_pick_jobs = False
-        deadline = time.monotonic() + 60
-        while any(not t.done() for t in worker.tasks.values()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        task.cancel()
-        await worker.close()
-        await forget(settings, RUN_PREFIX)
+
+
+LEAST_WEIGHT = 0.01
+"""Weight a minute a run is counted at when the window charged none (a weight-1 request per
+100 minutes): the runs per IP stay a number, not a division by zero."""
 
 
 def _per_ip(weight: float) -> float:
-    return round(IP_WEIGHT_PER_MIN * HEADROOM / max(weight, 1e-9))
+    return round(IP_WEIGHT_PER_MIN * HEADROOM / max(weight, LEAST_WEIGHT))
 
 
 def figures() -> list[Figure]:

@@ -24,8 +24,8 @@ import resource
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import aiohttp
@@ -125,24 +125,67 @@ async def _ask_for_runs(settings: Settings, sessions: Any) -> None:
     runs = [(clients[n % CLIENTS], f"paper-bench-{n:05d}") for n in range(BOTS)]
     async with transaction(sessions) as session:
         session.add_all([Client(id=c, plan="managed", status="active") for c in clients])
+    rows = [
+        BotRun(
+            id=run, client_id=client, mode="paper", exchange="binance", pair="BTC/USDT",
+            config={**grid(rng, price), "bot_id": "bench"}, base_ts=0, owner="bench",
+        )
+        for client, run in runs
+    ]  # fmt: skip
+    await start_runs(settings, sessions, rows)
+
+
+async def start_runs(settings: Settings, sessions: Any, runs: list[BotRun]) -> None:
+    """``runs`` asked for as the API asks: their rows, their start requests, their jobs."""
+    async with transaction(sessions) as session:
+        session.add_all(runs)
         await session.flush()
-        for client, run in runs:
-            session.add(
-                BotRun(
-                    id=run, client_id=client, mode="paper", exchange="binance", pair="BTC/USDT",
-                    config={**grid(rng, price), "bot_id": "bench"}, base_ts=0, owner="bench",
-                )
-            )  # fmt: skip
-        await session.flush()
-        for client, run in runs:
-            session.add(RunRequest(client_id=client, run_id=run, action=RunAction.START.value))
+        session.add_all(
+            RunRequest(client_id=r.client_id, run_id=r.id, action=RunAction.START.value)
+            for r in runs
+        )
     redis = ArqRedis.from_url(settings.REDIS_URL)
     try:
         queue = ArqRunQueue(redis, settings.RUN_QUEUE_NAME)
-        for client, run in runs:
-            await queue.start(client, run)
+        for run in runs:
+            await queue.start(run.client_id, run.id)
     finally:
         await redis.aclose()
+
+
+@asynccontextmanager
+async def worker_in_process(
+    settings: Settings, options: WorkerOptions, runs: str
+) -> AsyncIterator[WorkerState]:
+    """This process as an arq worker on ``settings``; at the end it hands its runs back
+    (shutdown, as on SIGTERM) and the bench's Redis keys (jobs of ``runs*``) are removed."""
+    worker = create_worker(worker_settings(settings, options), handle_signals=False)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        while STATE not in worker.ctx:
+            await asyncio.sleep(0.1)
+        yield worker.ctx[STATE]
+    finally:
+        if STATE in worker.ctx:
+            worker.ctx[STATE].shutdown()
+        worker.allow_pick_jobs = False
+        deadline = time.monotonic() + options.shutdown_wait_s
+        while any(not t.done() for t in worker.tasks.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        task.cancel()
+        await worker.close()
+        await forget(settings, runs)
+
+
+async def until_booked(state: WorkerState, runs: int, timeout_s: float) -> float:
+    """Wait until ``runs`` runs have placed orders; the seconds it took."""
+    started = time.monotonic()
+    booked = select(func.count(func.distinct(BotOrder.run_id)))
+    while await count(state.sessions, booked) < runs:
+        if time.monotonic() - started > timeout_s:
+            raise RuntimeError(f"only {len(state.runs)} of {runs} runs started in {timeout_s} s")
+        await asyncio.sleep(1.0)
+    return time.monotonic() - started
 
 
 async def count(sessions: Any, query: Any) -> int:
@@ -178,20 +221,9 @@ async def _measure(sim_url: str, database_url: str) -> dict[str, float]:
     options = WorkerOptions(
         sandbox_url=sim_url, sandbox_step=True, max_jobs=BOTS + 10, shutdown_wait_s=120
     )
-    worker = create_worker(worker_settings(settings, options), handle_signals=False)
-    task = asyncio.create_task(worker.async_run())
-    try:
-        while STATE not in worker.ctx:
-            await asyncio.sleep(0.1)
-        state: WorkerState = worker.ctx[STATE]
+    async with worker_in_process(settings, options, "paper-bench-") as state:
         await _ask_for_runs(settings, state.sessions)
-        started = time.perf_counter()
-        booked = select(func.count(func.distinct(BotOrder.run_id)))
-        while await count(state.sessions, booked) < BOTS:
-            if time.perf_counter() - started > 900:
-                raise RuntimeError(f"only {len(state.runs)} of {BOTS} bots started in 15 min")
-            await asyncio.sleep(1.0)
-        start_s = time.perf_counter() - started
+        start_s = await until_booked(state, BOTS, 900)
         async with aiohttp.ClientSession() as http:
             state.feeds.latency.clear()
             fills = await count(state.sessions, select(func.count()).select_from(BotFill))
@@ -223,16 +255,6 @@ async def _measure(sim_url: str, database_url: str) -> dict[str, float]:
             ),
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
-    finally:
-        if STATE in worker.ctx:
-            worker.ctx[STATE].shutdown()
-        worker.allow_pick_jobs = False
-        deadline = time.monotonic() + 120
-        while any(not t.done() for t in worker.tasks.values()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        task.cancel()
-        await worker.close()
-        await forget(settings)
 
 
 async def forget(settings: Settings, runs: str = "paper-bench-") -> None:
