@@ -208,19 +208,25 @@ async def test_trades_a_failed_poll_did_not_fetch_are_fetched_at_the_next(sandbo
     await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
 
 
+async def _stopped_with_orders_resting(sandbox: Sandbox, settings: Any) -> tuple[RunOutcome, int]:
+    """The run, stopped plainly after 12 segments, and its orders (at least 4) left resting."""
+    stop = asyncio.Event()
+    stopping = asyncio.create_task(stop_after(sandbox.url, 12, stop))
+    first = await sandbox.go(settings, stop)
+    await stopping
+    assert first.status == "stopped", first.reason
+    resting = int((await control(sandbox.url, "GET", f"/_sim/accounts/{KEY}"))["open_orders"])
+    assert resting >= 4
+    return first, resting
+
+
 async def test_orders_a_restart_could_not_ask_about_are_asked_again_before_any_placement(
     sandbox,
 ):
     # Naive: skip an order whose query failed while reconciling at the restart: it is never
     # watched again, its fills are never seen, and the grid trades on a stale book.
     async def stop_then_restart(settings: Any) -> RunOutcome:
-        stop = asyncio.Event()
-        stopping = asyncio.create_task(stop_after(sandbox.url, 12, stop))
-        first = await sandbox.go(settings, stop)
-        await stopping
-        assert first.status == "stopped", first.reason
-        resting = (await control(sandbox.url, "GET", f"/_sim/accounts/{KEY}"))["open_orders"]
-        assert resting >= 4
+        __, resting = await _stopped_with_orders_resting(sandbox, settings)
         # Every query of the restart's reconciliation fails, each after all its retries.
         query = {"kind": "5xx", "path": "/api/v3/order", "method": "GET", "count": 4 * resting}
         await control(sandbox.url, "POST", "/_sim/faults", {"rules": [query]})
@@ -327,13 +333,7 @@ async def test_a_kill_switch_tripped_while_no_run_is_driven_cancels_its_orders_a
     # Naive: a run refused for its trip at restart leaves the orders its last process left
     # resting: the grid keeps filling on the exchange after the kill switch.
     async def stop_trip_restart(settings: Any) -> RunOutcome:
-        stop = asyncio.Event()
-        stopping = asyncio.create_task(stop_after(sandbox.url, 12, stop))
-        first = await sandbox.go(settings, stop)
-        await stopping
-        assert first.status == "stopped", first.reason
-        account = await control(sandbox.url, "GET", f"/_sim/accounts/{KEY}")
-        assert account["open_orders"] >= 4  # a plain stop leaves them resting
+        first, __ = await _stopped_with_orders_resting(sandbox, settings)
         await trip_kill_switch(sandbox.sessions, settings.CLIENT_ID, "kill_switch", "ops", 0)
         with pytest.raises(RunBlockedError, match="an operator must reset it"):
             await sandbox.go(settings)
