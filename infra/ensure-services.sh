@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer, starting or installing
-# them on a fresh Debian machine. The tests create their own throwaway databases.
+# them on a fresh Debian machine, and that promtool is there. The tests create their own
+# throwaway databases.
 set -euo pipefail
 
 have_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -36,4 +37,6 @@ if ! have_port 6379; then
     --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_port 6379
 fi
-echo "ensure-services: PostgreSQL and Redis are up"
+# promtool checks the alert rules against their unit tests (Debian ships it with prometheus).
+command -v promtool >/dev/null || apt_install prometheus
+echo "ensure-services: PostgreSQL and Redis are up, promtool is installed"
