@@ -1,11 +1,11 @@
 """Late and partial fills through the run loop, by the user-data stream (issue 21, item 5).
 
 A live run trades on the simulator with its prices and fills by stream (not sandbox-stepped:
-the test walks the paused market itself, a segment at a time), on an exchange that fills
-resting orders in parts. A seeded fault delivers about half the account's user events a second
-late, so a fill that happened earlier reaches the run after a newer one: the runner's late-fill
-branch (``Strategy.on_fill(late=True)``) runs. Whatever order they came in, the run must hold
-each of the exchange's trades once, and its balances must be the exchange's.
+the test walks the paused market itself, a few segments at a time), on an exchange that fills
+resting orders in parts. A fault delivers the account's user events of every other stretch of
+the market late, so a fill that happened earlier reaches the run after a newer one: the runner's
+late-fill branch (``Strategy.on_fill(late=True)``) runs. Whatever order they came in, the run
+must hold each of the exchange's trades once, and its balances must be the exchange's.
 """
 
 from __future__ import annotations
@@ -31,11 +31,19 @@ from tradebot.venues.exchange_sim import MarketConfig
 FILL_SHARE = 0.0003
 """A segment of the window trades ~1-10 BTC; the grid's orders are ~0.003 BTC: at this share
 most of them fill in two or more parts."""
-LATE = {"kind": "delay", "channel": "user", "api_key": KEY, "probability": 0.5, "seconds": 1.0}
-"""Half the user events (drawn from the seed) a second late: under the venue's 2 s fill grace,
-so they still come by the stream, after the events of the next ~20 segments."""
-PACE_S = 0.05
+LATE = {"kind": "delay", "channel": "user", "api_key": KEY, "probability": 1.0, "seconds": 1.5}
+"""Every user event 1.5 s late while the rule stands: under the venue's 2 s fill grace, so they
+still come by the stream, after the events of the undelayed batch that follows."""
+BATCH = 6
+"""Segments the market moves at once: a batch's events leave the exchange within milliseconds.
+Batches alternate, delayed and not: the fills of an undelayed batch reach the run before the
+delayed fills of the batch before it, however slow the machine is (a probability per event would
+make which fills are overtaken depend on the event order, and that on the run's timing)."""
 SEGMENTS = 3 * (WINDOW[1] - WINDOW[0])
+WARM_UP = 30
+"""Segments walked slowly (3 s) before the faults: the user stream starts at the run's first
+fill check and is trusted only after a reconciliation a second later; until then every fill
+comes by REST, in order, and a delayed stream event has nothing to be late to."""
 
 
 async def until(check: Callable[[], Awaitable[bool]], timeout_s: float, what: str) -> None:
@@ -101,12 +109,15 @@ async def test_late_and_partial_fills_by_stream_are_each_recorded_once_and_balan
         run = asyncio.create_task(run_on_live_data(settings, options, database_url=pg_url))
         try:
             await until(resting, 30, "the grid rests on the exchange")
-            await control(url, "POST", "/_sim/faults", {"streams": [LATE | {"seed": 21}]})
-            for _ in range(SEGMENTS):
+            for _ in range(WARM_UP):
                 await control(url, "POST", "/_sim/advance", {"segments": 1})
-                await asyncio.sleep(PACE_S)  # a market's pace: the stream's delays are wall time
+                await asyncio.sleep(0.1)
+            for _ in range((SEGMENTS - WARM_UP) // (2 * BATCH)):
+                await control(url, "POST", "/_sim/faults", {"streams": [LATE]})
+                await control(url, "POST", "/_sim/advance", {"segments": BATCH})
+                await control(url, "DELETE", "/_sim/faults")
+                await control(url, "POST", "/_sim/advance", {"segments": BATCH})
             faulted = (await control(url, "GET", "/_sim/faults"))["streams"]["fired"]
-            await control(url, "DELETE", "/_sim/faults")
             await until(caught_up, 20, "the run recorded every exchange trade")
         finally:
             stop.set()
