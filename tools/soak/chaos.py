@@ -51,10 +51,6 @@ class Intensity:
     lag_s: tuple[float, float] = (0.5, 2.5)
     postgres_down_s: float = 2.0
     redis_down_s: float = 3.0
-    align_redis: bool = False
-    """Restart Redis shortly before a wall-clock minute turns, so that the workers' sweeper
-    (once a minute) soon finds the runs whose jobs the empty Redis lost: a short soak then
-    need not wait up to a minute for them."""
     streams: StreamIntensity = STREAMS
 
 
@@ -67,7 +63,6 @@ SHORT = Intensity(
     (0.5, 1.5),
     postgres_down_s=1.0,
     redis_down_s=1.5,
-    align_redis=True,
     streams=StreamIntensity(gap_s=(2.0, 4.0)),
 )
 
@@ -118,8 +113,6 @@ class Chaos:
             if names:
                 events += [Event(t, "kill", rng.choice(names)) for t in self._times(gap, seconds)]
         redis_at = rng.uniform(0.55, 0.8) * seconds
-        if gaps.align_redis:
-            redis_at = _just_before_a_minute(0.55 * seconds, 0.8 * seconds)
         events += [Event(rng.uniform(0.3, 0.45) * seconds, "postgres"), Event(redis_at, "redis")]
         events.append(Event(0.0, "stream background"))
         events += [
@@ -234,13 +227,3 @@ class Chaos:
 def _limited_requests(sim_url: str) -> int:
     requests = sim_call(sim_url, "/_sim/state")["requests"]
     return sum(int(n) for name, n in requests.items() if name != KEY_CHECK)
-
-
-def _just_before_a_minute(earliest: float, latest: float) -> float:
-    """A moment in the window (seconds from now) shortly before a wall-clock minute turns;
-    the window's start if it holds no such moment."""
-    now = time.time()
-    for offset in range(int(earliest), int(latest) + 1):
-        if 45 <= (now + offset) % 60 <= 55:
-            return float(offset)
-    return earliest

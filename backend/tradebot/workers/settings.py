@@ -5,7 +5,7 @@
 
 - ``run_grid(client_id, run_id)`` (job id ``run:{run_id}``, see ``bots.queue``): one run,
   for as long as it lasts; retried at once when handed over, with backoff on transient failures.
-- ``reap_runs`` every minute (runs without a job get one), ``trial_expiry`` hourly,
+- ``reap_runs`` every 5 s (runs without a job get one), ``trial_expiry`` hourly,
   ``daily_pnl`` at 00:05 UTC, ``key_recheck`` at 03:30 UTC.
 
 SIGTERM / SIGINT: every run stops after its current tick and is handed to another worker
@@ -47,7 +47,7 @@ from tradebot.workers.notifications import (
 from tradebot.workers.run_job import run_grid
 from tradebot.workers.sources import PublicPrices
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
-from tradebot.workers.sweeper import reap_runs
+from tradebot.workers.sweeper import SWEEP_SECONDS, reap_runs
 from tradebot.workers.watch import watch
 
 RUN_TIMEOUT = timedelta(days=3650)
@@ -90,7 +90,7 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             func(send_notification, name=SEND_JOB, timeout=SEND_TIMEOUT_S, max_tries=MAX_ATTEMPTS),
         ],
         "cron_jobs": [
-            cron(reap_runs, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
+            cron(reap_runs, second=SWEEP_SECONDS, unique=True, timeout=CRON_TIMEOUT_S),
             cron(trial_expiry, minute={17}, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
             cron(daily_pnl, hour={0}, minute={5}, second={0}, timeout=CRON_TIMEOUT_S),
             cron(key_recheck, hour={3}, minute={30}, second={0}, timeout=CRON_TIMEOUT_S),

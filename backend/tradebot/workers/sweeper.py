@@ -1,17 +1,18 @@
 """The sweeper cron: every run the API asked for and that is not over has a job, or gets one.
 
 Jobs are at least once (issue #10, rule 9): the API records a start request before it enqueues,
-and an enqueue can be lost (Redis down after the commit). Each minute this finds runs with a
-start request that are ``created`` or ``running``, no lease (no worker drives them) and no job
-in arq, and enqueues their job through the API's own ``RunQueue`` (same job id: harmless if
-another sweeper or the API got there first). A job whose worker died before its first
-heartbeat still carries arq's long in-progress marker: it is cut to what a heartbeat sets (two lease
-times), so another worker takes the job once it is clear nobody holds the run.
+and an enqueue can be lost (Redis down after the commit, or a Redis restart that lost every
+key). Every ``SWEEP_EVERY_S`` this finds runs with a start request that are ``created`` or
+``running``, no lease (no worker drives them) and no job in arq, and enqueues their job
+through the API's own ``RunQueue`` (same job id: harmless if another sweeper or the API got
+there first). A job whose worker died before its first heartbeat still carries arq's long
+in-progress marker: it is cut to what a heartbeat sets (two lease times), so another worker
+takes the job once it is clear nobody holds the run.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from arq.constants import in_progress_key_prefix, job_key_prefix
 
@@ -23,6 +24,10 @@ from tradebot.workers.queries import runs_to_drive
 from tradebot.workers.state import STATE, WorkerState
 
 log = get_logger(__name__)
+SWEEP_EVERY_S: Final = 5
+"""A run whose job was lost waits at most this for a new one (it was a minute: after a Redis
+restart every run waited for it). A sweep is one indexed query and one Redis round trip."""
+SWEEP_SECONDS: Final = set(range(0, 60, SWEEP_EVERY_S))
 
 
 async def sweep_runs(state: WorkerState) -> int:
@@ -31,12 +36,17 @@ async def sweep_runs(state: WorkerState) -> int:
         runs = await runs_to_drive(session)
     redis, ttl_ms = state.redis, state.options.lease_ms
     queue = ArqRunQueue(redis, state.settings.RUN_QUEUE_NAME)
+    pipe = redis.pipeline(transaction=False)
+    for _client_id, run_id in runs:
+        pipe.exists(lease_key(state.settings.REDIS_PREFIX, run_id))
+        pipe.exists(job_key_prefix + run_job_id(run_id))
+    found = await pipe.execute() if runs else []
     enqueued = 0
-    for client_id, run_id in runs:
+    for (client_id, run_id), leased, queued in zip(runs, found[::2], found[1::2], strict=True):
         job_id = run_job_id(run_id)
-        if await redis.exists(lease_key(state.settings.REDIS_PREFIX, run_id)):
+        if leased:
             continue  # a worker drives it
-        if await redis.exists(job_key_prefix + job_id):
+        if queued:
             left = await redis.pttl(in_progress_key_prefix + job_id)
             if left > 2 * ttl_ms:
                 await redis.pexpire(in_progress_key_prefix + job_id, 2 * ttl_ms)
