@@ -66,6 +66,17 @@ async def test_an_exchange_error_is_a_refusal_not_a_pass():
             await _check(sim.url)
 
 
+async def test_a_busy_exchange_is_a_refusal_to_ask_again_when_it_says():
+    async with running_sim() as sim:
+        await control(sim.url, "POST", "/_sim/faults", {"rules": [
+            {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 1,
+             "retry_after_s": 3}]})  # fmt: skip
+        with pytest.raises(KeyPermissionError, match="did not confirm") as error:
+            await _check(sim.url)
+    assert error.value.retryable
+    assert error.value.retry_after == 3.0  # the exchange's Retry-After: a run waits that long
+
+
 async def test_an_unreachable_exchange_is_a_refusal():
     async with running_sim() as sim:
         url = sim.url

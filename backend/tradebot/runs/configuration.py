@@ -59,13 +59,22 @@ class KeyNoLongerSafeError(RunNotAllowedError):
     """The stored key can withdraw now, or the exchange no longer confirms what it may do.
 
     ``can_withdraw`` is True only when the exchange said so: that key must trip the client's
-    kill switch; an unanswered check only refuses the start.
+    kill switch; an unanswered check only refuses the start (to be asked again after
+    ``retry_after`` seconds, when the exchange said).
     """
 
-    def __init__(self, message: str, *, can_withdraw: bool, retryable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        can_withdraw: bool,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.can_withdraw = can_withdraw
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 async def _recheck(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
@@ -82,6 +91,7 @@ async def _recheck(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
             f"live run of client {config.client_id!r} refused at the key re-check: {exc}",
             can_withdraw=answer is not None and answer.can_withdraw,
             retryable=exc.retryable,
+            retry_after=exc.retry_after,
         ) from None
 
 

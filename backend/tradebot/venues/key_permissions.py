@@ -15,6 +15,7 @@ from typing import Any
 from ccxt.base.errors import BaseError, NetworkError
 
 from tradebot.kit.secrets import MASK, Secret
+from tradebot.venues.ccxt_errors import retry_after_seconds
 from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.permissions import KeyPermissionError, KeyPermissions
 
@@ -75,6 +76,7 @@ class CcxtKeyPermissionCheck:
             raise KeyPermissionError(
                 f"{exchange} did not confirm the key's permissions ({detail[:200]}): refused",
                 retryable=isinstance(exc, NetworkError),
+                retry_after=retry_after_seconds(client),
             ) from None
         finally:
             await client.close()

@@ -18,11 +18,15 @@ class KeyPermissionError(TradeBotError):
     """The key was refused: it can withdraw, cannot trade, or its permissions are unknown.
 
     ``retryable`` when the exchange did not answer (network, 429, 5xx): the refusal stands
-    until it does, and asking again later may confirm the key."""
+    until it does, and asking again later may confirm the key (after ``retry_after`` seconds,
+    when the exchange said)."""
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ recorded:
 - stop or guard: the run is ``stopped`` with the reason; its stop requests are done;
 - shutdown: the run is reopened (``running``) and the job retried at once by another worker,
   which resumes it through reconciliation;
-- a transient failure (exchange, network, database, Redis): retried with backoff;
+- a transient failure (exchange, network, database, Redis): retried with backoff (a streak
+  of this worker's, reset once the run decides on a tick; never before a Retry-After);
 - anything else (bad configuration, a refused key, a tripped guard at start): ``failed`` or
   ``stopped`` with the one-line reason.
 """
@@ -48,6 +49,7 @@ from tradebot.workers.state import STATE, RunHandle, StopCause, WorkerState
 
 log = logging.getLogger(__name__)
 MAX_DEFER_S = 60
+FIRST_DEFER_S = 0.5
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -78,9 +80,13 @@ def _database_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def backoff_s(job_try: int) -> int:
-    """1, 2, 4 ... seconds, at most a minute: a run keeps trying for as long as it takes."""
-    return int(min(MAX_DEFER_S, 2 ** min(job_try - 1, 6)))
+def retry_defer(exc: BaseException, streak: int) -> timedelta:
+    """When to try again after the ``streak``-th transient failure in a row of a run on this
+    worker: 0.5, 1, 2 ... s, at most a minute, never before the exchange's Retry-After. A
+    streak, not arq's try count: that one grows with every hand-over of a run that lives for
+    months, and a database restart would have kept a veteran run waiting a minute."""
+    backoff = min(MAX_DEFER_S, FIRST_DEFER_S * 2 ** min(streak - 1, 7))
+    return timedelta(seconds=max(backoff, getattr(exc, "retry_after", None) or 0.0))
 
 
 async def _first_decision(task: asyncio.Task[RunOutcome], started: asyncio.Event) -> None:
@@ -97,18 +103,15 @@ async def run_grid(ctx: dict[str, Any], client_id: str, run_id: str) -> str:
     """arq job: drive ``run_id`` of ``client_id`` until it ends, stops or is handed over."""
     state: WorkerState = ctx[STATE]
     bind_log_context(client_id=client_id, run_id=run_id)  # this job's task and its children
-    job = RunJob(state, client_id, run_id, str(ctx["job_id"]), int(ctx.get("job_try", 1)))
+    job = RunJob(state, client_id, run_id, str(ctx["job_id"]))
     return await job.execute()
 
 
 class RunJob:
-    def __init__(
-        self, state: WorkerState, client_id: str, run_id: str, job_id: str, job_try: int
-    ) -> None:
+    def __init__(self, state: WorkerState, client_id: str, run_id: str, job_id: str) -> None:
         self.state = state
         self.rows = RunRows(state.sessions, client_id, run_id)
         self.handle = RunHandle(client_id, run_id, job_id)
-        self.job_try = job_try
         self.lease = RunLease(
             state.redis, state.settings.REDIS_PREFIX, run_id, job_id, state.options.lease_ms
         )
@@ -133,7 +136,7 @@ class RunJob:
                 raise Retry(defer=timedelta(milliseconds=self.lease.ttl_ms))
         except Exception as exc:
             if is_transient(exc):
-                raise Retry(defer=backoff_s(self.job_try)) from exc
+                raise self._retry(exc) from exc
             raise
         try:
             return await self._drive(ticket)
@@ -158,7 +161,7 @@ class RunJob:
         except Exception as exc:
             if is_transient(exc):
                 log.warning("run %s: transient failure, retrying: %s", self.handle.run_id, exc)
-                raise Retry(defer=backoff_s(self.job_try)) from exc
+                raise self._retry(exc) from exc
             reason = str(exc) if isinstance(exc, TradeBotError) else "internal error"
             if not isinstance(exc, TradeBotError):
                 log.exception("run %s failed", self.handle.run_id)
@@ -166,7 +169,13 @@ class RunJob:
             return f"run {self.handle.run_id}: failed ({reason})"
         finally:
             self.state.runs.pop(self.handle.run_id, None)
+        self.state.failures.pop(self.handle.run_id, None)
         return await self._settle(outcome)
+
+    def _retry(self, exc: BaseException) -> Retry:
+        streak = self.state.failures.get(self.handle.run_id, 0) + 1
+        self.state.failures[self.handle.run_id] = streak
+        return Retry(defer=retry_defer(exc, streak))
 
     async def _run(self, ticket: RunTicket) -> RunOutcome:
         """The run loop, cancelled at once if the lease is lost."""
@@ -199,6 +208,8 @@ class RunJob:
                     task.cancel()
                     await asyncio.wait({task})
                     raise
+            if prices.started.is_set():
+                self.state.failures.pop(self.handle.run_id, None)  # it started: a new streak
             return await task
         finally:
             heartbeat.cancel()

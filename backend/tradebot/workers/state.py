@@ -79,6 +79,8 @@ class WorkerState:
     """arq's pool (``ArqRedis``)."""
     feeds: MarketFeeds
     runs: dict[str, RunHandle] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    """Transient failures in a row of each run this worker tried last (its retry backoff)."""
     worker_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     )
