@@ -210,9 +210,14 @@ async def open_orders(sessions: async_sessionmaker[AsyncSession], run_id: str) -
 
 
 def worker_process(
-    settings: Settings, sim_url: str, *extra: str, master_key: str | None = None
+    settings: Settings,
+    sim_url: str,
+    *extra: str,
+    master_key: str | None = None,
+    name: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """``tradebot worker`` as its own process on the test database, queue and simulator."""
+    """``tradebot worker`` as its own process on the test database, queue and simulator
+    (``name``: its ``WORKER_NAME``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GRID_", "PG_"))}
     env.update(
         PG_URL=str(settings.PG_URL),
@@ -228,6 +233,8 @@ def worker_process(
     )
     if master_key is not None:
         env["CLIENT_MASTER_KEY"] = master_key
+    if name is not None:
+        env["WORKER_NAME"] = name
     command = [sys.executable, "-m", "tradebot.cli.main", "worker", "--sandbox-url", sim_url]
     command += ["--sandbox-step", "--lease-seconds", str(LEASE_MS / 1000), *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

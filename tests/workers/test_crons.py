@@ -210,7 +210,9 @@ async def test_the_sweeper_enqueues_runs_whose_job_was_lost_and_no_other(worker_
             )
         )  # fmt: skip
     async with worker_state(worker_env, options("http://127.0.0.1:9")) as state:
-        lease = RunLease(state.redis, worker_env.REDIS_PREFIX, driven, run_job_id(driven), 60_000)
+        lease = RunLease(
+            state.redis, worker_env.REDIS_PREFIX, driven, run_job_id(driven), 60_000, "other"
+        )
         assert await lease.acquire()
         await sweep_runs(state)
         again = await sweep_runs(state)

@@ -86,7 +86,9 @@ async def test_a_second_enqueue_is_refused_and_a_run_leased_elsewhere_waits_for_
         assert await enqueue(worker_env, client, run_id)
         assert not await enqueue(worker_env, client, run_id)  # one job per run id
         redis = Redis.from_url(worker_env.REDIS_URL)
-        other = RunLease(redis, worker_env.REDIS_PREFIX, run_id, run_job_id(run_id), 60_000)
+        other = RunLease(
+            redis, worker_env.REDIS_PREFIX, run_id, run_job_id(run_id), 60_000, "other"
+        )
         assert await other.acquire()  # another worker drives the run
         try:
             async with in_process_worker(worker_env, options(sim.url)) as worker:

@@ -74,6 +74,38 @@ async def test_a_worker_killed_mid_run_loses_its_lease_and_another_resumes_the_r
     assert {f.trade_id for f in await fills_of(sessions, run_id)} == traded
 
 
+async def test_a_worker_killed_and_restarted_under_its_name_takes_its_run_back_at_once(
+    worker_env, sessions, master_key
+):
+    # Without a name, the run would wait for its lease (a minute here) and arq's marker of
+    # the job (another minute) before any worker could take it.
+    candles, sim = _sim()
+    lease = ("--lease-seconds", "60")
+    with sim:
+        client = await live_client(sessions, sim.url, master_key)
+        run_id = await ask_for_run(sessions, client, mode="live")
+        assert await enqueue(worker_env, client, run_id)
+        first = worker_process(worker_env, sim.url, *lease, master_key=master_key, name="w-0")
+        try:
+            await eventually(lambda: _walked(sim.url, 60), timeout=60, what="trading")
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        killed_at = time.monotonic()
+        again = worker_process(
+            worker_env, sim.url, "--burst", *lease, master_key=master_key, name="w-0"
+        )
+        _out, err = await asyncio.to_thread(again.communicate, timeout=120)
+        assert again.returncode == 0, err.decode()[-2000:]
+        finished_in = time.monotonic() - killed_at
+        exchange = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
+    row = await run_row(sessions, run_id)
+    assert (row.status, row.stop_reason) == ("finished", "replay complete")
+    assert finished_in < 60  # taken back, not waited for
+    await assert_backtest_fills(sessions, run_id, candles)
+    assert exchange["duplicate_client_order_ids"] == {}
+
+
 async def test_sigterm_hands_the_run_over_after_its_tick_and_the_next_worker_finishes_it(
     worker_env, sessions
 ):

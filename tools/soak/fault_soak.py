@@ -211,7 +211,7 @@ class FaultSoak:
         logs.read_into(report, run.supervisor, run.tenants, int(limits["answered_418"]), window)
 
     def _start(self, run: _Run, env: dict[str, str], sim_url: str) -> Chaos:
-        supervisor, runs, workers = run.supervisor, [], []
+        supervisor, runs, workers, tag = run.supervisor, [], [], run.tag
         for tenant in run.tenants:
             if tenant.driver is Driver.RUN:
                 command = run_command(tenant.run_id, sim_url, step=False)
@@ -221,7 +221,8 @@ class FaultSoak:
         for i in range(self.config.workers):
             command = [sys.executable, "-m", "tradebot.cli.main", "worker"]
             command += ["--sandbox-url", sim_url, "--lease-seconds", str(LEASE_S)]
-            supervisor.add(f"{WORKER}{i}", command, env)
+            # Named as a pod is: restarted after a SIGKILL, it takes its runs back at once.
+            supervisor.add(f"{WORKER}{i}", command, env | {"WORKER_NAME": f"{WORKER}{i}-{tag}"})
             workers.append(f"{WORKER}{i}")
         c = self.config
         chaos = Chaos(

@@ -6,6 +6,10 @@ Recovery of a run is measured from its interruption to its first successful tick
 process started again (after a SIGKILL or a crash: from that start); a worker SIGKILLed or
 crashed while it drove the run, a lost lease, or a retried job (from that moment: another
 worker may take the run over without any restart).
+
+The figure held to the target (``restart_ms``) is a SIGKILL's restart to the first tick: a run
+process's start, or the start of the killed worker again (under its name it takes its runs
+back); a run another worker took over before that restart counts from the kill.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +63,8 @@ def read_events(path: Path) -> list[LogEvent]:
 @dataclass(slots=True)
 class Recovery:
     samples_ms: list[float] = field(default_factory=list)
+    restart_ms: list[float] = field(default_factory=list)
+    """After a SIGKILL or a crash: from the restart to the first tick."""
     unrecovered: list[str] = field(default_factory=list)
     stalled: set[str] = field(default_factory=set)
     """Runs with an interruption they never recovered from."""
@@ -70,13 +77,22 @@ def _first_tick(events: Iterable[LogEvent], run_id: str, after: float) -> float 
 
 
 def _measure(
-    recovery: Recovery, run_id: str, what: str, since: float, ticked: float | None
+    recovery: Recovery,
+    run_id: str,
+    what: str,
+    since: float,
+    ticked: float | None,
+    restarted: float | None = None,
 ) -> None:
+    """One interruption from ``since``; ``restarted``: when the killed process started again
+    (the SIGKILL figure counts from there, if the run had not ticked before)."""
     if ticked is None:
         recovery.unrecovered.append(what)
         recovery.stalled.add(run_id)
-    else:
-        recovery.samples_ms.append((ticked - since) * 1000)
+        return
+    recovery.samples_ms.append((ticked - since) * 1000)
+    if restarted is not None:
+        recovery.restart_ms.append((ticked - max(since, min(restarted, ticked))) * 1000)
 
 
 def run_process_recovery(recovery: Recovery, managed: Managed, run_id: str) -> None:
@@ -89,7 +105,8 @@ def run_process_recovery(recovery: Recovery, managed: Managed, run_id: str) -> N
         ticked = _first_tick(read_events(life.log), run_id, life.started)
         if ticked is None and life.how in ("killed", "crash"):
             continue
-        _measure(recovery, run_id, f"{managed.name} restarted at {outage:.0f}", outage, ticked)
+        what = f"{managed.name} restarted at {outage:.0f}"
+        _measure(recovery, run_id, what, outage, ticked, restarted=outage)
         outage = None
 
 
@@ -97,8 +114,9 @@ def worker_recovery(recovery: Recovery, workers: list[Managed], run_ids: list[st
     """Each worker-driven run's interruptions, until its first tick after each."""
     by_life = [(life, read_events(life.log)) for w in workers for life in w.lives]
     every = [e for _, events in by_life for e in events]
+    next_start = {id(life): after.started for w in workers for life, after in pairwise(w.lives)}
     for run_id in run_ids:
-        starts: list[tuple[float, str]] = []
+        starts: list[tuple[float, str, float | None]] = []
         for life, events in by_life:
             ended = life.ended
             if (
@@ -106,15 +124,17 @@ def worker_recovery(recovery: Recovery, workers: list[Managed], run_ids: list[st
                 and life.how in ("killed", "crash")
                 and _drove(by_life, life, run_id, ended)
             ):
-                starts.append((ended, f"worker {life.log.name} {life.how} with {run_id}"))
+                what = f"worker {life.log.name} {life.how} with {run_id}"
+                starts.append((ended, what, next_start.get(id(life), ended)))
             for e in events:
                 if e.event == "lease_lost" and run_id in str(e.fields.get("lease", "")):
-                    starts.append((e.at, f"{run_id} lost its lease"))
+                    starts.append((e.at, f"{run_id} lost its lease", None))
                 retried = _RETRIED.search(e.event)
                 if retried is not None and retried.group(1) == run_id:
-                    starts.append((e.at, f"{run_id} retried after a transient failure"))
-        for since, what in starts:
-            _measure(recovery, run_id, what, since, _first_tick(every, run_id, since))
+                    starts.append((e.at, f"{run_id} retried after a transient failure", None))
+        for since, what, restarted in starts:
+            ticked = _first_tick(every, run_id, since)
+            _measure(recovery, run_id, what, since, ticked, restarted)
 
 
 def _drove(by_life: list[tuple[Life, list[LogEvent]]], life: Life, run_id: str, at: float) -> bool:
@@ -173,6 +193,7 @@ def read_into(
     pooled = [t.run_id for t in tenants if t.driver is Driver.WORKER]
     worker_recovery(recovery, workers, pooled)
     report.recovery_ms, report.unrecovered = recovery.samples_ms, recovery.unrecovered
+    report.restart_ms = recovery.restart_ms
     report.stalled = recovery.stalled
     errors = rate_limited_errors(paths)
     report.rate_limited_errors = sum(errors.get(t.run_id, 0) for t in tenants)

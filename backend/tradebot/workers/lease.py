@@ -33,7 +33,7 @@ if redis.call('exists', KEYS[2]) == 1 then redis.call('pexpire', KEYS[2], ARGV[3
 if redis.call('exists', KEYS[3]) == 1 then redis.call('pexpire', KEYS[3], ARGV[4]) end
 return 1
 """
-_RELEASE: Final = """
+RELEASE: Final = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
@@ -44,14 +44,17 @@ def lease_key(prefix: str, run_id: str) -> str:
 
 
 class RunLease:
-    """The lease of one run, held (or not) by this worker under a token of its own."""
+    """The lease of one run, held (or not) by this worker under a token of its own that names
+    the worker (``owner/random``: a worker restarted under its name finds its leases)."""
 
-    def __init__(self, redis: Any, prefix: str, run_id: str, job_id: str, ttl_ms: int) -> None:
+    def __init__(
+        self, redis: Any, prefix: str, run_id: str, job_id: str, ttl_ms: int, owner: str
+    ) -> None:
         self.redis = redis
         self.key = lease_key(prefix, run_id)
         self.job_id = job_id
         self.ttl_ms = ttl_ms
-        self.token = secrets.token_hex(12)
+        self.token = f"{owner}/{secrets.token_hex(12)}"
         self.valid_until = 0.0
         """Monotonic time before which the lease is surely still ours (renewal sent earlier)."""
 
@@ -75,7 +78,7 @@ class RunLease:
         return bool(kept)
 
     async def release(self) -> None:
-        await self.redis.eval(_RELEASE, 1, self.key, self.token)
+        await self.redis.eval(RELEASE, 1, self.key, self.token)
         self.valid_until = 0.0
 
     async def hold(self, on_lost: Callable[[], None]) -> None:

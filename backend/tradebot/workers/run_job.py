@@ -113,7 +113,12 @@ class RunJob:
         self.rows = RunRows(state.sessions, client_id, run_id)
         self.handle = RunHandle(client_id, run_id, job_id)
         self.lease = RunLease(
-            state.redis, state.settings.REDIS_PREFIX, run_id, job_id, state.options.lease_ms
+            state.redis,
+            state.settings.REDIS_PREFIX,
+            run_id,
+            job_id,
+            state.options.lease_ms,
+            owner=state.worker_id,
         )
         self.lease_lost = False
 

@@ -44,6 +44,7 @@ from tradebot.workers.notifications import (
     telegram_commands,
     transactional_mails,
 )
+from tradebot.workers.reclaim import present, reclaim
 from tradebot.workers.run_job import run_grid
 from tradebot.workers.sources import PublicPrices
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
@@ -71,6 +72,12 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             lockstep=options.sandbox_step,
         )
         state = WorkerState(settings, options, engine, session_factory(engine), ctx["redis"], feeds)
+        if settings.WORKER_NAME:
+            state.worker_id = settings.WORKER_NAME
+            state.presence = await present(settings.REDIS_URL, settings.WORKER_NAME)
+            state.tasks.append(asyncio.create_task(state.presence.keep()))
+            queue = settings.RUN_QUEUE_NAME
+            await reclaim(ctx["redis"], state.presence, settings.REDIS_PREFIX, queue)
         state.tasks.append(asyncio.create_task(watch(state)))
         start_metrics(settings.METRICS_PORT)
         state.tasks.append(asyncio.create_task(keep_fleet_gauges(state)))
@@ -82,6 +89,8 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             return
         for task in state.tasks:
             task.cancel()
+        if state.presence is not None:
+            await state.presence.close()
         await state.engine.dispose()
 
     return {

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
 from tradebot.workers.feed import MarketFeeds
+from tradebot.workers.reclaim import Presence
 
 STATE: Final = "tradebot"
 """The key of the ``WorkerState`` in arq's ``ctx``."""
@@ -84,6 +85,9 @@ class WorkerState:
     worker_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     )
+    """``WORKER_NAME`` when set, else an id of this process alone."""
+    presence: Presence | None = None
+    """The named connection of a worker with a ``WORKER_NAME``."""
     shutting_down: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     starting: asyncio.Semaphore = field(init=False)
