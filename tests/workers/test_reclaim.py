@@ -36,7 +36,8 @@ async def test_leases_of_a_dead_boot_are_released_and_their_jobs_put_first(worke
         assert not await redis.exists(lease_key(prefix, mine))
         assert not await redis.exists(in_progress_key_prefix + run_job_id(mine))
         score = await redis.zscore(queue, run_job_id(mine))
-        assert score is not None and score <= time.time() * 1000  # due now
+        assert score is not None
+        assert score <= time.time() * 1000  # due now
         # Another worker's run is not this worker's to take.
         assert await redis.exists(lease_key(prefix, theirs))
         assert await redis.exists(in_progress_key_prefix + run_job_id(theirs))

@@ -90,7 +90,7 @@ class ListedPrices:
 async def test_a_quiet_subscription_sleeps_and_news_wakes_it_with_the_latest_price() -> None:
     source = ListedPrices([tick(1, 100.0)])
     far = Quiet(below=99.0, above=101.0, close_after=5_000, wake_at=2**62)
-    feed = SharedFeed(source, LatencySample())
+    feed = SharedFeed(source, LatencySample(), LatencySample())
     run = feed.subscribe()
     assert (await run.next_tick()) == tick(1, 100.0)
     run.quiet(far)
@@ -120,11 +120,30 @@ class FailingPrices(ListedPrices):
 async def test_a_failed_feed_ends_its_runs_once_instead_of_losing_ticks_for_ever() -> None:
     # Naive: the feed's error raised as a lost tick: the run asks again at once, for ever (a
     # hundred thousand errors in 24 s, its error guard tripped, the worker starved).
-    feed = SharedFeed(FailingPrices([tick(1, 100.0)]), LatencySample())
+    feed = SharedFeed(FailingPrices([tick(1, 100.0)]), LatencySample(), LatencySample())
     run = feed.subscribe()
     assert await run.next_tick() == tick(1, 100.0)
     with pytest.raises(FeedEndedError) as ended:
         await asyncio.wait_for(run.next_tick(), 2)
     assert ended.value.retryable  # the run's job starts it again, on a new feed
     assert not isinstance(ended.value, TransientVenueError)
+    await run.close()
+
+
+async def test_each_tick_is_timed_to_the_runs_decision_once_and_to_its_next_ask() -> None:
+    source = ListedPrices([tick(1, 100.0), tick(2, 100.5)])
+    done, decision = LatencySample(), LatencySample()
+    feed = SharedFeed(source, done, decision)
+    run = feed.subscribe()
+    await run.next_tick()
+    run.decided()  # before its orders go out
+    run.decided()  # and again once they went out: the first one counts
+    assert (decision.count, done.count) == (1, 0)
+    assert await run.next_tick() == tick(2, 100.5)  # done with the first tick
+    assert (decision.count, done.count) == (1, 1)
+    source.ticks.append(tick(3, 101.0))
+    source.more.set()
+    await asyncio.wait_for(run.next_tick(), 2)  # a run that never said: decided when it asks
+    assert (decision.count, done.count) == (2, 2)
+    assert decision.percentile(1.0) <= done.percentile(1.0) + 1e-6
     await run.close()

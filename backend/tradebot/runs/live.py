@@ -234,6 +234,7 @@ def _runner(
         stop_reason=options.stop_reason,
         grid_edits=edits,
         quiet=_quiet_hook(options, mode),
+        decided=options.prices.decided if isinstance(options.prices, QuietFeed) else None,
     )
 
 

@@ -127,6 +127,11 @@ class QuietFeed(PriceFeed, Protocol):
         another path, e.g. a fill on the user-data stream)."""
         ...
 
+    def decided(self) -> None:
+        """The run has decided what the tick it was handed asks of it: its orders are about
+        to go out, or none need to (the feed times event to decision)."""
+        ...
+
 
 class Venue(Protocol):
     """What the run loop needs from any market."""

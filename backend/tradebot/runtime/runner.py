@@ -129,6 +129,7 @@ class GridRunner:
         stop_reason: Callable[[], str | None] | None = None,
         grid_edits: GridEdits | None = None,
         quiet: Callable[[Quiet], None] | None = None,
+        decided: Callable[[], None] | None = None,
     ) -> None:
         self.record = record
         self.strategy = strategy
@@ -145,6 +146,8 @@ class GridRunner:
         self._quiet = quiet
         """Told after each tick until when the run has nothing to decide (a shared feed then
         wakes it only for ticks that matter to it)."""
+        self._decided = decided
+        """Told when the run has decided on a tick: before its orders go out."""
         self._errors = ApiErrorWindow()
         self.observer = run_observer(record.client_id, record.run_id, record.pair)
         venue.on_error = self._count_error  # retried reads count against the error budget too
@@ -269,7 +272,9 @@ class GridRunner:
         if self.settings.orders.entry_limit:
             await self._watch_entry(tick.price)
         if self._book_dirty and not self._unasked:
+            self._tell_decided()
             await self._sync_book()
+        self._tell_decided()  # nothing to send (or it went out: the feed counts the first call)
         if tick.closes_candle:
             await self._on_close(tick)
         if not self.strategy.stopped:
@@ -277,6 +282,10 @@ class GridRunner:
         self._report_figures(tick.price)
         if self._quiet is not None and self._settled():
             self._quiet(self._quiet_until(tick))
+
+    def _tell_decided(self) -> None:
+        if self._decided is not None:
+            self._decided()
 
     def _settled(self) -> bool:
         """Nothing is in doubt or waiting: the next tick that crosses nothing is a no-op."""

@@ -47,6 +47,8 @@ class Subscription:
         self._ticks: deque[tuple[Tick | VenueError | None, float]] = deque()
         self._ready = asyncio.Event()
         self._received_at: float | None = None
+        self._undecided_at: float | None = None
+        """When the tick the run is deciding on was received, until it has decided."""
         self._first = True
         self._news = False
         self._asleep = False
@@ -83,8 +85,14 @@ class Subscription:
     async def market_rules(self) -> MarketRules:
         return await self._feed.market_rules()
 
+    def decided(self) -> None:
+        if self._undecided_at is not None:
+            self._feed.decision.add((time.perf_counter() - self._undecided_at) * 1000)
+            self._undecided_at = None
+
     async def next_tick(self) -> Tick | None:
         if self._received_at is not None:
+            self.decided()
             self._feed.latency.add((time.perf_counter() - self._received_at) * 1000)
             self._received_at = None
             self.started.set()
@@ -95,6 +103,7 @@ class Subscription:
         tick, self._received_at = self._ticks[0]
         if isinstance(tick, Tick):
             self._ticks.popleft()
+            self._undecided_at = self._received_at
             return tick
         self._received_at = None  # the feed has ended for good: every later call says so too
         if tick is None:
@@ -118,12 +127,14 @@ class SharedFeed:
         self,
         source: PriceFeed,
         latency: LatencySample,
+        decision: LatencySample,
         *,
         lockstep: bool = False,
         on_empty: Callable[[SharedFeed], None] = lambda _feed: None,
     ) -> None:
         self.source = source
         self.latency = latency
+        self.decision = decision
         self.lockstep = lockstep
         self._on_empty = on_empty
         self._subscribers: list[Subscription] = []
@@ -232,6 +243,9 @@ class MarketFeeds:
         self._open = open_source
         self.lockstep = lockstep
         self.latency = LatencySample()
+        """Tick to done: the run's orders answered and its writes made."""
+        self.decision = LatencySample()
+        """Tick to decision: the run knows what to send (before the exchange's round trips)."""
         self._feeds: dict[FeedKey, SharedFeed] = {}
 
     def subscribe(self, exchange: str, pair: str) -> Subscription:
@@ -241,6 +255,7 @@ class MarketFeeds:
             feed = SharedFeed(
                 self._open(exchange, pair),
                 self.latency,
+                self.decision,
                 lockstep=self.lockstep,
                 on_empty=lambda done, key=key: self._drop(key, done),  # type: ignore[misc]
             )

@@ -1,8 +1,11 @@
-"""Tick-to-decision latency of the runs a worker drives: a bounded sample and its percentiles.
+"""Latency of the runs a worker drives, per run and tick: a bounded sample and its percentiles.
 
-A tick is stamped when the worker receives it from the exchange; its decision is made when the
-run asks for the next tick (its trades, orders and database writes for that tick are done). The
-gap between the two, per run and tick, is the figure held to the target in ``make bench``.
+A tick is stamped when the worker receives it from the exchange (or when news on the run's
+user-data stream wakes the run with the latest price). Its decision is made when the run knows
+what to send: its fills are recorded and its book compared with the grid's, and its orders are
+about to go out (``runtime.ports.QuietFeed.decided``): the figure held to the target in ``make
+bench``. It is done when the run asks for the next tick (the exchange answered its orders and
+its writes are made): reported beside it.
 """
 
 from __future__ import annotations
