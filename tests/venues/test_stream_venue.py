@@ -7,6 +7,7 @@ every fill here is caused by the test; REST requests are read off the simulator'
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +22,7 @@ from tradebot.runtime.ports import OrderRequest, Tick, TradeReport
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
 from tradebot.venues.retry import Backoff
-from tradebot.venues.stream_prices import StreamPrices
+from tradebot.venues.stream_prices import FIRST_WAIT_S, StreamPrices
 
 FILL_PATHS = ("GET /api/v3/openOrders", "GET /api/v3/order", "GET /api/v3/myTrades")
 
@@ -88,6 +89,24 @@ async def test_prices_come_from_the_stream_and_by_rest_only_while_it_is_stalled(
         for _ in range(3):
             await step(sim.url, prices)
         assert prices.streamed > before
+
+
+async def test_the_first_price_comes_by_rest_at_once_when_the_stream_is_refused() -> None:
+    # Naive: a restarting run waits out the stream's whole staleness (5 s) for its first tick
+    # (the soak saw the restarts after a SIGKILL wait so while the exchange refused streams).
+    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=False) as conn:
+        prices = conn.prices
+        assert isinstance(prices, StreamPrices)
+        prices.stale_after_s = 5.0
+        await prices.market_rules()
+        refused = {"channel": "market", "refuse_s": 30}
+        await control(sim.url, "POST", "/_sim/streams/disconnect", refused)
+        started = time.monotonic()
+        tick = await asyncio.wait_for(prices.next_tick(), 10)
+        waited = time.monotonic() - started
+        assert tick is not None
+        assert prices.polled == 1
+        assert waited < FIRST_WAIT_S
 
 
 async def fills_until(

@@ -11,6 +11,10 @@ exchange that stopped sending) is treated as down: the next price comes from a R
 most every ``poll_interval_s``, and its sockets are closed so that the pump opens new ones.
 The run's staleness guard still holds: a price whose time does not move is stale whatever
 path it came by.
+
+The first price is not kept waiting for a stream that may never come (refused, stalled at
+subscription): a restarting run's first tick is its recovery. It comes by REST if the stream
+has said nothing ``FIRST_WAIT_S`` after the start, or at once if the stream failed to open.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from tradebot.venues.ticks import TickMaker
 
 log = get_logger(__name__)
 BACKLOG = 1_000
+FIRST_WAIT_S = 1.0
+"""How long the first price waits for the stream (Binance's ticker streams push every second)
+before it is asked for by REST."""
 """Prices kept for a reader that fell behind; older ones are dropped (a price is news only
 until the next one)."""
 
@@ -65,6 +72,8 @@ class StreamPrices:
         self._pump: asyncio.Task[None] | None = None
         self._last_ts = -1
         self._heard_at = clock()
+        self._priced = False
+        """A price has been handed out (by the stream or by REST)."""
         self._last_poll = float("-inf")
         self._dropped_at = float("-inf")
         self.streamed = 0
@@ -86,9 +95,12 @@ class StreamPrices:
             if self._prices:
                 ts, price = self._prices.popleft()
                 self.streamed += 1
+                self._priced = True
                 return self._ticks.tick(ts, price)
             try:
-                return await self._poll()
+                tick = await self._poll()
+                self._priced = True
+                return tick
             except TransientVenueError as exc:
                 # No price by REST either (the budget is spent, the network is down): wait
                 # for whichever comes first, the stream's next price or the next poll. The
@@ -110,6 +122,8 @@ class StreamPrices:
         """How long to wait for the stream: until it counts as stale, or, once it does, until
         the next REST poll is due."""
         now = self._clock()
+        if not self._priced:
+            return min(FIRST_WAIT_S, self.stale_after_s) - (now - self._heard_at)
         if not self.down:
             return self.stale_after_s - (now - self._heard_at)
         return self._last_poll + self.poll_interval_s - now
@@ -118,7 +132,7 @@ class StreamPrices:
         """The stream is quiet for too long: a price by REST, and new sockets for the stream
         (at most once per ``stale_after_s``)."""
         now = self._clock()
-        if now - self._dropped_at >= self.stale_after_s:
+        if self.down and now - self._dropped_at >= self.stale_after_s:
             self._dropped_at = now
             await self._drop_sockets()
         self._last_poll = now
@@ -148,6 +162,8 @@ class StreamPrices:
     def _on_down(self, error: Exception, retry_s: float) -> None:
         self.reconnects += 1
         log.info("price_stream_down", pair=self.symbol, error=str(error), retry_s=retry_s)
+        if not self._priced:
+            self._arrived.set()  # the first price is asked for by REST now
 
     async def _drop_sockets(self) -> None:
         """Close the stream's sockets: a stalled one gives no error by itself."""
