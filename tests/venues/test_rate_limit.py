@@ -239,6 +239,24 @@ async def test_used_weight_header_raises_the_shared_counter_and_never_lowers_it(
         await other_worker.acquire(15, max_wait=0)
 
 
+async def at_phase(fraction: float) -> None:
+    """Until the next moment ``fraction`` of the way through a (1 s) window of the exchange."""
+    span = SPAN_MS / 1000
+    await asyncio.sleep((fraction * span - time.time() % span) % span)
+
+
+async def test_reported_weight_leaves_when_the_exchanges_window_resets(make_limiter):
+    # Catches dating the exchange's count at the time it was read: after a Redis restart the
+    # first answer's header then filled the budget for a whole span (the soak's restarts
+    # waited 54 s), though the exchange's fixed window reset within seconds.
+    limiter = make_limiter(small_limits(weight=50))
+    await at_phase(0.6)  # late in the exchange's window
+    assert await limiter.observe({"x-mbx-used-weight-1m": "30"}) == 30
+    assert (await limiter.usage()).weight == 30
+    await at_phase(0.2)  # early in the next one: the exchange counts from zero again
+    assert (await limiter.usage()).weight == 0
+
+
 async def test_order_count_header_raises_the_accounts_order_window(make_limiter):
     # Catches counting orders per process or ignoring X-MBX-ORDER-COUNT-*: an order placed by
     # another program on the account must use up our allowance (here 4 = 80 % of 5).

@@ -24,7 +24,8 @@ Design
   do not see (another program on the IP, a request in flight when the window turns).
 - **Exchange headers.** ``observe`` reads ``X-MBX-USED-WEIGHT-1M`` / ``X-MBX-ORDER-COUNT-10S``
   / ``-1D`` (any case) and raises a window to what the exchange counted when that is more than
-  ours; it never lowers it.
+  ours; it never lowers it. The exchange counts in fixed windows from the epoch, so the weight
+  added is dated at the start of the exchange's window and leaves ours when that one resets.
 - **Penalties.** ``penalize(retry_after_s, status)`` after a 429 or 418 blocks every process
   on the key until Retry-After has passed (a shorter penalty never shortens a longer one); a
   418 (an IP ban) is logged at CRITICAL. ``acquire`` waits it out, or raises

@@ -197,6 +197,9 @@ OBSERVE = (
     + """
 -- KEYS: windows the exchange reported on. ARGV: reported, span, bucket for each.
 -- Raises each window to what the exchange counted (never lowers it); returns what was added.
+-- The exchange counts in fixed windows from the epoch (Binance's minute, 10 s, day): what it
+-- reported is dated at its window's start, so it leaves ours when the exchange's resets (after
+-- a Redis restart, the first answer's count would otherwise fill the budget for a whole span).
 local now = now_ms()
 local added = {}
 for i = 1, #KEYS do
@@ -204,7 +207,7 @@ for i = 1, #KEYS do
   local reported, span, bucket = tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
   local used = window(KEYS[i], span, bucket, now)
   local extra = math.max(0, reported - used)
-  if extra > 0 then add(KEYS[i], span, bucket, now, extra) end
+  if extra > 0 then add(KEYS[i], span, bucket, math.floor(now / span) * span, extra) end
   added[i] = extra
 end
 return added
