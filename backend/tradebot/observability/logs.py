@@ -7,8 +7,10 @@ including ccxt's debug lines that print request headers. Standard-library logger
 the same processors.
 
 The held values are counted (two runs of one key hold it twice: the first to stop does not
-unmask the other's), bounded (``MAX_HELD_SECRETS``), and matched by one compiled pattern rebuilt
-when the set changes, so scrubbing a line costs one pass over it, not one per secret. A value
+unmask the other's), bounded (``MAX_HELD_SECRETS``), and matched by a few Aho-Corasick
+automata (groups merged as a binary counter, see ``_groups``): scrubbing a line costs a few
+passes over it whatever the number of secrets, and holding one more rebuilds none of the big
+groups. A value
 is held only while in use and never from unverified input: a value a tenant merely typed (a
 refused key such as ``"HTTP Request"``) would otherwise blank that text in every later line.
 """
@@ -21,9 +23,11 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import structlog
+from ahocorasick_rs import AhoCorasick
 
 MASK = "***"
 SENSITIVE_KEYS = frozenset(
@@ -58,19 +62,57 @@ class TooManySecretsError(RuntimeError):
 
 
 _held: Counter[str] = Counter()
-_pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Values matched by one automaton (Aho-Corasick: one pass over a line finds them all)."""
+
+    values: tuple[str, ...]
+    automaton: AhoCorasick
+
+    @classmethod
+    def of(cls, values: Iterable[str]) -> _Group:
+        ordered = tuple(values)
+        return cls(ordered, AhoCorasick(ordered))
+
+
+_groups: tuple[_Group, ...] = ()
+"""The held values (and some released ones) in groups. Holding new values builds a group of
+them, then merges groups of like size (a binary counter): a value is built into an automaton
+O(log n) times over its life, where one automaton of all, rebuilt at every change, made a
+thousand runs starting together build millions. A released value stays in its group, ignored,
+until the group is rebuilt without it (once half of it is released). Swapped whole: a reader
+never sees a half-built tuple."""
+MERGE_RATIO: Final = 2
+"""A group merges with the one before it while that one is at most this many times bigger."""
 
 
 def _maskable(values: Iterable[str | None]) -> list[str]:
     return [value for value in values if value and len(value) >= MIN_SECRET_LENGTH]
 
 
-def _rebuild() -> None:
-    global _pattern  # swapped whole: a reader never sees a half-built one
-    # Longest first: a secret that contains another is masked whole, not around the shorter.
-    ordered = sorted(_held, key=len, reverse=True)
-    _pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+def _added(new: set[str]) -> None:
+    global _groups
+    groups = [*_groups, _Group.of(new)]
+    while len(groups) > 1 and len(groups[-2].values) <= MERGE_RATIO * len(groups[-1].values):
+        merged = [v for g in groups[-2:] for v in g.values if v in _held]
+        groups[-2:] = [_Group.of(merged)] if merged else []
+    _groups = tuple(groups)
+
+
+def _removed() -> None:
+    """Groups half released are built again with what is still held."""
+    global _groups
+    groups = []
+    for group in _groups:
+        live = [v for v in group.values if v in _held]
+        if 2 * len(live) > len(group.values):
+            groups.append(group)
+        elif live:
+            groups.append(_Group.of(live))
+    _groups = tuple(groups)
 
 
 def hold_secrets(values: Iterable[str | None]) -> tuple[str, ...]:
@@ -87,7 +129,7 @@ def hold_secrets(values: Iterable[str | None]) -> tuple[str, ...]:
             )
         _held.update(held)
         if new:
-            _rebuild()
+            _added(new)
     return tuple(held)
 
 
@@ -101,7 +143,7 @@ def release_secrets(values: Iterable[str]) -> None:
                 del _held[value]
                 gone = True
         if gone:
-            _rebuild()
+            _removed()
 
 
 def held_secret_count() -> int:
@@ -115,8 +157,23 @@ _SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 
 def scrub_text(text: str) -> str:
     text = _SQL_PARAMETERS.sub(f"[parameters: {MASK}]", text)
-    pattern = _pattern
-    return pattern.sub(MASK, text) if pattern is not None else text
+    ends: dict[int, int] = {}
+    """Where a held value starts: where the longest one starting there ends."""
+    for group in _groups:
+        for index, start, end in group.automaton.find_matches_as_indexes(text, overlapping=True):
+            if group.values[index] in _held and ends.get(start, start) < end:
+                ends[start] = end
+    if not ends:
+        return text
+    # Left to right, the longest value at each place: a secret that contains another is
+    # masked whole, not around the shorter one.
+    parts, cursor = [], 0
+    for start in sorted(ends):
+        if start >= cursor:
+            parts += [text[cursor:start], MASK]
+            cursor = ends[start]
+    parts.append(text[cursor:])
+    return "".join(parts)
 
 
 def _scrub(value: Any) -> Any:
