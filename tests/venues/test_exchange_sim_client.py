@@ -4,12 +4,13 @@ with nothing left aimed at the real exchange, quiet about keys, strict about JSO
 from __future__ import annotations
 
 import logging
+import ssl
 
 import ccxt.async_support
 import ccxt.pro
 import pytest
 
-from tests.venues.sim_fixtures import KEY, ccxt_client, running_sim
+from tests.venues.sim_fixtures import KEY, SECRET, ccxt_client, running_sim
 from tradebot.venues.ccxt_factory import UnknownExchangeError, make_exchange
 
 
@@ -48,6 +49,21 @@ def test_without_streams_the_exchange_is_the_plain_async_class():
     exchange = make_exchange("binance")
     assert isinstance(exchange, ccxt.async_support.binance)
     assert not isinstance(exchange, ccxt.pro.binance)
+
+
+async def test_every_client_shares_one_tls_context_and_still_trades() -> None:
+    # Naive: ccxt's own context per client, its CA file read again each time.
+    first, second = make_exchange("binance"), make_exchange("binance", streams=True)
+    assert first.ssl_context is second.ssl_context
+    assert first.ssl_context.verify_mode is ssl.CERT_REQUIRED
+    async with running_sim() as sim:
+        client = make_exchange("binance", api_key=KEY, secret=SECRET, sandbox_url=sim.url)
+        try:
+            assert "USDT" in await client.fetch_balance()
+        finally:
+            await client.close()
+    await first.close()
+    await second.close()
 
 
 def test_an_unknown_exchange_id_is_one_clear_error():
