@@ -75,6 +75,8 @@ PUBLIC_TENANT = "-"
 """The tenant of requests made for no account (shared public market data)."""
 _BUCKETS = 60
 _GRACE_MS = 1_000  # a waiting tenant stays present this long past its computed wait
+LONG_WAIT_S = 2.0
+"""A request that waited this long for the budget is logged (with its priority)."""
 _DEFAULT_PENALTY_S = {429: 60.0, 418: 120.0}  # when an answer carries no Retry-After
 _REDIS_DOWN = (
     redis_errors.ConnectionError,
@@ -312,6 +314,14 @@ class RateLimiter:
                 if granted:
                     waited = loop.time() - started
                     RATE_LIMIT_WAIT_SECONDS.labels(self.exchange, rank.name.lower()).observe(waited)
+                    if waited >= LONG_WAIT_S:  # a restart silent for a minute: this is why
+                        get_logger(__name__).info(
+                            "rate_limit_waited",
+                            egress_ip=self.egress_ip,
+                            priority=rank.name.lower(),
+                            weight=weight,
+                            waited_s=round(waited, 1),
+                        )
                     return Grant(int(now_ms), waited)
                 wait = int(wait_ms) / 1000
                 if max_wait is not None and loop.time() - started + wait > max_wait:
