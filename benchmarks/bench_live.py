@@ -22,7 +22,8 @@ accounts and the public ones) is read over ``SECONDS`` in each phase:
 A run's weight a minute gives the runs one IP carries within ``HEADROOM`` of Binance's 6,000
 weight a minute. The feed's event-to-decision latency over the streams phase is reported too
 (``workers.latency``), and beside it the time to done, the exchange's round trips included.
-``BENCH_LIVE_RUNS``, ``BENCH_LIVE_SECONDS`` and ``BENCH_LIVE_SPEED`` change the load.
+``BENCH_LIVE_RUNS`` (1,000: the target's load), ``BENCH_LIVE_POLLING_RUNS`` (50),
+``BENCH_LIVE_SECONDS`` and ``BENCH_LIVE_SPEED`` change the load.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ from tradebot.models.runs import BotRun
 from tradebot.observability.logs import configure_logging
 from tradebot.workers.state import WorkerOptions
 
-RUNS = int(os.environ.get("BENCH_LIVE_RUNS", "50"))
+RUNS = int(os.environ.get("BENCH_LIVE_RUNS", "1000"))
+POLLING_RUNS = min(RUNS, int(os.environ.get("BENCH_LIVE_POLLING_RUNS", "50")))
+"""Runs of the polling phase: a run's polls cost the same weight however many there are, and a
+thousand polling runs would spend the bench's time on the simulator's CPU."""
 SECONDS = float(os.environ.get("BENCH_LIVE_SECONDS", "60"))
 SPEED = float(os.environ.get("BENCH_LIVE_SPEED", "10"))
 FIRST_CANDLE = 2000
@@ -74,12 +78,14 @@ async def _charged(http: aiohttp.ClientSession, url: str) -> int:
     return int((await _sim(http, url, "GET", "/_sim/state", None))["limits"]["charged"])
 
 
-async def _ask_for_runs(settings: Settings, sessions: Any, sim_url: str, master_key: str) -> None:
+async def _ask_for_runs(
+    settings: Settings, sessions: Any, sim_url: str, master_key: str, runs_wanted: int
+) -> None:
     rng = random.Random(7)
     price = float(load_candles(bundled()).close[FIRST_CANDLE])
     runs = []
     async with aiohttp.ClientSession() as http:
-        for n in range(RUNS):
+        for n in range(runs_wanted):
             client, key = f"live-bench-{n:04d}", f"bench-key-{n:04d}"
             secret = secrets.token_hex(16)
             account = {"api_key": key, "secret": secret, "balances": {"USDT": 10_000.0}}
@@ -97,11 +103,11 @@ async def _ask_for_runs(settings: Settings, sessions: Any, sim_url: str, master_
     await start_runs(settings, sessions, rows)
 
 
-async def _weight_per_run_minute(http: aiohttp.ClientSession, sim_url: str) -> float:
+async def _weight_per_run_minute(http: aiohttp.ClientSession, sim_url: str, runs: int) -> float:
     before, started = await _charged(http, sim_url), time.monotonic()
     await asyncio.sleep(SECONDS)
     used = await _charged(http, sim_url) - before
-    return used / RUNS / ((time.monotonic() - started) / 60)
+    return used / runs / ((time.monotonic() - started) / 60)
 
 
 async def _stall(http: aiohttp.ClientSession, sim_url: str, channel: str | None) -> None:
@@ -130,28 +136,31 @@ async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, 
         STALE_TICKER_MS=10**12,
         MAX_API_ERRORS_PER_MIN=100_000,
     )
-    options = WorkerOptions(sandbox_url=sim_url, max_jobs=RUNS + 10, shutdown_wait_s=60)
+    runs = RUNS if streams else POLLING_RUNS
+    options = WorkerOptions(sandbox_url=sim_url, max_jobs=runs + 10, shutdown_wait_s=60)
     async with worker_in_process(settings, options, RUN_PREFIX) as state:
-        await _ask_for_runs(settings, state.sessions, sim_url, master_key)
-        got: dict[str, float] = {"start_s": await until_booked(state, RUNS, 600)}
+        await _ask_for_runs(settings, state.sessions, sim_url, master_key, runs)
+        started = await until_booked(state, runs, 900)
+        got: dict[str, float] = {"start_s" if streams else "polling_start_s": started}
         await asyncio.sleep(5)  # past every run's first reconciliation
         async with aiohttp.ClientSession() as http:
             if not streams:
-                got["polling"] = await _weight_per_run_minute(http, sim_url)
+                got["polling"] = await _weight_per_run_minute(http, sim_url, runs)
                 return got
             feeds = state.feeds
             feeds.latency.clear()
             feeds.decision.clear()
-            got["streams"] = await _weight_per_run_minute(http, sim_url)
+            got["streams"] = await _weight_per_run_minute(http, sim_url, runs)
             got["p99"], got["p50"] = feeds.decision.percentile(0.99), feeds.decision.percentile(0.5)
+            got["decisions"] = feeds.decision.count
             got["done_p99"], got["done_p50"] = (
                 feeds.latency.percentile(0.99),
                 feeds.latency.percentile(0.5),
             )
             await _stall(http, sim_url, "market")
-            got["price_down"] = await _weight_per_run_minute(http, sim_url)
+            got["price_down"] = await _weight_per_run_minute(http, sim_url, runs)
             await _stall(http, sim_url, "user")
-            got["user_down"] = await _weight_per_run_minute(http, sim_url)
+            got["user_down"] = await _weight_per_run_minute(http, sim_url, runs)
             await _stall(http, sim_url, None)
         return got
 
@@ -176,7 +185,8 @@ def figures() -> list[Figure]:
         f"weight a minute per run: {got['streams']:.2f} with streams, "
         f"{got['price_down']:.2f} with the price stream down, "
         f"{got['user_down']:.2f} with the user streams stalled, "
-        f"{got['polling']:.1f} polling; {RUNS} live runs, market at {SPEED:g}x"
+        f"{got['polling']:.1f} polling ({POLLING_RUNS} runs); {RUNS} live runs, market at "
+        f"{SPEED:g}x; started in {got['start_s']:.0f} s"
     )
     return [
         Figure(
@@ -206,8 +216,9 @@ def figures() -> list[Figure]:
             "ms",
             50.0,
             note=(
-                f"p50 {got['p50']:.1f} ms; to done (orders answered by the exchange, writes "
-                f"made) p50 {got['done_p50']:.1f} / p99 {got['done_p99']:.1f} ms"
+                f"p50 {got['p50']:.1f} ms over {got['decisions']:.0f} decisions; to done (orders "
+                f"answered by the exchange, writes made) p50 {got['done_p50']:.1f} / p99 "
+                f"{got['done_p99']:.1f} ms"
             ),
         ),
     ]
