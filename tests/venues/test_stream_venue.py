@@ -185,6 +185,30 @@ async def test_after_a_disconnect_the_fills_are_reconciled_by_rest_once() -> Non
         assert venue.stream.errors >= 1
 
 
+async def test_while_the_user_stream_is_down_fills_are_polled_no_more_than_by_polling() -> None:
+    # Naive: every tick polls the open orders while the stream is down (a thousand runs then
+    # spend the IP's budget that their restarts need).
+    async with resting_buy() as (sim, venue, _coid):
+        __, price = await venue.ticker()
+        far = unique_id("far")  # a buy that will not fill: it stays watched
+        await venue.submit(OrderRequest(far, Side.BUY, 0.001, round(price * 0.5, 2)))
+        refused = {"channel": "user", "refuse_s": 30}
+        await control(sim.url, "POST", "/_sim/streams/disconnect", refused)
+        await asyncio.sleep(0.2)
+        assert venue.stream is not None
+        assert venue.stream.gap
+        venue.poll_interval_ms = 500
+        asked = rest_calls(sim, "GET /api/v3/openOrders")
+        started = time.monotonic()
+        for _ in range(30):
+            await asyncio.sleep(0.02)
+            await step(sim.url, venue)
+            await venue.new_trades()
+        polls = rest_calls(sim, "GET /api/v3/openOrders") - asked
+        assert venue.stream.gap
+        assert 1 <= polls <= (time.monotonic() - started) / 0.5 + 1 < 30
+
+
 async def test_a_price_poll_that_fails_while_the_stream_is_down_is_tried_again() -> None:
     # Naive: the REST fallback's failure ends the shared feed: every run of the pair stops.
     async with running_sim(sim_config()) as sim, connection(sim.url, keyed=False) as conn:

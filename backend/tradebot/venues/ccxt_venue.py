@@ -106,6 +106,7 @@ class CcxtVenue:
         self.reconcile_every_ms = reconcile_every_ms
         self.fill_grace_ms = fill_grace_ms
         self._next_reconcile = 0.0
+        self._gap_polled = float("-inf")
         self._crossings = Crossings()
         self._streamed_qty: dict[str, float] = {}
         """Traded amount reported per order of ours, by any path."""
@@ -333,7 +334,11 @@ class CcxtVenue:
         self.stream.start()  # once: from then on the stream listens, a gap until reconciled
         started = time.monotonic()
         trades: list[TradeReport] = []
-        if self.stream.gap or started >= self._next_reconcile:
+        # While the stream is down, as often as polling would: every tick of a thousand runs
+        # spent the IP's budget that their restarts needed.
+        gap_due = self.stream.gap and started >= self._gap_polled + self.poll_interval_ms / 1000
+        if gap_due or started >= self._next_reconcile:
+            self._gap_polled = started
             trades = await self._poll_trades()
             self.stream.reconciled(started)
             self._next_reconcile = started + self.reconcile_every_ms / 1000
