@@ -87,6 +87,8 @@ def options(sim_url: str, **changes: Any) -> WorkerOptions:
         "watch_ms": 100,
         "shutdown_wait_s": 10,
         "db_pool_size": 5,
+        # The test database holds other tests' runs: a sweeper would hand them to this queue.
+        "sweep": False,
     }
     return WorkerOptions(**{**fields, **changes})
 
@@ -236,7 +238,7 @@ def worker_process(
     if name is not None:
         env["WORKER_NAME"] = name
     command = [sys.executable, "-m", "tradebot.cli.main", "worker", "--sandbox-url", sim_url]
-    command += ["--sandbox-step", "--lease-seconds", str(LEASE_MS / 1000), *extra]
+    command += ["--sandbox-step", "--no-sweep", "--lease-seconds", str(LEASE_MS / 1000), *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

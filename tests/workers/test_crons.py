@@ -37,6 +37,7 @@ from tradebot.venues.permissions import KeyPermissions
 from tradebot.workers.daily import TRIAL_ENDED, expire_trials, summarise_day
 from tradebot.workers.key_recheck import recheck_keys
 from tradebot.workers.lease import RunLease
+from tradebot.workers.settings import worker_settings
 from tradebot.workers.sweeper import sweep_runs
 
 
@@ -227,3 +228,13 @@ async def test_the_sweeper_enqueues_runs_whose_job_was_lost_and_no_other(worker_
         await redis.delete(job_key_prefix + run_job_id(lost))
     finally:
         await redis.aclose()
+
+
+def test_the_sweeper_runs_every_five_seconds_unless_the_worker_is_told_not_to(worker_env):
+    def crons(sweep: bool) -> dict[str, object]:
+        config = worker_settings(worker_env, options("http://127.0.0.1:9", sweep=sweep))
+        return {job.name: job.second for job in config["cron_jobs"]}
+
+    assert crons(True)["cron:reap_runs"] == set(range(0, 60, 5))
+    assert "cron:reap_runs" not in crons(False)
+    assert "cron:daily_pnl" in crons(False)  # the other crons stay

@@ -38,6 +38,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--max-jobs", type=int, default=2000, help="runs one process drives at most (2000)"
     )
     parser.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="do not give jobs to runs that have none (a worker that must take only its queue's)",
+    )
+    parser.add_argument(
         "--lease-seconds",
         type=float,
         default=30.0,
@@ -66,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         lease_ms=int(args.lease_seconds * 1000),
         watch_ms=min(1000, int(args.lease_seconds * 1000) // 3),
         max_jobs=args.max_jobs,
+        sweep=not args.no_sweep,
     )
     run_worker(settings, options, burst=args.burst)
     return 0

@@ -99,7 +99,11 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             func(send_notification, name=SEND_JOB, timeout=SEND_TIMEOUT_S, max_tries=MAX_ATTEMPTS),
         ],
         "cron_jobs": [
-            cron(reap_runs, second=SWEEP_SECONDS, unique=True, timeout=CRON_TIMEOUT_S),
+            *(
+                [cron(reap_runs, second=SWEEP_SECONDS, unique=True, timeout=CRON_TIMEOUT_S)]
+                if options.sweep
+                else []
+            ),
             cron(trial_expiry, minute={17}, second={0}, unique=True, timeout=CRON_TIMEOUT_S),
             cron(daily_pnl, hour={0}, minute={5}, second={0}, timeout=CRON_TIMEOUT_S),
             cron(key_recheck, hour={3}, minute={30}, second={0}, timeout=CRON_TIMEOUT_S),

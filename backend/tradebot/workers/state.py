@@ -43,6 +43,10 @@ class WorkerOptions:
     db_pool_size: int = 20
     start_slots: int = 8
     """Paper runs that may be starting (loading, reconciling, placing a book) at once."""
+    sweep: bool = True
+    """Run the sweeper cron (``workers.sweeper``): it gives a job to every run of the database
+    that has none. Off for a worker that must take only what its own queue hands it (tests
+    sharing one database between many queues)."""
 
 
 @dataclass(slots=True)
