@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tools.soak.harness import store_live_client
 
 from tests.conftest import unique_id
-from tests.venues.sim_fixtures import KEY, SECRET, control
+from tests.venues.sim_fixtures import KEY, SECRET, control, running_sim
 from tradebot.config import Settings, load_settings
 from tradebot.engine.types import Fill, MarketRules, Side
+from tradebot.runs.live import LiveOptions, run_on_live_data
+from tradebot.runtime.runner import RunOutcome
+from tradebot.venues.exchange_sim import SimConfig
 
 # Ninety real minutes (2024-12-02 09:20 on) and a tight grid over them: 9 round trips.
 WINDOW = (2000, 2090)
@@ -73,6 +76,25 @@ async def stop_after(url: str, segments: int, stop: asyncio.Event) -> None:
     """Ask a run to stop once the market has walked ``segments`` segments."""
     await when_walked(url, segments)
     stop.set()
+
+
+async def run_stepped(
+    sessions: async_sessionmaker[AsyncSession],
+    pg_url: str,
+    master_key: str,
+    config: SimConfig,
+    grid: dict[str, object],
+) -> tuple[Settings, RunOutcome, Any]:
+    """A live run of a new verified client on the simulator, stepped a segment per poll to
+    the end of its candles: its settings, its outcome and the simulator's account after it."""
+    async with running_sim(config) as sim:
+        client = await live_client(sessions, sim.url, master_key)
+        settings = live_settings(client, master_key, **grid)
+        outcome = await run_on_live_data(
+            settings, LiveOptions(sandbox_url=sim.url, sandbox_step=True), database_url=pg_url
+        )
+        account = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
+    return settings, outcome, account
 
 
 class StoredFill(Protocol):

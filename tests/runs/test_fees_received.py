@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from tests.runs.live_fixtures import RULES, live_client, live_settings
-from tests.venues.sim_fixtures import KEY, account, control, demo_week, running_sim, sim_config
+from tests.runs.live_fixtures import RULES, live_settings, run_stepped
+from tests.venues.sim_fixtures import account, demo_week, sim_config
 from tradebot.candles.model import Candles
 from tradebot.db import transaction
 from tradebot.engine import core
@@ -23,7 +23,6 @@ from tradebot.engine.plan import build_plan
 from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import FeeConvention, GridConfig, MarketRules, Side
 from tradebot.models.runs import BotOrder
-from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runs.paper_replay import run_paper_replay
 from tradebot.runs.store import SqlRunStore
 from tradebot.venues.exchange_sim import LimitsConfig, MarketConfig
@@ -59,16 +58,10 @@ async def test_a_live_week_books_the_fees_binance_takes_from_what_it_delivers(
         # for want of balance, which the test must see).
         limits=LimitsConfig(weight_limit=10**7, orders_per_10s=10**6),
     )
-    async with running_sim(config) as sim:
-        client = await live_client(sessions, sim.url, master_key)
-        settings = live_settings(client, master_key, **GRID)
-        outcome = await run_on_live_data(
-            settings, LiveOptions(sandbox_url=sim.url, sandbox_step=True), database_url=pg_url
-        )
-        state = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
+    settings, outcome, state = await run_stepped(sessions, pg_url, master_key, config, GRID)
     assert outcome.status == "finished", outcome.reason
 
-    store = SqlRunStore(sessions, client, settings.RUN_ID)
+    store = SqlRunStore(sessions, settings.CLIENT_ID, settings.RUN_ID)
     record = await store.load_run()
     assert record is not None
     grid = np.asarray(record.state, dtype=np.float64)
@@ -93,7 +86,7 @@ async def test_a_live_week_books_the_fees_binance_takes_from_what_it_delivers(
     paper = await run_paper_replay(
         build_plan(settings.grid_config(), RULES),
         candles,
-        live_settings(client, master_key, **GRID, PAPER_MODE=True),
+        live_settings(settings.CLIENT_ID, master_key, **GRID, PAPER_MODE=True),
         database_url=pg_url,
     )
     assert paper.result.to_json()["fee_convention"] == FeeConvention.QUOTE_FEE.value

@@ -18,6 +18,7 @@ from tests.runs.live_fixtures import (
     assert_fills_as_charged,
     live_client,
     live_settings,
+    run_stepped,
 )
 from tests.venues.sim_fixtures import KEY, account, control, running_sim, sim_config
 from tradebot.candles.io import bundled, load_candles
@@ -40,19 +41,13 @@ async def test_a_live_grid_through_ccxt_matches_the_backtest(pg_url, sessions, m
         [account(usdt=2_000.0, btc=0.0)],
         market=MarketConfig(maker_fee=0.0005, taker_fee=0.001),
     )
-    async with running_sim(config) as sim:
-        client = await live_client(sessions, sim.url, master_key)
-        settings = live_settings(client, master_key, **GRID)
-        outcome = await run_on_live_data(
-            settings, LiveOptions(sandbox_url=sim.url, sandbox_step=True), database_url=pg_url
-        )
-        state = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
+    settings, outcome, state = await run_stepped(sessions, pg_url, master_key, config, GRID)
     assert outcome.status == "finished", outcome.reason
 
     plan = build_plan(settings.grid_config(), RULES)
     backtest = run_backtest(plan, candles)
     assert backtest.round_trips == 9
-    store = SqlRunStore(sessions, client, settings.RUN_ID)
+    store = SqlRunStore(sessions, settings.CLIENT_ID, settings.RUN_ID)
     fills = await store.fills()
     assert_fills_as_charged(fills, backtest.fills, "BTC", "USDT", RULES.lot_step)
     assert {f.fee_currency for f in fills if f.side is Side.BUY} == {"BTC"}

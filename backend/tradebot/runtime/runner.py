@@ -539,14 +539,7 @@ class GridRunner:
         """A cancelled order's partial fill still moved balances (but not the grid's lines)."""
         part = self._partials.pop(order.client_order_id, None)
         if part is not None and part.qty > 0:
-            self.strategy.on_market_fill(
-                order.side,
-                part.notional / part.qty,
-                part.qty,
-                part.fee,
-                fee_base=part.fee_base,
-                fee_elsewhere=part.fee_elsewhere,
-            )
+            self._book_off_lines(order.side, part)
 
     # ---- fills --------------------------------------------------------------------------
     async def _on_trades(self, trades: list[TradeReport]) -> None:
@@ -604,17 +597,20 @@ class GridRunner:
                 run_id=self.record.run_id,
             )
 
+    def _book_off_lines(self, side: Side, part: _Partial) -> None:
+        """Money that moved off the grid's lines (an entry, a cancelled order's part)."""
+        self.strategy.on_market_fill(
+            side,
+            part.notional / part.qty,
+            part.qty,
+            part.fee,
+            fee_base=part.fee_base,
+            fee_elsewhere=part.fee_elsewhere,
+        )
+
     def _apply_filled(self, line: int, side: Side, part: _Partial, ts: int) -> None:
-        price = part.notional / part.qty
         if line < 0:
-            self.strategy.on_market_fill(
-                side,
-                price,
-                part.qty,
-                part.fee,
-                fee_base=part.fee_base,
-                fee_elsewhere=part.fee_elsewhere,
-            )
+            self._book_off_lines(side, part)
             return
         # A fill older than one already applied was reported late (hidden by the venue for a
         # while): its money counts, but the grid's empty line stays where the newer fill put it.
@@ -638,7 +634,7 @@ class GridRunner:
         self.strategy.on_fill(
             side,
             line,
-            price,
+            part.notional / part.qty,
             part.qty,
             part.fee,
             fee_base=part.fee_base,
