@@ -227,15 +227,53 @@ async def test_orders_a_restart_could_not_ask_about_are_asked_again_before_any_p
     # watched again, its fills are never seen, and the grid trades on a stale book.
     async def stop_then_restart(settings: Any) -> RunOutcome:
         __, resting = await _stopped_with_orders_resting(sandbox, settings)
-        # Every query of the restart's reconciliation fails, each after all its retries.
+        # The restart's read of the open orders fails, and so does each query it then falls
+        # back to, each after all its retries.
+        listing = {"kind": "5xx", "path": "/api/v3/openOrders", "method": "GET", "count": 4}
         query = {"kind": "5xx", "path": "/api/v3/order", "method": "GET", "count": 4 * resting}
-        await control(sandbox.url, "POST", "/_sim/faults", {"rules": [query]})
+        await control(sandbox.url, "POST", "/_sim/faults", {"rules": [listing, query]})
         return await sandbox.go(settings)
 
     outcome, settings, exchange = await sandbox.run(
         [], go=stop_then_restart, MAX_API_ERRORS_PER_MIN=1_000
     )
     await _finished_like_the_backtest(sandbox, outcome, settings, exchange)
+
+
+async def _working(sandbox: Sandbox, settings: Any) -> int:
+    """The run's orders stored as working on the exchange."""
+    async with transaction(sandbox.sessions) as session:
+        working = await session.scalar(
+            select(func.count())
+            .select_from(BotOrder)
+            .where(
+                BotOrder.run_id == settings.RUN_ID,  # type: ignore[arg-type]
+                BotOrder.status.in_(["open", "partially_filled"]),  # type: ignore[attr-defined]
+            )
+        )
+    return int(working or 0)
+
+
+async def test_a_restart_reads_its_resting_book_in_one_request(sandbox):
+    # Naive: ask for each resting order at a restart (4 weight each on Binance, 10-16 orders a
+    # grid): a worker restarting many runs spends the IP's budget its runs' restarts need.
+    async def stop_then_reconcile(settings: Any) -> RunOutcome:
+        __, resting = await _stopped_with_orders_resting(sandbox, settings)
+        await control(sandbox.url, "POST", "/_sim/reset_limits", {})
+        stopped = asyncio.Event()
+        stopped.set()  # the restart reconciles, then stops before its first tick
+        again = await sandbox.go(settings, stopped)
+        asked = (await control(sandbox.url, "GET", "/_sim/state"))["requests"]
+        assert asked.get("GET /api/v3/openOrders") == 1
+        assert asked.get("GET /api/v3/order", 0) == 0  # every resting order was listed
+        assert asked.get("DELETE /api/v3/order", 0) == 0
+        account_now = await control(sandbox.url, "GET", f"/_sim/accounts/{KEY}")
+        assert int(account_now["open_orders"]) == resting
+        assert await _working(sandbox, settings) == resting  # adopted, none dropped
+        return again
+
+    outcome, __, ___ = await sandbox.run([], go=stop_then_reconcile)
+    assert outcome.status == "stopped", outcome.reason
 
 
 async def test_a_run_waits_out_an_exchange_that_fails_its_start(sandbox):
@@ -341,16 +379,7 @@ async def test_a_kill_switch_tripped_while_no_run_is_driven_cancels_its_orders_a
 
     _, _, exchange = await sandbox.run([], go=stop_trip_restart)
     assert exchange["open_orders"] == 0
-    async with transaction(sandbox.sessions) as session:
-        working = await session.scalar(
-            select(func.count())
-            .select_from(BotOrder)
-            .where(
-                BotOrder.run_id == sandbox.settings.RUN_ID,  # type: ignore[arg-type]
-                BotOrder.status.in_(["open", "partially_filled"]),  # type: ignore[attr-defined]
-            )
-        )
-    assert working == 0
+    assert await _working(sandbox, sandbox.settings) == 0
 
 
 async def test_an_entry_limit_that_lags_is_replaced_then_bought_at_market(sandbox):

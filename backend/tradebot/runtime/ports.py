@@ -7,7 +7,7 @@ them apart, which is what makes a paper replay a test of the live code path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -154,7 +154,10 @@ class Venue(Protocol):
         """The order's state, or None when the venue (still) does not know it."""
         ...
 
-    async def open_orders(self) -> list[OrderReport]: ...
+    async def open_among(self, client_order_ids: Collection[str]) -> dict[str, OrderReport]:
+        """Which of these orders are open, in one read of the open orders: a listed order is
+        known as a query would know it (and followed for fills from then on)."""
+        ...
 
     async def new_trades(self) -> list[TradeReport]:
         """Our trades since the previous call, oldest first."""

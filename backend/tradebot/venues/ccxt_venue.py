@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import ccxt
@@ -294,13 +294,31 @@ class CcxtVenue:
             self._watch.setdefault(client_order_id, 0.0)
         return report
 
-    async def open_orders(self, priority: Priority = Priority.RECONCILE) -> list[OrderReport]:
-        """Our open orders (a restart's reconciliation asks; a poll for fills passes
-        ``ROUTINE``)."""
-        orders = await self._read(
+    async def open_among(self, client_order_ids: Collection[str]) -> dict[str, OrderReport]:
+        listed = self._reports_among(await self._open_rows(), client_order_ids)
+        for coid in listed:
+            self._watch.setdefault(coid, 0.0)  # as ``query`` does: its fills are ours to see
+        return listed
+
+    async def _open_rows(self, priority: Priority = Priority.RECONCILE) -> list[dict[str, Any]]:
+        """The pair's open orders of the account, other runs' included (a restart's
+        reconciliation asks; a poll for fills passes ``ROUTINE``)."""
+        rows: list[dict[str, Any]] = await self._read(
             W.OPEN_ORDERS, lambda: self.exchange.fetch_open_orders(self.symbol), priority=priority
         )
-        return [self._report(o, o.get("clientOrderId") or "") for o in orders]
+        return rows
+
+    def _reports_among(
+        self, rows: list[dict[str, Any]], client_order_ids: Collection[str]
+    ) -> dict[str, OrderReport]:
+        """Our orders among the account's: only they are reported (and their prices watched
+        for crossings; the other runs' orders are theirs to follow)."""
+        found = {}
+        for row in rows:
+            coid = row.get("clientOrderId") or ""
+            if coid in client_order_ids:
+                found[coid] = self._report(row, coid)
+        return found
 
     def _report(self, order: Mapping[str, Any], client_order_id: str) -> OrderReport:
         exchange_id = str(order.get("id") or "")
@@ -408,11 +426,8 @@ class CcxtVenue:
         trade once, so trades dropped with an exception would never be seen by this run."""
         if not self._watch:
             return []
-        open_now = {
-            r.client_order_id: r.filled_qty
-            for r in await self.open_orders(Priority.RECONCILE if self.stream else Priority.ROUTINE)
-            if r.client_order_id
-        }
+        rows = await self._open_rows(Priority.RECONCILE if self.stream else Priority.ROUTINE)
+        open_now = {c: r.filled_qty for c, r in self._reports_among(rows, self._watch).items()}
         trades: list[TradeReport] = []
         try:
             for coid, seen_filled in list(self._watch.items()):

@@ -6,7 +6,7 @@ backtest's spec define, and balances are enforced as an exchange would.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 
 from tradebot.engine.types import MarketRules
 from tradebot.runtime.ports import (
@@ -127,8 +127,13 @@ class PaperVenue:
         order = self.engine.find(client_order_id)
         return None if order is None else _report(order)
 
-    async def open_orders(self) -> list[OrderReport]:
-        return [_report(o) for o in self.engine.open_orders()]
+    async def open_among(self, client_order_ids: Collection[str]) -> dict[str, OrderReport]:
+        wanted = set(client_order_ids)
+        return {
+            o.client_order_id: _report(o)
+            for o in self.engine.open_orders()
+            if o.client_order_id in wanted
+        }
 
     async def new_trades(self) -> list[TradeReport]:
         trades = self.engine.trades[self._delivered :]
