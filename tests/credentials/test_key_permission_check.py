@@ -5,6 +5,7 @@ is in tests/cli/test_client_admin.py."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -61,20 +62,37 @@ async def test_a_wrong_secret_is_refused_without_showing_it():
 async def test_an_exchange_error_is_a_refusal_not_a_pass():
     async with running_sim() as sim:
         await control(sim.url, "POST", "/_sim/faults", {"rules": [
-            {"kind": "5xx", "path": "/sapi/v1/account/apiRestrictions", "count": 1}]})  # fmt: skip
+            {"kind": "5xx", "path": "/sapi/v1/account/apiRestrictions", "count": 3}]})  # fmt: skip
         with pytest.raises(KeyPermissionError, match="did not confirm"):
-            await _check(sim.url)
+            await _check(sim.url)  # asked three times, three errors
 
 
 async def test_a_busy_exchange_is_a_refusal_to_ask_again_when_it_says():
     async with running_sim() as sim:
         await control(sim.url, "POST", "/_sim/faults", {"rules": [
-            {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 1,
-             "retry_after_s": 3}]})  # fmt: skip
+            {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 3,
+             "retry_after_s": 1}]})  # fmt: skip
         with pytest.raises(KeyPermissionError, match="did not confirm") as error:
             await _check(sim.url)
     assert error.value.retryable
-    assert error.value.retry_after == 3.0  # the exchange's Retry-After: a run waits that long
+    assert error.value.retry_after == 1.0  # the exchange's Retry-After: a run waits that long
+
+
+async def test_a_check_the_exchange_did_not_answer_is_asked_again_after_its_retry_after():
+    # Naive: refuse at the first 429 or 5xx: a run's whole start then waits its backoff and
+    # asks everything again, for a penalty of a second.
+    async with running_sim() as sim:
+        await control(sim.url, "POST", "/_sim/faults", {"rules": [
+            {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 1,
+             "retry_after_s": 1},
+            {"kind": "5xx", "path": "/sapi/v1/account/apiRestrictions", "count": 1}]})  # fmt: skip
+        began = time.monotonic()
+        permissions = await _check(sim.url)
+        waited = time.monotonic() - began
+        asked = sim.sim.requests["GET /sapi/v1/account/apiRestrictions"]
+    assert (permissions.can_trade, permissions.can_withdraw) == (True, False)
+    assert asked == 3
+    assert waited >= 1.0  # not before the exchange said
 
 
 async def test_an_unreachable_exchange_is_a_refusal():

@@ -292,8 +292,10 @@ async def test_a_run_waits_out_an_exchange_that_fails_its_start(sandbox):
 async def test_a_run_process_asks_again_when_the_key_recheck_is_not_answered(sandbox):
     # Naive: exit at once on a key re-check the exchange did not answer (fail closed, right),
     # to be restarted at once by the supervisor: a crash loop asking the exchange every second.
-    # The run stays refused until the exchange answers, then starts by itself.
-    busy = {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 2}
+    # The run stays refused until the exchange answers, then starts by itself. Each check
+    # asks three times before it refuses: refused twice (one start alone, then the first
+    # patient one), then answered.
+    busy = {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 6}
 
     async def start_while_unanswered(settings: Any) -> RunOutcome:
         await control(sandbox.url, "POST", "/_sim/faults", {"rules": [busy]})

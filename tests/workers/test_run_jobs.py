@@ -218,8 +218,9 @@ async def test_a_key_recheck_the_exchange_does_not_answer_defers_the_live_run(
     async with running_sim(config) as sim:
         client = await live_client(sessions, sim.url, master_key)
         run_id = await ask_for_run(sessions, client, mode="live")
-        # Refused (fail closed) until the exchange answers: never traded on a guess.
-        busy = {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 2}
+        # Refused (fail closed) until the exchange answers: never traded on a guess. The
+        # check asks three times before it refuses.
+        busy = {"kind": "429", "path": "/sapi/v1/account/apiRestrictions", "count": 3}
         await control(sim.url, "POST", "/_sim/faults", {"rules": [busy]})
         assert await enqueue(worker_env, client, run_id)
         async with in_process_worker(worker_env, options(sim.url), burst=True) as worker:
@@ -230,7 +231,7 @@ async def test_a_key_recheck_the_exchange_does_not_answer_defers_the_live_run(
     row = await run_row(sessions, run_id)
     assert (row.status, row.stop_reason) == ("finished", "replay complete")
     await assert_backtest_fills(sessions, run_id, candles)
-    assert faults["fired"]["429"] == 2
+    assert faults["fired"]["429"] == 3
 
 
 async def _edit_status(sessions: async_sessionmaker[AsyncSession], run_id: str) -> str | None:

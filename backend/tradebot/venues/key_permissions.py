@@ -18,8 +18,11 @@ from tradebot.kit.secrets import MASK, Secret
 from tradebot.venues.ccxt_errors import retry_after_seconds
 from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.permissions import KeyPermissionError, KeyPermissions
+from tradebot.venues.retry import Backoff, call_with_retries
 
 _BINANCE_SOURCE = "binance GET /sapi/v1/account/apiRestrictions"
+ASK_AGAIN = Backoff(attempts=3, base_s=0.2, cap_s=2.0)
+"""A check the exchange did not answer is asked again twice, each after its Retry-After."""
 
 
 async def _binance(exchange: Any) -> KeyPermissions:
@@ -44,9 +47,15 @@ CHECKS: dict[str, Callable[[Any], Awaitable[KeyPermissions]]] = {"binance": _bin
 class CcxtKeyPermissionCheck:
     """Asks through a ccxt client (pointed at ``sandbox_url`` when given, e.g. the simulator)."""
 
-    def __init__(self, sandbox_url: str | None = None, timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        sandbox_url: str | None = None,
+        timeout_ms: int = 10_000,
+        retries: Backoff = ASK_AGAIN,
+    ) -> None:
         self.sandbox_url = sandbox_url
         self.timeout_ms = timeout_ms
+        self.retries = retries
 
     async def check(
         self, exchange: str, api_key: Secret, secret: Secret, passphrase: Secret | None
@@ -67,17 +76,26 @@ class CcxtKeyPermissionCheck:
         )
         if passphrase is not None:
             client.password = passphrase.reveal()
-        try:
-            return await ask(client)
-        except (BaseError, ValueError) as exc:
+
+        def refusal(exc: Exception) -> KeyPermissionError:
             # ValueError: aiohttp refuses a header with CR or LF (a key pasted with a line
             # break), before anything is sent; the same key would be refused again.
             detail = _masked(f"{type(exc).__name__}: {exc}", api_key, secret, passphrase)
-            raise KeyPermissionError(
+            return KeyPermissionError(
                 f"{exchange} did not confirm the key's permissions ({detail[:200]}): refused",
                 retryable=isinstance(exc, NetworkError),
                 retry_after=retry_after_seconds(client),
-            ) from None
+            )
+
+        try:
+            # An answer that did not come (a 429, a 5xx, a timeout) is asked again here, after
+            # the Retry-After the exchange gave: refused at once, a run's whole start waited
+            # its backoff (seconds) for a one-second penalty.
+            return await call_with_retries(
+                lambda: ask(client), refusal, self.retries, catch=(BaseError, ValueError)
+            )
+        except KeyPermissionError as refused:
+            raise refused from None  # the exchange's own error may show the key unmasked
         finally:
             await client.close()
 
