@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import math
 import random
 import secrets
@@ -192,8 +193,10 @@ class FaultSoak:
                 self._warm_up(run, ledger)
                 sim_call(sim.url, "/_sim/clock", {"speed": c.speed})
                 began = time.time()
+                asked = sim_call(sim.url, "/_sim/state")["requests"]
                 self._fault_phase(run, chaos, ledger)
                 window = (began, time.time())
+                _requests_during(run.supervisor.log_dir, sim.url, asked)
                 self._settle(run, chaos, ledger, sim.url)
                 run.supervisor.terminate_all()
                 report.findings = ledger.findings()
@@ -293,3 +296,11 @@ def _forget_keys(services: Services, tag: str) -> list[str]:
         return listed
     finally:
         redis.close()
+
+
+def _requests_during(folder: Path, sim_url: str, before: dict[str, int]) -> None:
+    """The requests the exchange received during the faults, by endpoint (where the IP's
+    weight went), for the log."""
+    after = sim_call(sim_url, "/_sim/state")["requests"]
+    during = {name: int(n) - int(before.get(name, 0)) for name, n in sorted(after.items())}
+    (folder / "requests.json").write_text(json.dumps(during, indent=1))

@@ -299,6 +299,7 @@ class RateLimiter:
         started = loop.time()
         task = asyncio.current_task()
         ticket = ""
+        why = ""
         try:
             while True:
                 if task is not None and task.cancelling():
@@ -321,11 +322,12 @@ class RateLimiter:
                             priority=rank.name.lower(),
                             weight=weight,
                             waited_s=round(waited, 1),
+                            why=why,
                         )
                     return Grant(int(now_ms), waited)
-                wait = int(wait_ms) / 1000
+                wait, why = int(wait_ms) / 1000, _text(reason)  # the IP's budget, a share, ...
                 if max_wait is not None and loop.time() - started + wait > max_wait:
-                    raise RateLimitBlocked(wait, _text(reason))
+                    raise RateLimitBlocked(wait, why)
                 # Ask again in time to renew the ticket; the wait is an estimate when others
                 # are queued ahead (they may leave, more urgent ones may come).
                 await asyncio.sleep(min(wait, limits.ticket_ttl_s / 3))
