@@ -28,6 +28,7 @@ from tradebot.engine.types import FeeAsset, FeeConvention, GridConfig, Side
 from tradebot.errors import TradeBotError
 from tradebot.observability.logs import bind_log_context, get_logger
 from tradebot.observability.run_events import run_observer
+from tradebot.runtime.asking import AskSchedule
 from tradebot.runtime.book import Funds, affordable, diff_book, whole_lots
 from tradebot.runtime.grid_edits import GridEdit, GridEdits, edited_config
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
@@ -169,6 +170,8 @@ class GridRunner:
         self._entry_replacements = 0
         self._last_fill_ts = 0
         self._missing_since: dict[str, int] = {}
+        self._asking = AskSchedule()
+        """When each order in doubt is asked about again (not at every price event)."""
         self._unasked: set[str] = set()
         """Orders the venue could not be asked about (a transient error): asked again at each
         tick, and until then no order is placed, for the book they might have changed."""
@@ -268,8 +271,9 @@ class GridRunner:
         unresolved = self.orders.unresolved()
         asked = {o.client_order_id for o in unresolved}
         unresolved += [self.orders.active[c] for c in sorted(self._unasked - asked)]
-        if unresolved:
-            await self._reconcile(unresolved)
+        due = self._asking.due(unresolved, self._wall_now())
+        if due:
+            await self._reconcile(due)
         await self._take_grid_edit(tick.price)
         if self.settings.orders.entry_limit:
             await self._watch_entry(tick.price)
