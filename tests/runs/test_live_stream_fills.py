@@ -123,7 +123,9 @@ async def test_late_and_partial_fills_by_stream_are_each_recorded_once_and_balan
             stop.set()
             outcome = await asyncio.wait_for(run, 30)
         exchange = await detail()
+        markets_loaded = sim.sim.requests["GET /api/v3/exchangeInfo"]
     assert outcome.status == "stopped", outcome.reason
+    assert markets_loaded == 1  # the run's two connections (prices, orders) share one load
     assert faulted.get("delay", 0) > 0
 
     fills = await store.fills()

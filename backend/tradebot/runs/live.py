@@ -42,6 +42,7 @@ from tradebot.runtime.grid_edits import GridEdits
 from tradebot.runtime.ports import PriceFeed, QuietFeed, Tick, Venue, VenueError
 from tradebot.runtime.quiet import Quiet
 from tradebot.runtime.runner import GridRunner, RunOutcome
+from tradebot.venues.account_streams import AccountStreams
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
 from tradebot.venues.paper import PaperVenue
@@ -71,6 +72,9 @@ class LiveOptions:
     sessions: async_sessionmaker[AsyncSession] | None = None
     """Sessions on a migrated database shared by many runs (a worker's pool); None: the run
     opens (and migrates) ``database_url`` itself."""
+    accounts: AccountStreams | None = None
+    """The process's user-data streams, one per exchange account for all its runs (a
+    worker's); None: a live run opens its account's stream itself."""
 
 
 async def _ticks(feed: PriceFeed) -> AsyncIterator[Tick]:
@@ -135,11 +139,14 @@ async def run_on_live_data(
             market, own = _market(config, options, mode)
             try:
                 run = await _prepare(sessions, config, market, mode)
-                venue: Venue = (
-                    own.venue
-                    if own is not None and mode is RunMode.LIVE
-                    else PaperVenue(await paper_account(run), _ticks(market))
-                )
+                venue: Venue
+                if own is not None and mode is RunMode.LIVE:
+                    # Its exchange client takes the process's copy of the markets: left to
+                    # ccxt, its first request would load them again (20 weight each start).
+                    await own.venue.market_rules()
+                    venue = own.venue
+                else:
+                    venue = PaperVenue(await paper_account(run), _ticks(market))
                 edits = SqlGridEdits(
                     sessions, run.record.client_id, run.record.run_id, queued=options.edit_queued
                 )
@@ -193,7 +200,7 @@ def _connect(config: ClientRunConfig, options: LiveOptions) -> ExchangeConnectio
         sandbox_url=options.sandbox_url,
         sandbox_step=options.sandbox_step,
     )
-    return connect(config.settings, access, prices=options.prices)
+    return connect(config.settings, access, prices=options.prices, accounts=options.accounts)
 
 
 async def _prepare(

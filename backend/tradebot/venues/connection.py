@@ -3,7 +3,8 @@
 A run trading on its own connection and a worker's shared price feed are wired alike. On an
 exchange, every request takes its weight from the per-IP budget shared with every worker
 (Redis). With streams on (``EXCHANGE_STREAMS``), prices come from the ticker stream and a keyed
-connection learns of its fills from the account's user-data stream; REST is the fallback. A
+connection learns of its fills from the account's user-data stream, one per account in the
+process when the caller holds ``AccountStreams`` (a worker); REST is the fallback. A
 stepped sandbox is driven by its one reader alone, so it needs no budget and takes no streams:
 its clock is the step itself (one segment per poll, no pause between polls, no ccxt spacing).
 """
@@ -14,12 +15,12 @@ from dataclasses import dataclass
 
 from tradebot.config import Settings
 from tradebot.runtime.ports import PriceFeed
+from tradebot.venues.account_streams import AccountStreams, markets_key
 from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.sandbox_clock import SandboxClock
 from tradebot.venues.stream_prices import StreamPrices
-from tradebot.venues.user_stream import UserStream
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +57,16 @@ class ExchangeConnection:
 
 
 def connect(
-    settings: Settings, access: ExchangeAccess, *, prices: PriceFeed | None = None
+    settings: Settings,
+    access: ExchangeAccess,
+    *,
+    prices: PriceFeed | None = None,
+    accounts: AccountStreams | None = None,
 ) -> ExchangeConnection:
     """A venue on ``access`` (close it with ``close``): nothing is asked of the exchange yet.
     ``prices``: a feed the venue takes its ticks from (a worker's shared stream) instead of
-    one of its own."""
+    one of its own. ``accounts``: the process's account streams the venue's fills come from;
+    without them the venue's account gets a stream of its own (closed with the venue)."""
     url = access.sandbox_url
     stepped = access.sandbox_step and url is not None
     streams = settings.EXCHANGE_STREAMS and not stepped
@@ -75,6 +81,17 @@ def connect(
     )
     sandbox = SandboxClock(url) if stepped and url is not None else None
     limiter = None if stepped else RateLimiter.from_settings(settings, access.exchange)
+    stream = None
+    if streams and access.api_key is not None and access.secret is not None:
+        hubs = accounts if accounts is not None else AccountStreams(settings, limiter=limiter)
+        stream = hubs.join(
+            access.exchange,
+            access.pair,
+            api_key=access.api_key,
+            secret=access.secret,
+            sandbox_url=url,
+            account=access.account,
+        )
     keyed = access.api_key is not None
     venue = CcxtVenue(
         exchange,
@@ -84,9 +101,9 @@ def connect(
         before_poll=sandbox.step if sandbox is not None else None,
         limiter=limiter,
         prices=prices,
-        stream=UserStream(exchange, access.pair) if streams and keyed else None,
+        stream=stream,
         reconcile_every_ms=settings.RECONCILE_INTERVAL_MS,
-        markets_key=f"{access.exchange} {url or 'exchange'}",
+        markets_key=markets_key(access.exchange, url),
     )
     own: PriceFeed = venue
     if streams and prices is None:

@@ -1,12 +1,15 @@
-"""One account's order updates and trades on one pair, from the exchange's user-data stream.
+"""One run's orders and trades on one pair, from its account's user-data stream.
 
 With the stream up, a run learns of its fills without asking: no open-orders poll (weight 6 on
-Binance) every couple of seconds. Streams lose things, so the venue that reads this one still
-asks by REST when it cannot be sure (``CcxtVenue``):
+Binance) every couple of seconds. The account's one stream is shared by every run of the account
+in the process (``venues.account_streams``); each run holds a ``UserStream`` of its pair's rows.
+Streams lose things, so the venue that reads one still asks by REST when it cannot be sure
+(``CcxtVenue``):
 
-- after a gap: before the first subscription is known to be live, after any error (ccxt
-  reconnects on the next watch), the stream may have missed events. The gap is closed only by a
-  full REST reconciliation that started ``settle_s`` after the (re)subscription;
+- after a gap: before the run is known to be listening, after any error of the account's stream
+  (ccxt reconnects on the next watch), the run may have missed events. The gap is closed only
+  by the run's own full REST reconciliation that started ``settle_s`` after the later of the
+  stream's (re)subscription and the run's joining it (rows reach a run only from then);
 - when the market says a fill is missing: a resting order whose price the market has traded
   through must have filled (``Crossings``); no trade on the stream ``grace`` later means a
   stalled stream (a socket can stay open and say nothing), and that order is asked for;
@@ -15,55 +18,51 @@ asks by REST when it cannot be sure (``CcxtVenue``):
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from tradebot.engine.types import Side
-from tradebot.observability.logs import get_logger
-from tradebot.venues.retry import Backoff
-from tradebot.venues.stream_pump import RECONNECT, pump
 
-log = get_logger(__name__)
 Row = dict[str, Any]
 BUFFER = 10_000
 """Events held for a reader that does not come (a bound, not a working size)."""
 
 
+class Hub(Protocol):
+    """The account's stream a run's ``UserStream`` is part of (``AccountStream``)."""
+
+    def start(self) -> None: ...
+
+    async def leave(self, stream: UserStream) -> None: ...
+
+
 class UserStream:
     def __init__(
         self,
-        exchange: Any,
+        hub: Hub,
         symbol: str,
         *,
         settle_s: float = 1.0,
-        reconnect: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.exchange = exchange
         self.symbol = symbol
         self.settle_s = settle_s
-        self.reconnect = reconnect or RECONNECT
+        self._hub = hub
         self._clock = clock
         self._trades: deque[Row] = deque(maxlen=BUFFER)
         self._orders: deque[Row] = deque(maxlen=BUFFER)
         self._subscribed_at = clock()
+        """Since when rows surely reach this run (its joining, a later (re)subscription)."""
         self._gap = True
-        self._pumps: list[asyncio.Task[None]] = []
         self.errors = 0
         self.on_news: Callable[[], None] = lambda: None
         """Called when events arrive (the run may be asleep on a shared feed: wake it)."""
 
     def start(self) -> None:
-        if not self._pumps:
-            self._subscribed_at = self._clock()
-            self._pumps = [
-                asyncio.create_task(self._pump(self.exchange.watch_my_trades, self._trades)),
-                asyncio.create_task(self._pump(self.exchange.watch_orders, self._orders)),
-            ]
+        """Listen (the account's stream starts reading, if it was not yet)."""
+        self._hub.start()
 
     @property
     def gap(self) -> bool:
@@ -83,26 +82,29 @@ class UserStream:
         self._orders.clear()
         return trades, orders
 
-    async def _pump(self, watch: Callable[[str], Awaitable[list[Row]]], into: deque[Row]) -> None:
-        def arrived(rows: list[Row]) -> None:
-            into.extend(rows)
-            self.on_news()
+    # ---- from the account's stream ------------------------------------------------------------
+    def add_trades(self, rows: list[Row]) -> None:
+        self._trades.extend(rows)
+        self.on_news()
 
-        await pump(lambda: watch(self.symbol), arrived, self._on_down, self.reconnect)
+    def add_orders(self, rows: list[Row]) -> None:
+        self._orders.extend(rows)
+        self.on_news()
 
-    def _on_down(self, error: Exception, retry_s: float) -> None:
+    def listening_from(self, at: float) -> None:
+        """The account's stream subscribes at ``at``: what came before may not have reached
+        this run."""
+        self._subscribed_at = max(self._subscribed_at, at)
+
+    def down(self, again_at: float) -> None:
+        """The account's stream failed; it subscribes again at ``again_at``."""
         self.errors += 1
         self._gap = True
-        self._subscribed_at = self._clock() + retry_s  # the next watch subscribes again
+        self.listening_from(again_at)
         self.on_news()  # a gap to reconcile
-        log.info("user_stream_down", pair=self.symbol, error=str(error), retry_s=retry_s)
 
     async def close(self) -> None:
-        for task in self._pumps:
-            task.cancel()
-        for task in self._pumps:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._hub.leave(self)
 
 
 class Crossings:

@@ -199,6 +199,7 @@ class RunJob:
             prices=prices,
             sessions=self.state.sessions,
             edit_queued=lambda: self.handle.edit_queued,
+            accounts=self.state.accounts,
         )
         job = asyncio.current_task()
         heartbeat = asyncio.create_task(self.lease.hold(lambda: self._lost(job)))

@@ -31,6 +31,7 @@ from tradebot.migrations import upgrade
 from tradebot.notifications.service import MAX_ATTEMPTS
 from tradebot.observability.metrics import start_metrics
 from tradebot.runs.queue import RUN_JOB
+from tradebot.venues.account_streams import AccountStreams
 from tradebot.workers.daily import daily_pnl, trial_expiry
 from tradebot.workers.feed import MarketFeeds
 from tradebot.workers.fleet_metrics import keep_fleet_gauges
@@ -71,7 +72,9 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             lambda exchange, pair: PublicPrices(settings, options, exchange, pair),
             lockstep=options.sandbox_step,
         )
-        state = WorkerState(settings, options, engine, session_factory(engine), ctx["redis"], feeds)
+        sessions = session_factory(engine)
+        accounts = AccountStreams(settings)
+        state = WorkerState(settings, options, engine, sessions, ctx["redis"], feeds, accounts)
         if settings.WORKER_NAME:
             state.worker_id = settings.WORKER_NAME
             state.presence = await present(settings.REDIS_URL, settings.WORKER_NAME)
@@ -91,6 +94,7 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             task.cancel()
         if state.presence is not None:
             await state.presence.close()
+        await state.accounts.close()
         await state.engine.dispose()
 
     return {

@@ -1,5 +1,5 @@
-"""What one worker process holds: its settings, database pool, Redis, price feeds and the runs
-it drives right now (each with the stop event its run loop watches)."""
+"""What one worker process holds: its settings, database pool, Redis, price feeds, account
+streams and the runs it drives right now (each with the stop event its run loop watches)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
+from tradebot.venues.account_streams import AccountStreams
 from tradebot.workers.feed import MarketFeeds
 from tradebot.workers.reclaim import Presence
 
@@ -83,6 +84,8 @@ class WorkerState:
     redis: Any
     """arq's pool (``ArqRedis``)."""
     feeds: MarketFeeds
+    accounts: AccountStreams
+    """One user-data stream per exchange account for all the worker's live runs of it."""
     runs: dict[str, RunHandle] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     """Transient failures in a row of each run this worker tried last (its retry backoff)."""
