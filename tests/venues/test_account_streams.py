@@ -34,6 +34,7 @@ from tradebot.engine.types import Side
 from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runtime.ports import OrderRequest, TradeReport
 from tradebot.venues.account_streams import AccountStreams
+from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
 from tradebot.venues.exchange_sim import MarketConfig
@@ -147,7 +148,7 @@ async def test_five_runs_of_one_account_share_one_user_data_subscription() -> No
             assert user_sockets(sim) == 5
         await until(lambda: user_sockets(sim) == 0, WAIT_S)
 
-        accounts = AccountStreams(settings)
+        accounts = AccountStreams()
         try:
             async with runs(settings, sim.url, accounts, 5) as shared:
                 for conn in shared:
@@ -161,11 +162,16 @@ async def test_five_runs_of_one_account_share_one_user_data_subscription() -> No
 
 async def test_runs_of_one_account_each_get_their_own_fills_once_by_the_shared_stream() -> None:
     settings = stream_settings()
-    accounts = AccountStreams(settings)
+    accounts = AccountStreams()
     async with running_sim(sim_config()) as sim, runs(settings, sim.url, accounts, 2) as conns:
-        other_pair = accounts.join(
-            "binance", "ETH/USDT", api_key=KEY, secret=SECRET, sandbox_url=sim.url
+        # Another pair's run of the account, on a client of its own (it leaves first).
+        other_client = make_exchange(
+            "binance", api_key=KEY, secret=SECRET, sandbox_url=sim.url, streams=True
         )
+        other_pair = accounts.join(
+            "binance", "ETH/USDT", exchange=other_client, api_key=KEY, secret=SECRET,
+            sandbox_url=sim.url,
+        )  # fmt: skip
         other_pair.start()
         venues = [conn.venue for conn in conns]
         await step(sim.url)
@@ -180,13 +186,14 @@ async def test_runs_of_one_account_each_get_their_own_fills_once_by_the_shared_s
         assert other_pair.take() == ([], [])  # another pair's run gets none of these
         assert (subscriptions(sim), accounts.open_streams) == (1, 1)
         await other_pair.close()
+        await other_client.close()
     await accounts.close()
 
 
 async def test_two_accounts_have_a_stream_each() -> None:
     settings = stream_settings()
     config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)])
-    accounts = AccountStreams(settings)
+    accounts = AccountStreams()
     async with (
         running_sim(config) as sim,
         runs(settings, sim.url, accounts, 2) as first,
@@ -201,7 +208,7 @@ async def test_two_accounts_have_a_stream_each() -> None:
 
 async def test_a_run_joining_a_live_stream_is_in_a_gap_until_its_own_reconciliation() -> None:
     settings = stream_settings()
-    accounts = AccountStreams(settings)
+    accounts = AccountStreams()
     async with running_sim(sim_config()) as sim, runs(settings, sim.url, accounts, 1) as (first,):
         await reconciled(first.venue)
         joining = time.monotonic()
@@ -219,7 +226,7 @@ async def test_a_run_joining_a_live_stream_is_in_a_gap_until_its_own_reconciliat
 
 async def test_a_stream_fault_is_a_gap_of_every_run_each_closes_by_rest_without_loss() -> None:
     settings = stream_settings()
-    accounts = AccountStreams(settings)
+    accounts = AccountStreams()
     async with running_sim(sim_config()) as sim, runs(settings, sim.url, accounts, 2) as conns:
         venues = [conn.venue for conn in conns]
         streams = [stream_of(conn) for conn in conns]
@@ -239,7 +246,7 @@ async def test_a_stream_fault_is_a_gap_of_every_run_each_closes_by_rest_without_
 
 async def test_the_last_run_to_leave_closes_the_stream_and_the_next_opens_a_new_one() -> None:
     settings = stream_settings()
-    accounts = AccountStreams(settings)
+    accounts = AccountStreams()
     access = ExchangeAccess("binance", "BTC/USDT", api_key=KEY, secret=SECRET)
     async with running_sim(sim_config()) as sim:
         access = replace(access, sandbox_url=sim.url)
@@ -248,8 +255,14 @@ async def test_the_last_run_to_leave_closes_the_stream_and_the_next_opens_a_new_
         for conn in (first, second):
             stream_of(conn).start()
         await until(lambda: subscriptions(sim) == 1, WAIT_S)
+        await reconciled(second.venue)
+        # The stream was read on the first run's connection, which closes: it moves to the
+        # second's, a gap for the second run until its own reconciliation.
         await first.close()
-        assert (subscriptions(sim), accounts.open_streams) == (1, 1)
+        assert stream_of(second).gap
+        await reconciled(second.venue)
+        await until(lambda: subscriptions(sim) == 1, WAIT_S)
+        assert accounts.open_streams == 1
         await second.close()
         assert accounts.open_streams == 0
         await until(lambda: user_sockets(sim) == 0, WAIT_S)
@@ -262,17 +275,20 @@ async def test_the_last_run_to_leave_closes_the_stream_and_the_next_opens_a_new_
     await accounts.close()
 
 
-async def test_closing_the_registry_closes_every_stream_its_runs_still_hold() -> None:
-    # A worker's shutdown: the runs' own close afterwards finds nothing left to close.
+async def test_closing_the_registry_stops_every_stream_and_the_runs_close_their_sockets() -> None:
+    # A worker's shutdown: no reader is left behind, and each run's close closes its client.
     settings = stream_settings()
-    accounts = AccountStreams(settings)
-    async with running_sim(sim_config()) as sim, runs(settings, sim.url, accounts, 2) as conns:
-        for conn in conns:
-            stream_of(conn).start()
-        await until(lambda: subscriptions(sim) == 1, WAIT_S)
-        await accounts.close()
-        assert accounts.open_streams == 0
+    accounts = AccountStreams()
+    async with running_sim(sim_config()) as sim:
+        before = asyncio.all_tasks()
+        async with runs(settings, sim.url, accounts, 2) as conns:
+            for conn in conns:
+                stream_of(conn).start()
+            await until(lambda: subscriptions(sim) == 1, WAIT_S)
+            await accounts.close()
+            assert accounts.open_streams == 0
         await until(lambda: user_sockets(sim) == 0, WAIT_S)
+        await until(lambda: not asyncio.all_tasks() - before, WAIT_S)  # no reader left behind
 
 
 async def test_a_live_run_given_the_process_s_account_streams_listens_through_them(
@@ -284,7 +300,7 @@ async def test_a_live_run_given_the_process_s_account_streams_listens_through_th
         [account(usdt=2_000.0, btc=0.0)],
         market=MarketConfig(maker_fee=0.0005, taker_fee=0.001),
     )
-    accounts = AccountStreams(stream_settings())
+    accounts = AccountStreams()
     async with running_sim(config) as sim:
         client = await live_client(pg_sessions, sim.url, master_key)
         settings = live_settings(client, master_key, EGRESS_IP=unique_id("ip"), **GRID)

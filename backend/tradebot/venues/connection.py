@@ -83,14 +83,14 @@ def connect(
     limiter = None if stepped else RateLimiter.from_settings(settings, access.exchange)
     stream = None
     if streams and access.api_key is not None and access.secret is not None:
-        hubs = accounts if accounts is not None else AccountStreams(settings, limiter=limiter)
+        hubs = accounts if accounts is not None else AccountStreams()
         stream = hubs.join(
             access.exchange,
             access.pair,
+            exchange=exchange,
             api_key=access.api_key,
             secret=access.secret,
             sandbox_url=url,
-            account=access.account,
         )
     keyed = access.api_key is not None
     venue = CcxtVenue(

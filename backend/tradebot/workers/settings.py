@@ -73,7 +73,7 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
             lockstep=options.sandbox_step,
         )
         sessions = session_factory(engine)
-        accounts = AccountStreams(settings)
+        accounts = AccountStreams()
         state = WorkerState(settings, options, engine, sessions, ctx["redis"], feeds, accounts)
         if settings.WORKER_NAME:
             state.worker_id = settings.WORKER_NAME
