@@ -107,6 +107,7 @@ class CcxtVenue:
         self.fill_grace_ms = fill_grace_ms
         self._next_reconcile = 0.0
         self._gap_polled = float("-inf")
+        self._gap_wake: asyncio.TimerHandle | None = None
         self._crossings = Crossings()
         self._streamed_qty: dict[str, float] = {}
         """Traded amount reported per order of ours, by any path."""
@@ -210,6 +211,19 @@ class CcxtVenue:
         if self._before_poll is not None and not await self._before_poll():
             return None
         return self._ticks.tick(*await self.ticker())
+
+    def _wake_for_gap(self) -> None:
+        """A run asleep on a shared feed is woken when its next gap poll is due: left to the
+        market's next tick for it, a gap opened at a run's start was closed minutes later, by
+        polls in the middle of the steady state."""
+        if self._gap_wake is None:
+            due = self._gap_polled + self.poll_interval_ms / 1000 - time.monotonic()
+            loop = asyncio.get_running_loop()
+            self._gap_wake = loop.call_later(max(0.0, due), self._gap_woken)
+
+    def _gap_woken(self) -> None:
+        self._gap_wake = None
+        self._news()
 
     def _news(self) -> None:
         """The user-data stream has something: a run asleep on a shared feed wakes for it."""
@@ -360,6 +374,8 @@ class CcxtVenue:
             trades = await self._poll_trades()
             self.stream.reconciled(started)
             self._next_reconcile = started + self.reconcile_every_ms / 1000
+        if self.stream.gap:
+            self._wake_for_gap()
         trades += await self._streamed()
         now = self._now_ms()
         due = {c for c, at in self._suspects.items() if now - at >= self.fill_grace_ms}
@@ -525,6 +541,8 @@ class CcxtVenue:
         return 0.0
 
     async def close(self) -> None:
+        if self._gap_wake is not None:
+            self._gap_wake.cancel()
         if self.stream is not None:
             await self.stream.close()
         await self.exchange.close()
