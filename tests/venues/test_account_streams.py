@@ -285,8 +285,10 @@ async def test_closing_the_registry_stops_every_stream_and_the_runs_close_their_
             for conn in conns:
                 stream_of(conn).start()
             await until(lambda: subscriptions(sim) == 1, WAIT_S)
+            await asyncio.gather(*(reconciled(conn.venue) for conn in conns))
             await accounts.close()
             assert accounts.open_streams == 0
+            assert all(stream_of(conn).gap for conn in conns)  # they fall back to REST
         await until(lambda: user_sockets(sim) == 0, WAIT_S)
         await until(lambda: not asyncio.all_tasks() - before, WAIT_S)  # no reader left behind
 

@@ -114,6 +114,8 @@ class AccountStream:
         self.closed = True
         self._on_closed(self)  # before any await: a run joining meanwhile opens a new one
         await self._stop_reading()
+        for stream in self._all():  # runs still here (a worker's shutdown) fall back to REST
+            stream.down(self._clock())
 
     async def _move(self) -> None:
         """Carry on reading on another run's client: the leaving run's closes next."""
