@@ -8,6 +8,7 @@ withdraw trips the client's kill switch and the run never starts; no answer is a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
@@ -41,7 +42,7 @@ from tradebot.runs.store import trip_kill_switch
 from tradebot.runtime.grid_edits import GridEdits
 from tradebot.runtime.ports import PriceFeed, QuietFeed, Tick, Venue, VenueError
 from tradebot.runtime.quiet import Quiet
-from tradebot.runtime.runner import GridRunner, RunOutcome
+from tradebot.runtime.runner import GridRunner, RunnerSettings, RunOutcome
 from tradebot.venues.account_streams import AccountStreams
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
@@ -235,7 +236,7 @@ def _runner(
         run.strategy,
         venue,
         run.store,
-        runner_settings(settings, paper=mode is RunMode.PAPER),
+        _stepped(runner_settings(settings, paper=mode is RunMode.PAPER), options),
         wall_clock=_wall_ms,
         stop=options.stop,
         stop_reason=options.stop_reason,
@@ -243,6 +244,15 @@ def _runner(
         quiet=_quiet_hook(options, mode),
         decided=options.prices.decided if isinstance(options.prices, QuietFeed) else None,
     )
+
+
+def _stepped(settings: RunnerSettings, options: LiveOptions) -> RunnerSettings:
+    """A stepped sandbox holds its market while an order is in doubt: asked at every tick
+    there (a wait between asks would hold the market longer, past the stale-price guard)."""
+    if not options.sandbox_step:
+        return settings
+    every_tick = dataclasses.replace(settings.orders, ask_again_ms=0)
+    return dataclasses.replace(settings, orders=every_tick)
 
 
 def _quiet_hook(options: LiveOptions, mode: RunMode) -> Callable[[Quiet], None] | None:

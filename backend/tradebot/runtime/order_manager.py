@@ -44,6 +44,9 @@ class OrderPolicy:
     replace_timeout_ms: int = 60_000
     replace_slippage_pct: float = 0.5
     replace_max_retries: int = 3
+    ask_again_ms: int = 250
+    """An order in doubt is asked about again after this, doubling to 2 s (0: at every tick,
+    where the run's own reads drive the market: a stepped sandbox holds it meanwhile)."""
 
 
 class Rejection(Exception):

@@ -170,7 +170,7 @@ class GridRunner:
         self._entry_replacements = 0
         self._last_fill_ts = 0
         self._missing_since: dict[str, int] = {}
-        self._asking = AskSchedule()
+        self._asking = AskSchedule(first_ms=settings.orders.ask_again_ms)
         """When each order in doubt is asked about again (not at every price event)."""
         self._unasked: set[str] = set()
         """Orders the venue could not be asked about (a transient error): asked again at each
