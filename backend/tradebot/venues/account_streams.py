@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tradebot.observability.logs import get_logger
-from tradebot.venues.markets import MARKETS
+from tradebot.venues.markets import MARKETS, markets_key
 from tradebot.venues.stream_pump import RECONNECT, pump
 from tradebot.venues.user_stream import Row, UserStream
 
@@ -40,11 +40,6 @@ HubKey = tuple[str, str | None, str]
 def fingerprint(api_key: str, secret: str) -> str:
     """The account, named without its key: hub keys end up in logs and debugger dumps."""
     return hashlib.sha256(f"{api_key}\n{secret}".encode()).hexdigest()[:16]
-
-
-def markets_key(exchange_id: str, sandbox_url: str | None) -> str:
-    """Where ``venues.markets`` keeps the markets of this exchange at this URL."""
-    return f"{exchange_id} {sandbox_url or 'exchange'}"
 
 
 class AccountStream:

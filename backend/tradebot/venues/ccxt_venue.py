@@ -217,9 +217,13 @@ class CcxtVenue:
         market's next tick for it, a gap opened at a run's start was closed minutes later, by
         polls in the middle of the steady state."""
         if self._gap_wake is None:
-            due = self._gap_polled + self.poll_interval_ms / 1000 - time.monotonic()
+            due = self._next_gap_poll() - time.monotonic()
             loop = asyncio.get_running_loop()
             self._gap_wake = loop.call_later(max(0.0, due), self._gap_woken)
+
+    def _next_gap_poll(self) -> float:
+        """When a poll for fills is due while the stream is in a gap (monotonic seconds)."""
+        return self._gap_polled + self.poll_interval_ms / 1000
 
     def _gap_woken(self) -> None:
         self._gap_wake = None
@@ -368,7 +372,7 @@ class CcxtVenue:
         trades: list[TradeReport] = []
         # While the stream is down, as often as polling would: every tick of a thousand runs
         # spent the IP's budget that their restarts needed.
-        gap_due = self.stream.gap and started >= self._gap_polled + self.poll_interval_ms / 1000
+        gap_due = self.stream.gap and started >= self._next_gap_poll()
         if gap_due or started >= self._next_reconcile:
             self._gap_polled = started
             trades = await self._poll_trades()

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from tradebot.config import Settings
 from tradebot.runtime.ports import PriceFeed
-from tradebot.venues.account_streams import AccountStreams, markets_key
+from tradebot.venues.account_streams import AccountStreams
 from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.ccxt_venue import CcxtVenue
+from tradebot.venues.markets import markets_key
 from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.sandbox_clock import SandboxClock
 from tradebot.venues.stream_prices import StreamPrices

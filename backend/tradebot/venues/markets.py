@@ -73,5 +73,10 @@ class MarketsCache:
             self._data[key] = MarketData.of(exchange, self._clock())
 
 
+def markets_key(exchange_id: str, sandbox_url: str | None) -> str:
+    """Where ``MARKETS`` keeps the markets of this exchange at this URL."""
+    return f"{exchange_id} {sandbox_url or 'exchange'}"
+
+
 MARKETS = MarketsCache()
 """The process's markets."""
