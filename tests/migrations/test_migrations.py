@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from tests.clients.factories import TENANT_TABLES as FILLED_TABLES
-from tradebot.migrations import downgrade, sync_url, target_metadata, upgrade
+from tradebot.db import create_engine as create_async_engine
+from tradebot.migrations import (
+    HEAD,
+    alembic_config,
+    downgrade,
+    migrated,
+    sync_url,
+    target_metadata,
+    upgrade,
+)
 
 TENANT_TABLES = {"clients", *FILLED_TABLES}
 
@@ -123,3 +135,43 @@ def test_fill_counter_migration_counts_the_fills_already_stored(backend, fresh_p
     finally:
         engine.dispose()
     assert {run: count for run, count in rows} == {"r-many": 3, "r-none": 0}
+
+
+def _version(url: str) -> str | None:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        engine.dispose()
+
+
+def test_head_is_the_newest_script():
+    # A new migration must move HEAD too, or processes would start on a database behind it.
+    assert ScriptDirectory.from_config(alembic_config("unused")).get_current_head() == HEAD
+
+
+@pytest.mark.parametrize("start", [None, "0011"])
+async def test_a_database_behind_is_migrated_at_a_start(fresh_pg_url, start):
+    if start is not None:
+        upgrade(fresh_pg_url, start)
+    engine = create_async_engine(fresh_pg_url)
+    try:
+        await migrated(engine, fresh_pg_url)
+    finally:
+        await engine.dispose()
+    assert _version(fresh_pg_url) == HEAD
+    assert _diff(fresh_pg_url) == []
+
+
+async def test_a_database_at_head_starts_without_alembic(pg_url, caplog):
+    caplog.set_level(logging.INFO, logger="alembic")
+    upgrade(pg_url)
+    assert any(r.name.startswith("alembic") for r in caplog.records)  # Alembic says it ran
+    caplog.clear()
+    engine = create_async_engine(pg_url)
+    try:
+        await migrated(engine, pg_url)
+    finally:
+        await engine.dispose()
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []

@@ -3,7 +3,6 @@ created (or found, to resume), and the strategy restored from the stored state."
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from tradebot.engine.risk import GuardThresholds
 from tradebot.engine.strategy import GridStrategy
 from tradebot.engine.types import GridConfig, MarketRules
 from tradebot.errors import BadInputError, NotFoundError
-from tradebot.migrations import upgrade
+from tradebot.migrations import migrated
 from tradebot.models.clients import Client
 from tradebot.models.runs import RunMode, RunStatus
 from tradebot.runs.store import SqlRunStore
@@ -87,9 +86,9 @@ def grid_json(plan: GridPlan, **extra: Any) -> dict[str, Any]:
 @asynccontextmanager
 async def database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions on a migrated database; the engine is disposed on the way out."""
-    await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
     try:
+        await migrated(engine, url)
         yield session_factory(engine)
     finally:
         await engine.dispose()

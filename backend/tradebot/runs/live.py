@@ -21,6 +21,7 @@ from tradebot.config import Settings
 from tradebot.engine.plan import build_plan
 from tradebot.engine.risk import Guard
 from tradebot.errors import TradeBotError
+from tradebot.kit.clock import Laps
 from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.models.runs import RunMode
 from tradebot.observability.logs import get_logger
@@ -132,26 +133,30 @@ async def run_on_live_data(
 ) -> RunOutcome:
     """Start (or resume) the run of ``CLIENT_ID``: paper when PAPER_MODE, else live."""
     mode = RunMode.PAPER if settings.PAPER_MODE else RunMode.LIVE
+    laps = Laps()
     async with _database(options, database_url or settings.database_url) as sessions:
         config = await _run_configuration(sessions, settings, options, mode)
+        laps.lap("configuration")
         # The exchange client holds the keys from its connection to its close: masked in
         # every log line meanwhile (ccxt's debug output prints signed requests).
         with config.credentials.held() if config.credentials is not None else nullcontext():
             market, own = _market(config, options, mode)
             try:
                 run = await _prepare(sessions, config, market, mode)
+                laps.lap("prepare")
                 venue: Venue
                 if own is not None and mode is RunMode.LIVE:
                     # Its exchange client takes the process's copy of the markets: left to
                     # ccxt, its first request would load them again (20 weight each start).
                     await own.venue.market_rules()
+                    laps.lap("markets")
                     venue = own.venue
                 else:
                     venue = PaperVenue(await paper_account(run), _ticks(market))
                 edits = SqlGridEdits(
                     sessions, run.record.client_id, run.record.run_id, queued=options.edit_queued
                 )
-                runner = _runner(run, venue, edits, config.settings, options, mode)
+                runner = _runner(run, venue, edits, config.settings, options, mode, laps)
                 if own is not None and own.sandbox is not None:
                     _hold_while_unsure(own.sandbox, runner, own.venue)
                 return await runner.run()
@@ -230,6 +235,7 @@ def _runner(
     settings: Settings,
     options: LiveOptions,
     mode: RunMode,
+    laps: Laps,
 ) -> GridRunner:
     return GridRunner(
         run.record,
@@ -243,6 +249,7 @@ def _runner(
         grid_edits=edits,
         quiet=_quiet_hook(options, mode),
         decided=options.prices.decided if isinstance(options.prices, QuietFeed) else None,
+        laps=laps,
     )
 
 

@@ -26,6 +26,7 @@ from tradebot.engine.risk import ApiErrorWindow, Guard, GuardThresholds, Trip, c
 from tradebot.engine.strategy import GridInvariantError, GridStrategy
 from tradebot.engine.types import FeeAsset, FeeConvention, GridConfig, Side
 from tradebot.errors import TradeBotError
+from tradebot.kit.clock import Laps
 from tradebot.observability.logs import bind_log_context, get_logger
 from tradebot.observability.run_events import run_observer
 from tradebot.runtime.asking import AskSchedule
@@ -133,6 +134,7 @@ class GridRunner:
         grid_edits: GridEdits | None = None,
         quiet: Callable[[Quiet], None] | None = None,
         decided: Callable[[], None] | None = None,
+        laps: Laps | None = None,
     ) -> None:
         self.record = record
         self.strategy = strategy
@@ -151,6 +153,8 @@ class GridRunner:
         wakes it only for ticks that matter to it)."""
         self._decided = decided
         """Told when the run has decided on a tick: before its orders go out."""
+        self._laps = laps or Laps()
+        """The start's steps so far (its caller's, then the book's and the first tick's)."""
         self._errors = ApiErrorWindow()
         self.observer = run_observer(record.client_id, record.run_id, record.pair)
         venue.on_error = self._count_error  # retried reads count against the error budget too
@@ -218,6 +222,7 @@ class GridRunner:
         await self.store.set_status("running")
         try:
             await self._reconcile(list(self.orders.active.values()))
+            self._laps.lap("book")
             ticking = False
             while not self.strategy.stopped:
                 if self._stop is not None and self._stop.is_set():
@@ -237,7 +242,10 @@ class GridRunner:
                     await self._on_tick(tick)
                     if not ticking:  # operators (and the soak) see when a (re)start is live
                         ticking = True
-                        log.info("run_ticking", run_id=self.record.run_id, ts=tick.ts)
+                        self._laps.lap("first_tick")
+                        log.info(
+                            "run_ticking", run_id=self.record.run_id, ts=tick.ts, **self._laps.ms
+                        )
                 except TransientVenueError as exc:
                     # The venue is unreachable for now (its reads already retried with
                     # backoff): this tick is lost, the next poll picks up where it left off.

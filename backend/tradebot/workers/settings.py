@@ -27,7 +27,7 @@ from arq.worker import Worker, create_worker, func
 
 from tradebot.config import Settings
 from tradebot.db import create_pooled_engine, session_factory
-from tradebot.migrations import upgrade
+from tradebot.migrations import migrated
 from tradebot.notifications.service import MAX_ATTEMPTS
 from tradebot.observability.metrics import start_metrics
 from tradebot.runs.queue import RUN_JOB
@@ -65,9 +65,9 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
     """arq's worker settings for ``settings`` (queue, Redis) and ``options``."""
 
     async def startup(ctx: dict[str, Any]) -> None:
-        await asyncio.to_thread(upgrade, settings.database_url)
         # A connection that died fails its transaction: the run job retries that as transient.
         engine = create_pooled_engine(settings.database_url, options.db_pool_size)
+        await migrated(engine, settings.database_url)
         feeds = MarketFeeds(
             lambda exchange, pair: PublicPrices(settings, options, exchange, pair),
             lockstep=options.sandbox_step,
