@@ -217,3 +217,30 @@ async def test_weight_ccxt_adds_inside_throttled_waits_at_the_callers_priority()
         )
     # The call's own 2, then markets (20, less the 2 already held), then the ticker's 2.
     assert (waits_counted("query"), waits_counted("reconcile")) == (before[0] + 3, before[1])
+
+
+async def test_a_fill_read_of_one_order_is_charged_what_binance_charges():
+    # Catches ccxt's table (myTrades: 20) charged for a read that names its order: Binance
+    # charges 5 for it, and the 15 more a restart or a stream gap spends per order in doubt
+    # filled the IP's budget in the fault soak, so restarts waited seconds for it.
+    async with tenants_on_sim() as (sim, clients):
+        key, exchange, limiter = clients[0]
+        await exchange.load_markets()
+        order = await exchange.create_order(SYMBOL, "limit", "buy", 0.001, far_bid(sim))
+        ours, theirs = (await limiter.usage(key)).tenant_weight, sim.sim.limiter.charged
+        trades = await throttled(
+            limiter,
+            BinanceWeight.MY_TRADES_OF_ORDER,
+            lambda: exchange.fetch_my_trades(SYMBOL, params={"orderId": order["id"]}),
+            account=key,
+            ccxt_weight=BinanceWeight.MY_TRADES,
+        )
+        assert trades == []
+        assert (await limiter.usage(key)).tenant_weight - ours == BinanceWeight.MY_TRADES_OF_ORDER
+        assert sim.sim.limiter.charged - theirs == BinanceWeight.MY_TRADES_OF_ORDER
+        # Without an order the read is the costly one, on both sides.
+        await throttled(
+            limiter, BinanceWeight.MY_TRADES, lambda: exchange.fetch_my_trades(SYMBOL), account=key
+        )
+        assert sim.sim.limiter.charged - theirs == 25
+        assert (await limiter.usage(key)).tenant_weight - ours == 25

@@ -141,6 +141,7 @@ class CcxtVenue:
         call: Callable[[], Awaitable[T]],
         *,
         priority: Priority,
+        ccxt_weight: int | None = None,
     ) -> T:
         """One request, its weight taken from the shared per-IP limiter first (when given):
         orders first, then cancels, queries, reconciliation, and routine polls last (they
@@ -155,6 +156,7 @@ class CcxtVenue:
             is_order=priority is Priority.ORDER,
             max_wait=30.0,
             priority=priority,
+            ccxt_weight=ccxt_weight,
         )
 
     async def _read(
@@ -163,9 +165,10 @@ class CcxtVenue:
         call: Callable[[], Awaitable[T]],
         *,
         priority: Priority = Priority.RECONCILE,
+        ccxt_weight: int | None = None,
     ) -> T:
         return await call_with_retries(
-            lambda: self._request(weight, call, priority=priority),
+            lambda: self._request(weight, call, priority=priority, ccxt_weight=ccxt_weight),
             lambda exc: translate(exc, self.exchange),
             self.backoff,
             catch=(ccxt.BaseError,),
@@ -489,9 +492,10 @@ class CcxtVenue:
                 return []
             exchange_id = report.exchange_order_id
         rows = await self._read(
-            W.MY_TRADES,
+            W.MY_TRADES_OF_ORDER,
             lambda: self.exchange.fetch_my_trades(self.symbol, params={"orderId": exchange_id}),
             priority=Priority.QUERY,
+            ccxt_weight=W.MY_TRADES,
         )
         found = []
         for row in rows:

@@ -26,6 +26,9 @@ fill and order queries, restart reads, routine polls); without it ``is_order`` m
   ``throttled`` it is first taken from the weight already acquired there, and only what goes
   beyond is acquired (say a ``create_order`` that loads the markets first: exchangeInfo's 20).
   Outside ``throttled`` the whole weight is acquired. Nothing reaches the exchange uncounted.
+  Where ccxt's table is coarser than the exchange's (``myTrades`` of one order: ccxt says 20,
+  Binance charges 5), the caller names ccxt's estimate (``ccxt_weight``) and its request is
+  charged the weight the caller acquired.
 - ``on_rest_response(...)``, which ccxt calls with every answer's status and headers, before it
   raises for a 429/418. ``throttled`` hands them to ``RateLimiter.report`` before it returns or
   raises, so a 429 blocks every process before the caller's retry; answers outside
@@ -44,7 +47,7 @@ ccxt call                           endpoint                                weig
 ``cancel_order``                    ``DELETE /api/v3/order``                1
 ``fetch_order``                     ``GET /api/v3/order``                   4
 ``fetch_open_orders(symbol)``       ``GET /api/v3/openOrders``              6 (80 no symbol)
-``fetch_my_trades``                 ``GET /api/v3/myTrades``                20
+``fetch_my_trades``                 ``GET /api/v3/myTrades``                20 (5 with orderId)
 ``fetch_balance``                   ``GET /api/v3/account``                 20
 ``sapi_get_account_apirestrictions`` ``GET /sapi/v1/account/apiRestrictions``  1
 ==================================  ======================================  =================
@@ -84,6 +87,7 @@ class BinanceWeight:
     OPEN_ORDERS: Final = 6
     OPEN_ORDERS_ALL_SYMBOLS: Final = 80
     MY_TRADES: Final = 20
+    MY_TRADES_OF_ORDER: Final = 5
     ACCOUNT: Final = 20
     API_RESTRICTIONS: Final = 1
 
@@ -101,6 +105,9 @@ class _Call:
     max_wait: float | None
     credit: int
     priority: Priority
+    ccxt_weight: int | None = None
+    """ccxt's estimate of the call's own request, charged ``stated`` instead (once)."""
+    stated: int = 0
     answers: list[tuple[int, Mapping[str, str]]] = field(default_factory=list)
 
 
@@ -120,6 +127,8 @@ def bind(exchange: Any, limiter: RateLimiter, *, account: str | None = None) -> 
         # round first: ccxt's 1.2 x 5 is 6.000000000000001, not 7
         weight = max(1, math.ceil(round(float(cost or 1) * per_cost, 6)))
         call = _CURRENT.get()
+        if call is not None and call.ccxt_weight == weight:
+            call.ccxt_weight, weight = None, call.stated  # the exchange charges what was stated
         if call is not None:
             used = min(call.credit, weight)
             call.credit, weight = call.credit - used, weight - used
@@ -159,18 +168,20 @@ async def throttled(
     max_wait: float | None = None,
     routine: bool = False,
     priority: Priority | None = None,
+    ccxt_weight: int | None = None,
 ) -> T:
     """Acquire ``weight`` (and an order of ``account`` when ``is_order``) at ``priority``
     (by default ``ORDER`` for an order, ``ROUTINE`` for a ``routine`` poll, else
     ``RECONCILE``), then ``await call()``; afterwards report the answers' headers (and any
     429/418) to the limiter, also when the call raised. Weight that ccxt spends beyond
     ``weight`` inside the call waits at the same priority. The exchange must have been
-    ``bind``-ed for the reporting."""
+    ``bind``-ed for the reporting. ``ccxt_weight``: ccxt's estimate of the call's request,
+    when the exchange charges it ``weight`` instead."""
     rank = priority_of(priority, is_order=is_order, routine=routine)
     await limiter.acquire(
         weight, account=account, is_order=is_order, max_wait=max_wait, priority=rank
     )
-    record = _Call(account, max_wait, weight, rank)
+    record = _Call(account, max_wait, weight, rank, ccxt_weight, weight)
     token = _CURRENT.set(record)
     try:
         return await call()

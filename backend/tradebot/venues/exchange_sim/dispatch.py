@@ -48,12 +48,16 @@ class Endpoint:
     counts_orders: bool = False
 
 
-def weight(value: int, *, without_symbol: int | None = None) -> Weight:
-    """A fixed weight, or another one when the request names no symbol."""
+def weight(
+    value: int, *, without_symbol: int | None = None, with_order_id: int | None = None
+) -> Weight:
+    """A fixed weight, or another one when the request names no symbol, or one order."""
 
     def compute(params: dict[str, str]) -> int:
         if without_symbol is not None and "symbol" not in params and "symbols" not in params:
             return without_symbol
+        if with_order_id is not None and "orderId" in params:
+            return with_order_id
         return value
 
     return compute

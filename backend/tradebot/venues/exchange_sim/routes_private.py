@@ -262,7 +262,7 @@ PRIVATE = [
         "GET", "/api/v3/openOrders", open_orders, weight(6, without_symbol=80), Security.USER_DATA
     ),
     Endpoint("GET", "/api/v3/allOrders", all_orders, weight(20), Security.USER_DATA),
-    Endpoint("GET", "/api/v3/myTrades", my_trades, weight(20), Security.USER_DATA),
+    Endpoint("GET", "/api/v3/myTrades", my_trades, weight(20, with_order_id=5), Security.USER_DATA),
     Endpoint("GET", "/api/v3/account", account_info, weight(20), Security.USER_DATA),
     Endpoint(
         "GET", "/sapi/v1/account/apiRestrictions", api_restrictions, weight(1), Security.KEY_INFO
