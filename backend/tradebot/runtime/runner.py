@@ -368,6 +368,11 @@ class GridRunner:
             and not self._cancelling()
         ):
             await self._enter()
+        if self._market_unsettled():
+            # Its trade is not in the balances yet: limits paid from them would spend the
+            # quote it spent (the exchange refuses them, and the run trips for funds).
+            self._book_dirty = True
+            return
         diff = diff_book(self.strategy.wanted(), self.orders.active.values())
         state = self.strategy.state
         funds = Funds(base=float(state[core.BASE]), quote=float(state[core.QUOTE]))
@@ -378,6 +383,11 @@ class GridRunner:
         waiting = len(places) < len(diff.place)
         self._may_top_up = self._may_top_up and self._base_missing()
         self._book_dirty = waiting
+
+    def _market_unsettled(self) -> bool:
+        """A market order of the run is out and its trades are not all in: its answer was
+        lost, or its fill has not come (a user stream reports it a moment later)."""
+        return any(o.kind == "market" for o in self.orders.active.values())
 
     def _cancelling(self) -> bool:
         """An order is being cancelled: until the venue confirms it, what it holds is not free
