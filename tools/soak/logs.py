@@ -1,11 +1,13 @@
 """What the soak reads in its processes' JSON logs: 429s that reached a run's error budget, bans,
 and how long each interruption of a run lasted.
 
-Recovery of a run is measured from its interruption to its first successful tick afterwards
-(the ``run_ticking`` line a run loop logs once per start). Interruptions: a ``tradebot run``
-process started again (after a SIGKILL or a crash: from that start); a worker SIGKILLed or
-crashed while it drove the run, a lost lease, or a retried job (from that moment: another
-worker may take the run over without any restart).
+Recovery of a run is measured from its interruption to its first tick afterwards (the
+``run_ticking`` line a run logs once per start, when it has decided on its first tick: its book
+reconciled, a price in hand); beside it, to the end of that tick, its orders answered
+(``run_first_tick_done``: an order that times out at the exchange adds its timeout).
+Interruptions: a ``tradebot run`` process started again (after a SIGKILL or a crash: from
+that start); a worker SIGKILLed or crashed while it drove the run, a lost lease, or a retried
+job (from that moment: another worker may take the run over without any restart).
 
 The figure held to the target (``restart_ms``) is a SIGKILL's restart to the first tick: a run
 process's start, or the start of the killed worker again (under its name it takes its runs
@@ -29,6 +31,7 @@ from tools.soak.stream_chaos import LOG_EVENTS
 from tools.soak.supervisor import Life, Managed, Supervisor
 from tools.soak.tenants import WORKER, Driver, Tenant
 
+DONE = "run_first_tick_done"
 RATE_LIMITED = re.compile(r"\b(429|418)\b|-1003\b|-1015\b|request weight|IP banned")
 _RETRIED = re.compile(r"run (\S+): transient failure")
 
@@ -65,13 +68,17 @@ class Recovery:
     samples_ms: list[float] = field(default_factory=list)
     restart_ms: list[float] = field(default_factory=list)
     """After a SIGKILL or a crash: from the restart to the first tick."""
+    restart_done_ms: list[float] = field(default_factory=list)
+    """The same, to the end of that tick (its requests answered)."""
     unrecovered: list[str] = field(default_factory=list)
     stalled: set[str] = field(default_factory=set)
     """Runs with an interruption they never recovered from."""
 
 
-def _first_tick(events: Iterable[LogEvent], run_id: str, after: float) -> float | None:
-    ticks = [e.at for e in events if e.event == "run_ticking" and e.run_id == run_id]
+def _first_tick(
+    events: Iterable[LogEvent], run_id: str, after: float, event: str = "run_ticking"
+) -> float | None:
+    ticks = [e.at for e in events if e.event == event and e.run_id == run_id]
     later = [at for at in ticks if at >= after]
     return min(later) if later else None
 
@@ -83,6 +90,7 @@ def _measure(
     since: float,
     ticked: float | None,
     restarted: float | None = None,
+    done: float | None = None,
 ) -> None:
     """One interruption from ``since``; ``restarted``: when the killed process started again
     (the SIGKILL figure counts from there, if the run had not ticked before)."""
@@ -92,7 +100,10 @@ def _measure(
         return
     recovery.samples_ms.append((ticked - since) * 1000)
     if restarted is not None:
-        recovery.restart_ms.append((ticked - max(since, min(restarted, ticked))) * 1000)
+        began = max(since, min(restarted, ticked))
+        recovery.restart_ms.append((ticked - began) * 1000)
+        if done is not None:
+            recovery.restart_done_ms.append((done - began) * 1000)
 
 
 def run_process_recovery(recovery: Recovery, managed: Managed, run_id: str) -> None:
@@ -102,11 +113,13 @@ def run_process_recovery(recovery: Recovery, managed: Managed, run_id: str) -> N
     outage: float | None = None
     for life in managed.lives[1:]:
         outage = life.started if outage is None else outage
-        ticked = _first_tick(read_events(life.log), run_id, life.started)
+        events = read_events(life.log)
+        ticked = _first_tick(events, run_id, life.started)
         if ticked is None and life.how in ("killed", "crash"):
             continue
         what = f"{managed.name} restarted at {outage:.0f}"
-        _measure(recovery, run_id, what, outage, ticked, restarted=outage)
+        done = _first_tick(events, run_id, life.started, DONE)
+        _measure(recovery, run_id, what, outage, ticked, restarted=outage, done=done)
         outage = None
 
 
@@ -134,7 +147,8 @@ def worker_recovery(recovery: Recovery, workers: list[Managed], run_ids: list[st
                     starts.append((e.at, f"{run_id} retried after a transient failure", None))
         for since, what, restarted in starts:
             ticked = _first_tick(every, run_id, since)
-            _measure(recovery, run_id, what, since, ticked, restarted)
+            done = _first_tick(every, run_id, since, DONE)
+            _measure(recovery, run_id, what, since, ticked, restarted, done)
 
 
 def _drove(by_life: list[tuple[Life, list[LogEvent]]], life: Life, run_id: str, at: float) -> bool:
@@ -193,7 +207,7 @@ def read_into(
     pooled = [t.run_id for t in tenants if t.driver is Driver.WORKER]
     worker_recovery(recovery, workers, pooled)
     report.recovery_ms, report.unrecovered = recovery.samples_ms, recovery.unrecovered
-    report.restart_ms = recovery.restart_ms
+    report.restart_ms, report.restart_done_ms = recovery.restart_ms, recovery.restart_done_ms
     report.stalled = recovery.stalled
     errors = rate_limited_errors(paths)
     report.rate_limited_errors = sum(errors.get(t.run_id, 0) for t in tenants)

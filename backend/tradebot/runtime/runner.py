@@ -153,6 +153,8 @@ class GridRunner:
         wakes it only for ticks that matter to it)."""
         self._decided = decided
         """Told when the run has decided on a tick: before its orders go out."""
+        self._live = False
+        """It has decided on a tick since it (re)started: its book is known, it trades."""
         self._laps = laps or Laps()
         """The start's steps so far (its caller's, then the book's and the first tick's)."""
         self._errors = ApiErrorWindow()
@@ -240,12 +242,10 @@ class GridRunner:
                         await self._finish("finished", "replay complete")
                         break
                     await self._on_tick(tick)
-                    if not ticking:  # operators (and the soak) see when a (re)start is live
+                    if not ticking:  # its requests answered too (an order may time out)
                         ticking = True
-                        self._laps.lap("first_tick")
-                        log.info(
-                            "run_ticking", run_id=self.record.run_id, ts=tick.ts, **self._laps.ms
-                        )
+                        self._laps.lap("requests")
+                        log.info("run_first_tick_done", run_id=self.record.run_id, **self._laps.ms)
                 except TransientVenueError as exc:
                     # The venue is unreachable for now (its reads already retried with
                     # backoff): this tick is lost, the next poll picks up where it left off.
@@ -298,6 +298,10 @@ class GridRunner:
             self._quiet(self._quiet_until(tick))
 
     def _tell_decided(self) -> None:
+        if not self._live:  # operators (and the soak) see when a (re)start is live again
+            self._live = True
+            self._laps.lap("first_decision")
+            log.info("run_ticking", run_id=self.record.run_id, ts=self.now, **self._laps.ms)
         if self._decided is not None:
             self._decided()
 
