@@ -106,6 +106,47 @@ async def test_a_worker_killed_and_restarted_under_its_name_takes_its_run_back_a
     assert exchange["duplicate_client_order_ids"] == {}
 
 
+async def test_a_live_peer_takes_the_run_of_a_killed_worker_at_once(
+    worker_env, sessions, master_key
+):
+    # Without the peer watching, the run would wait for its lease (a minute here) and arq's
+    # marker of the job (another minute), or for its worker to come back under its name.
+    candles, sim = _sim()
+    lease = ("--lease-seconds", "60")
+    with sim:
+        client = await live_client(sessions, sim.url, master_key)
+        run_id = await ask_for_run(sessions, client, mode="live")
+        assert await enqueue(worker_env, client, run_id)
+        first = worker_process(worker_env, sim.url, *lease, master_key=master_key, name="w-a")
+        peer = worker_process(worker_env, sim.url, *lease, master_key=master_key, name="w-b")
+        try:
+            try:
+                await eventually(lambda: _walked(sim.url, 60), timeout=60, what="trading")
+            finally:
+                first.send_signal(signal.SIGKILL)
+                first.wait()
+            killed_at = time.monotonic()
+            walked = (await control(sim.url, "GET", "/_sim/state"))["market"]
+            at = walked["candle"] * 3 + walked["segments_walked"]
+            await eventually(lambda: _walked(sim.url, at + 3), timeout=30, what="taken over")
+            resumed_in = time.monotonic() - killed_at
+
+            async def finished() -> bool:
+                return (await run_row(sessions, run_id)).status == "finished"
+
+            await eventually(finished, timeout=120, what="the run finished by the peer")
+            exchange = await control(sim.url, "GET", f"/_sim/accounts/{KEY}")
+        finally:
+            peer.terminate()
+            _out, err = await asyncio.to_thread(peer.communicate, timeout=30)
+    assert peer.returncode == 0, err.decode()[-2000:]
+    assert resumed_in < 15  # seconds, where the lease alone would have been minutes
+    row = await run_row(sessions, run_id)
+    assert row.stop_reason == "replay complete"
+    await assert_backtest_fills(sessions, run_id, candles)
+    assert exchange["duplicate_client_order_ids"] == {}
+
+
 async def test_sigterm_hands_the_run_over_after_its_tick_and_the_next_worker_finishes_it(
     worker_env, sessions
 ):

@@ -48,10 +48,21 @@ class RunLease:
     the worker (``owner/random``: a worker restarted under its name finds its leases)."""
 
     def __init__(
-        self, redis: Any, prefix: str, run_id: str, job_id: str, ttl_ms: int, owner: str
+        self,
+        redis: Any,
+        prefix: str,
+        run_id: str,
+        job_id: str,
+        ttl_ms: int,
+        owner: str,
+        held: str | None = None,
     ) -> None:
         self.redis = redis
+        self.run_id = run_id
         self.key = lease_key(prefix, run_id)
+        self.held = held
+        """A named worker's set of the runs it holds (``reclaim.held_key``): whoever finds it
+        dead takes them from there."""
         self.job_id = job_id
         self.ttl_ms = ttl_ms
         self.token = f"{owner}/{secrets.token_hex(12)}"
@@ -63,6 +74,8 @@ class RunLease:
         taken = await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms)
         if taken:
             self.valid_until = started + self.ttl_ms / 1000
+            if self.held is not None:
+                await self.redis.sadd(self.held, self.run_id)
             await self.renew()
         return bool(taken)
 
@@ -79,6 +92,8 @@ class RunLease:
 
     async def release(self) -> None:
         await self.redis.eval(RELEASE, 1, self.key, self.token)
+        if self.held is not None:
+            await self.redis.srem(self.held, self.run_id)
         self.valid_until = 0.0
 
     async def hold(self, on_lost: Callable[[], None]) -> None:

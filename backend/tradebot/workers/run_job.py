@@ -43,6 +43,7 @@ from tradebot.runs.live import LiveOptions, run_on_live_data
 from tradebot.runtime.ports import VenueError
 from tradebot.runtime.runner import RunBlockedError, RunOutcome
 from tradebot.workers.lease import RunLease
+from tradebot.workers.reclaim import held_key
 from tradebot.workers.run_rows import RunRows, RunTicket
 from tradebot.workers.run_settings import run_settings
 from tradebot.workers.state import STATE, RunHandle, StopCause, WorkerState
@@ -119,6 +120,7 @@ class RunJob:
             job_id,
             state.options.lease_ms,
             owner=state.worker_id,
+            held=held_key(state.settings.REDIS_PREFIX, state.worker_id) if state.presence else None,
         )
         self.lease_lost = False
 

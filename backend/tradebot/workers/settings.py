@@ -45,7 +45,7 @@ from tradebot.workers.notifications import (
     telegram_commands,
     transactional_mails,
 )
-from tradebot.workers.reclaim import present, reclaim
+from tradebot.workers.reclaim import Peers, present, reclaim
 from tradebot.workers.run_job import run_grid
 from tradebot.workers.sources import PublicPrices
 from tradebot.workers.state import STATE, WorkerOptions, WorkerState
@@ -77,10 +77,14 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         state = WorkerState(settings, options, engine, sessions, ctx["redis"], feeds, accounts)
         if settings.WORKER_NAME:
             state.worker_id = settings.WORKER_NAME
-            state.presence = await present(settings.REDIS_URL, settings.WORKER_NAME)
+            state.presence = await present(
+                settings.REDIS_URL, settings.WORKER_NAME, ctx["redis"], settings.REDIS_PREFIX
+            )
             state.tasks.append(asyncio.create_task(state.presence.keep()))
             queue = settings.RUN_QUEUE_NAME
-            await reclaim(ctx["redis"], state.presence, settings.REDIS_PREFIX, queue)
+            await reclaim(ctx["redis"], state.presence, queue)
+            peers = Peers(ctx["redis"], state.presence, queue)
+            state.tasks.append(asyncio.create_task(peers.watch()))
         state.tasks.append(asyncio.create_task(watch(state)))
         start_metrics(settings.METRICS_PORT)
         state.tasks.append(asyncio.create_task(keep_fleet_gauges(state)))
