@@ -130,8 +130,9 @@ class Settings(BaseSettings):
     """The arq queue run jobs go to (the workers' ``WorkerSettings.queue_name``)."""
     WORKER_NAME: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{0,100}$")] = ""
     """A worker's name, unique among the queue's live workers and kept across its restarts
-    (the pod's name): restarted after a crash, it takes its runs back at once instead of
-    leaving them to wait for their leases. Empty: no name."""
+    (the pod's name). A named worker that dies has its runs taken at once, instead of leaving
+    them to wait for their leases: by a live named peer (within about two seconds), or by
+    itself when it starts again. Empty: no name."""
     API_MAX_BODY_BYTES: Annotated[int, Field(ge=1024)] = 1_048_576
     API_RATE_LIMIT_PER_IP: Annotated[int, Field(ge=1)] = 300
     API_RATE_LIMIT_PER_CLIENT: Annotated[int, Field(ge=1)] = 600

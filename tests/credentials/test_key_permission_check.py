@@ -25,7 +25,7 @@ from tradebot.config import load_settings
 from tradebot.kit.scope import ClientScope, client_transaction
 from tradebot.kit.secrets import Secret
 from tradebot.models.runs import RunMode
-from tradebot.runs.configuration import ClientConfigService, KeyNoLongerSafeError
+from tradebot.runs.configuration import ClientConfigService, KeyNoLongerSafeError, recheck_key
 from tradebot.venues.key_permissions import CcxtKeyPermissionCheck
 from tradebot.venues.permissions import KeyPermissionError
 
@@ -123,14 +123,16 @@ async def test_live_start_rechecks_the_key_and_refuses_one_that_gained_withdrawa
         assert stored.metadata.permissions["can_withdraw"] is False
         async with client_transaction(pg_sessions, scope) as session:
             service = ClientConfigService(session, scope, settings)
-            config = await service.run_configuration(RunMode.LIVE, check=check)
+            config = await service.run_configuration(RunMode.LIVE)
+        await recheck_key(config, check)
         assert config.credentials is not None
         await control(sim.url, "POST", f"/_sim/accounts/{KEY}/permissions",
                       {"enableWithdrawals": True})  # fmt: skip
         async with client_transaction(pg_sessions, scope) as session:
             service = ClientConfigService(session, scope, settings)
-            with pytest.raises(KeyNoLongerSafeError, match="withdrawals enabled"):
-                await service.run_configuration(RunMode.LIVE, check=check)
+            config = await service.run_configuration(RunMode.LIVE)
+        with pytest.raises(KeyNoLongerSafeError, match="withdrawals enabled"):
+            await recheck_key(config, check)
 
 
 @pytest.mark.parametrize("broken", ["\r\n", "\n", "\r"])

@@ -83,6 +83,11 @@ async def test_a_peer_takes_the_runs_of_a_worker_whose_signs_of_life_are_both_go
     await _leased(redis, worker_env, held, name, named=True)
     await _leased(redis, worker_env, expired, name, named=True)
     await redis.delete(lease_key(prefix, expired))  # its lease ran out, arq's marker did not
+    starting, _ = _runs()  # its job taken, its lease not yet: the worker died in between
+    job = run_job_id(starting)
+    await RunLease(redis, prefix, starting, job, 60_000, name, held=held_key(prefix, name)).note()
+    await redis.set(in_progress_key_prefix + job, b"1", px=120_000)
+    await redis.zadd(queue, {job: int(time.time() * 1000) + 60_000})
     alive = f"{prefix}:alive:{name}"
     try:
         # Alive: nothing is taken.
@@ -97,13 +102,14 @@ async def test_a_peer_takes_the_runs_of_a_worker_whose_signs_of_life_are_both_go
         assert await peers.check() == []
         assert await redis.exists(lease_key(prefix, held))
 
-        # Both gone, as after a SIGKILL: the peer takes both runs, the expired lease's too;
+        # Both gone, as after a SIGKILL: the peer takes its runs, the expired lease's too and
+        # the one it was starting;
         # not in a Redis server's first seconds (every presence is gone after a restart).
         await redis.pexpire(alive, ALIVE_MS - STALE_MS - 100)
         assert await Peers(redis, peer, queue, settle_s=10**9).check() == []
-        assert sorted(await peers.check()) == sorted([held, expired])
-        assert await _taken(redis, worker_env, held)
-        assert await _taken(redis, worker_env, expired)
+        assert sorted(await peers.check()) == sorted([held, expired, starting])
+        for run_id in (held, expired, starting):
+            assert await _taken(redis, worker_env, run_id)
         assert not await redis.exists(held_key(prefix, name))
         assert await peers.check() == []  # forgotten until it says it lives again
     finally:

@@ -77,7 +77,10 @@ class KeyNoLongerSafeError(RunNotAllowedError):
         self.retry_after = retry_after
 
 
-async def _recheck(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
+async def recheck_key(config: ClientRunConfig, check: KeyPermissionCheck) -> None:
+    """Ask the exchange again what the live run's key may do (issue #10: at every live start).
+    Refused (``KeyNoLongerSafeError``): a key that can now withdraw, or whose permissions the
+    exchange does not confirm: trip the client's kill switch on the first."""
     keys = config.credentials
     assert keys is not None
     answer = None
@@ -146,16 +149,13 @@ class ClientConfigService:
         exchange: str | None = None,
         label: str = "main",
         master_key: Secret | None = None,
-        check: KeyPermissionCheck | None = None,
     ) -> ClientRunConfig:
         """The merged configuration; a live run also gets the decrypted, verified keys.
 
-        ``master_key`` defaults to ``CLIENT_MASTER_KEY``. With ``check``, a live start asks the
-        exchange again what the key may do (issue #10: re-checked at every live start).
-        Refused (``RunNotAllowedError``): a client that is not active, a grid over the plan's
-        size, live trading off in the plan, a live run without stored keys verified against
-        the exchange, or (``KeyNoLongerSafeError``) a key that can now withdraw or whose
-        permissions the exchange no longer confirms: trip the client's kill switch on that.
+        ``master_key`` defaults to ``CLIENT_MASTER_KEY``. Refused (``RunNotAllowedError``): a
+        client that is not active, a grid over the plan's size, live trading off in the plan,
+        a live run without stored keys verified against the exchange. The exchange is asked
+        about the keys apart (``recheck_key``), while the run loads its book.
         """
         config = await self._allowed(mode, exchange)
         venue = config.exchange
@@ -169,10 +169,7 @@ class ClientConfigService:
             )
             log.warning(warning)
             return replace(config, warnings=(warning,))
-        config = await self._live(config, keys, label, master_key)
-        if check is not None:
-            await _recheck(config, check)
-        return config
+        return await self._live(config, keys, label, master_key)
 
     async def paper_settings(self) -> Settings:
         """What a paper replay of this client trades with: the client's limits over the

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import cast
@@ -29,6 +29,7 @@ from tradebot.runs.configuration import (
     ClientConfigService,
     ClientRunConfig,
     KeyNoLongerSafeError,
+    recheck_key,
 )
 from tradebot.runs.grid_edit import SqlGridEdits
 from tradebot.runs.launcher import (
@@ -135,11 +136,14 @@ async def run_on_live_data(
     mode = RunMode.PAPER if settings.PAPER_MODE else RunMode.LIVE
     laps = Laps()
     async with _database(options, database_url or settings.database_url) as sessions:
-        config = await _run_configuration(sessions, settings, options, mode)
+        config = await _run_configuration(sessions, settings, mode)
         laps.lap("configuration")
         # The exchange client holds the keys from its connection to its close: masked in
         # every log line meanwhile (ccxt's debug output prints signed requests).
         with config.credentials.held() if config.credentials is not None else nullcontext():
+            # The exchange is asked about the key while the run loads the markets and its
+            # book (reads only): the run places or cancels nothing before the answer.
+            checked = _key_checked(sessions, config, options)
             market, own = _market(config, options, mode)
             try:
                 run = await _prepare(sessions, config, market, mode)
@@ -156,31 +160,51 @@ async def run_on_live_data(
                 edits = SqlGridEdits(
                     sessions, run.record.client_id, run.record.run_id, queued=options.edit_queued
                 )
-                runner = _runner(run, venue, edits, config.settings, options, mode, laps)
+                runner = _runner(run, venue, edits, config.settings, options, mode, laps, checked)
                 if own is not None and own.sandbox is not None:
                     _hold_while_unsure(own.sandbox, runner, own.venue)
                 return await runner.run()
             finally:
+                if checked is not None:
+                    await _settled(checked)
                 await (own.close() if own is not None else market.close())
 
 
 async def _run_configuration(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    options: LiveOptions,
-    mode: RunMode,
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, mode: RunMode
 ) -> ClientRunConfig:
-    """The client's configuration of the run, its key asked again of the exchange."""
+    """The client's configuration of the run (its keys, for a live run)."""
     scope = ClientScope.of(settings.CLIENT_ID)
-    try:
-        async with client_transaction(sessions, scope) as session:
-            service = ClientConfigService(session, scope, settings)
-            return await service.run_configuration(mode, check=_key_check(options))
-    except KeyNoLongerSafeError as exc:
-        if exc.can_withdraw:  # a leaked key could move funds out: every run of it stops
-            guard = Guard.KEY_PERMISSIONS.value
-            await trip_kill_switch(sessions, settings.CLIENT_ID, guard, str(exc), _wall_ms())
-        raise
+    async with client_transaction(sessions, scope) as session:
+        return await ClientConfigService(session, scope, settings).run_configuration(mode)
+
+
+async def _settled(task: asyncio.Task[None]) -> None:
+    """The task ended (cancelled if it had not): a refusal the run never waited for (it
+    failed before) is not left to be reported as never retrieved."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()
+
+
+def _key_checked(
+    sessions: async_sessionmaker[AsyncSession], config: ClientRunConfig, options: LiveOptions
+) -> asyncio.Task[None] | None:
+    """A live run's key asked again of the exchange (never cached), in a task of its own."""
+    if config.mode is not RunMode.LIVE or config.credentials is None:
+        return None
+
+    async def check() -> None:
+        try:
+            await recheck_key(config, _key_check(options))
+        except KeyNoLongerSafeError as exc:
+            if exc.can_withdraw:  # a leaked key could move funds out: every run of it stops
+                guard = Guard.KEY_PERMISSIONS.value
+                await trip_kill_switch(sessions, config.client_id, guard, str(exc), _wall_ms())
+            raise
+
+    return asyncio.create_task(check())
 
 
 def _market(
@@ -236,6 +260,7 @@ def _runner(
     options: LiveOptions,
     mode: RunMode,
     laps: Laps,
+    checked: Awaitable[None] | None,
 ) -> GridRunner:
     return GridRunner(
         run.record,
@@ -250,6 +275,7 @@ def _runner(
         quiet=_quiet_hook(options, mode),
         decided=options.prices.decided if isinstance(options.prices, QuietFeed) else None,
         laps=laps,
+        ready=checked,
     )
 
 

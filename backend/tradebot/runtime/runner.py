@@ -12,7 +12,7 @@ import dataclasses
 import math
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,6 +135,7 @@ class GridRunner:
         quiet: Callable[[Quiet], None] | None = None,
         decided: Callable[[], None] | None = None,
         laps: Laps | None = None,
+        ready: Awaitable[None] | None = None,
     ) -> None:
         self.record = record
         self.strategy = strategy
@@ -153,6 +154,8 @@ class GridRunner:
         wakes it only for ticks that matter to it)."""
         self._decided = decided
         """Told when the run has decided on a tick: before its orders go out."""
+        self._ready = ready
+        """Awaited once the book is read, before anything is sent (a live key's check)."""
         self._live = False
         """It has decided on a tick since it (re)started: its book is known, it trades."""
         self._laps = laps or Laps()
@@ -212,6 +215,8 @@ class GridRunner:
     async def _run(self) -> RunOutcome:
         trip = await self.store.active_trip()
         if trip is not None:
+            if self._ready is not None:
+                await self._ready  # a key refused at this start says so (it may have tripped)
             await self._withdraw()
             raise RunBlockedError(
                 f"run {self.record.run_id} is stopped by guard {trip.guard}: {trip.reason} "
@@ -225,6 +230,9 @@ class GridRunner:
         try:
             await self._reconcile(list(self.orders.active.values()))
             self._laps.lap("book")
+            if self._ready is not None:
+                await self._ready
+                self._laps.lap("ready")
             ticking = False
             while not self.strategy.stopped:
                 if self._stop is not None and self._stop.is_set():

@@ -69,13 +69,24 @@ class RunLease:
         self.valid_until = 0.0
         """Monotonic time before which the lease is surely still ours (renewal sent earlier)."""
 
+    async def note(self) -> None:
+        """Note the run among the worker's before its lease is taken: a worker that dies
+        while it starts a job leaves arq's marker of it, and whoever takes its runs finds the
+        job here."""
+        if self.held is not None:
+            await self.redis.sadd(self.held, self.run_id)
+
+    async def forget(self) -> None:
+        """The job ends without the lease (or after releasing it): no longer the worker's."""
+        if self.held is not None:
+            await self.redis.srem(self.held, self.run_id)
+
     async def acquire(self) -> bool:
         started = time.monotonic()
         taken = await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms)
         if taken:
             self.valid_until = started + self.ttl_ms / 1000
-            if self.held is not None:
-                await self.redis.sadd(self.held, self.run_id)
+            await self.note()
             await self.renew()
         return bool(taken)
 
@@ -92,8 +103,7 @@ class RunLease:
 
     async def release(self) -> None:
         await self.redis.eval(RELEASE, 1, self.key, self.token)
-        if self.held is not None:
-            await self.redis.srem(self.held, self.run_id)
+        await self.forget()
         self.valid_until = 0.0
 
     async def hold(self, on_lost: Callable[[], None]) -> None:

@@ -11,7 +11,8 @@ two signs of life it gives while it lives:
   closes when the process dies, whatever killed it;
 - a key it refreshes every ``KEEPALIVE_S`` through its other connections (``alive``).
 
-Each named worker notes in a set (``held``) the runs it holds a lease on. A worker whose
+Each named worker notes in a set (``held``) the runs it holds a lease on, or has a job of
+and is about to lease. A worker whose
 presence is gone and whose key has gone stale is dead: its leases are released, arq's markers
 of its jobs deleted and the jobs put first in the queue, where the next free worker takes them
 (and resumes each run through reconciliation). Both signs are needed: a presence cut alone (a
@@ -53,8 +54,9 @@ ALIVE_MS: Final = 10_000
 STALE_MS: Final = 1_500
 """A key not refreshed for this long (a refresh missed) is a sign of death, with the presence."""
 WATCH_S: Final = 0.5
-SETTLE_S: Final = 10
-"""No peer is taken over in a Redis server's first seconds (every presence is gone then)."""
+SETTLE_S: Final = 3
+"""No peer is taken over in a Redis server's first seconds: after a restart that kept its keys,
+every presence is gone until its worker's next beat (``KEEPALIVE_S``)."""
 
 
 def lease_owner(token: str) -> str:

@@ -24,6 +24,7 @@ recorded:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -126,7 +127,9 @@ class RunJob:
 
     async def execute(self) -> str:
         run_id = self.handle.run_id
+        leased = False
         try:
+            await self.lease.note()
             ticket = await self.rows.ticket()
             if ticket is None:
                 return f"run {run_id}: unknown"
@@ -137,7 +140,8 @@ class RunJob:
                 return f"run {run_id}: stopped"
             if self.state.shutting_down:
                 raise Retry(defer=1)
-            if not await self.lease.acquire():
+            leased = await self.lease.acquire()
+            if not leased:
                 # Its holder is alive (and this job ran by mistake) or dead with a lease about
                 # to expire: either way, look again once a lease's time has passed.
                 raise Retry(defer=timedelta(milliseconds=self.lease.ttl_ms))
@@ -145,6 +149,10 @@ class RunJob:
             if is_transient(exc):
                 raise self._retry(exc) from exc
             raise
+        finally:
+            if not leased:
+                with contextlib.suppress(RedisError, OSError):
+                    await self.lease.forget()
         try:
             return await self._drive(ticket)
         finally:
