@@ -39,11 +39,13 @@ def run(args: argparse.Namespace) -> int:
         return _summary_only(settings)
 
     from tradebot.errors import TradeBotError
+    from tradebot.kit.heap import settle_heap
     from tradebot.observability.metrics import start_metrics
     from tradebot.runs.live import LiveOptions, run_patiently
     from tradebot.runtime.ports import VenueError
 
     start_metrics(settings.METRICS_PORT)
+    settle_heap()
 
     async def main() -> int:
         stop = asyncio.Event()
