@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 import time
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -74,26 +76,40 @@ async def test_a_worker_killed_mid_run_loses_its_lease_and_another_resumes_the_r
     assert {f.trade_id for f in await fills_of(sessions, run_id)} == traded
 
 
+LEASE = ("--lease-seconds", "60")
+"""A lease of a minute: a run taken sooner was taken because its worker was seen dead."""
+
+
+async def _killed_while_trading(
+    env: Any, sessions: Any, master_key: str, sim: SimThread, *peers: str
+) -> tuple[str, float, list[subprocess.Popen[bytes]]]:
+    """A live run driven by the named worker ``w-0``, SIGKILLed once it trades, with named
+    ``peers`` started beside it: the run, when it was killed, the peers' processes."""
+    client = await live_client(sessions, sim.url, master_key)
+    run_id = await ask_for_run(sessions, client, mode="live")
+    assert await enqueue(env, client, run_id)
+    first = worker_process(env, sim.url, *LEASE, master_key=master_key, name="w-0")
+    others = [
+        worker_process(env, sim.url, *LEASE, master_key=master_key, name=name) for name in peers
+    ]
+    try:
+        await eventually(lambda: _walked(sim.url, 60), timeout=60, what="trading")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    return run_id, time.monotonic(), others
+
+
 async def test_a_worker_killed_and_restarted_under_its_name_takes_its_run_back_at_once(
     worker_env, sessions, master_key
 ):
     # Without a name, the run would wait for its lease (a minute here) and arq's marker of
     # the job (another minute) before any worker could take it.
     candles, sim = _sim()
-    lease = ("--lease-seconds", "60")
     with sim:
-        client = await live_client(sessions, sim.url, master_key)
-        run_id = await ask_for_run(sessions, client, mode="live")
-        assert await enqueue(worker_env, client, run_id)
-        first = worker_process(worker_env, sim.url, *lease, master_key=master_key, name="w-0")
-        try:
-            await eventually(lambda: _walked(sim.url, 60), timeout=60, what="trading")
-        finally:
-            first.send_signal(signal.SIGKILL)
-            first.wait()
-        killed_at = time.monotonic()
+        run_id, killed_at, _ = await _killed_while_trading(worker_env, sessions, master_key, sim)
         again = worker_process(
-            worker_env, sim.url, "--burst", *lease, master_key=master_key, name="w-0"
+            worker_env, sim.url, "--burst", *LEASE, master_key=master_key, name="w-0"
         )
         _out, err = await asyncio.to_thread(again.communicate, timeout=120)
         assert again.returncode == 0, err.decode()[-2000:]
@@ -112,20 +128,11 @@ async def test_a_live_peer_takes_the_run_of_a_killed_worker_at_once(
     # Without the peer watching, the run would wait for its lease (a minute here) and arq's
     # marker of the job (another minute), or for its worker to come back under its name.
     candles, sim = _sim()
-    lease = ("--lease-seconds", "60")
     with sim:
-        client = await live_client(sessions, sim.url, master_key)
-        run_id = await ask_for_run(sessions, client, mode="live")
-        assert await enqueue(worker_env, client, run_id)
-        first = worker_process(worker_env, sim.url, *lease, master_key=master_key, name="w-a")
-        peer = worker_process(worker_env, sim.url, *lease, master_key=master_key, name="w-b")
+        run_id, killed_at, (peer,) = await _killed_while_trading(
+            worker_env, sessions, master_key, sim, "w-1"
+        )
         try:
-            try:
-                await eventually(lambda: _walked(sim.url, 60), timeout=60, what="trading")
-            finally:
-                first.send_signal(signal.SIGKILL)
-                first.wait()
-            killed_at = time.monotonic()
             walked = (await control(sim.url, "GET", "/_sim/state"))["market"]
             at = walked["candle"] * 3 + walked["segments_walked"]
             await eventually(lambda: _walked(sim.url, at + 3), timeout=30, what="taken over")

@@ -27,7 +27,7 @@ from arq.worker import Worker, create_worker, func
 
 from tradebot.config import Settings
 from tradebot.db import create_pooled_engine, session_factory
-from tradebot.kit.heap import settle_heap
+from tradebot.kit.heap import keep_heap, settle_heap
 from tradebot.migrations import migrated
 from tradebot.notifications.service import MAX_ATTEMPTS
 from tradebot.observability.metrics import start_metrics
@@ -89,6 +89,7 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         state.tasks.append(asyncio.create_task(watch(state)))
         start_metrics(settings.METRICS_PORT)
         state.tasks.append(asyncio.create_task(keep_fleet_gauges(state)))
+        state.tasks.append(asyncio.create_task(keep_heap()))
         ctx[STATE] = state
         settle_heap()
 
