@@ -28,6 +28,7 @@ from tools.soak.harness import (
     sim_call,
 )
 from tools.soak.tenants import Tenant
+from tradebot.engine import core
 from tradebot.migrations import sync_url
 
 T = TypeVar("T")
@@ -58,6 +59,9 @@ class Findings:
     """Runs that failed or tripped."""
     details: list[str] = field(default_factory=list)
     """One line per lost or phantom fill and per order left unknown (for the soak's log)."""
+    drift: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """By run: its books' quote and base less the account's (free and locked) at the end.
+    A run whose balances run ahead of the account's places orders the exchange refuses."""
 
 
 class Ledger:
@@ -137,7 +141,8 @@ class Ledger:
                 for name, sql in (("orders", _ORDERS), ("fills", _FILLS))
             }
             exchange = account_detail(self.sim_url, tenant.key)
-            dump = {"exchange": exchange, **rows}
+            states = self._rows(f"{_STATES} where id = :run", **run)
+            dump = {"exchange": exchange, **rows, "state": [list(s) for _, s in states]}
             (folder / f"tenant-{tenant.index}.json").write_text(json.dumps(dump, indent=1))
 
     def findings(self) -> Findings:
@@ -170,6 +175,14 @@ class Ledger:
             if status in ("submitting", "unknown"):
                 found.unknown_orders += 1
                 found.details.append(f"order {coid} of {run_id} left {status}")
+        for run_id, state in self._rows(_STATES):
+            tenant = by_run.get(run_id)
+            if tenant is not None and state:
+                quote, base = found.drift[run_id] = _drift(state, exchanges[tenant.key])
+                if abs(quote) > 0.01 or abs(base) > 1e-8:
+                    found.details.append(
+                        f"books of {run_id} less its account: {quote:+.4f} USDT, {base:+.8f} BTC"
+                    )
         for run_id, status, reason in self._rows(_RUNS):
             if status in FAILED:
                 found.runs_ended.append(f"{run_id} {status}: {reason}")
@@ -203,4 +216,16 @@ _ORDERS = (
     "from bot_orders"
 )
 _RUNS = "select id, status, stop_reason from bot_runs"
+_STATES = "select id, state from bot_runs"
 _TRIPS = "select run_id, guard, reason from bot_guard_state where active and run_id is not null"
+
+
+def _drift(state: list[float], exchange: dict[str, Any]) -> tuple[float, float]:
+    """The run's quote and base less the account's USDT and BTC (free and locked)."""
+    balances = exchange["balances"]
+
+    def total(asset: str) -> float:
+        held = balances.get(asset, {})
+        return float(held.get("free", 0.0)) + float(held.get("locked", 0.0))
+
+    return state[core.QUOTE] - total("USDT"), state[core.BASE] - total("BTC")

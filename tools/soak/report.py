@@ -120,6 +120,7 @@ class SoakReport:
             ("fills awaiting a stalled or failed run", str(self.awaiting_fills)),
             ("phantom fills", str(f.phantom_fills)),
             ("orders left in unknown state", str(f.unknown_orders)),
+            ("books less account at the end, quote / base (furthest run)", _drift(f.drift)),
             ("cross-tenant effects", str(len(self.cross_tenant))),
             ("tenant-scoped statements audited", audit),
             ("429s that reached a tenant's error budget", str(self.rate_limited_errors)),
@@ -163,3 +164,11 @@ def print_table(title: str, rows: list[tuple[str, str]], console: Console | None
     for name, value in rows:
         table.add_row(name, value)
     (console or Console()).print(table)
+
+
+def _drift(drift: Mapping[str, tuple[float, float]]) -> str:
+    if not drift:
+        return "none read"
+    quote = max((q for q, _ in drift.values()), key=abs)
+    base = max((b for _, b in drift.values()), key=abs)
+    return f"{quote:+.4f} USDT / {base:+.8f} BTC"
