@@ -99,10 +99,24 @@ def test_orders_are_sent_as_far_as_the_balances_pay_nearest_the_price_first():
 
 
 def test_working_orders_keep_what_they_set_aside():
-    working = [_order(4, side=Side.SELL, price=101.0, qty=0.1, filled=0.04)]
-    chosen = affordable([_want(5, Side.SELL, 101.0, qty=0.07)], working, Funds(0.1, 0.0), FEE)
-    assert chosen == []  # 0.06 of the base is still promised to the part-filled sell
-    assert affordable([_want(5, Side.SELL, 101.0, qty=0.04)], working, Funds(0.1, 0.0), FEE)
+    working = [_order(4, side=Side.SELL, price=101.0, qty=0.1)]
+    chosen = affordable([_want(5, Side.SELL, 101.0, qty=0.07)], working, Funds(0.15, 0.0), FEE)
+    assert chosen == []  # 0.1 of the base is promised to the resting sell
+    assert affordable([_want(5, Side.SELL, 101.0, qty=0.05)], working, Funds(0.15, 0.0), FEE)
+
+
+def test_a_part_filled_order_holds_its_whole_quantity_until_the_books_take_its_trades():
+    # The books take an order's trades when it completes: a buy 60 % filled has spent that
+    # quote on the exchange already, and still locks the rest. Counting only the rest paid
+    # a new buy from spent quote (the fault soak's run tripped when the exchange refused it).
+    cost = 99.0 * 0.1 * (1 + FEE)
+    part_filled = [_order(4, price=99.0, qty=0.1, filled=0.06)]
+    new_buy = [_want(3, price=99.0, qty=0.1)]
+    assert affordable(new_buy, part_filled, Funds(0.0, 1.5 * cost), FEE) == []
+    assert affordable(new_buy, part_filled, Funds(0.0, 2 * cost), FEE) == new_buy
+    sold_part = [_order(6, side=Side.SELL, price=101.0, qty=0.1, filled=0.06)]
+    new_sell = [_want(7, Side.SELL, 101.0, qty=0.1)]
+    assert affordable(new_sell, sold_part, Funds(0.15, 0.0), FEE) == []
 
 
 def test_a_quantity_a_float_hair_under_a_lot_step_is_one_whole_step():

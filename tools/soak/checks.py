@@ -175,10 +175,12 @@ class Ledger:
             if status in ("submitting", "unknown"):
                 found.unknown_orders += 1
                 found.details.append(f"order {coid} of {run_id} left {status}")
+        unbooked = self._unbooked()
         for run_id, state in self._rows(_STATES):
             tenant = by_run.get(run_id)
             if tenant is not None and state:
-                quote, base = found.drift[run_id] = _drift(state, exchanges[tenant.key])
+                books = _booked(state, unbooked.get(run_id, []))
+                quote, base = found.drift[run_id] = _drift(books, exchanges[tenant.key])
                 if abs(quote) > 0.01 or abs(base) > 1e-8:
                     found.details.append(
                         f"books of {run_id} less its account: {quote:+.4f} USDT, {base:+.8f} BTC"
@@ -193,6 +195,14 @@ class Ledger:
             if run_id not in found.ended:
                 found.runs_ended.append(f"{run_id} tripped {guard}: {reason}")
                 found.ended.add(run_id)
+        return found
+
+    def _unbooked(self) -> dict[str, list[Any]]:
+        """By run: the trades of its orders still working, which its books take in only when
+        the order completes (or is cancelled)."""
+        found: dict[str, list[Any]] = {}
+        for row in self._rows(_UNBOOKED):
+            found.setdefault(row[0], []).append(row)
         return found
 
     def _exchange_side(self, found: Findings, exchanges: dict[str, dict[str, Any]]) -> None:
@@ -217,10 +227,29 @@ _ORDERS = (
 )
 _RUNS = "select id, status, stop_reason from bot_runs"
 _STATES = "select id, state from bot_runs"
+_UNBOOKED = (
+    "select f.run_id, f.side, f.price, f.qty, f.fee, f.fee_currency from bot_fills f "
+    "join bot_orders o on o.run_id = f.run_id and o.client_order_id = f.client_order_id "
+    "where o.status in ('open', 'partially_filled', 'cancelling', 'unknown', 'submitting')"
+)
 _TRIPS = "select run_id, guard, reason from bot_guard_state where active and run_id is not null"
 
 
-def _drift(state: list[float], exchange: dict[str, Any]) -> tuple[float, float]:
+def _booked(state: list[float], unbooked: list[Any]) -> tuple[float, float]:
+    """The run's quote and base with the trades of its working orders taken in."""
+    quote, base = state[core.QUOTE], state[core.BASE]
+    for _run, side, price, qty, fee, fee_currency in unbooked:
+        sign = 1.0 if side == "buy" else -1.0
+        quote -= sign * price * qty
+        base += sign * qty
+        if fee_currency == "BTC":
+            base -= fee
+        elif fee_currency in ("USDT", ""):
+            quote -= fee
+    return quote, base
+
+
+def _drift(books: tuple[float, float], exchange: dict[str, Any]) -> tuple[float, float]:
     """The run's quote and base less the account's USDT and BTC (free and locked)."""
     balances = exchange["balances"]
 
@@ -228,4 +257,4 @@ def _drift(state: list[float], exchange: dict[str, Any]) -> tuple[float, float]:
         held = balances.get(asset, {})
         return float(held.get("free", 0.0)) + float(held.get("locked", 0.0))
 
-    return state[core.QUOTE] - total("USDT"), state[core.BASE] - total("BTC")
+    return books[0] - total("USDT"), books[1] - total("BTC")

@@ -120,7 +120,7 @@ class SoakReport:
             ("fills awaiting a stalled or failed run", str(self.awaiting_fills)),
             ("phantom fills", str(f.phantom_fills)),
             ("orders left in unknown state", str(f.unknown_orders)),
-            ("books less account at the end, quote / base (furthest run)", _drift(f.drift)),
+            ("books less the account at the end, quote / base (furthest run)", _drift(f.drift)),
             ("cross-tenant effects", str(len(self.cross_tenant))),
             ("tenant-scoped statements audited", audit),
             ("429s that reached a tenant's error budget", str(self.rate_limited_errors)),

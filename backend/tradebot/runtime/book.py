@@ -73,6 +73,11 @@ def affordable(
 ) -> list[WantedOrder]:
     """The new orders the balances can pay for once the working orders have theirs.
 
+    ``funds`` are the grid's books, which take an order's trades in when it completes (or is
+    cancelled): a working order holds its whole quantity, the part that traded (already spent
+    on the exchange, not yet in the books) and the part that rests. Counting only what rests
+    let a part-filled buy's spent quote pay for a new buy the exchange then refused.
+
     Sells nearest the price (lowest lines) and buys nearest the price (highest lines) come
     first: they are the ones about to trade. The rest wait; they are never sent to be rejected.
     """
@@ -81,9 +86,9 @@ def affordable(
         if order.kind != "limit":
             continue
         if order.side is Side.SELL:
-            base -= order.qty - order.filled_qty
+            base -= order.qty
         else:
-            quote -= (order.qty - order.filled_qty) * order.price * (1 + maker_fee)
+            quote -= order.qty * order.price * (1 + maker_fee)
     tolerance = 1e-9
     chosen: list[WantedOrder] = []
     for want in sorted(places, key=lambda w: w.line if w.side is Side.SELL else -w.line):
