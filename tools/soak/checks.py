@@ -243,7 +243,7 @@ def _booked(state: list[float], unbooked: list[Any]) -> tuple[float, float]:
         quote -= sign * price * qty
         base += sign * qty
         if fee_currency == "BTC":
-            base -= fee
+            base -= fee / price  # fees are stored valued in quote
         elif fee_currency in ("USDT", ""):
             quote -= fee
     return quote, base
