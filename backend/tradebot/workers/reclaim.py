@@ -108,24 +108,21 @@ class Presence:
             await asyncio.sleep(KEEPALIVE_S)
             await self.beat()
 
+    async def _connections(self) -> list[str]:
+        """The names of every open worker presence (``prefix:name:boot``)."""
+        clients = await self.connection.client_list()
+        named = (str(c.get("name", "")) for c in clients)
+        return [n for n in named if n.startswith(f"{CONNECTION_PREFIX}:") and n.count(":") == 2]
+
     async def present_names(self) -> set[str]:
         """The names of every worker whose presence is open."""
-        clients = await self.connection.client_list()
-        return {
-            str(c["name"]).split(":")[1]
-            for c in clients
-            if str(c.get("name", "")).startswith(f"{CONNECTION_PREFIX}:")
-            and str(c["name"]).count(":") == 2
-        }
+        return {n.split(":")[1] for n in await self._connections()}
 
     async def others(self) -> list[str]:
         """Names of the open connections of another boot of this worker's name."""
         mine = f"{CONNECTION_PREFIX}:{self.name}:"
-        clients = await self.connection.client_list()
         return [
-            str(c["name"])
-            for c in clients
-            if str(c.get("name", "")).startswith(mine) and c["name"] != self.client_name
+            n for n in await self._connections() if n.startswith(mine) and n != self.client_name
         ]
 
     async def close(self) -> None:
