@@ -29,9 +29,11 @@ async def _leased(redis: Redis, env: Settings, run_id: str, owner: str, named: b
     """``owner`` holds the run's lease (long, as in production) and arq's marker of its job."""
     prefix, job = env.REDIS_PREFIX, run_job_id(run_id)
     held = held_key(prefix, owner) if named else None
-    assert await RunLease(redis, prefix, run_id, job, 60_000, owner, held=held).acquire()
+    await redis.zadd(env.RUN_QUEUE_NAME, {job: int(time.time() * 1000)})
     await redis.set(in_progress_key_prefix + job, b"1", px=120_000)
-    await redis.zadd(env.RUN_QUEUE_NAME, {job: int(time.time() * 1000) + 60_000})
+    queue = (env.RUN_QUEUE_NAME, int(time.time() * 1000))
+    lease = RunLease(redis, prefix, run_id, job, 60_000, owner, held=held, queue=queue)
+    assert await lease.acquire()  # its job parked out of arq's poll while the lease is held
 
 
 async def _taken(redis: Redis, env: Settings, run_id: str) -> bool:

@@ -3,7 +3,8 @@
 Liveness is arq's own health-check key (``{queue}:health-check``), which every live worker of
 the queue rewrites every ``HEALTH_CHECK_S`` with a time to live just above it: when it is gone,
 no worker has polled the queue for that long. The queue depth counts the jobs that are due and
-that no worker has taken: run jobs stay in arq's queue while they run, so they are not counted.
+that no worker has taken: run jobs stay in arq's queue while they run (parked out of the due
+range while their lease is held, ``workers.lease``), so they are not counted.
 """
 
 from __future__ import annotations

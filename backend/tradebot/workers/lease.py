@@ -7,6 +7,14 @@ it through reconciliation. The same heartbeat keeps arq's own keys of the job on
 clock: the job's in-progress marker expires one lease's time after the lease (so arq hands the
 job to another worker once this one is dead, never while a stalled one may still hold it) and
 the job's definition outlives a run of many days.
+
+While it holds the lease, the job's entry in arq's queue is *parked*: its score is kept on the
+same clock as the in-progress marker, due only once the marker would have expired. arq keeps a
+job in its queue while it runs, and a worker with room for more jobs checks every due entry
+of the queue at every poll (three round trips each, twice a second): with a thousand runs that
+was a third of a worker's CPU, and the runs' decisions waited behind it. A dead holder's entry
+comes due when its marker expires, as before; released, the entry gets its score back, so that
+arq's retry (which adds its delay to it) means what it says.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('pexpire', KEYS[1], ARGV[2])
 if redis.call('exists', KEYS[2]) == 1 then redis.call('pexpire', KEYS[2], ARGV[3]) end
 if redis.call('exists', KEYS[3]) == 1 then redis.call('pexpire', KEYS[3], ARGV[4]) end
+if KEYS[4] then redis.call('zadd', KEYS[4], 'XX', 'GT', ARGV[5], ARGV[6]) end
 return 1
 """
 RELEASE: Final = """
@@ -56,6 +65,7 @@ class RunLease:
         ttl_ms: int,
         owner: str,
         held: str | None = None,
+        queue: tuple[str, int] | None = None,
     ) -> None:
         self.redis = redis
         self.run_id = run_id
@@ -64,6 +74,8 @@ class RunLease:
         """A named worker's set of the runs it holds (``reclaim.held_key``): whoever finds it
         dead takes them from there."""
         self.job_id = job_id
+        self.queue = queue
+        """arq's queue and the job's score in it when it started: parked while held."""
         self.ttl_ms = ttl_ms
         self.token = f"{owner}/{secrets.token_hex(12)}"
         self.valid_until = 0.0
@@ -94,9 +106,11 @@ class RunLease:
         """Extend the lease (and the job's arq keys); False if it is no longer ours."""
         started = time.monotonic()
         keys = [self.key, in_progress_key_prefix + self.job_id, job_key_prefix + self.job_id]
-        kept = await self.redis.eval(
-            _RENEW, 3, *keys, self.token, self.ttl_ms, 2 * self.ttl_ms, JOB_KEY_TTL_MS
-        )
+        args: list[Any] = [self.token, self.ttl_ms, 2 * self.ttl_ms, JOB_KEY_TTL_MS]
+        if self.queue is not None:
+            keys.append(self.queue[0])  # parked as long as the marker lives
+            args += [int(time.time() * 1000) + 2 * self.ttl_ms, self.job_id]
+        kept = await self.redis.eval(_RENEW, len(keys), *keys, *args)
         if kept:
             self.valid_until = started + self.ttl_ms / 1000
         return bool(kept)
@@ -105,6 +119,13 @@ class RunLease:
         await self.redis.eval(RELEASE, 1, self.key, self.token)
         await self.forget()
         self.valid_until = 0.0
+
+    async def unpark(self) -> None:
+        """The job's queue score back, whether the lease was released or lost: arq's retry
+        adds its delay to it. A job another worker holds by now is parked again at its next
+        renewal."""
+        if self.queue is not None:
+            await self.redis.zadd(self.queue[0], {self.job_id: self.queue[1]}, xx=True)
 
     async def hold(self, on_lost: Callable[[], None]) -> None:
         """Renew every third of the TTL until cancelled; call ``on_lost`` once the lease is

@@ -105,12 +105,14 @@ async def run_grid(ctx: dict[str, Any], client_id: str, run_id: str) -> str:
     """arq job: drive ``run_id`` of ``client_id`` until it ends, stops or is handed over."""
     state: WorkerState = ctx[STATE]
     bind_log_context(client_id=client_id, run_id=run_id)  # this job's task and its children
-    job = RunJob(state, client_id, run_id, str(ctx["job_id"]))
+    job = RunJob(state, client_id, run_id, str(ctx["job_id"]), int(ctx["score"]))
     return await job.execute()
 
 
 class RunJob:
-    def __init__(self, state: WorkerState, client_id: str, run_id: str, job_id: str) -> None:
+    def __init__(
+        self, state: WorkerState, client_id: str, run_id: str, job_id: str, score: int
+    ) -> None:
         self.state = state
         self.rows = RunRows(state.sessions, client_id, run_id)
         self.handle = RunHandle(client_id, run_id, job_id)
@@ -122,6 +124,7 @@ class RunJob:
             state.options.lease_ms,
             owner=state.worker_id,
             held=held_key(state.settings.REDIS_PREFIX, state.worker_id) if state.presence else None,
+            queue=(state.settings.RUN_QUEUE_NAME, score),
         )
         self.lease_lost = False
 
@@ -158,6 +161,7 @@ class RunJob:
         finally:
             if not self.lease_lost:
                 await self.lease.release()
+            await self.lease.unpark()
 
     async def _drive(self, ticket: RunTicket) -> str:
         self.state.runs[self.handle.run_id] = self.handle
