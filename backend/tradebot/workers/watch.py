@@ -1,7 +1,7 @@
 """The worker's watcher: one loop that reads every run's signals: it sets a run's stop event,
 and tells a run that its client queued an edit of its grid.
 
-Per pass, one Redis round trip (arq's abort set, where the API's ``RunQueue.stop`` writes) and
+Per pass, one Redis command (arq's abort set, where the API's ``RunQueue.stop`` writes) and
 one database read (stop and grid-edit requests recorded by the API, active guards and kill
 switches) for all the runs of this worker, however many there are: a run does not ask the
 database about edits at every tick. It also logs the ``worker_metrics`` line.
@@ -33,10 +33,7 @@ async def check_signals(state: WorkerState) -> None:
     handles = [h for h in state.runs.values() if not h.stop.is_set()]
     if not handles:
         return
-    async with state.redis.pipeline(transaction=False) as pipe:
-        for handle in handles:
-            pipe.zscore(abort_jobs_ss, handle.job_id)
-        aborted = await pipe.execute()
+    aborted = await state.redis.zmscore(abort_jobs_ss, [h.job_id for h in handles])
     async with transaction(state.sessions) as session:
         signals = await run_signals(session, [(h.client_id, h.run_id) for h in handles])
     for handle, abort in zip(handles, aborted, strict=True):
