@@ -28,8 +28,11 @@ FILL_PATHS = ("GET /api/v3/openOrders", "GET /api/v3/order", "GET /api/v3/myTrad
 
 
 @asynccontextmanager
-async def connection(url: str, *, keyed: bool) -> AsyncIterator[ExchangeConnection]:
+async def connection(
+    url: str, *, keyed: bool, reconcile_ms: int = 300_000
+) -> AsyncIterator[ExchangeConnection]:
     settings = load_settings(
+        RECONCILE_INTERVAL_MS=reconcile_ms,
         EXCHANGE_STREAMS=True,
         STREAM_STALE_MS=400,
         ORDER_POLL_INTERVAL_MS=100,
@@ -128,11 +131,16 @@ async def fills_until(
 
 
 @asynccontextmanager
-async def resting_buy() -> AsyncIterator[tuple[Any, CcxtVenue, str]]:
+async def resting_buy(
+    reconcile_ms: int = 300_000,
+) -> AsyncIterator[tuple[Any, CcxtVenue, str]]:
     """A keyed venue on the streams with a small buy just under the price (the next dip
     fills it), past its first reconciliation (the stream was surely listening by then):
     the simulator, the venue and the buy's client order id."""
-    async with running_sim(sim_config()) as sim, connection(sim.url, keyed=True) as conn:
+    async with (
+        running_sim(sim_config()) as sim,
+        connection(sim.url, keyed=True, reconcile_ms=reconcile_ms) as conn,
+    ):
         venue = conn.venue
         await venue.market_rules()
         await step(sim.url, venue)
@@ -173,6 +181,37 @@ async def test_a_fill_the_stream_drops_is_found_because_the_market_traded_throug
         trades = await fills_until(sim.url, venue, coid)
         assert [t.client_order_id for t in trades] == [coid]
         assert rest_calls(sim, "GET /api/v3/order") > asked  # asked once it was overdue
+
+
+async def _filled(url: str, coid: str) -> bool:
+    detail = await control(url, "GET", f"/_sim/accounts/{KEY}")
+    return any(
+        o["client_order_id"] == coid and o["status"] == "FILLED" for o in detail["orders_detail"]
+    )
+
+
+async def test_the_periodic_check_comes_after_the_decision_and_finds_what_the_stream_lost() -> None:
+    # Naive: the check by REST every few minutes ran in ``new_trades``, before the tick's
+    # decision: with a thousand runs, three decisions a second waited for its round trips.
+    async with resting_buy(reconcile_ms=1_500) as (sim, venue, coid):
+        venue.fill_grace_ms = 600_000  # the market's crossing does not ask for it here
+        fault = {"kind": "drop", "channel": "user", "count": 1000}
+        await control(sim.url, "POST", "/_sim/faults", {"streams": [fault]})
+        asked = rest_calls(sim, *FILL_PATHS)
+        for _ in range(120):
+            await step(sim.url, venue)
+            assert await venue.new_trades() == []  # the stream lost it
+            if await _filled(sim.url, coid):
+                break
+        else:
+            raise AssertionError("the buy did not fill")
+        await asyncio.sleep(1.6)  # the check is due
+        assert await venue.new_trades() == []
+        assert rest_calls(sim, *FILL_PATHS) == asked  # never asked before a decision
+        trades = await venue.reconciled_trades()
+        assert [t.client_order_id for t in trades] == [coid]
+        assert rest_calls(sim, *FILL_PATHS) > asked
+        assert await venue.reconciled_trades() == []  # the next one is a period away
 
 
 async def test_after_a_disconnect_the_fills_are_reconciled_by_rest_once() -> None:

@@ -163,6 +163,12 @@ class Venue(Protocol):
         """Our trades since the previous call, oldest first."""
         ...
 
+    async def reconciled_trades(self) -> list[TradeReport]:
+        """Trades the venue's periodic check of its orders found that ``new_trades`` missed
+        (a stream's lost event), when that check is due: asked after the tick's decision, as
+        the check is no news to decide on at once and its round trips would delay it."""
+        ...
+
     async def trades_for(self, client_order_id: str) -> list[TradeReport]:
         """Every trade of one order (used when reconciling after a restart)."""
         ...

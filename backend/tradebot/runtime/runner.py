@@ -297,6 +297,11 @@ class GridRunner:
             self._tell_decided()
             await self._sync_book()
         self._tell_decided()  # nothing to send (or it went out: the feed counts the first call)
+        missed = await self.venue.reconciled_trades()
+        if missed:
+            await self._on_trades(missed)
+            if not self._unasked:
+                await self._sync_book()
         if tick.closes_candle:
             await self._on_close(tick)
         if not self.strategy.stopped:

@@ -375,12 +375,8 @@ class CcxtVenue:
         trades: list[TradeReport] = []
         # While the stream is down, as often as polling would: every tick of a thousand runs
         # spent the IP's budget that their restarts needed.
-        gap_due = self.stream.gap and started >= self._next_gap_poll()
-        if gap_due or started >= self._next_reconcile:
-            self._gap_polled = started
-            trades = await self._poll_trades()
-            self.stream.reconciled(started)
-            self._next_reconcile = started + self.reconcile_every_ms / 1000
+        if self.stream.gap and started >= self._next_gap_poll():
+            trades = await self._reconcile(started)
         if self.stream.gap:
             self._wake_for_gap()
         trades += await self._streamed()
@@ -394,6 +390,22 @@ class CcxtVenue:
             trades += await self.trades_for(coid)
             if report is not None and report.status is not VenueOrderStatus.OPEN:
                 self._done(coid)
+        return trades
+
+    async def reconciled_trades(self) -> list[TradeReport]:
+        """The stream's check by REST every ``reconcile_every_ms`` (a gap's is in
+        ``new_trades``: the stream cannot be trusted then)."""
+        started = time.monotonic()
+        if self.stream is None or started < self._next_reconcile:
+            return []
+        return await self._reconcile(started)
+
+    async def _reconcile(self, started: float) -> list[TradeReport]:
+        assert self.stream is not None
+        self._gap_polled = started
+        trades = await self._poll_trades()
+        self.stream.reconciled(started)
+        self._next_reconcile = started + self.reconcile_every_ms / 1000
         return trades
 
     async def _streamed(self) -> list[TradeReport]:
