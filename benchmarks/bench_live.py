@@ -11,7 +11,9 @@ run listens to its account's user-data stream.
 Once every run has placed its book, the weight the simulator charged (every REST request, all
 accounts and the public ones) is read over ``SECONDS`` in each phase:
 
-- ``streams``: both streams up (the steady state);
+- ``streams``: both streams up (the steady state), read over a whole period of the runs'
+  periodic REST reconciliation (``RECONCILE_INTERVAL_MS``, five minutes) if that is longer:
+  each run's falls in it once (a minute's window missed them all);
 - ``price stream down``: the ticker stream stalled (socket open, nothing sent): the worker
   polls the ticker by REST for all its runs;
 - ``user streams down``: every user-data stream stalled: fills are found because the market
@@ -79,7 +81,7 @@ async def _charged(http: aiohttp.ClientSession, url: str) -> int:
 
 
 async def _ask_for_runs(
-    settings: Settings, sessions: Any, sim_url: str, master_key: str, runs_wanted: int
+    settings: Settings, sessions: Any, sim_url: str, master_key: str, runs_wanted: int, prefix: str
 ) -> None:
     rng = random.Random(7)
     price = float(load_candles(bundled()).close[FIRST_CANDLE])
@@ -91,7 +93,7 @@ async def _ask_for_runs(
             account = {"api_key": key, "secret": secret, "balances": {"USDT": 10_000.0}}
             await _sim(http, sim_url, "POST", "/_sim/accounts", account)
             await store_live_client(sessions, master_key, client, key, secret, sim_url)
-            runs.append((client, f"{RUN_PREFIX}{n:05d}"))
+            runs.append((client, f"{prefix}{n:05d}"))
     rows = [
         BotRun(
             id=run, client_id=client, mode="live", exchange="binance", pair="BTC/USDT",
@@ -103,9 +105,11 @@ async def _ask_for_runs(
     await start_runs(settings, sessions, rows)
 
 
-async def _weight_per_run_minute(http: aiohttp.ClientSession, sim_url: str, runs: int) -> float:
+async def _weight_per_run_minute(
+    http: aiohttp.ClientSession, sim_url: str, runs: int, seconds: float = SECONDS
+) -> float:
     before, started = await _charged(http, sim_url), time.monotonic()
-    await asyncio.sleep(SECONDS)
+    await asyncio.sleep(seconds)
     used = await _charged(http, sim_url) - before
     return used / runs / ((time.monotonic() - started) / 60)
 
@@ -138,8 +142,11 @@ async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, 
     )
     runs = RUNS if streams else POLLING_RUNS
     options = WorkerOptions(sandbox_url=sim_url, max_jobs=runs + 10, shutdown_wait_s=60)
-    async with worker_in_process(settings, options, RUN_PREFIX) as state:
-        await _ask_for_runs(settings, state.sessions, sim_url, master_key, runs)
+    # Run ids of this bench alone: a bench stopped midway leaves its jobs in Redis (a
+    # week-long key), and arq would refuse a later bench's jobs of the same ids.
+    prefix = f"{RUN_PREFIX}{tag}-"
+    async with worker_in_process(settings, options, prefix) as state:
+        await _ask_for_runs(settings, state.sessions, sim_url, master_key, runs, prefix)
         started = await until_booked(state, runs, 900)
         got: dict[str, float] = {"start_s" if streams else "polling_start_s": started}
         await asyncio.sleep(5)  # past every run's first reconciliation
@@ -150,7 +157,9 @@ async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, 
             feeds = state.feeds
             feeds.latency.clear()
             feeds.decision.clear()
-            got["streams"] = await _weight_per_run_minute(http, sim_url, runs)
+            # A whole reconciliation period: every run's REST reconciliation falls in it once.
+            period = max(SECONDS, settings.RECONCILE_INTERVAL_MS / 1000)
+            got["streams"] = await _weight_per_run_minute(http, sim_url, runs, period)
             got["p99"], got["p50"] = feeds.decision.percentile(0.99), feeds.decision.percentile(0.5)
             got["decisions"] = feeds.decision.count
             got["done_p99"], got["done_p50"] = (
