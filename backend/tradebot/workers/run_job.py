@@ -188,13 +188,11 @@ class RunJob:
             return f"run {self.handle.run_id}: failed ({reason})"
         finally:
             self.state.runs.pop(self.handle.run_id, None)
-        self.state.failures.pop(self.handle.run_id, None)
+        self.state.failures.clear(self.handle.run_id)
         return await self._settle(outcome)
 
     def _retry(self, exc: BaseException) -> Retry:
-        streak = self.state.failures.get(self.handle.run_id, 0) + 1
-        self.state.failures[self.handle.run_id] = streak
-        return Retry(defer=retry_defer(exc, streak))
+        return Retry(defer=retry_defer(exc, self.state.failures.failed(self.handle.run_id)))
 
     async def _run(self, ticket: RunTicket) -> RunOutcome:
         """The run loop, cancelled at once if the lease is lost."""
@@ -229,7 +227,7 @@ class RunJob:
                     await asyncio.wait({task})
                     raise
             if prices.started.is_set():
-                self.state.failures.pop(self.handle.run_id, None)  # it started: a new streak
+                self.state.failures.clear(self.handle.run_id)  # it started: a new streak
             return await task
         finally:
             heartbeat.cancel()

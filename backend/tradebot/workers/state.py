@@ -75,6 +75,32 @@ class RunHandle:
         self.stop.set()
 
 
+class Streaks:
+    """Transient failures in a row of the runs this worker tried last (their retry backoff),
+    for the newest ``kept`` runs: a run that failed here and then ended, or went on on another
+    worker, stayed for the worker's life. A run forgotten past them starts its backoff again
+    (one quick retry more, at worst)."""
+
+    def __init__(self, kept: int = 10_000) -> None:
+        self.kept = kept
+        self._streaks: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._streaks)
+
+    def failed(self, run_id: str) -> int:
+        """One more failure of ``run_id``; its streak now."""
+        streak = self._streaks.pop(run_id, 0) + 1
+        self._streaks[run_id] = streak  # the newest last: the oldest is dropped first
+        if len(self._streaks) > self.kept:
+            del self._streaks[next(iter(self._streaks))]
+        return streak
+
+    def clear(self, run_id: str) -> None:
+        """``run_id`` started or ended: a new streak."""
+        self._streaks.pop(run_id, None)
+
+
 @dataclass(slots=True)
 class WorkerState:
     settings: Settings
@@ -87,8 +113,7 @@ class WorkerState:
     accounts: AccountStreams
     """One user-data stream per exchange account for all the worker's live runs of it."""
     runs: dict[str, RunHandle] = field(default_factory=dict)
-    failures: dict[str, int] = field(default_factory=dict)
-    """Transient failures in a row of each run this worker tried last (its retry backoff)."""
+    failures: Streaks = field(default_factory=Streaks)
     worker_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     )
