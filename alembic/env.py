@@ -3,12 +3,17 @@ be started from anywhere, including from inside a running event loop via a threa
 
 from __future__ import annotations
 
+from typing import Any, Final
+
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from tradebot.migrations import sync_url, target_metadata
 
 config = context.config
+MIGRATION_LOCK: Final = 0x7472616465626F74
+"""PostgreSQL advisory lock of a migration ("tradebot"): replicas started together with
+``--migrate`` take turns; the later ones find the database at head and do nothing."""
 
 
 def _url() -> str:
@@ -39,7 +44,7 @@ def run_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -47,6 +52,9 @@ def _run(connection: object) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Held to the end of the transaction; the version is read after it is taken.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

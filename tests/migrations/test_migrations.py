@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -151,7 +153,7 @@ def test_head_is_the_newest_script():
     assert ScriptDirectory.from_config(alembic_config("unused")).get_current_head() == HEAD
 
 
-@pytest.mark.parametrize("start", [None, "0011"])
+@pytest.mark.parametrize("start", [None, "0012"])
 async def test_a_database_behind_is_migrated_at_a_start(fresh_pg_url, start):
     if start is not None:
         upgrade(fresh_pg_url, start)
@@ -175,3 +177,16 @@ async def test_a_database_at_head_starts_without_alembic(pg_url, caplog):
     finally:
         await engine.dispose()
     assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []
+
+
+def test_replicas_migrating_together_take_turns(fresh_pg_url):
+    # Naive: two API replicas started with --migrate both create the tables; one fails with
+    # "already exists" and its pod restarts (or, on a later migration, applies it twice).
+    code = f"from tradebot.migrations import upgrade; upgrade({fresh_pg_url!r})"
+    replicas = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(3)
+    ]
+    errors = [replica.communicate(timeout=120)[1].decode() for replica in replicas]
+    assert [replica.returncode for replica in replicas] == [0, 0, 0], errors
+    assert _version(fresh_pg_url) == HEAD
+    assert _diff(fresh_pg_url) == []

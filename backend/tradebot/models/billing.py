@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from tradebot.kit.clock import utcnow
@@ -35,6 +35,7 @@ class StripeEvent(SQLModel, table=True):
     """A Stripe event id handled once: stored in the transaction that applied it."""
 
     __tablename__ = "stripe_events"
+    __table_args__ = (Index("ix_stripe_events_type_received", "type", "received_at"),)
 
     id: str = Field(primary_key=True, max_length=255)
     client_id: str | None = Field(default=None, foreign_key="clients.id", max_length=64)

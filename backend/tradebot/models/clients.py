@@ -13,6 +13,7 @@ from tradebot.kit.clock import utcnow
 
 class Client(SQLModel, table=True):
     __tablename__ = "clients"
+    __table_args__ = (Index("ix_clients_plan_created", "plan", "created_at"),)
 
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(default="", max_length=200)

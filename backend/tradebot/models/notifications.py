@@ -33,6 +33,7 @@ class NotificationSend(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("client_id", "channel", "kind", "key", name="uq_notification_sends_key"),
         Index("ix_notification_sends_status", "status", "next_attempt_at"),
+        Index("ix_notification_sends_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -34,6 +34,7 @@ class RunStatus(StrEnum):
 
 class BotRun(SQLModel, table=True):
     __tablename__ = "bot_runs"
+    __table_args__ = (Index("ix_bot_runs_status_updated", "status", "updated_at"),)
 
     id: str = Field(primary_key=True, max_length=128)
     client_id: str = Field(foreign_key="clients.id", index=True, max_length=64)
@@ -128,7 +129,10 @@ class BotGuardState(SQLModel, table=True):
     """A tripped guard. ``run_id`` empty means the client's kill switch (all of its runs)."""
 
     __tablename__ = "bot_guard_state"
-    __table_args__ = (Index("ix_bot_guard_client_active", "client_id", "active"),)
+    __table_args__ = (
+        Index("ix_bot_guard_client_active", "client_id", "active"),
+        Index("ix_bot_guard_tripped_at", "tripped_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     client_id: str = Field(foreign_key="clients.id", max_length=64)
