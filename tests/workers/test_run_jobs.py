@@ -7,6 +7,7 @@ writes what the run did; stop, kill switch and a second enqueue behave as the AP
 from __future__ import annotations
 
 import asyncio
+import time
 
 from arq.worker import Worker
 from redis.asyncio import Redis
@@ -111,6 +112,10 @@ async def _retried(worker: Worker) -> bool:
     return bool(worker.jobs_retried)
 
 
+async def _job_gone(worker: Worker, run_id: str) -> bool:
+    return await worker.pool.zscore(worker.queue_name, run_job_id(run_id)) is None
+
+
 async def _stopped(sessions: async_sessionmaker[AsyncSession], run_id: str) -> bool:
     return (await run_row(sessions, run_id)).status == "stopped"
 
@@ -138,6 +143,10 @@ async def test_a_stop_through_the_api_ends_the_run_after_its_tick_with_orders_re
         assert await enqueue(worker_env, client, run_id)
         async with in_process_worker(worker_env, options(sim.url)) as worker:
             await eventually(lambda: _trading(sessions, run_id), what="the run to trade")
+            # While it runs, its job is parked out of arq's poll (``workers.lease``).
+            now = time.time() * 1000
+            queued = worker.pool.zrangebyscore(worker_env.RUN_QUEUE_NAME, "-inf", now)
+            assert run_job_id(run_id).encode() not in await queued
             service = RunService(
                 sessions,
                 ClientScope.of(client),
@@ -147,6 +156,7 @@ async def test_a_stop_through_the_api_ends_the_run_after_its_tick_with_orders_re
             stopping = await service.stop(run_id)
             assert stopping.status == "running"  # the worker writes the end
             await eventually(lambda: _stopped(sessions, run_id), what="the run to stop")
+            await eventually(lambda: _job_gone(worker, run_id), what="the job to finish")
     row = await run_row(sessions, run_id)
     assert (row.status, row.stop_reason) == ("stopped", "stopped on request")
     assert await open_orders(sessions, run_id) > 0  # left resting, adopted by a restart
