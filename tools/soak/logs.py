@@ -11,7 +11,9 @@ job (from that moment: another worker may take the run over without any restart)
 
 The figure held to the target (``restart_ms``) is a SIGKILL's restart to the first tick: a run
 process's start, or the start of the killed worker again (under its name it takes its runs
-back); a run another worker took over before that restart counts from the kill.
+back); a run another worker took over before that restart counts from the kill. Beside it, the
+same figure for the restarts the exchange never held: no 429 with its Retry-After (which holds
+the whole IP, ``exchange_rate_limited``) fell between the restart and its first tick.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ class Recovery:
     """After a SIGKILL or a crash: from the restart to the first tick."""
     restart_done_ms: list[float] = field(default_factory=list)
     """The same, to the end of that tick (its requests answered)."""
+    held: list[tuple[float, float]] = field(default_factory=list)
+    """When the exchange held the IP (a 429's Retry-After): (from, to), wall-clock seconds."""
+    restart_unheld_ms: list[float] = field(default_factory=list)
+    """``restart_ms`` of the restarts no such hold fell in."""
     unrecovered: list[str] = field(default_factory=list)
     stalled: set[str] = field(default_factory=set)
     """Runs with an interruption they never recovered from."""
@@ -102,6 +108,8 @@ def _measure(
     if restarted is not None:
         began = max(since, min(restarted, ticked))
         recovery.restart_ms.append((ticked - began) * 1000)
+        if not any(start < ticked and began < end for start, end in recovery.held):
+            recovery.restart_unheld_ms.append((ticked - began) * 1000)
         if done is not None:
             recovery.restart_done_ms.append((done - began) * 1000)
 
@@ -187,6 +195,17 @@ def stream_failures(paths: Iterable[Path], since: float, until: float) -> Counte
     )
 
 
+def exchange_holds(paths: Iterable[Path]) -> list[tuple[float, float]]:
+    """When a 429 told the IP to wait (``exchange_rate_limited``: its block, from when it was
+    logged), in every log."""
+    return sorted(
+        (e.at, e.at + float(e.fields.get("blocked_s") or 0.0))
+        for path in paths
+        for e in read_events(path)
+        if e.event == "exchange_rate_limited"
+    )
+
+
 def read_into(
     report: SoakReport,
     supervisor: Supervisor,
@@ -199,7 +218,7 @@ def read_into(
     paths = [life.log for m in supervisor.processes.values() for life in m.lives]
     report.stream_fallbacks = stream_failures(paths, *faults)
     report.stream_fallbacks_after = stream_failures(paths, faults[1], float("inf"))
-    recovery = Recovery()
+    recovery = Recovery(held=exchange_holds(paths))
     for tenant in tenants:
         if tenant.driver is Driver.RUN:
             run_process_recovery(recovery, supervisor.processes[tenant.process], tenant.run_id)
@@ -208,6 +227,7 @@ def read_into(
     worker_recovery(recovery, workers, pooled)
     report.recovery_ms, report.unrecovered = recovery.samples_ms, recovery.unrecovered
     report.restart_ms, report.restart_done_ms = recovery.restart_ms, recovery.restart_done_ms
+    report.restart_unheld_ms = recovery.restart_unheld_ms
     report.stalled = recovery.stalled
     errors = rate_limited_errors(paths)
     report.rate_limited_errors = sum(errors.get(t.run_id, 0) for t in tenants)

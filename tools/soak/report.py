@@ -35,6 +35,8 @@ class SoakReport:
     restart_ms: list[float] = field(default_factory=list)
     """After a SIGKILL: the killed process's restart to the run's first tick (decided)."""
     restart_done_ms: list[float] = field(default_factory=list)
+    restart_unheld_ms: list[float] = field(default_factory=list)
+    """``restart_ms`` of the restarts no 429's Retry-After held."""
     """The same, to the end of that tick (its orders answered)."""
     unrecovered: list[str] = field(default_factory=list)
     stalled: set[str] = field(default_factory=set)
@@ -93,6 +95,8 @@ class SoakReport:
         p50, p99 = percentile(self.recovery_ms, 0.5), percentile(self.recovery_ms, 0.99)
         r50, r99 = percentile(self.restart_ms, 0.5), percentile(self.restart_ms, 0.99)
         d50, d99 = percentile(self.restart_done_ms, 0.5), percentile(self.restart_done_ms, 0.99)
+        u = self.restart_unheld_ms
+        u50, u99 = percentile(u, 0.5), percentile(u, 0.99)
         restart_target = "met" if r99 <= RESTART_TARGET_MS else "MISSED"
         audit = "not read" if self.audited_statements is None else str(self.audited_statements)
         downtime = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(self.service_downtime_s.items()))
@@ -144,6 +148,10 @@ class SoakReport:
             (
                 "… to the end of that tick (its orders answered), p50 / p99",
                 f"{d50:.0f} / {d99:.0f} ms",
+            ),
+            (
+                f"… of the restarts no 429's Retry-After held, p50 / p99 ({len(u)})",
+                f"{u50:.0f} / {u99:.0f} ms",
             ),
             ("runs failed or tripped", str(len(f.runs_ended))),
             (
