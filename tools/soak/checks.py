@@ -29,6 +29,7 @@ from tools.soak.harness import (
 )
 from tools.soak.tenants import Tenant
 from tradebot.engine import core
+from tradebot.engine.orders import ACTIVE
 from tradebot.migrations import sync_url
 
 T = TypeVar("T")
@@ -87,7 +88,7 @@ class Ledger:
                     raise
                 time.sleep(0.5)  # the server is restarting: connect again
 
-    def _rows(self, sql: str, **params: str) -> list[Any]:
+    def _rows(self, sql: str, **params: str | list[str]) -> list[Any]:
         def read() -> list[Any]:
             with self.db.connect() as conn:
                 return list(conn.execute(text(sql), params).all())
@@ -201,7 +202,7 @@ class Ledger:
         """By run: the trades of its orders still working, which its books take in only when
         the order completes (or is cancelled)."""
         found: dict[str, list[Any]] = {}
-        for row in self._rows(_UNBOOKED):
+        for row in self._rows(_UNBOOKED, working=sorted(status.value for status in ACTIVE)):
             found.setdefault(row[0], []).append(row)
         return found
 
@@ -230,8 +231,9 @@ _STATES = "select id, state from bot_runs"
 _UNBOOKED = (
     "select f.run_id, f.side, f.price, f.qty, f.fee, f.fee_currency from bot_fills f "
     "join bot_orders o on o.run_id = f.run_id and o.client_order_id = f.client_order_id "
-    "where o.status in ('open', 'partially_filled', 'cancelling', 'unknown', 'submitting')"
+    "where o.status = any(:working)"
 )
+"""The trades of the orders still working (``engine.orders.ACTIVE``, bound as ``working``)."""
 _TRIPS = "select run_id, guard, reason from bot_guard_state where active and run_id is not null"
 
 
