@@ -11,6 +11,8 @@ a found trade that completes a SUBMITTING order turned into OPEN, which holds th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from tests.runs.paper_day import paper_day
@@ -19,7 +21,7 @@ from tradebot.models.runs import RunMode
 from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.runner import GridRunner
-from tradebot.runtime.store import FillRecord, OrderUpdate
+from tradebot.runtime.store import FillRecord, OrderUpdate, StoredOrder
 from tradebot.venues.paper import PaperVenue
 from tradebot.venues.replay import replay_ticks
 
@@ -37,7 +39,8 @@ class DiesAtItsFirstFills(SqlRunStore):
         updates: list[OrderUpdate],
         state: list[float],
         clock_ts: int,
-    ) -> None:
+        orders: Sequence[StoredOrder] = (),
+    ) -> list[FillRecord]:
         raise ProcessDied
 
 

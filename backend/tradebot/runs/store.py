@@ -149,9 +149,12 @@ class SqlRunStore(RunTransactions):
         async with self.transaction() as session:
             return {line: seq + 1 for line, seq in (await session.execute(query)).all()}
 
+    def _add_orders(self, session: AsyncSession, orders: Sequence[StoredOrder]) -> None:
+        session.add_all([BotOrder(**self._owned(o), updated_ts=o.created_ts) for o in orders])
+
     async def add_orders(self, orders: list[StoredOrder]) -> None:
         async with self.transaction() as session:
-            session.add_all([BotOrder(**self._owned(o), updated_ts=o.created_ts) for o in orders])
+            self._add_orders(session, orders)
 
     async def _apply_updates(self, session: AsyncSession, updates: Sequence[OrderUpdate]) -> None:
         for u in updates:
@@ -178,7 +181,12 @@ class SqlRunStore(RunTransactions):
 
     # ---- fills and state ----------------------------------------------------------------
     async def record_fills(
-        self, fills: list[FillRecord], updates: list[OrderUpdate], state: list[float], clock_ts: int
+        self,
+        fills: list[FillRecord],
+        updates: list[OrderUpdate],
+        state: list[float],
+        clock_ts: int,
+        orders: Sequence[StoredOrder] = (),
     ) -> list[FillRecord]:
         async with self.transaction() as session:
             known = set(
@@ -195,6 +203,7 @@ class SqlRunStore(RunTransactions):
             new = [f for f in fills if f.trade_id not in known]
             session.add_all([BotFill(**self._owned(f)) for f in new])
             await self._apply_updates(session, updates)
+            self._add_orders(session, orders)
             # The counter moves with the rows it counts (same transaction): the status reads it.
             fill_count = col(BotRun.fill_count) + len(new)
             await self._update_run(session, state=state, clock_ts=clock_ts, fill_count=fill_count)

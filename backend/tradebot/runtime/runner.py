@@ -32,6 +32,7 @@ from tradebot.observability.run_events import run_observer
 from tradebot.runtime.asking import AskSchedule
 from tradebot.runtime.book import Funds, affordable, diff_book, whole_lots
 from tradebot.runtime.grid_edits import GridEdit, GridEdits, edited_config
+from tradebot.runtime.journal import Journal
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
 from tradebot.runtime.ports import (
     FatalVenueError,
@@ -163,10 +164,12 @@ class GridRunner:
         self._errors = ApiErrorWindow()
         self.observer = run_observer(record.client_id, record.run_id, record.pair)
         venue.on_error = self._count_error  # retried reads count against the error budget too
+        self.journal = Journal(store, lambda: (self.strategy.state.tolist(), self.now))
+        """Every write of the run's orders and state: its fills ride along with the next one."""
         self.orders = OrderManager(
             record.run_id,
             venue,
-            store,
+            self.journal,
             settings.orders,
             lambda: self.now,
             self._count_error,
@@ -306,6 +309,8 @@ class GridRunner:
             await self._on_close(tick)
         if not self.strategy.stopped:
             await self._check_guards(tick.price)
+        if self.journal.held:  # the tick's fills, if no order they called for has gone yet
+            await self.journal.flush()
         self._report_figures(tick.price)
         if self._quiet is not None and self._settled():
             self._quiet(self._quiet_until(tick))
@@ -361,7 +366,7 @@ class GridRunner:
         """The spec's start: choose the empty line; the book sync buys B0 and places orders."""
         self.strategy.begin(price)
         self._may_top_up = True
-        await self.store.save_state(self.strategy.state.tolist(), self.now)
+        await self.journal.save_state()
         self._book_dirty = True
 
     async def _sync_book(self) -> None:
@@ -566,7 +571,8 @@ class GridRunner:
             self.orders.apply(update)
             applied.append(update)
             self._book_dirty = True
-        await self.store.update_orders(applied)
+        if applied:
+            self.journal.hold((), applied)
 
     async def _open_among(self, orders: list[StoredOrder]) -> dict[str, OrderReport]:
         """The orders among ``orders`` that are open, in one read when that costs less than
@@ -638,7 +644,8 @@ class GridRunner:
                 )
             self.orders.apply(update)
         self._book_dirty = True
-        await self.store.record_fills(fills, updates, self.strategy.state.tolist(), self.now)
+        if fills:
+            self.journal.hold(fills, updates)  # written before anything they call for is sent
 
     def _log_fill_latency(self, order: StoredOrder) -> None:
         sent = self.orders.submitted_at.pop(order.client_order_id, None)
@@ -792,7 +799,7 @@ class GridRunner:
             return "the grid's numbers are out of range: narrow the range or use fewer lines"
         self.strategy.recentre(plan, price)
         await self.store.save_config({**self.record.config, **moved.to_dict()})
-        await self.store.save_state(self.strategy.state.tolist(), self.now)
+        await self.journal.save_state()
         self._may_top_up = True
         self._book_dirty = True
         log.info(
@@ -855,7 +862,7 @@ class GridRunner:
         await self._load_fills()
         await self._reconcile(list(self.orders.active.values()))
         await self._cancel_resting()
-        await self.store.save_state(self.strategy.state.tolist(), self.now)
+        await self.journal.save_state()
 
     async def _cancel_resting(self) -> None:
         """Cancel every open order (a failure is logged: the venue keeps what it kept)."""
@@ -874,7 +881,7 @@ class GridRunner:
         try:
             await self._cancel_resting()
         finally:
-            await self.store.save_state(self.strategy.state.tolist(), self.now)
+            await self.journal.save_state()
             await self.store.trip(trip.guard.value, trip.reason, self.now)
             self.outcome.status = "tripped"
             self.outcome.reason = f"{trip.guard.value}: {trip.reason}"
@@ -884,7 +891,7 @@ class GridRunner:
             state = self.strategy.state
             equity = float(state[core.QUOTE] + state[core.BASE] * self._last_price)
             await self._snapshot(self._last_price, equity)
-        await self.store.save_state(self.strategy.state.tolist(), self.now)
+        await self.journal.save_state()
         await self.store.set_status(status, reason)
         self.outcome.status = status
         self.outcome.reason = reason

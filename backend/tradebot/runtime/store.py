@@ -6,6 +6,7 @@ run can restart from (orders are written as SUBMITTING before their request leav
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -90,7 +91,21 @@ class GuardRecord:
     tripped_ts: int
 
 
-class RunStore(Protocol):
+class OrderStore(Protocol):
+    """The orders of one run: what the order manager reads and writes."""
+
+    async def orders(self, statuses: frozenset[OrderStatus] | None = None) -> list[StoredOrder]: ...
+
+    async def next_seqs(self) -> dict[int, int]:
+        """For each line, the next unused order sequence number (client order ids)."""
+        ...
+
+    async def add_orders(self, orders: list[StoredOrder]) -> None: ...
+
+    async def update_orders(self, updates: list[OrderUpdate]) -> None: ...
+
+
+class RunStore(OrderStore, Protocol):
     """Persistence of one run, scoped to its client."""
 
     async def load_run(self) -> RunRecord | None: ...
@@ -103,21 +118,17 @@ class RunStore(Protocol):
         """The run's grid changed (re-centred): a restart must trade the new one."""
         ...
 
-    async def orders(self, statuses: frozenset[OrderStatus] | None = None) -> list[StoredOrder]: ...
-
-    async def next_seqs(self) -> dict[int, int]:
-        """For each line, the next unused order sequence number (client order ids)."""
-        ...
-
-    async def add_orders(self, orders: list[StoredOrder]) -> None: ...
-
-    async def update_orders(self, updates: list[OrderUpdate]) -> None: ...
-
     async def record_fills(
-        self, fills: list[FillRecord], updates: list[OrderUpdate], state: list[float], clock_ts: int
+        self,
+        fills: list[FillRecord],
+        updates: list[OrderUpdate],
+        state: list[float],
+        clock_ts: int,
+        orders: Sequence[StoredOrder] = (),
     ) -> list[FillRecord]:
-        """Store fills (a trade id already stored is skipped), the orders they complete and the
-        engine state after them, atomically; returns the fills that were new."""
+        """Store fills (a trade id already stored is skipped), the order updates that go with
+        them, the engine state after them and ``orders`` (new, written ahead of their
+        requests), atomically; returns the fills that were new."""
         ...
 
     async def save_state(self, state: list[float], clock_ts: int) -> None: ...
