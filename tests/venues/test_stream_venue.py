@@ -190,9 +190,10 @@ async def _filled(url: str, coid: str) -> bool:
     )
 
 
-async def test_the_periodic_check_comes_after_the_decision_and_finds_what_the_stream_lost() -> None:
+async def test_the_periodic_check_waits_for_no_round_trip_and_finds_what_the_stream_lost() -> None:
     # Naive: the check by REST every few minutes ran in ``new_trades``, before the tick's
-    # decision: with a thousand runs, three decisions a second waited for its round trips.
+    # decision, or after it in the same tick: with a thousand runs, the ticks that came
+    # meanwhile waited for its round trips (seconds, in the wave of checks).
     async with resting_buy(reconcile_ms=1_500) as (sim, venue, coid):
         venue.fill_grace_ms = 600_000  # the market's crossing does not ask for it here
         fault = {"kind": "drop", "channel": "user", "count": 1000}
@@ -205,11 +206,20 @@ async def test_the_periodic_check_comes_after_the_decision_and_finds_what_the_st
                 break
         else:
             raise AssertionError("the buy did not fill")
+        slow = {"kind": "timeout", "phase": "after", "path": "/api/v3/openOrders", "hold_s": 2}
+        await control(sim.url, "POST", "/_sim/faults", {"rules": [slow]})
         await asyncio.sleep(1.6)  # the check is due
         assert await venue.new_trades() == []
         assert rest_calls(sim, *FILL_PATHS) == asked  # never asked before a decision
-        trades = await venue.reconciled_trades()
+        started = time.monotonic()
+        assert await venue.reconciled_trades() == []  # asked, not waited for
+        assert time.monotonic() - started < 1.0
+        trades: list[TradeReport] = []
+        while not trades and time.monotonic() - started < 10:
+            await asyncio.sleep(0.1)
+            trades = await venue.reconciled_trades()
         assert [t.client_order_id for t in trades] == [coid]
+        assert time.monotonic() - started >= 2  # its answer was held that long
         assert rest_calls(sim, *FILL_PATHS) > asked
         assert await venue.reconciled_trades() == []  # the next one is a period away
 

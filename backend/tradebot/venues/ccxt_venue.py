@@ -106,6 +106,8 @@ class CcxtVenue:
         self.reconcile_every_ms = reconcile_every_ms
         self.fill_grace_ms = fill_grace_ms
         self._next_reconcile = 0.0
+        self._check: asyncio.Task[tuple[float, set[str], list[dict[str, Any]]]] | None = None
+        """The periodic check's read of the open orders, while it is out."""
         self._gap_polled = float("-inf")
         self._gap_wake: asyncio.TimerHandle | None = None
         self._crossings = Crossings()
@@ -394,18 +396,45 @@ class CcxtVenue:
 
     async def reconciled_trades(self) -> list[TradeReport]:
         """The stream's check by REST every ``reconcile_every_ms`` (a gap's is in
-        ``new_trades``: the stream cannot be trusted then)."""
-        started = time.monotonic()
-        if self.stream is None or started < self._next_reconcile:
+        ``new_trades``: the stream cannot be trusted then). Its read of the open orders goes
+        on in the background, the run woken when it is back: a tick that came meanwhile is
+        decided on at once instead of waiting for the round trip (behind a thousand runs'
+        checks, seconds). What it found is settled at the run's next call."""
+        if self.stream is None:
             return []
-        return await self._reconcile(started)
+        check = self._check
+        if check is None:
+            started = time.monotonic()
+            if started >= self._next_reconcile:
+                self._check = asyncio.create_task(self._read_open(started))
+                self._check.add_done_callback(lambda _: self._news())
+            return []
+        if not check.done():
+            return []
+        self._check = None
+        started, watched, rows = check.result()  # its error is the run's, as a read's is
+        # Only the orders it saw that are still watched: one placed since is not in its list
+        # and one done since is settled already.
+        trades = await self._settle_polled(rows, watched & self._watch.keys())
+        self._checked(started)
+        return trades
 
-    async def _reconcile(self, started: float) -> list[TradeReport]:
+    async def _read_open(self, started: float) -> tuple[float, set[str], list[dict[str, Any]]]:
+        watched = set(self._watch)
+        rows = await self._open_rows() if watched else []
+        return started, watched, rows
+
+    def _checked(self, started: float) -> None:
+        """The stream is trusted again up to ``started``, and checked again a period later."""
         assert self.stream is not None
         self._gap_polled = started
-        trades = await self._poll_trades()
         self.stream.reconciled(started)
         self._next_reconcile = started + self.reconcile_every_ms / 1000
+
+    async def _reconcile(self, started: float) -> list[TradeReport]:
+        self._gap_polled = started  # a failed poll too: the next waits its interval
+        trades = await self._poll_trades()
+        self._checked(started)
         return trades
 
     async def _streamed(self) -> list[TradeReport]:
@@ -454,18 +483,28 @@ class CcxtVenue:
         self._crossings.forget(coid)
 
     async def _poll_trades(self) -> list[TradeReport]:
-        """Trades of our orders that stopped being open or filled more since the last poll.
+        """Trades of our orders that stopped being open or filled more since the last poll."""
+        if not self._watch:
+            return []
+        rows = await self._open_rows(Priority.RECONCILE if self.stream else Priority.ROUTINE)
+        return await self._settle_polled(rows, set(self._watch))
+
+    async def _settle_polled(
+        self, rows: list[dict[str, Any]], watched: Collection[str]
+    ) -> list[TradeReport]:
+        """The trades of the ``watched`` orders that the open orders ``rows`` show gone or
+        filled more.
 
         An order leaves the watch only once its trades are in hand, and trades already fetched
         are returned even when a later request of the poll fails: ``trades_for`` reports each
         trade once, so trades dropped with an exception would never be seen by this run."""
-        if not self._watch:
-            return []
-        rows = await self._open_rows(Priority.RECONCILE if self.stream else Priority.ROUTINE)
-        open_now = {c: r.filled_qty for c, r in self._reports_among(rows, self._watch).items()}
+        open_now = {c: r.filled_qty for c, r in self._reports_among(rows, watched).items()}
         trades: list[TradeReport] = []
         try:
-            for coid, seen_filled in list(self._watch.items()):
+            for coid in [c for c in self._watch if c in watched]:
+                seen_filled = self._watch.get(coid)
+                if seen_filled is None:  # settled while this poll asked about another
+                    continue
                 still_open = coid in open_now
                 if still_open and open_now[coid] <= seen_filled:
                     self.lost_sight.discard(coid)
@@ -563,6 +602,9 @@ class CcxtVenue:
     async def close(self) -> None:
         if self._gap_wake is not None:
             self._gap_wake.cancel()
+        if self._check is not None:
+            self._check.cancel()
+            await asyncio.gather(self._check, return_exceptions=True)
         if self.stream is not None:
             await self.stream.close()
         await self.exchange.close()
