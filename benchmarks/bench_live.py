@@ -23,7 +23,10 @@ accounts and the public ones) is read over ``SECONDS`` in each phase:
 
 A run's weight a minute gives the runs one IP carries within ``HEADROOM`` of Binance's 6,000
 weight a minute. The feed's event-to-decision latency over the streams phase is reported too
-(``workers.latency``), and beside it the time to done, the exchange's round trips included.
+(``workers.latency``): of the decisions on news (a price past one of the run's lines, a fill
+on its user stream), and beside it their time to done, the exchange's round trips included,
+and the latency of the runs' routine looks (a run asleep looks again every few seconds by the
+clock: no event, nothing to decide).
 ``BENCH_LIVE_RUNS`` (1,000: the target's load), ``BENCH_LIVE_POLLING_RUNS`` (50),
 ``BENCH_LIVE_SECONDS`` and ``BENCH_LIVE_SPEED`` change the load.
 """
@@ -154,18 +157,17 @@ async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, 
             if not streams:
                 got["polling"] = await _weight_per_run_minute(http, sim_url, runs)
                 return got
-            feeds = state.feeds
-            feeds.latency.clear()
-            feeds.decision.clear()
+            samples = state.feeds.samples
+            samples.clear()
             # A whole reconciliation period: every run's REST reconciliation falls in it once.
             period = max(SECONDS, settings.RECONCILE_INTERVAL_MS / 1000)
             got["streams"] = await _weight_per_run_minute(http, sim_url, runs, period)
-            got["p99"], got["p50"] = feeds.decision.percentile(0.99), feeds.decision.percentile(0.5)
-            got["decisions"] = feeds.decision.count
-            got["done_p99"], got["done_p50"] = (
-                feeds.latency.percentile(0.99),
-                feeds.latency.percentile(0.5),
-            )
+            decision, done, due = samples.decision, samples.latency, samples.due
+            got["p99"], got["p50"] = decision.percentile(0.99), decision.percentile(0.5)
+            got["decisions"] = decision.count
+            got["done_p99"], got["done_p50"] = done.percentile(0.99), done.percentile(0.5)
+            got["due_p99"], got["due_p50"] = due.percentile(0.99), due.percentile(0.5)
+            got["dues"] = due.count
             await _stall(http, sim_url, "market")
             got["price_down"] = await _weight_per_run_minute(http, sim_url, runs)
             await _stall(http, sim_url, "user")
@@ -225,9 +227,11 @@ def figures() -> list[Figure]:
             "ms",
             50.0,
             note=(
-                f"p50 {got['p50']:.1f} ms over {got['decisions']:.0f} decisions; to done (orders "
-                f"answered by the exchange, writes made) p50 {got['done_p50']:.1f} / p99 "
-                f"{got['done_p99']:.1f} ms"
+                f"p50 {got['p50']:.1f} ms over {got['decisions']:.0f} decisions on news (a price "
+                f"past the run's nearest line, a fill); to done (orders answered by the exchange, "
+                f"writes made) p50 {got['done_p50']:.1f} / p99 {got['done_p99']:.1f} ms; the "
+                f"runs' routine looks (due by the clock, no news) p50 {got['due_p50']:.1f} / p99 "
+                f"{got['due_p99']:.1f} ms over {got['dues']:.0f}"
             ),
         ),
     ]

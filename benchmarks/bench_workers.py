@@ -225,7 +225,7 @@ async def _measure(sim_url: str, database_url: str) -> dict[str, float]:
         await _ask_for_runs(settings, state.sessions)
         start_s = await until_booked(state, BOTS, 900)
         async with aiohttp.ClientSession() as http:
-            state.feeds.latency.clear()
+            state.feeds.samples.clear()
             fills = await count(state.sessions, select(func.count()).select_from(BotFill))
             commits = await _commits(state.sessions)
             first, wall, cpu = (
@@ -237,7 +237,7 @@ async def _measure(sim_url: str, database_url: str) -> dict[str, float]:
                 await asyncio.sleep(0.5)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             commits = await _commits(state.sessions) - commits
-        latency = state.feeds.latency
+        latency = state.feeds.samples.latency
         return {
             "bots": float(len(state.runs)),
             "start_s": start_s,

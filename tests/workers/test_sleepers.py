@@ -12,8 +12,7 @@ from tradebot.engine.types import MarketRules, Side
 from tradebot.runtime.ports import Tick, TransientVenueError
 from tradebot.runtime.quiet import QUIET_MAX_MS, Quiet, band, wake_by
 from tradebot.runtime.store import StoredOrder
-from tradebot.workers.feed import FeedEndedError, SharedFeed
-from tradebot.workers.latency import LatencySample
+from tradebot.workers.feed import FeedEndedError, FeedSamples, SharedFeed, Subscription
 from tradebot.workers.sleepers import Sleepers
 
 QUIET = Quiet(below=99.0, above=101.0, close_after=5_000, wake_at=10_000)
@@ -28,20 +27,22 @@ def test_a_quiet_owner_wakes_outside_its_band_at_a_due_close_or_past_its_time() 
     sleepers: Sleepers[str] = Sleepers(capacity=2)
     for owner in ("a", "b", "c"):  # past the first capacity: the arrays grow
         sleepers.add(owner)
-    assert sleepers.woken(tick(1, 100.0), NOW) == ["a", "b", "c"]  # new owners are awake
+    # (news to them: their band left or they are awake; only due: by the clock or a close)
+    assert sleepers.woken(tick(1, 100.0), NOW) == (["a", "b", "c"], [])  # new owners: awake
     sleepers.sleep("a", QUIET)
     sleepers.sleep("b", QUIET)
-    assert sleepers.woken(tick(2, 100.0), NOW) == ["c"]
-    assert sleepers.woken(tick(3, 99.0), NOW) == ["a", "b", "c"]  # a buy line touched
-    assert sleepers.woken(tick(4, 101.5), NOW) == ["a", "b", "c"]
-    assert sleepers.woken(tick(4_999, 100.0, closes=True), NOW) == ["c"]
-    assert sleepers.woken(tick(5_000, 100.0, closes=True), NOW) == ["a", "b", "c"]
-    assert sleepers.woken(tick(9_999, 100.0), 9_999) == ["c"]
-    assert sleepers.woken(tick(9_999, 100.0), 10_000) == ["a", "b", "c"]
+    assert sleepers.woken(tick(2, 100.0), NOW) == (["c"], [])
+    assert sleepers.woken(tick(3, 99.0), NOW) == (["a", "b", "c"], [])  # a buy line touched
+    assert sleepers.woken(tick(4, 101.5), NOW) == (["a", "b", "c"], [])
+    assert sleepers.woken(tick(4_999, 100.0, closes=True), NOW) == (["c"], [])
+    assert sleepers.woken(tick(5_000, 100.0, closes=True), NOW) == (["c"], ["a", "b"])
+    assert sleepers.woken(tick(9_999, 100.0), 9_999) == (["c"], [])
+    assert sleepers.woken(tick(9_999, 100.0), 10_000) == (["c"], ["a", "b"])
+    assert sleepers.woken(tick(9_999, 98.0), 10_000) == (["a", "b", "c"], [])  # news first
     sleepers.remove("a")  # "c" moves into its slot and keeps its own (awake) state
-    assert sleepers.woken(tick(2, 100.0), NOW) == ["c"]
+    assert sleepers.woken(tick(2, 100.0), NOW) == (["c"], [])
     sleepers.wake("b")
-    assert sorted(sleepers.woken(tick(2, 100.0), NOW)) == ["b", "c"]
+    assert sleepers.woken(tick(2, 100.0), NOW) == (["c", "b"], [])  # in slot order
 
 
 def order(side: Side, price: float, kind: str = "limit") -> StoredOrder:
@@ -90,7 +91,7 @@ class ListedPrices:
 async def test_a_quiet_subscription_sleeps_and_news_wakes_it_with_the_latest_price() -> None:
     source = ListedPrices([tick(1, 100.0)])
     far = Quiet(below=99.0, above=101.0, close_after=5_000, wake_at=2**62)
-    feed = SharedFeed(source, LatencySample(), LatencySample())
+    feed = SharedFeed(source, FeedSamples())
     run = feed.subscribe()
     assert (await run.next_tick()) == tick(1, 100.0)
     run.quiet(far)
@@ -120,7 +121,7 @@ class FailingPrices(ListedPrices):
 async def test_a_failed_feed_ends_its_runs_once_instead_of_losing_ticks_for_ever() -> None:
     # Naive: the feed's error raised as a lost tick: the run asks again at once, for ever (a
     # hundred thousand errors in 24 s, its error guard tripped, the worker starved).
-    feed = SharedFeed(FailingPrices([tick(1, 100.0)]), LatencySample(), LatencySample())
+    feed = SharedFeed(FailingPrices([tick(1, 100.0)]), FeedSamples())
     run = feed.subscribe()
     assert await run.next_tick() == tick(1, 100.0)
     with pytest.raises(FeedEndedError) as ended:
@@ -132,8 +133,9 @@ async def test_a_failed_feed_ends_its_runs_once_instead_of_losing_ticks_for_ever
 
 async def test_each_tick_is_timed_to_the_runs_decision_once_and_to_its_next_ask() -> None:
     source = ListedPrices([tick(1, 100.0), tick(2, 100.5)])
-    done, decision = LatencySample(), LatencySample()
-    feed = SharedFeed(source, done, decision)
+    samples = FeedSamples()
+    done, decision = samples.latency, samples.decision
+    feed = SharedFeed(source, samples)
     run = feed.subscribe()
     await run.next_tick()
     run.decided()  # before its orders go out
@@ -147,3 +149,34 @@ async def test_each_tick_is_timed_to_the_runs_decision_once_and_to_its_next_ask(
     assert (decision.count, done.count) == (2, 2)
     assert decision.percentile(1.0) <= done.percentile(1.0) + 1e-6
     await run.close()
+
+
+async def test_a_tick_goes_first_to_the_runs_it_is_news_to_and_is_timed_as_what_it_was() -> None:
+    # Naive: a tick wakes its runs in slot order, and a run whose line it crossed decides
+    # behind every run that was only due to look again (a hundred a second at 1,000 runs).
+    source = ListedPrices([tick(1, 100.0)])
+    samples = FeedSamples()
+    feed = SharedFeed(source, samples)
+    due, crossed = feed.subscribe(), feed.subscribe()  # the due run has the first slot
+    for run in (due, crossed):
+        await run.next_tick()
+        run.decided()
+    due.quiet(Quiet(below=90.0, above=110.0, close_after=2**62, wake_at=0))  # due at once
+    crossed.quiet(Quiet(below=99.0, above=101.0, close_after=2**62, wake_at=2**62))
+    samples.clear()
+    decided: list[str] = []
+
+    async def decide(run: Subscription, name: str) -> None:
+        await run.next_tick()
+        decided.append(name)
+        run.decided()
+
+    runs = [asyncio.create_task(decide(due, "due")), asyncio.create_task(decide(crossed, "news"))]
+    await asyncio.sleep(0)
+    source.ticks.append(tick(2, 98.0))  # past the crossed run's buy line, inside the other's
+    source.more.set()
+    await asyncio.wait_for(asyncio.gather(*runs), 2)
+    assert decided == ["news", "due"]
+    assert (samples.decision.count, samples.due.count) == (1, 1)
+    await due.close()
+    await crossed.close()

@@ -7,7 +7,10 @@ it. Every subscriber sees every tick, in order (the paper engine needs the whole
 first tick is a jump, as for a run that opens its own feed. A run may say it is quiet
 (``runtime.quiet``, a live run does after each tick): it then sees only the ticks that wake it,
 found for all the feed's runs at once (``Sleepers``), and ``wake`` hands it the latest price
-again when news for it comes another way.
+again when news for it comes another way. A tick is handed first to the runs it is news for
+(it left their band, or news woke them), then to those it wakes only because they are due (a
+time to look again, a candle close): a run whose line was crossed does not decide behind a
+hundred runs' routine looks. Each sample of latency says which it was.
 
 ``lockstep`` (a stepped sandbox) polls again only once every run has decided on the last tick,
 so the simulator's clock holds while any run is busy, as it does for a run stepping it alone.
@@ -20,6 +23,7 @@ import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from tradebot.engine.types import MarketRules
 from tradebot.observability.logs import get_logger
@@ -39,16 +43,34 @@ class FeedEndedError(VenueError):
     retryable = True
 
 
+@dataclass(slots=True)
+class FeedSamples:
+    """The latencies of a worker's runs (``workers.latency``), from the event that woke each."""
+
+    latency: LatencySample = field(default_factory=LatencySample)
+    """News to done: the run's orders answered and its writes made."""
+    decision: LatencySample = field(default_factory=LatencySample)
+    """News to decision: the run knows what to send (before the exchange's round trips)."""
+    due: LatencySample = field(default_factory=LatencySample)
+    """Tick to decision of the runs it woke only because they were due (no news for them)."""
+
+    def clear(self) -> None:
+        for sample in (self.latency, self.decision, self.due):
+            sample.clear()
+
+
 class Subscription:
     """One run's view of a shared feed (``runs.live.PriceFeed``)."""
 
     def __init__(self, feed: SharedFeed) -> None:
         self._feed = feed
-        self._ticks: deque[tuple[Tick | VenueError | None, float]] = deque()
+        self._ticks: deque[tuple[Tick | VenueError | None, float, bool]] = deque()
         self._ready = asyncio.Event()
         self._received_at: float | None = None
         self._undecided_at: float | None = None
         """When the tick the run is deciding on was received, until it has decided."""
+        self._news_tick = True
+        """The tick it is deciding on is news to it (not only a due look): sampled as such."""
         self._first = True
         self._news = False
         self._asleep = False
@@ -73,12 +95,14 @@ class Subscription:
         else:
             self._feed.rouse(self)
 
-    def deliver(self, tick: Tick | VenueError | None, received_at: float) -> None:
+    def deliver(
+        self, tick: Tick | VenueError | None, received_at: float, news: bool = True
+    ) -> None:
         self._asleep = False
         if self._first and isinstance(tick, Tick):
             tick = dataclasses.replace(tick, direction=None)
             self._first = False
-        self._ticks.append((tick, received_at))
+        self._ticks.append((tick, received_at, news))
         self._ready.set()
         self.busy = True
 
@@ -87,20 +111,22 @@ class Subscription:
 
     def decided(self) -> None:
         if self._undecided_at is not None:
-            self._feed.decision.add((time.perf_counter() - self._undecided_at) * 1000)
+            sample = self._feed.samples.decision if self._news_tick else self._feed.samples.due
+            sample.add((time.perf_counter() - self._undecided_at) * 1000)
             self._undecided_at = None
 
     async def next_tick(self) -> Tick | None:
         if self._received_at is not None:
             self.decided()
-            self._feed.latency.add((time.perf_counter() - self._received_at) * 1000)
+            if self._news_tick:
+                self._feed.samples.latency.add((time.perf_counter() - self._received_at) * 1000)
             self._received_at = None
             self.started.set()
         if not self._ticks:
             self._feed.idle(self)
             self._ready.clear()
             await self._ready.wait()
-        tick, self._received_at = self._ticks[0]
+        tick, self._received_at, self._news_tick = self._ticks[0]
         if isinstance(tick, Tick):
             self._ticks.popleft()
             self._undecided_at = self._received_at
@@ -126,15 +152,13 @@ class SharedFeed:
     def __init__(
         self,
         source: PriceFeed,
-        latency: LatencySample,
-        decision: LatencySample,
+        samples: FeedSamples,
         *,
         lockstep: bool = False,
         on_empty: Callable[[SharedFeed], None] = lambda _feed: None,
     ) -> None:
         self.source = source
-        self.latency = latency
-        self.decision = decision
+        self.samples = samples
         self.lockstep = lockstep
         self._on_empty = on_empty
         self._subscribers: list[Subscription] = []
@@ -212,25 +236,30 @@ class SharedFeed:
             self._hand(subscription, dataclasses.replace(self._last, direction=None))
 
     def _deliver(self, tick: Tick | VenueError | None) -> None:
+        due: list[Subscription] = []
         if isinstance(tick, Tick):
             self._last = tick
-            targets = self.sleepers.woken(tick)
+            news, due = self.sleepers.woken(tick)
         else:
-            targets = list(self._subscribers)
+            news = list(self._subscribers)
         received_at = time.perf_counter()
-        for subscription in targets:
+        for subscription in news:
             self._hand(subscription, tick, received_at)
+        for subscription in due:  # after the runs the tick is news to: they decide first
+            self._hand(subscription, tick, received_at, news=False)
 
     def _hand(
         self,
         subscription: Subscription,
         tick: Tick | VenueError | None,
         received_at: float | None = None,
+        *,
+        news: bool = True,
     ) -> None:
         self.sleepers.wake(subscription)  # awake until it says otherwise after this tick
         if not subscription.busy:
             self._busy += 1
-        subscription.deliver(tick, received_at or time.perf_counter())
+        subscription.deliver(tick, received_at or time.perf_counter(), news)
 
 
 class MarketFeeds:
@@ -242,10 +271,7 @@ class MarketFeeds:
     ) -> None:
         self._open = open_source
         self.lockstep = lockstep
-        self.latency = LatencySample()
-        """Tick to done: the run's orders answered and its writes made."""
-        self.decision = LatencySample()
-        """Tick to decision: the run knows what to send (before the exchange's round trips)."""
+        self.samples = FeedSamples()
         self._feeds: dict[FeedKey, SharedFeed] = {}
 
     def subscribe(self, exchange: str, pair: str) -> Subscription:
@@ -254,8 +280,7 @@ class MarketFeeds:
         if feed is None:
             feed = SharedFeed(
                 self._open(exchange, pair),
-                self.latency,
-                self.decision,
+                self.samples,
                 lockstep=self.lockstep,
                 on_empty=lambda done, key=key: self._drop(key, done),  # type: ignore[misc]
             )

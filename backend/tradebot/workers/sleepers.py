@@ -58,15 +58,20 @@ class Sleepers(Generic[T]):
             self._below[slot], self._above[slot] = _INF, -_INF
             self._close_after[slot] = self._wake_at[slot] = 0
 
-    def woken(self, tick: Tick, now_ms: int | None = None) -> list[T]:
+    def woken(self, tick: Tick, now_ms: int | None = None) -> tuple[list[T], list[T]]:
         """The subscribers ``tick`` wakes (arriving at ``now_ms``, the wall clock by default),
-        in subscription-slot order."""
+        in subscription-slot order: those whose band it left (or awake), for whom it is news,
+        and those only due, by the clock or a candle close, for whom it is not."""
         n = len(self._owners)
         now = int(time.time() * 1000) if now_ms is None else now_ms
-        mask = (tick.price <= self._below[:n]) | (tick.price >= self._above[:n])
-        mask |= now >= self._wake_at[:n]
+        moved = (tick.price <= self._below[:n]) | (tick.price >= self._above[:n])
+        due = now >= self._wake_at[:n]
         if tick.closes_candle:
-            mask |= tick.ts >= self._close_after[:n]
+            due |= tick.ts >= self._close_after[:n]
+        due &= ~moved
+        return self._of(moved), self._of(due)
+
+    def _of(self, mask: np.ndarray) -> list[T]:
         return [self._owners[i] for i in np.flatnonzero(mask)]
 
     def _grow(self) -> None:

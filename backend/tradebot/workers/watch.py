@@ -46,7 +46,7 @@ async def check_signals(state: WorkerState) -> None:
 
 
 async def log_metrics(state: WorkerState) -> None:
-    latency = state.feeds.latency
+    latency = state.feeds.samples.latency
     log.info(
         "worker_metrics",
         worker=state.worker_id,
