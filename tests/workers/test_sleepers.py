@@ -180,3 +180,17 @@ async def test_a_tick_goes_first_to_the_runs_it_is_news_to_and_is_timed_as_what_
     assert (samples.decision.count, samples.due.count) == (1, 1)
     await due.close()
     await crossed.close()
+
+
+async def test_news_for_a_run_that_has_left_the_feed_is_dropped() -> None:
+    # Naive: a closing venue's last news (its background read cancelled) handed the run a
+    # tick: counted busy for ever, a stepped sandbox's feed waited for it and never moved on.
+    source = ListedPrices([tick(1, 100.0)])
+    feed = SharedFeed(source, FeedSamples(), lockstep=True)
+    gone, staying = feed.subscribe(), feed.subscribe()
+    for run in (gone, staying):
+        await run.next_tick()
+    await gone.close()
+    gone.wake()
+    assert not gone.busy
+    await staying.close()

@@ -407,7 +407,7 @@ class CcxtVenue:
             started = time.monotonic()
             if started >= self._next_reconcile:
                 self._check = asyncio.create_task(self._read_open(started))
-                self._check.add_done_callback(lambda _: self._news())
+                self._check.add_done_callback(self._check_back)
             return []
         if not check.done():
             return []
@@ -418,6 +418,10 @@ class CcxtVenue:
         trades = await self._settle_polled(rows, watched & self._watch.keys())
         self._checked(started)
         return trades
+
+    def _check_back(self, check: asyncio.Task[Any]) -> None:
+        if not check.cancelled():  # cancelled: the venue is closing, its run gone
+            self._news()
 
     async def _read_open(self, started: float) -> tuple[float, set[str], list[dict[str, Any]]]:
         watched = set(self._watch)

@@ -90,6 +90,8 @@ class Subscription:
             self._asleep = True
 
     def wake(self) -> None:
+        if self.closed:  # news for a run that has left the feed (its venue closing)
+            return
         if self.busy and not self._asleep:
             self._news = True  # it is deciding and may have looked already: it looks again
         else:
