@@ -30,27 +30,25 @@ class Journal:
         """The engine state and the run's clock, as they are now."""
         self._fills: list[FillRecord] = []
         self._updates: list[OrderUpdate] = []
-        self._held = False
 
     @property
     def held(self) -> bool:
-        return self._held
+        return bool(self._fills or self._updates)
 
     def hold(self, fills: Sequence[FillRecord], updates: Sequence[OrderUpdate]) -> None:
         """Fills (and order updates) booked in memory, written with the state by the next write."""
         self._fills.extend(fills)
         self._updates.extend(updates)
-        self._held = True
 
     async def flush(self, orders: Sequence[StoredOrder] = ()) -> None:
         """Write what is held, the state and ``orders``, in one transaction."""
         fills, updates = self._fills, self._updates
-        self._fills, self._updates, self._held = [], [], False
+        self._fills, self._updates = [], []
         state, clock_ts = self._state()
         await self._store.record_fills(fills, updates, state, clock_ts, orders)
 
     async def save_state(self) -> None:
-        if self._held:
+        if self.held:
             await self.flush()
         else:
             await self._store.save_state(*self._state())
@@ -63,13 +61,13 @@ class Journal:
         return await self._store.next_seqs()
 
     async def add_orders(self, orders: list[StoredOrder]) -> None:
-        if self._held:
+        if self.held:
             await self.flush(orders)
         else:
             await self._store.add_orders(orders)
 
     async def update_orders(self, updates: list[OrderUpdate]) -> None:
-        if self._held:
+        if self.held:
             self.hold((), updates)
             await self.flush()
         elif updates:
