@@ -59,6 +59,13 @@ export async function axeViolations(page) {
   return results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+/** The whole page in one image, taken from the top: scrolled, the sticky top bar would be drawn
+ * where the window was, partway down the image. */
+export async function fullPageScreenshot(page, path) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path, fullPage: true });
+}
+
 export class Journey {
   constructor(outDir) {
     this.outDir = outDir;
@@ -71,7 +78,7 @@ export class Journey {
   /** A screenshot of the page and its axe check, both recorded under `name`. */
   async capture(page, name) {
     const file = join(this.outDir, `${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await fullPageScreenshot(page, file);
     this.shots.push(file);
     const violations = await axeViolations(page);
     this.a11y[name] = violations;

@@ -16,7 +16,7 @@
 // Talking to the driver (stdin/stdout lines): `@@checkout` asks it to deliver the Stripe event
 // of the Checkout just opened, and waits for a line `ok`; the last line is `@@result {json}`.
 import { createInterface } from 'node:readline';
-import { Journey, launch, newPage, signIn } from './browser.mjs';
+import { Journey, fullPageScreenshot, launch, newPage, signIn } from './browser.mjs';
 
 const env = (name, fallback) => {
   const value = process.env[name] ?? fallback;
@@ -359,6 +359,8 @@ async function main() {
 
     journey.step('50 bots');
     await dashboardOfFiftyBots(page);
+    await page.getByText('Your kill switch is on.').waitFor();
+    assert(await page.getByRole('button', { name: 'Start paper run of E2E BTC grid' }).isDisabled(), 'no bot can be started while the kill switch is on');
     await journey.capture(page, '14-dashboard-50-bots');
 
     journey.figures.dashboard_50_bots_after_sign_in_ms = (await dashboardAfterSignIn(browser, 1))[0];
@@ -382,7 +384,7 @@ async function main() {
     await otherUserSeesNothing(browser, runId);
   } catch (error) {
     failed = error;
-    await page.screenshot({ path: `${journey.outDir}/failure.png`, fullPage: true }).catch(() => undefined);
+    await fullPageScreenshot(page, `${journey.outDir}/failure.png`).catch(() => undefined);
   } finally {
     await browser.close();
   }

@@ -4,12 +4,14 @@ import { useConsent, useDeleteBot, useOnboarding, useStartRun } from '../../api/
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Figure, TextFigure } from '../../components/Figure';
+import { StartRunButton } from '../../components/KillSwitch';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDuration, formatPct, formatPrice, formatUsd } from '../../lib/format';
 import { isActive, runFigures } from '../../lib/pnl';
 import type { BotSummary } from './useBotSummaries';
 
-export function BotCard({ summary, now }: { summary: BotSummary; now: number }) {
+/** A bot's card: its last run's figures, and its start buttons (disabled while the kill switch is on). */
+export function BotCard({ summary, now, killSwitchOn }: { summary: BotSummary; now: number; killSwitchOn: boolean }) {
   const { bot, run, status, guards } = summary;
   const figures = status ? runFigures(status, bot.grid.investment, now) : null;
   const headingId = `bot-${bot.id}`;
@@ -61,20 +63,25 @@ export function BotCard({ summary, now }: { summary: BotSummary; now: number }) 
           </Link>
         ) : null}
         {startable ? (
-          <button
-            type="button"
+          <StartRunButton
+            killSwitchOn={killSwitchOn}
             className="button primary"
             disabled={start.isPending}
             aria-label={`Start paper run of ${bot.name}`}
             onClick={() => start.mutate({ bot_id: bot.id }, { onSuccess: (started) => void navigate(`/runs/${started.id}`) })}
           >
             Start paper run
-          </button>
+          </StartRunButton>
         ) : null}
         {startable && liveAllowed ? (
-          <button type="button" className="button secondary" onClick={() => setConfirmingLive(true)} aria-label={`Start live run of ${bot.name}`}>
+          <StartRunButton
+            killSwitchOn={killSwitchOn}
+            className="button secondary"
+            onClick={() => setConfirmingLive(true)}
+            aria-label={`Start live run of ${bot.name}`}
+          >
             Start live run
-          </button>
+          </StartRunButton>
         ) : null}
         {startable ? (
           <button type="button" className="button ghost" onClick={() => setConfirmingDelete(true)} aria-label={`Delete ${bot.name}`}>

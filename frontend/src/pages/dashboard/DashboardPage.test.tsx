@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Bot, Run, RunStatus } from '../../api/types';
@@ -29,6 +29,20 @@ function answer(path: string) {
   return undefined;
 }
 
+/** The API of a client allowed to trade live, with its kill switch in `killSwitch`. */
+function answerLiveAllowed(path: string, killSwitch: { active: boolean; guards: unknown[] }) {
+  if (path === '/kill-switch') return { body: killSwitch };
+  if (path === '/onboarding' || path === '/consent') return { body: { live_allowed: true } };
+  return answer(path);
+}
+
+/** The paper and live start buttons on the card of the bot `name`, once both are shown. */
+async function startButtons(name: string): Promise<HTMLElement[]> {
+  const card = await screen.findByRole('article', { name });
+  const live = await within(card).findByRole('button', { name: `Start live run of ${name}` });
+  return [within(card).getByRole('button', { name: `Start paper run of ${name}` }), live];
+}
+
 describe('DashboardPage', () => {
   it('shows a card per bot with its P&L split, and sorts and filters them', async () => {
     stubApi((call) => answer(call.path));
@@ -48,6 +62,24 @@ describe('DashboardPage', () => {
     await user.selectOptions(screen.getByLabelText('State'), 'all');
     await user.type(screen.getByLabelText('Search'), 'brav');
     expect(names()).toEqual(['Bravo']);
+  });
+
+  it('offers no start while the kill switch is on, and says why', async () => {
+    const guard = { id: 1, guard: 'kill_switch', reason: 'kill switch from the run page', active: true, run_id: null, reset_at: null, reset_by: null };
+    stubApi((call) => answerLiveAllowed(call.path, { active: true, guards: [guard] }));
+    renderWithApi(<DashboardPage />);
+    expect(await screen.findByText('Your kill switch is on.')).toBeInTheDocument();
+    for (const start of await startButtons('Charlie')) {
+      expect(start).toBeDisabled();
+      expect(start).toHaveAccessibleDescription('Your kill switch is on. Every bot is stopped and none can start until support resets it.');
+    }
+  });
+
+  it('offers to start a bot while the kill switch is off', async () => {
+    stubApi((call) => answerLiveAllowed(call.path, { active: false, guards: [] }));
+    renderWithApi(<DashboardPage />);
+    for (const start of await startButtons('Charlie')) expect(start).toBeEnabled();
+    expect(screen.queryByText('Your kill switch is on.')).not.toBeInTheDocument();
   });
 
   it('says what to do when there is no bot', async () => {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
+import { KillSwitchNotice } from '../../components/KillSwitch';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Loading } from '../../components/Loading';
 import { isActive, runFigures } from '../../lib/pnl';
@@ -59,11 +60,7 @@ export default function DashboardPage() {
           New bot
         </Link>
       </div>
-      {killSwitchOn ? (
-        <div className="alert alert-error" role="status">
-          <strong>Your kill switch is on.</strong> Every bot is stopped and none can start until support resets it.
-        </div>
-      ) : null}
+      <KillSwitchNotice on={killSwitchOn} />
       {error ? (
         <div>
           <ProblemAlert error={error} action="Your bots could not be loaded" />
@@ -122,7 +119,7 @@ export default function DashboardPage() {
           ) : (
             <div className="card-grid">
               {shown.map((summary) => (
-                <BotCard key={summary.bot.id} summary={summary} now={now} />
+                <BotCard key={summary.bot.id} summary={summary} now={now} killSwitchOn={killSwitchOn} />
               ))}
             </div>
           )}

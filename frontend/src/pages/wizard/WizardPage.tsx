@@ -2,9 +2,10 @@ import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useMutation } from '@tanstack/react-query';
 import { useApi } from '../../api/ApiContext';
-import { useStartRun } from '../../api/hooks';
+import { useKillSwitch, useStartRun } from '../../api/hooks';
 import { ApiProblem, unwrap } from '../../api/problem';
 import { PriceChart, type ChartLine } from '../../charts';
+import { KillSwitchNotice, StartRunButton } from '../../components/KillSwitch';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { gridLinePrices } from '../../lib/grid';
 import { toBotCreate, validateGrid, type GridFormErrors, type GridFormValues } from '../../lib/gridForm';
@@ -58,6 +59,7 @@ export default function WizardPage() {
   const preview = usePlanPreview(body, lastClose);
   const saved = useSavedBot();
   const start = useStartRun();
+  const killSwitchOn = useKillSwitch().data?.active ?? false;
   const [backtestId, setBacktestId] = useState<string | null>(null);
   const backtest = useBacktest(backtestId);
 
@@ -107,6 +109,7 @@ export default function WizardPage() {
       <div className="page-head">
         <h1 id="wizard-title">New grid bot</h1>
       </div>
+      <KillSwitchNotice on={killSwitchOn} />
       <div className="wizard">
         <div className="wizard-side">
           <form
@@ -122,9 +125,9 @@ export default function WizardPage() {
               <button type="button" className="button secondary" disabled={!valid || runBacktest.isPending} onClick={() => runBacktest.mutate()}>
                 Backtest these settings
               </button>
-              <button type="submit" className="button primary" disabled={!valid || startPaper.isPending}>
+              <StartRunButton type="submit" killSwitchOn={killSwitchOn} className="button primary" disabled={!valid || startPaper.isPending}>
                 Start paper bot
-              </button>
+              </StartRunButton>
             </div>
             <p className="muted small">Paper bots trade simulated money on real prices. Nothing is sent to your exchange.</p>
             <ProblemAlert error={refusal} action="Not saved" fieldsShown={FORM_FIELDS} />
