@@ -232,11 +232,11 @@ async def test_the_sweeper_enqueues_runs_whose_job_was_lost_and_no_other(worker_
         await redis.aclose()
 
 
-def test_the_sweeper_runs_every_five_seconds_unless_the_worker_is_told_not_to(worker_env):
+def test_the_sweeper_runs_at_start_and_every_five_seconds_unless_told_not_to(worker_env):
     def crons(sweep: bool) -> dict[str, object]:
         config = worker_settings(worker_env, options("http://127.0.0.1:9", sweep=sweep))
-        return {job.name: job.second for job in config["cron_jobs"]}
+        return {job.name: (job.second, job.run_at_startup) for job in config["cron_jobs"]}
 
-    assert crons(True)["cron:reap_runs"] == set(range(0, 60, 5))
+    assert crons(True)["cron:reap_runs"] == (set(range(0, 60, 5)), True)
     assert "cron:reap_runs" not in crons(False)
     assert "cron:daily_pnl" in crons(False)  # the other crons stay

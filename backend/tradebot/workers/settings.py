@@ -5,7 +5,7 @@
 
 - ``run_grid(client_id, run_id)`` (job id ``run:{run_id}``, see ``bots.queue``): one run,
   for as long as it lasts; retried at once when handed over, with backoff on transient failures.
-- ``reap_runs`` every 5 s (runs without a job get one), ``trial_expiry`` hourly,
+- ``reap_runs`` every 5 s and at start (runs without a job get one), ``trial_expiry`` hourly,
   ``daily_pnl`` at 00:05 UTC, ``key_recheck`` at 03:30 UTC.
 
 SIGTERM / SIGINT: every run stops after its current tick and is handed to another worker
@@ -111,7 +111,17 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         ],
         "cron_jobs": [
             *(
-                [cron(reap_runs, second=SWEEP_SECONDS, unique=True, timeout=CRON_TIMEOUT_S)]
+                [
+                    # Also as it starts: a worker back after Redis lost every job (its own
+                    # included) takes its runs at once, not at the next five-second mark.
+                    cron(
+                        reap_runs,
+                        second=SWEEP_SECONDS,
+                        unique=True,
+                        timeout=CRON_TIMEOUT_S,
+                        run_at_startup=True,
+                    )
+                ]
                 if options.sweep
                 else []
             ),
