@@ -111,6 +111,34 @@ async def test_a_quiet_subscription_sleeps_and_news_wakes_it_with_the_latest_pri
     await run.close()
 
 
+async def test_news_for_a_run_with_a_tick_waiting_is_seen_when_it_takes_that_tick() -> None:
+    # Naive: a fill's order update and its trade (two rows of the user stream, a moment
+    # apart) woke a quiet run twice: it decided on both, then again on nothing new.
+    source = ListedPrices([tick(1, 100.0)])
+    far = Quiet(below=99.0, above=101.0, close_after=5_000, wake_at=2**62)
+    samples = FeedSamples()
+    feed = SharedFeed(source, samples)
+    run = feed.subscribe()
+    await run.next_tick()
+    run.quiet(far)
+    run.wake()  # the order's update
+    run.wake()  # its trade, before the run has taken the tick the update handed it
+    assert await asyncio.wait_for(run.next_tick(), 2) is not None
+    run.quiet(far)  # asleep: no third decision
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(run.next_tick(), 0.2)
+    assert samples.decision.count == 2
+    run.quiet(Quiet(below=90.0, above=110.0, close_after=2**62, wake_at=0))  # due: a look
+    source.ticks.append(tick(2, 100.0))
+    source.more.set()
+    await asyncio.sleep(0.05)  # the look is handed over; a fill comes before it is taken
+    run.wake()
+    await asyncio.wait_for(run.next_tick(), 2)
+    run.decided()
+    assert (samples.decision.count, samples.due.count) == (3, 0)  # a decision on news
+    await run.close()
+
+
 class FailingPrices(ListedPrices):
     async def next_tick(self) -> Tick | None:
         if not self.ticks:

@@ -92,6 +92,14 @@ class Subscription:
     def wake(self) -> None:
         if self.closed:  # news for a run that has left the feed (its venue closing)
             return
+        if self._ticks:
+            # A tick waits, not taken yet: the run looks at its venue when it takes it, and
+            # sees this news then (a fill's order update and its trade are two pieces of news
+            # a moment apart: one decision, not a second one on nothing new). That decision is
+            # on news now, timed from when the tick came (no later than the news).
+            tick, received_at, _news = self._ticks[-1]
+            self._ticks[-1] = (tick, received_at, True)
+            return
         if self.busy and not self._asleep:
             self._news = True  # it is deciding and may have looked already: it looks again
         else:
