@@ -165,6 +165,38 @@ async def test_a_fill_arrives_by_the_user_stream_without_a_rest_request() -> Non
         assert rest_calls(sim, *FILL_PATHS) == asked
 
 
+async def test_an_order_s_own_acknowledgement_wakes_no_run_and_its_fill_does() -> None:
+    # Naive: every order update woke the run, its own order's acknowledgement (and copies)
+    # too: a run sending an order heard it as news and decided again on nothing new, after
+    # waiting for its own round trip (a thousand runs' news-to-decision tail).
+    async with (
+        running_sim(sim_config()) as sim,
+        connection(sim.url, keyed=True) as conn,
+    ):
+        venue = conn.venue
+        await venue.market_rules()
+        await step(sim.url, venue)
+        __, price = await venue.ticker()
+        await venue.new_trades()  # the stream listens from now on
+        assert venue.stream is not None
+        woken: list[None] = []
+        venue.stream.on_news = lambda: woken.append(None)
+        # The answer is held: the acknowledgement comes by the stream while the run waits,
+        # and twice (a copy) after it.
+        held = {"kind": "timeout", "phase": "after", "method": "POST", "path": "/api/v3/order"}
+        copies = {"kind": "duplicate", "channel": "user", "count": 10}
+        await control(sim.url, "POST", "/_sim/faults", {"rules": [{**held, "hold_s": 0.5}]})
+        await control(sim.url, "POST", "/_sim/faults", {"streams": [copies]})
+        coid = unique_id("buy")
+        report = await venue.submit(OrderRequest(coid, Side.BUY, 0.001, round(price - 5.0, 2)))
+        assert report.client_order_id == coid
+        await asyncio.sleep(0.5)
+        assert woken == []
+        trades = await fills_until(sim.url, venue, coid)
+        assert [t.client_order_id for t in trades] == [coid]
+        assert woken  # the fill is news
+
+
 async def test_duplicated_user_events_give_one_fill() -> None:
     async with resting_buy() as (sim, venue, coid):
         fault = {"kind": "duplicate", "channel": "user", "count": 10}

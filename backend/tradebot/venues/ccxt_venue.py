@@ -101,6 +101,7 @@ class CcxtVenue:
         """The account's user-data stream: fills without polling (None: poll)."""
         if stream is not None:
             stream.on_news = self._news
+            stream.known = self._known
         self.markets_key = markets_key
         """Where the process's shared markets of this exchange are kept (None: load our own)."""
         self.reconcile_every_ms = reconcile_every_ms
@@ -125,6 +126,8 @@ class CcxtVenue:
         self._ticks = TickMaker()
         self._watch: dict[str, float] = {}
         """Our client order ids believed working, with the filled amount last seen."""
+        self._sending: set[str] = set()
+        """Our client order ids whose placing has not been answered yet."""
         self._exchange_ids: dict[str, str] = {}
         self._order_of: dict[str, str] = {}
         """exchange order id -> client order id"""
@@ -234,6 +237,15 @@ class CcxtVenue:
         self._gap_wake = None
         self._news()
 
+    def _known(self, row: Mapping[str, Any]) -> bool:
+        """An update of an order of ours that says what the run knows or is about to hear by
+        REST: working, with no more filled than seen (its acknowledgement, or a copy). A run
+        sending orders heard its own acknowledgements as news and decided again on nothing."""
+        coid = str(row.get("clientOrderId") or "")
+        seen = self._watch.get(coid, 0.0 if coid in self._sending else None)
+        filled = float(row.get("filled") or 0.0)
+        return row.get("status") == "open" and seen is not None and filled <= seen
+
     def _news(self) -> None:
         """The user-data stream has something: a run asleep on a shared feed wakes for it."""
         if isinstance(self.prices, QuietFeed):
@@ -261,6 +273,7 @@ class CcxtVenue:
         if kind == "limit":
             params["timeInForce"] = "GTC"
         started = time.monotonic()
+        self._sending.add(request.client_order_id)
         try:
             order = await self._request(
                 W.ORDER_CREATE,
@@ -271,6 +284,8 @@ class CcxtVenue:
             )
         except ccxt.BaseError as exc:
             raise translate(exc, self.exchange) from exc
+        finally:
+            self._sending.discard(request.client_order_id)
         self._watch[request.client_order_id] = 0.0
         report = self._report(order, request.client_order_id)
         log.info(

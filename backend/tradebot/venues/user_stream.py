@@ -59,6 +59,10 @@ class UserStream:
         self.errors = 0
         self.on_news: Callable[[], None] = lambda: None
         """Called when events arrive (the run may be asleep on a shared feed: wake it)."""
+        self.known: Callable[[Row], bool] = lambda _row: False
+        """Whether an order update tells the run nothing it does not know (its own order's
+        acknowledgement, while or after its REST answer says the same): kept for the run's
+        next look, it wakes no one."""
 
     def start(self) -> None:
         """Listen (the account's stream starts reading, if it was not yet)."""
@@ -89,7 +93,8 @@ class UserStream:
 
     def add_orders(self, rows: list[Row]) -> None:
         self._orders.extend(rows)
-        self.on_news()
+        if not all(self.known(row) for row in rows):
+            self.on_news()
 
     def listening_from(self, at: float) -> None:
         """The account's stream subscribes at ``at``: what came before may not have reached
