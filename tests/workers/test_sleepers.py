@@ -14,6 +14,7 @@ from tradebot.runtime.quiet import QUIET_MAX_MS, Quiet, band, wake_by
 from tradebot.runtime.store import StoredOrder
 from tradebot.workers.feed import FeedEndedError, FeedSamples, SharedFeed, Subscription
 from tradebot.workers.sleepers import Sleepers
+from tradebot.workers.state import RunHandle, StopCause
 
 QUIET = Quiet(below=99.0, above=101.0, close_after=5_000, wake_at=10_000)
 NOW = 1_000  # the wall clock's ms when the ticks arrive
@@ -136,6 +137,28 @@ async def test_news_for_a_run_with_a_tick_waiting_is_seen_when_it_takes_that_tic
     await asyncio.wait_for(run.next_tick(), 2)
     run.decided()
     assert (samples.decision.count, samples.due.count) == (3, 0)  # a decision on news
+    await run.close()
+
+
+async def test_a_stop_or_a_new_grid_edit_wakes_a_run_asleep_on_its_feed() -> None:
+    # Naive: the stop event was set and the run, asleep until its next look by the clock,
+    # saw it up to ten seconds later (a client's kill switch too).
+    source = ListedPrices([tick(1, 100.0)])
+    feed = SharedFeed(source, FeedSamples())
+    run = feed.subscribe()
+    handle = RunHandle("client", "run", "job", wake=run.wake)
+    asleep = Quiet(below=90.0, above=110.0, close_after=2**62, wake_at=2**62)
+    await run.next_tick()
+    run.quiet(asleep)
+    handle.flag_edit(True)
+    assert await asyncio.wait_for(run.next_tick(), 1) is not None
+    run.quiet(asleep)
+    handle.flag_edit(True)  # the same edit, still queued: no news
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(run.next_tick(), 0.2)
+    handle.request_stop(StopCause.USER, "stopped on request")
+    assert await asyncio.wait_for(run.next_tick(), 1) is not None
+    assert handle.stop.is_set()
     await run.close()
 
 

@@ -203,6 +203,7 @@ class RunJob:
         # market itself (it holds the clock while unsure of its book).
         if ticket.mode == RunMode.PAPER.value or not options.sandbox_step:
             prices = self.state.feeds.subscribe(ticket.exchange, ticket.pair)
+            self.handle.wake = prices.wake
         live = LiveOptions(
             sandbox_url=options.sandbox_url,
             sandbox_step=options.sandbox_step,

@@ -7,6 +7,7 @@ import asyncio
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
@@ -62,6 +63,10 @@ class RunHandle:
     reason: str | None = None
     edit_queued: bool = False
     """The watcher saw an edit of the run's grid queued (as of its last pass)."""
+    wake: Callable[[], None] = lambda: None
+    """Wakes the run if it sleeps on a shared feed (its job sets it): a stop or an edit of
+    its grid is not left waiting for the run's next look by the clock (up to ten seconds, a
+    client's kill switch included)."""
 
     def stop_reason(self) -> str | None:
         """What the run's row says once it stopped; None for a handover, which stops the run
@@ -73,6 +78,14 @@ class RunHandle:
         if self.cause is None:
             self.cause, self.reason = cause, reason
         self.stop.set()
+        self.wake()
+
+    def flag_edit(self, queued: bool) -> None:
+        """Whether an edit of the run's grid is queued; a new one wakes the run."""
+        new = queued and not self.edit_queued
+        self.edit_queued = queued
+        if new:
+            self.wake()
 
 
 class Streaks:

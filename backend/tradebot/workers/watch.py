@@ -37,7 +37,7 @@ async def check_signals(state: WorkerState) -> None:
     async with transaction(state.sessions) as session:
         signals = await run_signals(session, [(h.client_id, h.run_id) for h in handles])
     for handle, abort in zip(handles, aborted, strict=True):
-        handle.edit_queued = handle.run_id in signals.edits
+        handle.flag_edit(handle.run_id in signals.edits)
         guard = signals.guards.get(handle.run_id)
         if guard is not None:
             handle.request_stop(StopCause.GUARD, guard)
