@@ -11,7 +11,7 @@ import { isActive, runFigures } from '../../lib/pnl';
 import type { BotSummary } from './useBotSummaries';
 
 /** A bot's card: its last run's figures, and its start buttons (disabled while the kill switch is on). */
-export function BotCard({ summary, now, killSwitchOn }: { summary: BotSummary; now: number; killSwitchOn: boolean }) {
+export function BotCard({ summary, now }: { summary: BotSummary; now: number }) {
   const { bot, run, status, guards } = summary;
   const figures = status ? runFigures(status, bot.grid.investment, now) : null;
   const headingId = `bot-${bot.id}`;
@@ -64,7 +64,6 @@ export function BotCard({ summary, now, killSwitchOn }: { summary: BotSummary; n
         ) : null}
         {startable ? (
           <StartRunButton
-            killSwitchOn={killSwitchOn}
             className="button primary"
             disabled={start.isPending}
             aria-label={`Start paper run of ${bot.name}`}
@@ -75,7 +74,6 @@ export function BotCard({ summary, now, killSwitchOn }: { summary: BotSummary; n
         ) : null}
         {startable && liveAllowed ? (
           <StartRunButton
-            killSwitchOn={killSwitchOn}
             className="button secondary"
             onClick={() => setConfirmingLive(true)}
             aria-label={`Start live run of ${bot.name}`}

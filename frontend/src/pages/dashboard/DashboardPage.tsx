@@ -45,7 +45,7 @@ function useNow(intervalMs: number): number {
 }
 
 export default function DashboardPage() {
-  const { summaries, isLoading, error, refetch, killSwitchOn } = useBotSummaries();
+  const { summaries, isLoading, error, refetch } = useBotSummaries();
   const [sort, setSort] = useState<SortKey>('newest');
   const [state, setState] = useState<StateFilter>('all');
   const [text, setText] = useState('');
@@ -60,7 +60,7 @@ export default function DashboardPage() {
           New bot
         </Link>
       </div>
-      <KillSwitchNotice on={killSwitchOn} />
+      <KillSwitchNotice />
       {error ? (
         <div>
           <ProblemAlert error={error} action="Your bots could not be loaded" />
@@ -119,7 +119,7 @@ export default function DashboardPage() {
           ) : (
             <div className="card-grid">
               {shown.map((summary) => (
-                <BotCard key={summary.bot.id} summary={summary} now={now} killSwitchOn={killSwitchOn} />
+                <BotCard key={summary.bot.id} summary={summary} now={now} />
               ))}
             </div>
           )}

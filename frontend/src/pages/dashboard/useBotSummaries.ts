@@ -53,6 +53,5 @@ export function useBotSummaries() {
     isLoading: bots.isLoading || runs.isLoading,
     error: bots.error ?? runs.error,
     refetch: () => Promise.all([bots.refetch(), runs.refetch()]),
-    killSwitchOn: killSwitch.data?.active ?? false,
   };
 }

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useMutation } from '@tanstack/react-query';
 import { useApi } from '../../api/ApiContext';
-import { useKillSwitch, useStartRun } from '../../api/hooks';
+import { useStartRun } from '../../api/hooks';
 import { ApiProblem, unwrap } from '../../api/problem';
 import { PriceChart, type ChartLine } from '../../charts';
 import { KillSwitchNotice, StartRunButton } from '../../components/KillSwitch';
@@ -59,7 +59,6 @@ export default function WizardPage() {
   const preview = usePlanPreview(body, lastClose);
   const saved = useSavedBot();
   const start = useStartRun();
-  const killSwitchOn = useKillSwitch().data?.active ?? false;
   const [backtestId, setBacktestId] = useState<string | null>(null);
   const backtest = useBacktest(backtestId);
 
@@ -109,7 +108,7 @@ export default function WizardPage() {
       <div className="page-head">
         <h1 id="wizard-title">New grid bot</h1>
       </div>
-      <KillSwitchNotice on={killSwitchOn} />
+      <KillSwitchNotice />
       <div className="wizard">
         <div className="wizard-side">
           <form
@@ -125,7 +124,7 @@ export default function WizardPage() {
               <button type="button" className="button secondary" disabled={!valid || runBacktest.isPending} onClick={() => runBacktest.mutate()}>
                 Backtest these settings
               </button>
-              <StartRunButton type="submit" killSwitchOn={killSwitchOn} className="button primary" disabled={!valid || startPaper.isPending}>
+              <StartRunButton type="submit" className="button primary" disabled={!valid || startPaper.isPending}>
                 Start paper bot
               </StartRunButton>
             </div>
