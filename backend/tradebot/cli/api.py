@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+SHUTDOWN_GRACE_S = 5
+
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -82,5 +84,8 @@ def run(args: argparse.Namespace) -> int:
         # all): its loggers propagate to the root's JSON handler (cli.main configured it).
         log_config=None,
         access_log=access_log,
+        # On SIGTERM, requests in flight (and a backtest running after its response) get this
+        # long, then are cancelled: without it a request that hangs kept the process alive.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
     return 0
