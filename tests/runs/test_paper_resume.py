@@ -75,8 +75,9 @@ def test_a_killed_paper_replay_resumes_to_the_same_fills(tmp_path, trial):
     run_id = f"kill-{trial}"
     victim = _paper(run_id, env, str(csv))
     # Kill once the run has stored a random number of fills (mid-replay, mid-anything). The day
-    # has 36: past about 20 the victim could finish its last fills between the poll and the kill.
-    _wait_for_fills(tmp_path / "var" / "tradebot.db", random.Random(trial).randint(1, 20))
+    # has 36, and the poll can be starved while the victim writes: at 13 on a loaded CI machine
+    # the victim finished all 36 before the kill. Within the first third it has not.
+    _wait_for_fills(tmp_path / "var" / "tradebot.db", random.Random(trial).randint(1, 12))
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert not csv.exists()  # the victim never got to write its report
