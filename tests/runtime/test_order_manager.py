@@ -65,6 +65,9 @@ class MemoryRunStore:
             if update.reason is not None:
                 row.reason = update.reason
 
+    async def acknowledged(self, updates: list[OrderUpdate]) -> None:
+        await self.update_orders(updates)
+
     def status(self, client_order_id: str) -> OrderStatus:
         return self.rows[client_order_id].status
 

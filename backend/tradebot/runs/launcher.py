@@ -63,7 +63,8 @@ def guard_thresholds(settings: Settings) -> GuardThresholds:
 
 def runner_settings(settings: Settings, *, paper: bool) -> RunnerSettings:
     """The loop's settings. A paper venue lives in this process: an order it does not know was
-    never placed (no grace window), and there is no exchange to pace requests for."""
+    never placed (no grace window), there is no exchange to pace requests for, and no round
+    trip for its writes to hide behind (they stay in step with its fills, as replays compare)."""
     return RunnerSettings(
         thresholds=guard_thresholds(settings),
         orders=OrderPolicy(
@@ -76,6 +77,7 @@ def runner_settings(settings: Settings, *, paper: bool) -> RunnerSettings:
             replace_max_retries=settings.REPLACE_MAX_RETRIES,
         ),
         regime_auto_adjust=settings.REGIME_AUTO_ADJUST,
+        write_behind=not paper,
     )
 
 

@@ -125,7 +125,7 @@ class OrderManager:
         updates = [r for r in results if isinstance(r, OrderUpdate)]
         for update in updates:
             self.apply(update)
-        await self.store.update_orders(updates)
+        await self.store.acknowledged(updates)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -252,7 +252,7 @@ class OrderManager:
                     continue
                 self.apply(update)
                 updates.append(update)
-        await self.store.update_orders(updates)
+        await self.store.acknowledged(updates)
 
     async def cancel_all(self) -> None:
         await self.cancel(

@@ -78,6 +78,9 @@ class RunnerSettings:
     snapshot_interval_ms: int = HOUR_MS
     regime_interval_ms: int = 6 * HOUR_MS
     regime_auto_adjust: bool = False
+    write_behind: bool = False
+    """What is safe to lose (orders' acknowledgements, a tick's last fills) is written by a
+    task behind the run, which goes on to its next decision (``runtime.journal``)."""
 
 
 @dataclass(slots=True)
@@ -164,7 +167,9 @@ class GridRunner:
         self._errors = ApiErrorWindow()
         self.observer = run_observer(record.client_id, record.run_id, record.pair)
         venue.on_error = self._count_error  # retried reads count against the error budget too
-        self.journal = Journal(store, lambda: (self.strategy.state.tolist(), self.now))
+        self.journal = Journal(
+            store, lambda: (self.strategy.state.tolist(), self.now), behind=settings.write_behind
+        )
         """Every write of the run's orders and state: its fills ride along with the next one."""
         self.orders = OrderManager(
             record.run_id,
@@ -213,6 +218,7 @@ class GridRunner:
         try:
             return await self._run()
         finally:
+            await self.journal.written()
             self.observer.ended()  # its per-run series leave with it: run ids stay bounded
 
     async def _run(self) -> RunOutcome:
@@ -309,8 +315,7 @@ class GridRunner:
             await self._on_close(tick)
         if not self.strategy.stopped:
             await self._check_guards(tick.price)
-        if self.journal.held:  # the tick's fills, if no order they called for has gone yet
-            await self.journal.flush()
+        await self.journal.settle()  # the tick's fills, if no order they called for has gone yet
         self._report_figures(tick.price)
         if self._quiet is not None and self._settled():
             self._quiet(self._quiet_until(tick))

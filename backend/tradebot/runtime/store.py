@@ -104,6 +104,12 @@ class OrderStore(Protocol):
 
     async def update_orders(self, updates: list[OrderUpdate]) -> None: ...
 
+    async def acknowledged(self, updates: list[OrderUpdate]) -> None:
+        """The venue's answers to orders just sent. Safe to lose (a restart asks the venue
+        about an order stored SUBMITTING), so a store may write them after it returns, as
+        long as before its next write."""
+        ...
+
 
 class RunStore(OrderStore, Protocol):
     """Persistence of one run, scoped to its client."""
