@@ -55,6 +55,7 @@ from benchmarks.bench_workers import (
 from benchmarks.measure import Figure
 from tradebot.candles.io import bundled, load_candles
 from tradebot.config import Settings
+from tradebot.kit.loop import run as run_loop
 from tradebot.models.runs import BotRun
 from tradebot.observability.logs import configure_logging
 from tradebot.workers.state import WorkerOptions
@@ -191,7 +192,7 @@ def figures() -> list[Figure]:
     got: dict[str, float] = {}
     for streams in (True, False):
         with database() as database_url, simulator(SPEED) as sim_url:
-            got |= asyncio.run(_measure(sim_url, database_url, streams))
+            got |= run_loop(_measure(sim_url, database_url, streams))
     phases = (
         f"weight a minute per run: {got['streams']:.2f} with streams, "
         f"{got['price_down']:.2f} with the price stream down, "

@@ -40,6 +40,7 @@ from benchmarks.measure import Figure, tradebot_command
 from tradebot.candles.io import bundled, load_candles
 from tradebot.config import Settings
 from tradebot.db import transaction
+from tradebot.kit.loop import run as run_loop
 from tradebot.migrations import upgrade
 from tradebot.models.clients import Client
 from tradebot.models.runs import BotFill, BotOrder, BotRun, RunAction, RunRequest
@@ -277,7 +278,7 @@ def figures() -> list[Figure]:
     """The worker figures of ``make bench``."""
     configure_logging(os.environ.get("BENCH_LOG_LEVEL", "ERROR"))
     with database() as database_url, simulator() as sim_url:
-        got = asyncio.run(_measure(sim_url, database_url))
+        got = run_loop(_measure(sim_url, database_url))
     note = (
         f"{got['decisions']:,.0f} decisions over {got['ticks']:.0f} ticks "
         f"({got['ticks_per_s']:.1f} ticks/s, {got['fills']:,.0f} fills, "

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tradebot.errors import TradeBotError
     from tradebot.kit.heap import settle_heap
+    from tradebot.kit.loop import run as run_loop
     from tradebot.observability.metrics import start_metrics
     from tradebot.runs.live import LiveOptions, run_patiently
     from tradebot.runtime.ports import VenueError
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         return 0 if outcome.status in ("finished", "stopped") else 1
 
     try:
-        return asyncio.run(main())
+        return run_loop(main())
     except VenueError as exc:  # the run could not start: nothing was placed
         raise TradeBotError(f"run {settings.RUN_ID} did not start: {exc}") from exc
 

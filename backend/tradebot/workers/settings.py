@@ -28,6 +28,7 @@ from arq.worker import Worker, create_worker, func
 from tradebot.config import Settings
 from tradebot.db import create_pooled_engine, session_factory
 from tradebot.kit.heap import keep_heap, settle_heap
+from tradebot.kit.loop import new_event_loop
 from tradebot.migrations import migrated
 from tradebot.notifications.service import MAX_ATTEMPTS
 from tradebot.observability.metrics import start_metrics
@@ -159,6 +160,7 @@ def graceful(worker: Worker) -> None:
 
 def run_worker(settings: Settings, options: WorkerOptions, *, burst: bool = False) -> Worker:
     """Run the worker in this process until a signal (or, with ``burst``, an empty queue)."""
+    asyncio.set_event_loop(new_event_loop())  # arq runs on the loop it finds set
     worker = create_worker(worker_settings(settings, options), burst=burst)
     graceful(worker)
     worker.run()
