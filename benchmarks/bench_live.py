@@ -230,7 +230,7 @@ def figures() -> list[Figure]:
             note=(
                 f"p50 {got['p50']:.1f} ms over {got['decisions']:.0f} decisions on news (a price "
                 f"past the run's nearest line, a fill); to done (orders answered by the exchange, "
-                f"writes made) p50 {got['done_p50']:.1f} / p99 {got['done_p99']:.1f} ms; the "
+                f"writes ahead made) p50 {got['done_p50']:.1f} / p99 {got['done_p99']:.1f} ms; the "
                 f"runs' routine looks (due by the clock, no news) p50 {got['due_p50']:.1f} / p99 "
                 f"{got['due_p99']:.1f} ms over {got['dues']:.0f}"
             ),

@@ -48,7 +48,7 @@ class FeedSamples:
     """The latencies of a worker's runs (``workers.latency``), from the event that woke each."""
 
     latency: LatencySample = field(default_factory=LatencySample)
-    """News to done: the run's orders answered and its writes made."""
+    """News to done: the run's orders answered and its writes made (but those behind it)."""
     decision: LatencySample = field(default_factory=LatencySample)
     """News to decision: the run knows what to send (before the exchange's round trips)."""
     due: LatencySample = field(default_factory=LatencySample)

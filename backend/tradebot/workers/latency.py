@@ -5,7 +5,8 @@ user-data stream wakes the run with the latest price). Its decision is made when
 what to send: its fills are recorded and its book compared with the grid's, and its orders are
 about to go out (``runtime.ports.QuietFeed.decided``): the figure held to the target in ``make
 bench``. It is done when the run asks for the next tick (the exchange answered its orders and
-its writes are made): reported beside it.
+its writes are made, but for those a live run leaves behind it, ``runtime.journal``): reported
+beside it.
 """
 
 from __future__ import annotations
