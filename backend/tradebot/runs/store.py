@@ -221,9 +221,6 @@ class SqlRunStore(RunTransactions):
         async with self.transaction() as session:
             await self._apply_updates(session, updates)
 
-    async def acknowledged(self, updates: list[OrderUpdate]) -> None:
-        await self.update_orders(updates)  # a run's journal is the one to write them behind
-
     # ---- fills and state ----------------------------------------------------------------
     async def record_fills(
         self,

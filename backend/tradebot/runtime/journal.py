@@ -33,7 +33,7 @@ log = get_logger(__name__)
 
 
 class Journal:
-    """The run's ``OrderStore``, and its state's writes, over ``store``."""
+    """The run's ``OrderJournal``, and its state's writes, over ``store``."""
 
     def __init__(
         self,
@@ -104,7 +104,7 @@ class Journal:
             else:
                 await self._store.save_state(*self._state())
 
-    # ---- OrderStore ---------------------------------------------------------------------
+    # ---- OrderJournal -------------------------------------------------------------------
     async def orders(self, statuses: frozenset[OrderStatus] | None = None) -> list[StoredOrder]:
         return await self._store.orders(statuses)
 

@@ -29,7 +29,7 @@ from tradebot.runtime.ports import (
     Venue,
     VenueError,
 )
-from tradebot.runtime.store import OrderStore, OrderUpdate, StoredOrder
+from tradebot.runtime.store import OrderJournal, OrderUpdate, StoredOrder
 
 log = get_logger(__name__)
 
@@ -63,7 +63,7 @@ class OrderManager:
         self,
         run_id: str,
         venue: Venue,
-        store: OrderStore,
+        store: OrderJournal,
         policy: OrderPolicy,
         clock: Callable[[], int],
         on_error: Callable[[VenueError], None],

@@ -104,10 +104,15 @@ class OrderStore(Protocol):
 
     async def update_orders(self, updates: list[OrderUpdate]) -> None: ...
 
+
+class OrderJournal(OrderStore, Protocol):
+    """What the order manager writes through: the store, and the venue's answers that may be
+    written after the call returns (``runtime.journal``)."""
+
     async def acknowledged(self, updates: list[OrderUpdate]) -> None:
         """The venue's answers to orders just sent. Safe to lose (a restart asks the venue
-        about an order stored SUBMITTING), so a store may write them after it returns, as
-        long as before its next write."""
+        about an order stored SUBMITTING), so they may be written after this returns, as long
+        as before the next write."""
         ...
 
 
