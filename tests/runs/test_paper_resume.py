@@ -52,15 +52,28 @@ def _paper(run_id: str, env: dict[str, str], csv: str) -> subprocess.Popen[bytes
     )
 
 
-def _wait_for_fills(db_path, count: int) -> None:
+def _stored_fills(db_path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=0.05) as db:
+            return int(db.execute("select count(*) from bot_fills").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0  # not created yet, or locked by the victim's write
+
+
+def _kill_after_fills(victim: subprocess.Popen[bytes], db_path, count: int) -> None:
+    """SIGKILL the victim once it has stored ``count`` fills. It runs in slices of a few
+    milliseconds and is stopped while its fills are counted: a replay that ran free finished
+    the day between two looks of a poll starved on a loaded machine, before any kill."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=0.05) as db:
-                if db.execute("select count(*) from bot_fills").fetchone()[0] >= count:
-                    return
-        except sqlite3.OperationalError:
-            pass  # not created yet, or busy
+        victim.send_signal(signal.SIGSTOP)
+        if victim.poll() is not None:
+            raise AssertionError("the replay ended before it was killed")
+        if _stored_fills(db_path) >= count:
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            return
+        victim.send_signal(signal.SIGCONT)
         time.sleep(0.002)
     raise AssertionError(f"the replay never stored {count} fills")
 
@@ -74,12 +87,9 @@ def test_a_killed_paper_replay_resumes_to_the_same_fills(tmp_path, trial):
     csv = tmp_path / "fills.csv"
     run_id = f"kill-{trial}"
     victim = _paper(run_id, env, str(csv))
-    # Kill once the run has stored a random number of fills (mid-replay, mid-anything). The day
-    # has 36, and the poll can be starved while the victim writes: at 13 on a loaded CI machine
-    # the victim finished all 36 before the kill. Within the first third it has not.
-    _wait_for_fills(tmp_path / "var" / "tradebot.db", random.Random(trial).randint(1, 12))
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
+    # Kill once the run has stored a random number of the day's 36 fills (mid-replay,
+    # mid-anything: it is stopped wherever its slice ended).
+    _kill_after_fills(victim, tmp_path / "var" / "tradebot.db", random.Random(trial).randint(1, 30))
     assert not csv.exists()  # the victim never got to write its report
     survivor = _paper(run_id, env, str(csv))
     _, err = survivor.communicate(timeout=120)
