@@ -182,17 +182,21 @@ async def test_a_failed_feed_ends_its_runs_once_instead_of_losing_ticks_for_ever
     await run.close()
 
 
-async def test_each_tick_is_timed_to_the_runs_decision_once_and_to_its_next_ask() -> None:
+async def test_each_tick_is_timed_to_the_runs_decision_once_and_to_when_it_is_done() -> None:
     source = ListedPrices([tick(1, 100.0), tick(2, 100.5)])
     samples = FeedSamples()
     done, decision = samples.latency, samples.decision
     feed = SharedFeed(source, samples)
     run = feed.subscribe()
     await run.next_tick()
-    run.decided()  # before its orders go out
+    answered = run.decided()  # before its orders go out
     run.decided()  # and again once they went out: the first one counts
     assert (decision.count, done.count) == (1, 0)
-    assert await run.next_tick() == tick(2, 100.5)  # done with the first tick
+    # A run that sends behind it asks for its next tick before its orders are answered:
+    # the first tick is done when the run says so, not when it asks again.
+    assert await run.next_tick() == tick(2, 100.5)
+    assert (decision.count, done.count) == (1, 0)
+    answered()
     assert (decision.count, done.count) == (1, 1)
     source.ticks.append(tick(3, 101.0))
     source.more.set()

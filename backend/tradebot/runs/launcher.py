@@ -78,6 +78,7 @@ def runner_settings(settings: Settings, *, paper: bool) -> RunnerSettings:
         ),
         regime_auto_adjust=settings.REGIME_AUTO_ADJUST,
         write_behind=not paper,
+        send_behind=not paper,
     )
 
 

@@ -274,6 +274,7 @@ def _runner(
         grid_edits=edits,
         quiet=_quiet_hook(options, mode),
         decided=options.prices.decided if isinstance(options.prices, QuietFeed) else None,
+        wake=options.prices.wake if isinstance(options.prices, QuietFeed) else None,
         laps=laps,
         ready=checked,
     )
@@ -281,11 +282,13 @@ def _runner(
 
 def _stepped(settings: RunnerSettings, options: LiveOptions) -> RunnerSettings:
     """A stepped sandbox holds its market while an order is in doubt: asked at every tick
-    there (a wait between asks would hold the market longer, past the stale-price guard)."""
+    there (a wait between asks would hold the market longer, past the stale-price guard),
+    and its orders are sent within the tick that decided them (the market steps once every
+    run is done with the last tick)."""
     if not options.sandbox_step:
         return settings
     every_tick = dataclasses.replace(settings.orders, ask_again_ms=0)
-    return dataclasses.replace(settings, orders=every_tick)
+    return dataclasses.replace(settings, orders=every_tick, send_behind=False)
 
 
 def _quiet_hook(options: LiveOptions, mode: RunMode) -> Callable[[Quiet], None] | None:

@@ -106,29 +106,64 @@ class OrderManager:
 
     # ---- placing ------------------------------------------------------------------------
     async def place_limits(self, wanted: list[WantedOrder]) -> None:
-        orders = [self._new_order(w.side, w.line, w.qty, w.price) for w in wanted]
-        await self._submit_all(orders)
+        await self.send(self.prepare(wanted))
 
     async def place_market(self, side: Side, qty: float, price: float | None = None) -> StoredOrder:
         """An order off the grid's lines (line -1): at market, or a limit at ``price``."""
         order = self._new_order(side, -1, qty, price)
-        await self._submit_all([order])
+        self.active[order.client_order_id] = order
+        await self.send([order])
         return order
 
-    async def _submit_all(self, orders: list[StoredOrder]) -> None:
-        if not orders:
-            return
-        await self.store.add_orders(orders)  # write-ahead: the ids exist before any request
+    def prepare(self, wanted: list[WantedOrder]) -> list[StoredOrder]:
+        """New orders for ``wanted``, active from now on as SUBMITTING: a diff of the book
+        sees their lines busy while they are on their way (``send``)."""
+        orders = [self._new_order(w.side, w.line, w.qty, w.price) for w in wanted]
         for order in orders:
             self.active[order.client_order_id] = order
+        return orders
+
+    async def send(self, orders: list[StoredOrder]) -> None:
+        """Write ``orders`` ahead, send them, and keep the venue's answers."""
+        if not orders:
+            return
+        try:
+            await self.store.add_orders(orders)  # write-ahead: the ids exist before any request
+        except BaseException:
+            self.unsent(orders)
+            raise
         results = await asyncio.gather(*(self._submit(o) for o in orders), return_exceptions=True)
-        updates = [r for r in results if isinstance(r, OrderUpdate)]
-        for update in updates:
-            self.apply(update)
+        updates = [
+            self._answered(order, result)
+            for order, result in zip(orders, results, strict=True)
+            if isinstance(result, OrderUpdate)
+        ]
         await self.store.acknowledged(updates)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+
+    def unsent(self, orders: list[StoredOrder]) -> None:
+        """``orders``, prepared, will never be sent: no line is busy with them."""
+        for order in orders:
+            self.active.pop(order.client_order_id, None)
+
+    def _answered(self, order: StoredOrder, update: OrderUpdate) -> OrderUpdate:
+        """The venue's answer to ``order``'s request, as it stands now. A run that decides
+        while its orders are on their way may have booked a fill of one before its answer
+        came (the user stream is faster than the REST round trip): that answer is older than
+        the fill and only brings the exchange's id (its status would take the order back)."""
+        if order.status is OrderStatus.SUBMITTING:
+            self.apply(update)
+            return update
+        if update.exchange_order_id:
+            order.exchange_order_id = update.exchange_order_id
+        return OrderUpdate(
+            order.client_order_id,
+            order.status,
+            update.ts,
+            exchange_order_id=update.exchange_order_id,
+        )
 
     async def _pace(self) -> None:
         gap = self.policy.rate_interval_ms / 1000.0

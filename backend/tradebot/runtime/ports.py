@@ -113,6 +113,10 @@ class PriceFeed(Protocol):
     async def close(self) -> None: ...
 
 
+Done = Callable[[], None]
+"""Told when a run is done with a tick: the orders it sent for it are answered."""
+
+
 @runtime_checkable
 class QuietFeed(PriceFeed, Protocol):
     """A feed shared by many runs that lets a run sleep through the ticks that change nothing
@@ -127,9 +131,10 @@ class QuietFeed(PriceFeed, Protocol):
         another path, e.g. a fill on the user-data stream)."""
         ...
 
-    def decided(self) -> None:
+    def decided(self) -> Done:
         """The run has decided what the tick it was handed asks of it: its orders are about
-        to go out, or none need to (the feed times event to decision)."""
+        to go out, or none need to (the feed times event to decision). Told, what it answers
+        says the tick is done: its orders answered (the feed times event to done)."""
         ...
 
 

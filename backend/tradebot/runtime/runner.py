@@ -23,7 +23,7 @@ from tradebot.engine.orders import OrderStatus
 from tradebot.engine.plan import build_plan
 from tradebot.engine.regime import Regime, RegimeAnalysis, analyse
 from tradebot.engine.risk import ApiErrorWindow, Guard, GuardThresholds, Trip, check_guards
-from tradebot.engine.strategy import GridInvariantError, GridStrategy
+from tradebot.engine.strategy import GridInvariantError, GridStrategy, WantedOrder
 from tradebot.engine.types import FeeAsset, FeeConvention, GridConfig, Side
 from tradebot.errors import TradeBotError
 from tradebot.kit.clock import Laps
@@ -35,6 +35,7 @@ from tradebot.runtime.grid_edits import GridEdit, GridEdits, edited_config
 from tradebot.runtime.journal import Journal
 from tradebot.runtime.order_manager import OrderManager, OrderPolicy, Rejection
 from tradebot.runtime.ports import (
+    Done,
     FatalVenueError,
     OrderReport,
     Tick,
@@ -46,6 +47,7 @@ from tradebot.runtime.ports import (
 )
 from tradebot.runtime.quiet import Quiet, band, wake_by
 from tradebot.runtime.reconcile import reconcile_order
+from tradebot.runtime.sends import Sends
 from tradebot.runtime.store import (
     FillRecord,
     InventorySnapshot,
@@ -81,6 +83,9 @@ class RunnerSettings:
     write_behind: bool = False
     """What is safe to lose (orders' acknowledgements, a tick's last fills) is written by a
     task behind the run, which goes on to its next decision (``runtime.journal``)."""
+    send_behind: bool = False
+    """A tick's new orders are written ahead and sent by a task of the run's (one at a time,
+    in order), while the run goes on to decide on its next news (``runtime.sends``)."""
 
 
 @dataclass(slots=True)
@@ -120,6 +125,10 @@ class _Partial:
             self.fee += fee
 
 
+def _nothing() -> None:
+    pass
+
+
 def _fill_order(trade: TradeReport) -> tuple[int, float]:
     return trade.ts, -trade.price if trade.side is Side.BUY else trade.price
 
@@ -137,7 +146,8 @@ class GridRunner:
         stop_reason: Callable[[], str | None] | None = None,
         grid_edits: GridEdits | None = None,
         quiet: Callable[[Quiet], None] | None = None,
-        decided: Callable[[], None] | None = None,
+        decided: Callable[[], Done | None] | None = None,
+        wake: Callable[[], None] | None = None,
         laps: Laps | None = None,
         ready: Awaitable[None] | None = None,
     ) -> None:
@@ -157,7 +167,9 @@ class GridRunner:
         """Told after each tick until when the run has nothing to decide (a shared feed then
         wakes it only for ticks that matter to it)."""
         self._decided = decided
-        """Told when the run has decided on a tick: before its orders go out."""
+        """Told when the run has decided on a tick: before its orders go out. It may answer
+        with what to tell once the tick is done (its orders answered)."""
+        self._tick_done: Done | None = None
         self._ready = ready
         """Awaited once the book is read, before anything is sent (a live key's check)."""
         self._live = False
@@ -180,6 +192,8 @@ class GridRunner:
             self._count_error,
             observer=self.observer,
         )
+        self.sends = Sends(self.orders, wake)
+        """The send stage: with ``send_behind``, a tick's new limits go out behind the run."""
         self._partials: dict[str, _Partial] = {}
         self._seen: set[str] = set()
         self._may_top_up = True
@@ -218,6 +232,7 @@ class GridRunner:
         try:
             return await self._run()
         finally:
+            await self.sends.quiesce(self.record.run_id)
             await self.journal.written()
             self.observer.ended()  # its per-run series leave with it: run ids stay bounded
 
@@ -249,6 +264,7 @@ class GridRunner:
                     # adopts them); a tripped guard or the client's kill switch cancels them
                     # first, as the run's own trip does.
                     said = self._stop_reason() if self._stop_reason is not None else None
+                    await self.sends.answered()
                     if await self.store.active_trip() is not None:
                         await self._cancel_resting()
                     await self._finish("stopped", said or STOP_REQUESTED)
@@ -268,6 +284,8 @@ class GridRunner:
                     # backoff): this tick is lost, the next poll picks up where it left off.
                     self._count_error(exc)
                     await self._check_guards(self._last_price)
+                finally:
+                    self._end_tick()
         except FatalVenueError as exc:
             await self._trip(Trip(Guard.VENUE, str(exc)))
         except Rejection as exc:
@@ -282,6 +300,7 @@ class GridRunner:
         return self.outcome
 
     async def _on_tick(self, tick: Tick) -> None:
+        self.sends.raise_failed()
         self.now = tick.ts
         if tick.ts > self._last_tick_ts and self._wall_clock is not None:
             self._fresh_at = self._wall_clock()
@@ -293,11 +312,12 @@ class GridRunner:
         if trades:
             await self._on_trades(trades)
         self._unasked.intersection_update(self.orders.active)  # settled meanwhile: not asked
-        unresolved = self.orders.unresolved()
+        unresolved = self._in_doubt()
         asked = {o.client_order_id for o in unresolved}
         unresolved += [self.orders.active[c] for c in sorted(self._unasked - asked)]
         due = self._asking.due(unresolved, self._wall_now())
         if due:
+            await self.sends.answered()
             await self._reconcile(due)
         await self._take_grid_edit(tick.price)
         if self.settings.orders.entry_limit:
@@ -325,8 +345,20 @@ class GridRunner:
             self._live = True
             self._laps.lap("first_decision")
             log.info("run_ticking", run_id=self.record.run_id, ts=self.now, **self._laps.ms)
-        if self._decided is not None:
-            self._decided()
+        if self._decided is not None and self._tick_done is None:  # the first call counts
+            self._tick_done = self._decided() or _nothing
+
+    def _end_tick(self) -> None:
+        """The tick is done once the orders it sent are answered: told then."""
+        done, self._tick_done = self._tick_done, None
+        if done is not None:
+            self.sends.then(done)
+
+    def _in_doubt(self) -> list[StoredOrder]:
+        """Orders whose fate is to be asked: those on their way are answered by their send."""
+        return [
+            o for o in self.orders.unresolved() if o.client_order_id not in self.sends.on_the_way
+        ]
 
     def _settled(self) -> bool:
         """Nothing is in doubt or waiting: the next tick that crosses nothing is a no-op."""
@@ -335,7 +367,7 @@ class GridRunner:
             and not self.strategy.stopped
             and not self._book_dirty
             and not self._unasked
-            and not self.orders.unresolved()
+            and not self._in_doubt()
             and self._entry_leg() is None
         )
 
@@ -384,7 +416,14 @@ class GridRunner:
         Any other time a missing base means fills the venue has not shown yet, so nothing is
         bought on that guess: the orders that cannot be paid for wait until the balances are
         there.
+
+        With ``send_behind``, a book that only needs new limits (the steady state: a fill
+        calls for the order on its other side) hands them to the send stage; anything else
+        (a cancel, a buy of base, a market order out) waits for the orders on their way.
         """
+        if self.settings.send_behind and self._send_behind():
+            return
+        await self.sends.answered()
         await self.orders.cancel(
             diff_book(self.strategy.wanted(), self.orders.active.values()).cancel
         )
@@ -401,15 +440,30 @@ class GridRunner:
             self._book_dirty = True
             return
         diff = diff_book(self.strategy.wanted(), self.orders.active.values())
-        state = self.strategy.state
-        funds = Funds(base=float(state[core.BASE]), quote=float(state[core.QUOTE]))
-        places = affordable(
-            diff.place, self.orders.active.values(), funds, self.strategy.plan.config.maker_fee
-        )
+        places = self._affordable(diff.place)
         await self.orders.place_limits(places)
         waiting = len(places) < len(diff.place)
         self._may_top_up = self._may_top_up and self._base_missing()
         self._book_dirty = waiting
+
+    def _send_behind(self) -> bool:
+        """Place the book's new limits by the send stage, if that is all the book needs."""
+        if self._may_top_up or self._market_unsettled():
+            return False
+        diff = diff_book(self.strategy.wanted(), self.orders.active.values())
+        if diff.cancel:
+            return False
+        places = self._affordable(diff.place)
+        self.sends.send(self.orders.prepare(places))
+        self._book_dirty = len(places) < len(diff.place)
+        return True
+
+    def _affordable(self, places: list[WantedOrder]) -> list[WantedOrder]:
+        state = self.strategy.state
+        funds = Funds(base=float(state[core.BASE]), quote=float(state[core.QUOTE]))
+        return affordable(
+            places, self.orders.active.values(), funds, self.strategy.plan.config.maker_fee
+        )
 
     def _market_unsettled(self) -> bool:
         """A market order of the run is out and its trades are not all in: its answer was
@@ -455,6 +509,7 @@ class GridRunner:
         drift_pct = (price / leg.price - 1) * 100
         if waited_ms < policy.replace_timeout_ms and drift_pct <= policy.replace_slippage_pct:
             return
+        await self.sends.answered()
         self._entry_replacements += 1
         log.info(
             "execution_metrics",
@@ -795,6 +850,7 @@ class GridRunner:
         """Trade ``moved`` from ``price`` on, with what the run holds (logged as ``event``);
         why the new grid cannot trade, if it cannot (the run keeps its grid then). The book
         sync cancels the old grid's orders, buys the base the new one needs and places it."""
+        await self.sends.answered()  # the old grid's orders are answered before it moves
         old = self.strategy.plan.config
         try:
             plan = build_plan(moved, self.strategy.plan.rules)
@@ -846,6 +902,7 @@ class GridRunner:
 
     async def _take_profit(self) -> None:
         """Cancel the book and sell the base at market; the run ends with its profit taken."""
+        await self.sends.answered()
         self.strategy.stop()
         await self.orders.cancel_all()
         base = float(self.strategy.state[core.BASE])
@@ -883,6 +940,9 @@ class GridRunner:
         )
         self.observer.guard_tripped(trip.guard.value)
         self.strategy.stop()
+        await self.sends.quiesce(
+            self.record.run_id
+        )  # what is on its way is known before the book is cancelled
         try:
             await self._cancel_resting()
         finally:
@@ -892,6 +952,7 @@ class GridRunner:
             self.outcome.reason = f"{trip.guard.value}: {trip.reason}"
 
     async def _finish(self, status: str, reason: str) -> None:
+        await self.sends.answered()
         if self._last_price is not None:
             state = self.strategy.state
             equity = float(state[core.QUOTE] + state[core.BASE] * self._last_price)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from tradebot.engine.types import MarketRules
 from tradebot.observability.logs import get_logger
-from tradebot.runtime.ports import PriceFeed, Tick, TransientVenueError, VenueError
+from tradebot.runtime.ports import Done, PriceFeed, Tick, TransientVenueError, VenueError
 from tradebot.runtime.quiet import Quiet
 from tradebot.workers.latency import LatencySample
 from tradebot.workers.sleepers import Sleepers
@@ -48,7 +48,8 @@ class FeedSamples:
     """The latencies of a worker's runs (``workers.latency``), from the event that woke each."""
 
     latency: LatencySample = field(default_factory=LatencySample)
-    """News to done: the run's orders answered and its writes made (but those behind it)."""
+    """News to done: the run's orders answered and its writes made (but those behind it),
+    whether the run waited for them or went on to its next news."""
     decision: LatencySample = field(default_factory=LatencySample)
     """News to decision: the run knows what to send (before the exchange's round trips)."""
     due: LatencySample = field(default_factory=LatencySample)
@@ -57,6 +58,10 @@ class FeedSamples:
     def clear(self) -> None:
         for sample in (self.latency, self.decision, self.due):
             sample.clear()
+
+
+def _nothing() -> None:
+    pass
 
 
 class Subscription:
@@ -71,6 +76,7 @@ class Subscription:
         """When the tick the run is deciding on was received, until it has decided."""
         self._news_tick = True
         """The tick it is deciding on is news to it (not only a due look): sampled as such."""
+        self._took = False
         self._first = True
         self._news = False
         self._asleep = False
@@ -119,18 +125,21 @@ class Subscription:
     async def market_rules(self) -> MarketRules:
         return await self._feed.market_rules()
 
-    def decided(self) -> None:
+    def decided(self) -> Done:
         if self._undecided_at is not None:
             sample = self._feed.samples.decision if self._news_tick else self._feed.samples.due
             sample.add((time.perf_counter() - self._undecided_at) * 1000)
             self._undecided_at = None
+        received, self._received_at = self._received_at, None
+        if received is None or not self._news_tick:
+            return _nothing
+        latency = self._feed.samples.latency
+        return lambda: latency.add((time.perf_counter() - received) * 1000)
 
     async def next_tick(self) -> Tick | None:
-        if self._received_at is not None:
-            self.decided()
-            if self._news_tick:
-                self._feed.samples.latency.add((time.perf_counter() - self._received_at) * 1000)
-            self._received_at = None
+        if self._received_at is not None:  # the run did not say: it is done as it asks again
+            self.decided()()
+        if self._took:
             self.started.set()
         if not self._ticks:
             self._feed.idle(self)
@@ -140,6 +149,7 @@ class Subscription:
         if isinstance(tick, Tick):
             self._ticks.popleft()
             self._undecided_at = self._received_at
+            self._took = True
             return tick
         self._received_at = None  # the feed has ended for good: every later call says so too
         if tick is None:

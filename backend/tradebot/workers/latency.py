@@ -4,9 +4,10 @@ A tick is stamped when the worker receives it from the exchange (or when news on
 user-data stream wakes the run with the latest price). Its decision is made when the run knows
 what to send: its fills are recorded and its book compared with the grid's, and its orders are
 about to go out (``runtime.ports.QuietFeed.decided``): the figure held to the target in ``make
-bench``. It is done when the run asks for the next tick (the exchange answered its orders and
-its writes are made, but for those a live run leaves behind it, ``runtime.journal``): reported
-beside it.
+bench``. It is done when the exchange has answered the orders it sent for the tick and their
+writes ahead are made (the run says so, ``runtime.ports.Done``: a live run sends behind it and
+may decide on its next news before; the writes it leaves behind, ``runtime.journal``, are not
+waited for): reported beside it.
 """
 
 from __future__ import annotations
