@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from tradebot.candles.io import bundled, load_candles
 from tradebot.candles.model import Candles
 from tradebot.config import Settings, load_settings
 from tradebot.engine.plan import GridPlan, build_plan
 from tradebot.engine.types import GridConfig
+from tradebot.models.runs import RunMode
+from tradebot.runs.launcher import PreparedRun, grid_json, prepare_run
 from tradebot.venues.matching import Balances, MatchingEngine
 
 
@@ -19,6 +23,17 @@ class PaperDay:
     plan: GridPlan
     settings: Settings
     base_ts: int
+
+    async def prepare(self, sessions: async_sessionmaker[AsyncSession]) -> PreparedRun:
+        """The run's row on the day's grid, created (or found, on a restart)."""
+        return await prepare_run(
+            sessions,
+            self.settings,
+            self.plan,
+            mode=RunMode.PAPER,
+            base_ts=self.base_ts,
+            config=grid_json(self.plan),
+        )
 
     def account(self) -> MatchingEngine:
         """The exchange's account: the grid's investment in quote, the grid's fees."""

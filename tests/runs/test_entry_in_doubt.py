@@ -14,8 +14,7 @@ from typing import Any
 
 from tests.runs.paper_day import paper_day
 from tradebot.engine.orders import OrderStatus
-from tradebot.models.runs import RunMode
-from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
+from tradebot.runs.launcher import database, runner_settings
 from tradebot.runtime.ports import OrderReport, OrderRequest, TradeReport, TransientVenueError
 from tradebot.runtime.runner import GridRunner
 from tradebot.venues.paper import PaperVenue
@@ -65,14 +64,7 @@ async def test_a_market_buy_in_doubt_holds_the_book_until_its_trade_is_in(sqlite
         day.account(), replay_ticks(day.candles, day.base_ts, start_after=-1), late=3
     )
     async with database(sqlite_url) as sessions:
-        run = await prepare_run(
-            sessions,
-            day.settings,
-            day.plan,
-            mode=RunMode.PAPER,
-            base_ts=day.base_ts,
-            config=grid_json(day.plan),
-        )
+        run = await day.prepare(sessions)
         runner = GridRunner(
             run.record,
             run.strategy,

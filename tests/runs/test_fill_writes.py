@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.runs.paper_day import paper_day
-from tradebot.models.runs import RunMode
-from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
+from tradebot.runs.launcher import database, runner_settings
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.ports import OrderReport, OrderRequest, Tick, TradeReport
 from tradebot.runtime.runner import GridRunner
@@ -95,14 +94,7 @@ class WatchedVenue(PaperVenue):
 
 async def _watched_day(sessions: async_sessionmaker[AsyncSession]) -> tuple[Events, GridRunner]:
     day = paper_day("journal", days=3)
-    run = await prepare_run(
-        sessions,
-        day.settings,
-        day.plan,
-        mode=RunMode.PAPER,
-        base_ts=day.base_ts,
-        config=grid_json(day.plan),
-    )
+    run = await day.prepare(sessions)
     store = WatchedStore(sessions, "default", "journal")
     store.events = events = Events()
     venue = WatchedVenue(

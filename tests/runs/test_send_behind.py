@@ -20,8 +20,7 @@ from collections.abc import Iterator
 
 from tests.runs.paper_day import paper_day
 from tradebot.engine.orders import ACTIVE, OrderStatus
-from tradebot.models.runs import RunMode
-from tradebot.runs.launcher import database, grid_json, prepare_run, runner_settings
+from tradebot.runs.launcher import database, runner_settings
 from tradebot.runs.store import SqlRunStore
 from tradebot.runtime.ports import OrderRejectedError, OrderReport, OrderRequest, Tick, TradeReport
 from tradebot.runtime.runner import GridRunner, RunOutcome
@@ -108,14 +107,7 @@ async def _three_days(
 ) -> tuple[RunOutcome, SlowAnswers, SqlRunStore]:
     day = paper_day("sendbehind", days=3)
     async with database(sqlite_url) as sessions:
-        run = await prepare_run(
-            sessions,
-            day.settings,
-            day.plan,
-            mode=RunMode.PAPER,
-            base_ts=day.base_ts,
-            config=grid_json(day.plan),
-        )
+        run = await day.prepare(sessions)
         store = SqlRunStore(sessions, "default", "sendbehind")
         venue = SlowAnswers(
             day.account(), replay_ticks(day.candles, day.base_ts, start_after=-1), reject_at
