@@ -10,6 +10,7 @@ from tests.clients.factories import make_client
 from tests.conftest import unique_id
 from tradebot.engine.orders import ACTIVE, OrderStatus
 from tradebot.engine.types import Side
+from tradebot.runs.launcher import database
 from tradebot.runs.store import SqlRunStore, client_runs
 from tradebot.runtime.store import (
     FillRecord,
@@ -46,9 +47,20 @@ async def _counted(sessions: async_sessionmaker[AsyncSession], run_id: str) -> t
 
 
 async def test_fill_count_follows_new_fills_and_ignores_replayed_ones(pg_sessions):
-    client_id = await make_client(pg_sessions)
-    store, other = await _new_run(pg_sessions, client_id), await _new_run(pg_sessions, client_id)
-    assert await _counted(pg_sessions, store.run_id) == (0, 0)
+    await _replayed_fills_are_skipped(pg_sessions)
+
+
+async def test_replayed_fills_are_skipped_on_the_embedded_database_too(sqlite_url: str):
+    async with database(sqlite_url) as sessions:
+        await _replayed_fills_are_skipped(sessions)
+
+
+async def _replayed_fills_are_skipped(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A restart books its trades again: the insert skips those stored, and says which it
+    stored (the run's counter moves by those only)."""
+    client_id = await make_client(sessions)
+    store, other = await _new_run(sessions, client_id), await _new_run(sessions, client_id)
+    assert await _counted(sessions, store.run_id) == (0, 0)
 
     new = await store.record_fills([_fill("t1", 1), _fill("t2", 2)], [], [1.0], 2)
     assert len(new) == 2
@@ -57,8 +69,8 @@ async def test_fill_count_follows_new_fills_and_ignores_replayed_ones(pg_session
     await store.record_fills([], [], [1.0], 4)
     await other.record_fills([_fill("t1", 1)], [], [1.0], 1)
 
-    assert await _counted(pg_sessions, store.run_id) == (3, 3)
-    assert await _counted(pg_sessions, other.run_id) == (1, 1)
+    assert await _counted(sessions, store.run_id) == (3, 3)
+    assert await _counted(sessions, other.run_id) == (1, 1)
 
 
 async def test_every_record_comes_back_as_it_was_stored(pg_sessions):

@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Final, TypeVar, get_type_hints
 
 from sqlalchemy import Float, String, bindparam, func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel, col, select
 
@@ -89,7 +90,6 @@ _ORDERS = SQLModel.metadata.tables[BotOrder.__tablename__]
 _FILLS = SQLModel.metadata.tables[BotFill.__tablename__]
 _RUNS = SQLModel.metadata.tables[BotRun.__tablename__]
 _ORDERS_INSERT: Final = insert(_ORDERS)
-_FILLS_INSERT: Final = insert(_FILLS)
 _ORDER_UPDATE: Final = (
     update(_ORDERS)
     .where(
@@ -108,11 +108,14 @@ _ORDER_UPDATE: Final = (
         reason=func.coalesce(bindparam("reason", type_=String), _ORDERS.c.reason),
     )
 )
-_KNOWN_TRADES: Final = select(_FILLS.c.trade_id).where(
-    _FILLS.c.client_id == bindparam("c"),
-    _FILLS.c.run_id == bindparam("r"),
-    _FILLS.c.trade_id.in_(bindparam("t", expanding=True)),
-)
+_NEW_FILLS: Final = {
+    # A fill already stored (a restart books its trades again) is skipped by its unique key,
+    # in the insert's own round trip; the insert says which it stored.
+    name: dialect.insert(_FILLS)
+    .on_conflict_do_nothing(index_elements=[_FILLS.c.run_id, _FILLS.c.trade_id])
+    .returning(_FILLS.c.trade_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _RUN_RECORDED: Final = (
     update(_RUNS)
     .where(_RUNS.c.client_id == bindparam("c"), _RUNS.c.id == bindparam("r"))
@@ -233,11 +236,10 @@ class SqlRunStore(RunTransactions):
         async with self.transaction() as session:
             new = fills
             if fills:
-                ids = {"c": self.client_id, "r": self.run_id, "t": [f.trade_id for f in fills]}
-                known = set((await session.execute(_KNOWN_TRADES, ids)).scalars())
-                new = [f for f in fills if f.trade_id not in known]
-            if new:
-                await session.execute(_FILLS_INSERT, [self._owned(f) for f in new])
+                insert_new = _NEW_FILLS[session.get_bind().dialect.name]
+                rows = [self._owned(f) for f in fills]
+                stored = set((await session.execute(insert_new, rows)).scalars())
+                new = [f for f in fills if f.trade_id in stored]
             await self._apply_updates(session, updates)
             await self._add_orders(session, orders)
             # The counter moves with the rows it counts (same transaction): the status reads it.
