@@ -326,6 +326,11 @@ class GridRunner:
             self._tell_decided()
             await self._sync_book()
         self._tell_decided()  # nothing to send (or it went out: the feed counts the first call)
+        if self.settings.send_behind:
+            # A price that crosses many runs' lines wakes them all at once: each lets the
+            # others decide before it books the rest of its tick (checks, guards, figures,
+            # its sleep), so the last of two hundred decides behind their decisions alone.
+            await asyncio.sleep(0)
         missed = await self.venue.reconciled_trades()
         if missed:
             await self._on_trades(missed)
