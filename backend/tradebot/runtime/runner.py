@@ -534,10 +534,10 @@ class GridRunner:
         while an order's fate is unknown could buy the base that order already bought."""
         if self._grid_edits is None or not self.strategy.started or self.strategy.stopped:
             return
-        if self._unasked or self.orders.unresolved():
-            return
         now = self._wall_now()
-        if now < self._next_edit_check:
+        if now < self._next_edit_check:  # first: the cheapest look, at every tick
+            return
+        if self._unasked or self.orders.unresolved():
             return
         self._next_edit_check = now + EDIT_CHECK_INTERVAL_MS
         edit = await self._grid_edits.take()
