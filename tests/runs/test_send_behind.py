@@ -13,7 +13,6 @@ orders are answered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 from collections import Counter
 from collections.abc import Iterator
@@ -28,11 +27,12 @@ from tradebot.venues.matching import MatchingEngine
 from tradebot.venues.paper import PaperVenue
 from tradebot.venues.replay import replay_ticks
 
-LAG_TICKS = 3
-"""Ticks the run takes before an order's answer comes back."""
-WAIT_S = 0.05
-"""How long an answer waits at most for those ticks: a run that waits for its orders (a
-cancel, its end) gets them after a round trip instead of never."""
+LAG_TICKS = 30
+"""Ticks the run takes before the answer to an order it sent behind it comes back (an order
+it sends within its tick, as its first book, is answered at once: it takes no tick until)."""
+WAIT_S = 5.0
+"""How long an answer waits at most for those ticks: only if the run waited for its orders
+before taking another tick, which it must not do (counted, and held to none)."""
 
 
 class SlowAnswers(PaperVenue):
@@ -46,11 +46,14 @@ class SlowAnswers(PaperVenue):
         self.reject_at = reject_at
         """The submit (counted from 1) the exchange rejects for funds, after its round trip."""
         self.taken = 0
+        self.ended = False
+        self.waited_out = 0
         self._moved = asyncio.Condition()
         self.on_the_way = 0
         self.submits = 0
         self.submits_after_rejection = 0
         self.rejected = False
+        self.rejected_behind = False
         self.trades = 0
         self.answered_after_fill = 0
         self.doubled_lines: list[int] = []
@@ -59,6 +62,7 @@ class SlowAnswers(PaperVenue):
     async def next_tick(self) -> Tick | None:
         tick = await super().next_tick()
         self.taken += 1
+        self.ended = tick is None
         async with self._moved:
             self._moved.notify_all()
         return tick
@@ -84,11 +88,13 @@ class SlowAnswers(PaperVenue):
         try:
             rejected = number == self.reject_at
             report = None if rejected else await super().submit(request)
-            await self._round_trip()
+            behind = request.client_order_id in self.runner.sends.on_the_way
+            if behind:
+                await self._round_trip()
         finally:
             self.on_the_way -= 1
         if report is None:
-            self.rejected = True
+            self.rejected, self.rejected_behind = True, behind
             raise OrderRejectedError("insufficient balance", insufficient_funds=True)
         order = self.runner.orders.by_id(request.client_order_id)
         if order is None or order.status is not OrderStatus.SUBMITTING:
@@ -98,8 +104,12 @@ class SlowAnswers(PaperVenue):
     async def _round_trip(self) -> None:
         until = self.taken + LAG_TICKS
         async with self._moved:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._moved.wait_for(lambda: self.taken >= until), WAIT_S)
+            try:
+                await asyncio.wait_for(
+                    self._moved.wait_for(lambda: self.taken >= until or self.ended), WAIT_S
+                )
+            except TimeoutError:
+                self.waited_out += 1
 
 
 async def _three_days(
@@ -155,6 +165,7 @@ async def test_a_run_decides_while_its_orders_are_on_their_way_and_answers_never
     assert venue.submits >= 20, venue.submits
     assert venue.decisions_with_orders_on_the_way >= 10, venue.decisions_with_orders_on_the_way
     assert venue.answered_after_fill >= 3, venue.answered_after_fill
+    assert venue.waited_out == 0  # answers came by the run's ticks alone: it never waited
     assert venue.doubled_lines == []
     assert len(await store.fills()) == venue.trades  # each fill stored, once
 
@@ -167,5 +178,5 @@ async def test_a_rejection_on_its_way_trips_the_run_and_nothing_more_is_sent(
     assert outcome.status == "tripped", outcome
     assert outcome.reason is not None
     assert outcome.reason.startswith("insufficient_funds")
-    assert venue.rejected
+    assert venue.rejected_behind  # the run had gone on when the rejection came
     assert venue.submits_after_rejection == 0
