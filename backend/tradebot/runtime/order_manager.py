@@ -111,14 +111,15 @@ class OrderManager:
     async def place_market(self, side: Side, qty: float, price: float | None = None) -> StoredOrder:
         """An order off the grid's lines (line -1): at market, or a limit at ``price``."""
         order = self._new_order(side, -1, qty, price)
-        self.active[order.client_order_id] = order
-        await self.send([order])
+        await self.send(self._activate([order]))
         return order
 
     def prepare(self, wanted: list[WantedOrder]) -> list[StoredOrder]:
         """New orders for ``wanted``, active from now on as SUBMITTING: a diff of the book
         sees their lines busy while they are on their way (``send``)."""
-        orders = [self._new_order(w.side, w.line, w.qty, w.price) for w in wanted]
+        return self._activate([self._new_order(w.side, w.line, w.qty, w.price) for w in wanted])
+
+    def _activate(self, orders: list[StoredOrder]) -> list[StoredOrder]:
         for order in orders:
             self.active[order.client_order_id] = order
         return orders

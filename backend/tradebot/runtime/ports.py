@@ -117,6 +117,10 @@ Done = Callable[[], None]
 """Told when a run is done with a tick: the orders it sent for it are answered."""
 
 
+def nothing_to_tell() -> None:
+    """The ``Done`` of a tick no one times."""
+
+
 @runtime_checkable
 class QuietFeed(PriceFeed, Protocol):
     """A feed shared by many runs that lets a run sleep through the ticks that change nothing

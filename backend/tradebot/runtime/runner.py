@@ -44,6 +44,7 @@ from tradebot.runtime.ports import (
     Venue,
     VenueError,
     VenueOrderStatus,
+    nothing_to_tell,
 )
 from tradebot.runtime.quiet import Quiet, band, wake_by
 from tradebot.runtime.reconcile import reconcile_order
@@ -123,10 +124,6 @@ class _Partial:
             self.fee_elsewhere += fee
         else:
             self.fee += fee
-
-
-def _nothing() -> None:
-    pass
 
 
 def _fill_order(trade: TradeReport) -> tuple[int, float]:
@@ -232,7 +229,7 @@ class GridRunner:
         try:
             return await self._run()
         finally:
-            await self.sends.quiesce(self.record.run_id)
+            await self.sends.quiesce()
             await self.journal.written()
             self.observer.ended()  # its per-run series leave with it: run ids stay bounded
 
@@ -351,7 +348,7 @@ class GridRunner:
             self._laps.lap("first_decision")
             log.info("run_ticking", run_id=self.record.run_id, ts=self.now, **self._laps.ms)
         if self._decided is not None and self._tick_done is None:  # the first call counts
-            self._tick_done = self._decided() or _nothing
+            self._tick_done = self._decided() or nothing_to_tell
 
     def _end_tick(self) -> None:
         """The tick is done once the orders it sent are answered: told then."""
@@ -945,9 +942,7 @@ class GridRunner:
         )
         self.observer.guard_tripped(trip.guard.value)
         self.strategy.stop()
-        await self.sends.quiesce(
-            self.record.run_id
-        )  # what is on its way is known before the book is cancelled
+        await self.sends.quiesce()  # what is on its way is known before the book is cancelled
         try:
             await self._cancel_resting()
         finally:

@@ -90,7 +90,7 @@ class Sends:
             await asyncio.wait([last])
             self.raise_failed()
 
-    async def quiesce(self, run_id: str) -> None:
+    async def quiesce(self) -> None:
         """The run is ending: its orders on their way are answered first (an error they meet
         now is logged; the run's own outcome stands)."""
         last, self._last = self._last, None
@@ -98,4 +98,4 @@ class Sends:
             return
         await asyncio.wait([last])
         if not last.cancelled() and last.exception() is not None:
-            log.warning("send_failed", run_id=run_id, error=str(last.exception()))
+            log.warning("send_failed", run_id=self._orders.run_id, error=str(last.exception()))

@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 
 from tradebot.engine.types import MarketRules
 from tradebot.observability.logs import get_logger
-from tradebot.runtime.ports import Done, PriceFeed, Tick, TransientVenueError, VenueError
+from tradebot.runtime.ports import (
+    Done,
+    PriceFeed,
+    Tick,
+    TransientVenueError,
+    VenueError,
+    nothing_to_tell,
+)
 from tradebot.runtime.quiet import Quiet
 from tradebot.workers.latency import LatencySample
 from tradebot.workers.sleepers import Sleepers
@@ -58,10 +65,6 @@ class FeedSamples:
     def clear(self) -> None:
         for sample in (self.latency, self.decision, self.due):
             sample.clear()
-
-
-def _nothing() -> None:
-    pass
 
 
 class Subscription:
@@ -132,7 +135,7 @@ class Subscription:
             self._undecided_at = None
         received, self._received_at = self._received_at, None
         if received is None or not self._news_tick:
-            return _nothing
+            return nothing_to_tell
         latency = self._feed.samples.latency
         return lambda: latency.add((time.perf_counter() - received) * 1000)
 
