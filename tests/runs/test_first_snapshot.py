@@ -1,5 +1,6 @@
-"""A run's first inventory snapshot is written at its first candle close, not an interval
-later: a new run's P&L shows from its start (the portal showed "—" for a run's first hour)."""
+"""A run's first inventory snapshot is written at its first tick, not at its first candle close
+or an interval later: a new run's P&L shows from its start (the portal showed "—" for a run's
+first hour, and then, on live data, for its first minute)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _snapshots(sqlite_url: str, run_id: str) -> list[tuple[int, float, float]]:
     return [(int(ts), float(equity), float(price)) for ts, equity, price in rows]
 
 
-async def test_a_run_shorter_than_an_hour_has_a_snapshot_from_its_first_minute(sqlite_url):
+async def test_a_run_shorter_than_an_hour_has_a_snapshot_from_its_first_tick(sqlite_url):
     candles = load_candles(bundled()).first_days(1)
     candles = candles.slice(0, 40)  # forty minutes: the hourly snapshot never comes
     plan = build_plan(GridConfig(lower=92_000, upper=101_000, lines=16, investment=3_000))
@@ -33,11 +34,11 @@ async def test_a_run_shorter_than_an_hour_has_a_snapshot_from_its_first_minute(s
     assert replay.outcome.status == "finished", replay.outcome.reason
 
     snapshots = _snapshots(sqlite_url, "first-snap")
-    assert len(snapshots) == 2, snapshots  # the first close's and the finish's
+    assert len(snapshots) == 2, snapshots  # the first tick's and the finish's
     (first_ts, first_equity, first_price), (last_ts, _, _) = snapshots
     start = int(replay.candles.ts[0])
-    assert start <= first_ts <= start + 2 * MINUTE_MS
+    assert start <= first_ts < start + MINUTE_MS  # within the first candle, before its close
     assert last_ts >= start + 39 * MINUTE_MS
-    assert first_price in {float(p) for p in replay.candles.close[:2]}
-    # At its first close the run holds what it was given: equity within fees of the investment.
+    assert float(replay.candles.low[0]) <= first_price <= float(replay.candles.high[0])
+    # At its first tick the run holds what it was given: equity within fees of the investment.
     assert abs(first_equity - 3_000) < 3_000 * 0.005

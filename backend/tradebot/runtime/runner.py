@@ -333,6 +333,8 @@ class GridRunner:
             await self._on_trades(missed)
             if not self._unasked:
                 await self._sync_book()
+        if not self._next_snapshot and self.strategy.started and not self.strategy.stopped:
+            await self._first_snapshot(tick)
         if tick.closes_candle:
             await self._on_close(tick)
         if not self.strategy.stopped:
@@ -392,12 +394,11 @@ class GridRunner:
     def _report_figures(self, price: float) -> None:
         if not self.strategy.started:
             return
-        state = self.strategy.state
-        equity = float(state[core.QUOTE] + state[core.BASE] * price)
+        equity = self._value(price)
         investment = self.strategy.investment or self.strategy.plan.config.investment
         self.observer.figures(
             pnl=equity - investment,
-            grid_profit=float(state[core.GRID_PROFIT]),
+            grid_profit=float(self.strategy.state[core.GRID_PROFIT]),
             open_orders=len(self.orders.active),
         )
 
@@ -544,13 +545,12 @@ class GridRunner:
     async def _edit_grid(self, edits: GridEdits, edit: GridEdit, price: float) -> None:
         """Move the grid to the edited range and lines, investing what the run holds at
         ``price`` (the API's preview computes the same)."""
-        state = self.strategy.state
         moved = edited_config(
             self.strategy.plan.config,
             lower=edit.lower,
             upper=edit.upper,
             lines=edit.lines,
-            equity=float(state[core.QUOTE] + state[core.BASE] * price),
+            equity=self._value(price),
         )
         refusal = await self._move_grid(moved, price, "grid_edit_applied")
         if refusal is None:
@@ -777,14 +777,19 @@ class GridRunner:
             return
         if tick.ts >= self._next_regime and await self._analyse_regime():
             self._next_regime = tick.ts + self.settings.regime_interval_ms
-        if not self._next_snapshot:
-            # The run's first close: a snapshot at once (its P&L shows from the start, not
-            # after its first interval), then at its own phase of the interval.
-            self._next_snapshot = tick.ts
         if tick.ts >= self._next_snapshot:
-            self._others_drawdown = await self.store.client_drawdown_usd()
-            await self._snapshot(tick.price, equity)
-            self._next_snapshot = self._next_slot(tick.ts, self.settings.snapshot_interval_ms)
+            await self._snapshot(tick, equity)
+
+    async def _first_snapshot(self, tick: Tick) -> None:
+        """The run's first tick (and a restart's): a snapshot at once, so its P&L shows from
+        its start, not after its first close or interval."""
+        await self._snapshot(tick, self._value(tick.price))
+
+    def _value(self, price: float) -> float:
+        """The grid's balances at ``price``. Not ``mark``: the peak and drawdown are tracked
+        at candle closes alone, as in the backtest."""
+        state = self.strategy.state
+        return float(state[core.QUOTE] + state[core.BASE] * price)
 
     def _next_slot(self, now: int, interval: int) -> int:
         """The next time of this run's own phase of ``interval``: runs sharing a worker (and a
@@ -796,7 +801,7 @@ class GridRunner:
         """Every tick: the loss, the client's drawdown, the venue's errors, the price's age."""
         state = self.strategy.state
         equity = (
-            float(state[core.QUOTE] + state[core.BASE] * price)
+            self._value(price)
             if price is not None and self.strategy.started
             else self.strategy.plan.config.investment  # before the start: nothing traded
         )
@@ -837,12 +842,11 @@ class GridRunner:
         """The market ranges outside the grid: move the grid onto it, with what the run holds."""
         assert self._last_price is not None
         price = self._last_price
-        state = self.strategy.state
         moved = dataclasses.replace(
             self.strategy.plan.config,
             lower=reading.suggested_lower,
             upper=reading.suggested_upper,
-            investment=float(state[core.QUOTE] + state[core.BASE] * price),
+            investment=self._value(price),
         )
         refusal = await self._move_grid(moved, price, "regime_applied")
         if refusal is not None:
@@ -886,7 +890,13 @@ class GridRunner:
     def _ticker_age(self) -> int:
         return 0 if self._wall_clock is None else max(0, self._wall_clock() - self._fresh_at)
 
-    async def _snapshot(self, price: float, equity: float) -> None:
+    async def _snapshot(self, tick: Tick, equity: float) -> None:
+        """Store the run's inventory, then set the next at the run's own phase of the interval."""
+        self._others_drawdown = await self.store.client_drawdown_usd()
+        await self._write_snapshot(tick.price, equity)
+        self._next_snapshot = self._next_slot(tick.ts, self.settings.snapshot_interval_ms)
+
+    async def _write_snapshot(self, price: float, equity: float) -> None:
         snap = self.strategy.snapshot()
         await self.store.add_snapshot(
             InventorySnapshot(
@@ -954,9 +964,7 @@ class GridRunner:
     async def _finish(self, status: str, reason: str) -> None:
         await self.sends.answered()
         if self._last_price is not None:
-            state = self.strategy.state
-            equity = float(state[core.QUOTE] + state[core.BASE] * self._last_price)
-            await self._snapshot(self._last_price, equity)
+            await self._write_snapshot(self._last_price, self._value(self._last_price))
         await self.journal.save_state()
         await self.store.set_status(status, reason)
         self.outcome.status = status
