@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -17,7 +18,6 @@ from tradebot.workers.sleepers import Sleepers
 from tradebot.workers.state import RunHandle, StopCause
 
 QUIET = Quiet(below=99.0, above=101.0, close_after=5_000, wake_at=10_000)
-NOW = 1_000  # the wall clock's ms when the ticks arrive
 
 
 def tick(ts: int, price: float, *, closes: bool = False) -> Tick:
@@ -28,22 +28,25 @@ def test_a_quiet_owner_wakes_outside_its_band_at_a_due_close_or_past_its_time() 
     sleepers: Sleepers[str] = Sleepers(capacity=2)
     for owner in ("a", "b", "c"):  # past the first capacity: the arrays grow
         sleepers.add(owner)
-    # (news to them: their band left or they are awake; only due: by the clock or a close)
-    assert sleepers.woken(tick(1, 100.0), NOW) == (["a", "b", "c"], [])  # new owners: awake
+    # (news to them: their band left or they are awake; only due: a close they wait for)
+    assert sleepers.woken(tick(1, 100.0)) == (["a", "b", "c"], [])  # new owners: awake
     sleepers.sleep("a", QUIET)
     sleepers.sleep("b", QUIET)
-    assert sleepers.woken(tick(2, 100.0), NOW) == (["c"], [])
-    assert sleepers.woken(tick(3, 99.0), NOW) == (["a", "b", "c"], [])  # a buy line touched
-    assert sleepers.woken(tick(4, 101.5), NOW) == (["a", "b", "c"], [])
-    assert sleepers.woken(tick(4_999, 100.0, closes=True), NOW) == (["c"], [])
-    assert sleepers.woken(tick(5_000, 100.0, closes=True), NOW) == (["c"], ["a", "b"])
-    assert sleepers.woken(tick(9_999, 100.0), 9_999) == (["c"], [])
-    assert sleepers.woken(tick(9_999, 100.0), 10_000) == (["c"], ["a", "b"])
-    assert sleepers.woken(tick(9_999, 98.0), 10_000) == (["a", "b", "c"], [])  # news first
+    assert sleepers.woken(tick(2, 100.0)) == (["c"], [])
+    assert sleepers.woken(tick(3, 99.0)) == (["a", "b", "c"], [])  # a buy line touched
+    assert sleepers.woken(tick(4, 101.5)) == (["a", "b", "c"], [])
+    assert sleepers.woken(tick(4_999, 100.0, closes=True)) == (["c"], [])
+    assert sleepers.woken(tick(5_000, 100.0, closes=True)) == (["c"], ["a", "b"])
+    assert sleepers.woken(tick(5_000, 98.0, closes=True)) == (["a", "b", "c"], [])  # news first
+    # A look by the clock is asked between ticks: the awake owner is never "due".
+    assert sleepers.due(9_999) == []
+    assert sleepers.due(10_000) == ["a", "b"]
     sleepers.remove("a")  # "c" moves into its slot and keeps its own (awake) state
-    assert sleepers.woken(tick(2, 100.0), NOW) == (["c"], [])
+    assert sleepers.woken(tick(2, 100.0)) == (["c"], [])
+    assert sleepers.due(10_000) == ["b"]
     sleepers.wake("b")
-    assert sleepers.woken(tick(2, 100.0), NOW) == (["c", "b"], [])  # in slot order
+    assert sleepers.woken(tick(2, 100.0)) == (["c", "b"], [])  # in slot order
+    assert sleepers.due(10_000) == []
 
 
 def order(side: Side, price: float, kind: str = "limit") -> StoredOrder:
@@ -130,9 +133,7 @@ async def test_news_for_a_run_with_a_tick_waiting_is_seen_when_it_takes_that_tic
         await asyncio.wait_for(run.next_tick(), 0.2)
     assert samples.decision.count == 2
     run.quiet(Quiet(below=90.0, above=110.0, close_after=2**62, wake_at=0))  # due: a look
-    source.ticks.append(tick(2, 100.0))
-    source.more.set()
-    await asyncio.sleep(0.05)  # the look is handed over; a fill comes before it is taken
+    await asyncio.sleep(0.2)  # the look is handed over; a fill comes before it is taken
     run.wake()
     await asyncio.wait_for(run.next_tick(), 2)
     run.decided()
@@ -208,7 +209,7 @@ async def test_each_tick_is_timed_to_the_runs_decision_once_and_to_when_it_is_do
 
 async def test_a_tick_goes_first_to_the_runs_it_is_news_to_and_is_timed_as_what_it_was() -> None:
     # Naive: a tick wakes its runs in slot order, and a run whose line it crossed decides
-    # behind every run that was only due to look again (a hundred a second at 1,000 runs).
+    # behind every run that was only due at that candle's close.
     source = ListedPrices([tick(1, 100.0)])
     samples = FeedSamples()
     feed = SharedFeed(source, samples)
@@ -216,7 +217,7 @@ async def test_a_tick_goes_first_to_the_runs_it_is_news_to_and_is_timed_as_what_
     for run in (due, crossed):
         await run.next_tick()
         run.decided()
-    due.quiet(Quiet(below=90.0, above=110.0, close_after=2**62, wake_at=0))  # due at once
+    due.quiet(Quiet(below=90.0, above=110.0, close_after=2, wake_at=2**62))  # a close due
     crossed.quiet(Quiet(below=99.0, above=101.0, close_after=2**62, wake_at=2**62))
     samples.clear()
     decided: list[str] = []
@@ -228,7 +229,7 @@ async def test_a_tick_goes_first_to_the_runs_it_is_news_to_and_is_timed_as_what_
 
     runs = [asyncio.create_task(decide(due, "due")), asyncio.create_task(decide(crossed, "news"))]
     await asyncio.sleep(0)
-    source.ticks.append(tick(2, 98.0))  # past the crossed run's buy line, inside the other's
+    source.ticks.append(tick(2, 98.0, closes=True))  # past the crossed run's buy line only
     source.more.set()
     await asyncio.wait_for(asyncio.gather(*runs), 2)
     assert decided == ["news", "due"]
@@ -249,3 +250,28 @@ async def test_news_for_a_run_that_has_left_the_feed_is_dropped() -> None:
     gone.wake()
     assert not gone.busy
     await staying.close()
+
+
+async def test_a_run_looks_again_at_its_time_between_ticks_with_the_latest_price() -> None:
+    # Naive: the runs due to look again were handed the next tick, all at once: at 1,000
+    # runs, about 200 looks after every tick kept the loop busy for tens of milliseconds, and
+    # a fill's news that came then waited behind them.
+    source = ListedPrices([tick(59_999, 100.0, closes=True)])
+    samples = FeedSamples()
+    feed = SharedFeed(source, samples)
+    run = feed.subscribe()
+    assert await run.next_tick() == tick(59_999, 100.0, closes=True)
+    run.decided()
+    samples.clear()
+    now_ms = int(time.time() * 1000)
+    run.quiet(Quiet(below=90.0, above=110.0, close_after=2**62, wake_at=now_ms + 150))
+    looked = asyncio.ensure_future(run.next_tick())
+    await asyncio.sleep(0.1)
+    assert not looked.done()  # asleep until its time, with no tick coming
+    again = await asyncio.wait_for(looked, 2)
+    assert int(time.time() * 1000) >= now_ms + 150
+    # The same price again: no move, and not a second close of the candle it had closed.
+    assert again == Tick(59_999, 100.0, None, closes_candle=False)
+    run.decided()
+    assert (samples.decision.count, samples.due.count) == (0, 1)
+    await run.close()

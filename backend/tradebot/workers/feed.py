@@ -8,9 +8,11 @@ first tick is a jump, as for a run that opens its own feed. A run may say it is 
 (``runtime.quiet``, a live run does after each tick): it then sees only the ticks that wake it,
 found for all the feed's runs at once (``Sleepers``), and ``wake`` hands it the latest price
 again when news for it comes another way. A tick is handed first to the runs it is news for
-(it left their band, or news woke them), then to those it wakes only because they are due (a
-time to look again, a candle close): a run whose line was crossed does not decide behind a
-hundred runs' routine looks. Each sample of latency says which it was.
+(it left their band, or news woke them), then to those whose candle close it is. A run's
+routine look by the clock comes at its own time (``LOOK_EVERY_S``), with the latest price, not
+with the next tick: a thousand runs' looks handed with each tick kept the loop busy for tens of
+milliseconds after it, and a fill's news that came then waited behind them. Each sample of
+latency says whether it was news.
 
 ``lockstep`` (a stepped sandbox) polls again only once every run has decided on the last tick,
 so the simulator's clock holds while any run is busy, as it does for a run stepping it alone.
@@ -42,6 +44,9 @@ from tradebot.workers.sleepers import Sleepers
 log = get_logger(__name__)
 FeedKey = tuple[str, str]
 """(exchange, pair)"""
+LOOK_EVERY_S = 0.05
+"""How often the feed hands the latest price to the runs whose time to look again has come
+(each run's time is its own, spread over seconds: a few runs at each turn)."""
 
 
 class FeedEndedError(VenueError):
@@ -60,7 +65,8 @@ class FeedSamples:
     decision: LatencySample = field(default_factory=LatencySample)
     """News to decision: the run knows what to send (before the exchange's round trips)."""
     due: LatencySample = field(default_factory=LatencySample)
-    """Tick to decision of the runs it woke only because they were due (no news for them)."""
+    """Handed to decision of the runs woken only because they were due, by the clock or a
+    candle close (no news for them)."""
 
     def clear(self) -> None:
         for sample in (self.latency, self.decision, self.due):
@@ -192,6 +198,7 @@ class SharedFeed:
         self._rules: MarketRules | None = None
         self._rules_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._looks: asyncio.Task[None] | None = None
         self._end: VenueError | None = None
         self._ended = False
 
@@ -214,6 +221,7 @@ class SharedFeed:
             subscription.deliver(self._end, time.perf_counter())
         elif self._task is None:
             self._task = asyncio.create_task(self._poll())
+            self._looks = asyncio.create_task(self._look_when_due())
         return subscription
 
     async def unsubscribe(self, subscription: Subscription) -> None:
@@ -222,8 +230,9 @@ class SharedFeed:
         self.sleepers.remove(subscription)
         if not self._subscribers:
             self._on_empty(self)
-            if self._task is not None:
-                self._task.cancel()
+            for task in (self._task, self._looks):
+                if task is not None:
+                    task.cancel()
             await self.source.close()
 
     def idle(self, subscription: Subscription) -> None:
@@ -253,10 +262,24 @@ class SharedFeed:
             self._on_empty(self)
             self._deliver(error)
 
+    async def _look_when_due(self) -> None:
+        while True:
+            await asyncio.sleep(LOOK_EVERY_S)
+            if self._last is None or self._ended:
+                continue
+            for subscription in self.sleepers.due(int(time.time() * 1000)):
+                self._hand(subscription, self._again(), news=False)
+
     def rouse(self, subscription: Subscription) -> None:
         """The latest price again, now, for a run (queued behind what it was handed before)."""
         if self._last is not None and not self._ended:
-            self._hand(subscription, dataclasses.replace(self._last, direction=None))
+            self._hand(subscription, self._again())
+
+    def _again(self) -> Tick:
+        """The latest tick, handed again: no move from the last price, and no candle's close
+        (a run that took it already closed that candle; one asleep had no close due)."""
+        assert self._last is not None
+        return dataclasses.replace(self._last, direction=None, closes_candle=False)
 
     def _deliver(self, tick: Tick | VenueError | None) -> None:
         due: list[Subscription] = []

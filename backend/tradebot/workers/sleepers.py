@@ -4,7 +4,6 @@ every run of the pair (``runtime.quiet``)."""
 
 from __future__ import annotations
 
-import time
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -58,18 +57,22 @@ class Sleepers(Generic[T]):
             self._below[slot], self._above[slot] = _INF, -_INF
             self._close_after[slot] = self._wake_at[slot] = 0
 
-    def woken(self, tick: Tick, now_ms: int | None = None) -> tuple[list[T], list[T]]:
-        """The subscribers ``tick`` wakes (arriving at ``now_ms``, the wall clock by default),
-        in subscription-slot order: those whose band it left (or awake), for whom it is news,
-        and those only due, by the clock or a candle close, for whom it is not."""
+    def woken(self, tick: Tick) -> tuple[list[T], list[T]]:
+        """The subscribers ``tick`` wakes, in subscription-slot order: those whose band it left
+        (or awake), for whom it is news, and those asleep whose close it is, for whom it is
+        not (a look by the clock is ``due``'s, between ticks)."""
         n = len(self._owners)
-        now = int(time.time() * 1000) if now_ms is None else now_ms
         moved = (tick.price <= self._below[:n]) | (tick.price >= self._above[:n])
-        due = now >= self._wake_at[:n]
-        if tick.closes_candle:
-            due |= tick.ts >= self._close_after[:n]
-        due &= ~moved
-        return self._of(moved), self._of(due)
+        if not tick.closes_candle:
+            return self._of(moved), []
+        closing = (tick.ts >= self._close_after[:n]) & ~moved
+        return self._of(moved), self._of(closing)
+
+    def due(self, now_ms: int) -> list[T]:
+        """The subscribers asleep whose time to look again has come, by the wall clock."""
+        n = len(self._owners)
+        asleep = self._below[:n] < _INF
+        return self._of(asleep & (now_ms >= self._wake_at[:n]))
 
     def _of(self, mask: np.ndarray) -> list[T]:
         return [self._owners[i] for i in np.flatnonzero(mask)]
