@@ -98,6 +98,7 @@ LOG_ENTRIES_DROPPED = Counter(
 LOG_ENTRIES_SENT = Counter(
     "tradebot_log_entries_sent_total", "Log entries delivered to LOG_INGEST_WEBHOOK."
 )
+RUN_FIGURES = (RUN_PNL, RUN_GRID_PROFIT, RUN_OPEN_ORDERS, RUN_LAST_TICK)
 
 
 class PrometheusRunObserver:
@@ -106,6 +107,8 @@ class PrometheusRunObserver:
     def __init__(self, client_id: str, run_id: str, pair: str) -> None:
         self._client = client_id
         self._run_labels = (client_id, run_id, pair)
+        self._figures: tuple[Gauge, ...] | None = None
+        """The run's own gauges, looked up once: a run reports its figures at every tick."""
 
     def order_submitted(self, kind: str) -> None:
         ORDERS_SUBMITTED.labels(self._client, kind).inc()
@@ -131,13 +134,17 @@ class PrometheusRunObserver:
         GUARD_TRIPS.labels(self._client, guard).inc()
 
     def figures(self, *, pnl: float, grid_profit: float, open_orders: int) -> None:
-        RUN_PNL.labels(*self._run_labels).set(pnl)
-        RUN_GRID_PROFIT.labels(*self._run_labels).set(grid_profit)
-        RUN_OPEN_ORDERS.labels(*self._run_labels).set(open_orders)
-        RUN_LAST_TICK.labels(*self._run_labels).set_to_current_time()
+        if self._figures is None:
+            self._figures = tuple(gauge.labels(*self._run_labels) for gauge in RUN_FIGURES)
+        pnl_gauge, profit, orders, last = self._figures
+        pnl_gauge.set(pnl)
+        profit.set(grid_profit)
+        orders.set(open_orders)
+        last.set_to_current_time()
 
     def ended(self) -> None:
-        for gauge in (RUN_PNL, RUN_GRID_PROFIT, RUN_OPEN_ORDERS, RUN_LAST_TICK):
+        self._figures = None
+        for gauge in RUN_FIGURES:
             with contextlib.suppress(KeyError):  # it ended before its first figures
                 gauge.remove(*self._run_labels)
 
