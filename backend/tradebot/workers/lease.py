@@ -1,7 +1,9 @@
 """One owner per run: a lease in Redis that a worker holds while it drives the run.
 
 ``SET lease token NX PX ttl`` takes it; a heartbeat renews it (a compare-and-renew script, so
-only the holder's token can); the holder deletes it on the way out. A worker that dies stops
+only the holder's token can); the holder deletes it on the way out. The worker's ``Heartbeat``
+renews all its leases together, a hundred to a script call: one call per lease was two hundred
+calls a second at a thousand runs, an eighth of the worker's CPU. A worker that dies stops
 renewing and its lease expires after ``ttl``: another worker may then take the run and resume
 it through reconciliation. The same heartbeat keeps arq's own keys of the job on the lease's
 clock: the job's in-progress marker expires one lease's time after the lease (so arq hands the
@@ -22,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from arq.constants import in_progress_key_prefix, job_key_prefix
@@ -35,13 +37,24 @@ JOB_KEY_TTL_MS: Final = 7 * 86_400_000
 """How long a running job's definition is kept past each heartbeat (arq's default is a day)."""
 
 _RENEW: Final = """
-if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('pexpire', KEYS[1], ARGV[2])
-if redis.call('exists', KEYS[2]) == 1 then redis.call('pexpire', KEYS[2], ARGV[3]) end
-if redis.call('exists', KEYS[3]) == 1 then redis.call('pexpire', KEYS[3], ARGV[4]) end
-if KEYS[4] then redis.call('zadd', KEYS[4], 'XX', 'GT', ARGV[5], ARGV[6]) end
-return 1
+local kept = {}
+for i = 0, #KEYS / 4 - 1 do
+  local k, a = i * 4, i * 6
+  local lease, marker, job, queue = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  if redis.call('get', lease) ~= ARGV[a + 1] then
+    kept[i + 1] = 0
+  else
+    redis.call('pexpire', lease, ARGV[a + 2])
+    if redis.call('exists', marker) == 1 then redis.call('pexpire', marker, ARGV[a + 3]) end
+    if redis.call('exists', job) == 1 then redis.call('pexpire', job, ARGV[a + 4]) end
+    if queue ~= '' then redis.call('zadd', queue, 'XX', 'GT', ARGV[a + 5], ARGV[a + 6]) end
+    kept[i + 1] = 1
+  end
+end
+return kept
 """
+"""Renew leases, each four keys (the lease, arq's in-progress marker and job, arq's queue or
+'' when not parked) and six arguments; one 1 (kept) or 0 (not ours) per lease."""
 RELEASE: Final = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -104,16 +117,16 @@ class RunLease:
 
     async def renew(self) -> bool:
         """Extend the lease (and the job's arq keys); False if it is no longer ours."""
-        started = time.monotonic()
+        return (await renew_all(self.redis, [self]))[0]
+
+    def _renewal(self, now_ms: int) -> tuple[list[str], list[Any]]:
+        """The lease's keys and arguments in the renewal script."""
         keys = [self.key, in_progress_key_prefix + self.job_id, job_key_prefix + self.job_id]
-        args: list[Any] = [self.token, self.ttl_ms, 2 * self.ttl_ms, JOB_KEY_TTL_MS]
-        if self.queue is not None:
-            keys.append(self.queue[0])  # parked as long as the marker lives
-            args += [int(time.time() * 1000) + 2 * self.ttl_ms, self.job_id]
-        kept = await self.redis.eval(_RENEW, len(keys), *keys, *args)
-        if kept:
-            self.valid_until = started + self.ttl_ms / 1000
-        return bool(kept)
+        args: list[Any] = [self.token, self.ttl_ms, 2 * self.ttl_ms, JOB_KEY_TTL_MS, 0, ""]
+        if self.queue is None:
+            return [*keys, ""], args
+        args[4:] = [now_ms + 2 * self.ttl_ms, self.job_id]  # parked as long as the marker lives
+        return [*keys, self.queue[0]], args
 
     async def release(self) -> None:
         await self.redis.eval(RELEASE, 1, self.key, self.token)
@@ -127,21 +140,72 @@ class RunLease:
         if self.queue is not None:
             await self.redis.zadd(self.queue[0], {self.job_id: self.queue[1]}, xx=True)
 
-    async def hold(self, on_lost: Callable[[], None]) -> None:
-        """Renew every third of the TTL until cancelled; call ``on_lost`` once the lease is
-        gone (taken over, or not renewable before it ran out) and return."""
-        while True:
-            await asyncio.sleep(self.ttl_ms / 3000)
-            error = None
-            try:
-                if await self.renew():
-                    continue
-            except (RedisError, OSError) as exc:
-                error = str(exc)
-                if time.monotonic() < self.valid_until - self.ttl_ms / 3000:
-                    log.warning("lease_renew_failed", lease=self.key, error=error)
-                    continue
-            late = round(time.monotonic() - self.valid_until, 3)
-            log.error("lease_lost", lease=self.key, error=error, late_s=late)
-            on_lost()
-            return
+
+async def renew_all(redis: Any, leases: Sequence[RunLease]) -> list[bool]:
+    """Renew ``leases`` in one script call; whether each is still ours."""
+    started, now_ms = time.monotonic(), int(time.time() * 1000)
+    keys: list[str] = []
+    args: list[Any] = []
+    for lease in leases:
+        lease_keys, lease_args = lease._renewal(now_ms)
+        keys += lease_keys
+        args += lease_args
+    kept = [bool(k) for k in await redis.eval(_RENEW, len(keys), *keys, *args)]
+    for lease, ours in zip(leases, kept, strict=True):
+        if ours:
+            lease.valid_until = started + lease.ttl_ms / 1000
+    return kept
+
+
+class Heartbeat:
+    """Renews every lease the worker holds, every third of ``ttl_ms``, ``BATCH`` to a call."""
+
+    BATCH = 100
+
+    def __init__(self, redis: Any, ttl_ms: int) -> None:
+        self.redis = redis
+        self.ttl_ms = ttl_ms
+        self._held: dict[RunLease, asyncio.Future[None]] = {}
+        """The leases held, each with the future its holder awaits: set once it is lost."""
+        self._task: asyncio.Task[None] | None = None
+
+    async def hold(self, lease: RunLease, on_lost: Callable[[], None]) -> None:
+        """Keep ``lease`` until cancelled; call ``on_lost`` once it is gone (taken over, or
+        not renewable before it ran out) and return."""
+        lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._held[lease] = lost
+        if self._task is None:
+            self._task = asyncio.create_task(self._beat())
+        try:
+            await lost
+        finally:
+            self._held.pop(lease, None)
+        on_lost()
+
+    async def _beat(self) -> None:
+        try:
+            while self._held:
+                await asyncio.sleep(self.ttl_ms / 3000)
+                leases = list(self._held)
+                for first in range(0, len(leases), self.BATCH):
+                    await self._renew(leases[first : first + self.BATCH])
+        finally:
+            self._task = None
+
+    async def _renew(self, leases: list[RunLease]) -> None:
+        error = None
+        try:
+            kept = await renew_all(self.redis, leases)
+        except (RedisError, OSError) as exc:
+            error = str(exc)
+            kept = [False] * len(leases)
+        now = time.monotonic()
+        for lease, ours in zip(leases, kept, strict=True):
+            if ours or lease not in self._held:
+                continue
+            if error is not None and now < lease.valid_until - lease.ttl_ms / 3000:
+                log.warning("lease_renew_failed", lease=lease.key, error=error)
+                continue
+            late = round(now - lease.valid_until, 3)
+            log.error("lease_lost", lease=lease.key, error=error, late_s=late)
+            self._held.pop(lease).set_result(None)

@@ -215,7 +215,9 @@ class RunJob:
             accounts=self.state.accounts,
         )
         job = asyncio.current_task()
-        heartbeat = asyncio.create_task(self.lease.hold(lambda: self._lost(job)))
+        heartbeat = asyncio.create_task(
+            self.state.heartbeat.hold(self.lease, lambda: self._lost(job))
+        )
         try:
             if prices is None:
                 return await run_on_live_data(settings, live)

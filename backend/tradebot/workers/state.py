@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tradebot.config import Settings
 from tradebot.venues.account_streams import AccountStreams
 from tradebot.workers.feed import MarketFeeds
+from tradebot.workers.lease import Heartbeat
 from tradebot.workers.reclaim import Presence
 
 STATE: Final = "tradebot"
@@ -136,9 +137,12 @@ class WorkerState:
     shutting_down: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     starting: asyncio.Semaphore = field(init=False)
+    heartbeat: Heartbeat = field(init=False)
+    """Renews the leases of all the worker's runs together."""
 
     def __post_init__(self) -> None:
         self.starting = asyncio.Semaphore(self.options.start_slots)
+        self.heartbeat = Heartbeat(self.redis, self.options.lease_ms)
 
     def shutdown(self) -> None:
         """Ask every run to stop after its tick, to be resumed by another worker."""
