@@ -23,8 +23,9 @@ accounts and the public ones) is read over ``SECONDS`` in each phase:
 
 A run's weight a minute gives the runs one IP carries within ``HEADROOM`` of Binance's 6,000
 weight a minute. The feed's event-to-decision latency over the streams phase is reported too
-(``workers.latency``): of the decisions on news (a price past one of the run's lines, a fill
-on its user stream), and beside it their time to done, the exchange's round trips included,
+(``workers.latency``): of the decisions on news (a fill on the run's user stream; a price near
+one of its loss guards, or past one of its lines while its user stream is not trusted), and
+beside it their time to done, the exchange's round trips included,
 and the latency of the runs' routine looks (a run asleep looks again every few seconds by the
 clock: no event, nothing to decide).
 ``BENCH_LIVE_RUNS`` (1,000: the target's load), ``BENCH_LIVE_POLLING_RUNS`` (50),
@@ -228,8 +229,8 @@ def figures() -> list[Figure]:
             "ms",
             50.0,
             note=(
-                f"p50 {got['p50']:.1f} ms over {got['decisions']:.0f} decisions on news (a price "
-                f"past the run's nearest line, a fill); to done (orders answered by the exchange, "
+                f"p50 {got['p50']:.1f} ms over {got['decisions']:.0f} decisions on news (a fill, "
+                f"a price near a guard); to done (orders answered by the exchange, "
                 f"writes ahead made) p50 {got['done_p50']:.1f} / p99 {got['done_p99']:.1f} ms; the "
                 f"runs' routine looks (due by the clock, no news) p50 {got['due_p50']:.1f} / p99 "
                 f"{got['due_p99']:.1f} ms over {got['dues']:.0f}"

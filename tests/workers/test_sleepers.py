@@ -11,7 +11,7 @@ from tradebot.engine.orders import OrderStatus
 from tradebot.engine.risk import GuardThresholds
 from tradebot.engine.types import MarketRules, Side
 from tradebot.runtime.ports import Tick, TransientVenueError
-from tradebot.runtime.quiet import QUIET_MAX_MS, Quiet, band, wake_by
+from tradebot.runtime.quiet import QUIET_MAX_MS, Quiet, guard_floor, lines, wake_by
 from tradebot.runtime.store import StoredOrder
 from tradebot.workers.feed import FeedEndedError, FeedSamples, SharedFeed, Subscription
 from tradebot.workers.sleepers import Sleepers
@@ -24,29 +24,51 @@ def tick(ts: int, price: float, *, closes: bool = False) -> Tick:
     return Tick(ts, price, None, closes_candle=closes)
 
 
+NOW = 1_000  # the wall clock's ms when the ticks arrive
+
+
 def test_a_quiet_owner_wakes_outside_its_band_at_a_due_close_or_past_its_time() -> None:
     sleepers: Sleepers[str] = Sleepers(capacity=2)
     for owner in ("a", "b", "c"):  # past the first capacity: the arrays grow
         sleepers.add(owner)
     # (news to them: their band left or they are awake; only due: a close they wait for)
-    assert sleepers.woken(tick(1, 100.0)) == (["a", "b", "c"], [])  # new owners: awake
+    assert sleepers.woken(tick(1, 100.0), NOW) == (["a", "b", "c"], [], [])  # new: awake
     sleepers.sleep("a", QUIET)
     sleepers.sleep("b", QUIET)
-    assert sleepers.woken(tick(2, 100.0)) == (["c"], [])
-    assert sleepers.woken(tick(3, 99.0)) == (["a", "b", "c"], [])  # a buy line touched
-    assert sleepers.woken(tick(4, 101.5)) == (["a", "b", "c"], [])
-    assert sleepers.woken(tick(4_999, 100.0, closes=True)) == (["c"], [])
-    assert sleepers.woken(tick(5_000, 100.0, closes=True)) == (["c"], ["a", "b"])
-    assert sleepers.woken(tick(5_000, 98.0, closes=True)) == (["a", "b", "c"], [])  # news first
+    assert sleepers.woken(tick(2, 100.0), NOW) == (["c"], [], [])
+    assert sleepers.woken(tick(3, 99.0), NOW) == (["a", "b", "c"], [], [])  # a buy touched
+    assert sleepers.woken(tick(4, 101.5), NOW) == (["a", "b", "c"], [], [])
+    assert sleepers.woken(tick(4_999, 100.0, closes=True), NOW) == (["c"], [], [])
+    assert sleepers.woken(tick(5_000, 100.0, closes=True), NOW) == (["c"], ["a", "b"], [])
+    assert sleepers.woken(tick(5_000, 98.0, closes=True), NOW) == (["a", "b", "c"], [], [])
     # A look by the clock is asked between ticks: the awake owner is never "due".
     assert sleepers.due(9_999) == []
     assert sleepers.due(10_000) == ["a", "b"]
     sleepers.remove("a")  # "c" moves into its slot and keeps its own (awake) state
-    assert sleepers.woken(tick(2, 100.0)) == (["c"], [])
+    assert sleepers.woken(tick(2, 100.0), NOW) == (["c"], [], [])
     assert sleepers.due(10_000) == ["b"]
     sleepers.wake("b")
-    assert sleepers.woken(tick(2, 100.0)) == (["c", "b"], [])  # in slot order
+    assert sleepers.woken(tick(2, 100.0), NOW) == (["c", "b"], [], [])  # in slot order
     assert sleepers.due(10_000) == []
+
+
+def test_a_price_past_a_line_of_an_owner_told_of_its_fills_wakes_it_after_the_grace() -> None:
+    sleepers: Sleepers[str] = Sleepers()
+    for owner in ("told", "looks"):
+        sleepers.add(owner)
+    told = Quiet(90.0, float("inf"), 2**62, 10_000, lines=(99.0, 101.0), grace_ms=2_000)
+    sleepers.sleep("told", told)  # its fills come by stream: a line passed does not wake it
+    sleepers.sleep("looks", Quiet(99.0, 101.0, 2**62, 10_000))  # it finds its fills by looking
+    assert sleepers.woken(tick(2, 98.5), NOW) == (["looks"], [], ["told"])
+    assert sleepers.due(NOW + 1_999) == []
+    assert sleepers.due(NOW + 2_000) == ["told"]  # its fill did not come: it looks
+    sleepers.sleep("told", told)
+    assert sleepers.woken(tick(3, 98.5), NOW)[2] == ["told"]
+    assert sleepers.woken(tick(4, 98.7), NOW)[2] == []  # not past its last low
+    assert sleepers.woken(tick(5, 98.0), NOW + 500)[2] == ["told"]  # a new low: noted
+    assert sleepers.due(NOW + 2_000) == ["told"]  # the first one's grace, not the last's
+    assert sleepers.woken(tick(6, 101.0), NOW)[2] == ["told"]  # the sell's side
+    assert sleepers.woken(tick(7, 89.0), NOW) == (["told", "looks"], [], [])  # a guard: news
 
 
 def order(side: Side, price: float, kind: str = "limit") -> StoredOrder:
@@ -57,13 +79,14 @@ def test_the_band_is_the_nearest_lines_and_the_prices_where_a_loss_guard_trips()
     thresholds = GuardThresholds(200.0, 500.0, 20, 30_000)
     orders = [order(Side.BUY, 95.0), order(Side.BUY, 97.0), order(Side.SELL, 103.0)]
     orders += [order(Side.SELL, 105.0), order(Side.BUY, 99.5, kind="market")]
+    assert lines(orders) == (97.0, 103.0)
     quiet = {"quote": 500.0, "investment": 1_000.0, "others_drawdown": 0.0}
-    assert band(orders, base=0.0, peak=1_000.0, thresholds=thresholds, **quiet) == (97.0, 103.0)
+    assert guard_floor(base=0.0, peak=1_000.0, thresholds=thresholds, **quiet) == float("-inf")
     # 5 base: equity 500 + 5p; a run loss over 200 below p = 60, the client's drawdown over
     # 500 (others 100 already, this run's peak 1,390) below p = 98: above the highest buy.
     quiet["others_drawdown"] = 100.0
-    below, above = band(orders, base=5.0, peak=1_390.0, thresholds=thresholds, **quiet)
-    assert (below, above) == (pytest.approx(98.0), 103.0)
+    floor = guard_floor(base=5.0, peak=1_390.0, thresholds=thresholds, **quiet)
+    assert floor == pytest.approx(98.0)
 
 
 def test_runs_wake_at_spread_times_within_the_longest_sleep() -> None:
@@ -274,4 +297,43 @@ async def test_a_run_looks_again_at_its_time_between_ticks_with_the_latest_price
     assert again == Tick(59_999, 100.0, None, closes_candle=False)
     run.decided()
     assert (samples.decision.count, samples.due.count) == (0, 1)
+    await run.close()
+
+
+async def test_a_run_told_of_its_fills_sleeps_through_its_lines_and_hears_what_it_passed() -> None:
+    # Naive: a live run woke at every price past its orders, then again at their fills a
+    # moment later: a crowd of runs one price crossed decided twice, the first time on nothing,
+    # and the fills' decisions waited behind those.
+    source = ListedPrices([tick(1, 100.0)])
+    samples = FeedSamples()
+    feed = SharedFeed(source, samples)
+    run = feed.subscribe()
+    await run.next_tick()
+    run.decided()
+    samples.clear()
+    told = Quiet(90.0, float("inf"), 2**62, 2**62, lines=(99.0, 101.0), grace_ms=300)
+    run.quiet(told)
+    looked = asyncio.ensure_future(run.next_tick())
+    source.ticks += [tick(2, 98.5), tick(3, 98.8), tick(4, 97.0), tick(5, 100.0)]
+    source.more.set()
+    await asyncio.sleep(0.1)
+    assert not looked.done()  # past its buy: noted, not woken
+    run.wake()  # its fill, by stream
+    again = await asyncio.wait_for(looked, 2)
+    assert again is not None
+    assert again.price == 100.0
+    passed = run.passed()
+    assert [price for price, _ago in passed] == [98.5, 97.0]  # each new low, once
+    assert all(0 <= ago < 1_000 for _price, ago in passed)
+    assert run.passed() == []
+    run.decided()
+    assert (samples.decision.count, samples.due.count) == (1, 0)  # one decision: the fill's
+    # A fill that never comes: the run looks once the grace is over.
+    run.quiet(told)
+    source.ticks.append(tick(6, 98.0))
+    source.more.set()
+    started = time.monotonic()
+    assert await asyncio.wait_for(run.next_tick(), 2) is not None
+    assert time.monotonic() - started >= 0.25
+    assert [price for price, _ago in run.passed()] == [98.0]
     await run.close()

@@ -135,6 +135,12 @@ class QuietFeed(PriceFeed, Protocol):
         another path, e.g. a fill on the user-data stream)."""
         ...
 
+    def passed(self) -> list[tuple[float, int]]:
+        """The prices past the run's ``Quiet.lines`` that it slept through since its last
+        tick, each with how long ago (ms) it came: its venue checks them against the fills
+        it hears of."""
+        ...
+
     def decided(self) -> Done:
         """The run has decided what the tick it was handed asks of it: its orders are about
         to go out, or none need to (the feed times event to decision). Told, what it answers
@@ -153,6 +159,12 @@ class Venue(Protocol):
 
     async def next_tick(self) -> Tick | None:
         """Wait for the next price; None when the feed has ended (a replay's last candle)."""
+        ...
+
+    def fill_grace(self) -> int | None:
+        """Within how long (ms) the venue's stream tells of a fill of an order the market
+        traded through, while that stream is trusted; None while the run finds its fills by
+        looking at the market (polls, a paper venue's matching)."""
         ...
 
     async def submit(self, request: OrderRequest) -> OrderReport: ...

@@ -46,7 +46,7 @@ from tradebot.runtime.ports import (
     VenueOrderStatus,
     nothing_to_tell,
 )
-from tradebot.runtime.quiet import Quiet, band, wake_by
+from tradebot.runtime.quiet import Quiet, guard_floor, lines, wake_by
 from tradebot.runtime.reconcile import reconcile_order
 from tradebot.runtime.sends import Sends
 from tradebot.runtime.store import (
@@ -377,8 +377,8 @@ class GridRunner:
 
     def _quiet_until(self, tick: Tick) -> Quiet:
         state = self.strategy.state
-        below, above = band(
-            self.orders.active.values(),
+        buy, sell = lines(self.orders.active.values())
+        floor = guard_floor(
             quote=float(state[core.QUOTE]),
             base=float(state[core.BASE]),
             investment=self.strategy.investment or self.strategy.plan.config.investment,
@@ -389,7 +389,11 @@ class GridRunner:
         due = [self._next_snapshot, self._next_regime]
         if self.strategy.plan.config.take_profit > 0:
             due.append(tick.ts)  # the take profit is looked at every close
-        return Quiet(below, above, min(due), wake_by(self.record.run_id, self._wall_now()))
+        wake_at = wake_by(self.record.run_id, self._wall_now())
+        grace = self.venue.fill_grace()
+        if grace is None:  # the run finds its fills by looking: a price past a line wakes it
+            return Quiet(max(buy, floor), sell, min(due), wake_at)
+        return Quiet(floor, float("inf"), min(due), wake_at, lines=(buy, sell), grace_ms=grace)
 
     def _report_figures(self, price: float) -> None:
         if not self.strategy.started:

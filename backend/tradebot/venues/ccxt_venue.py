@@ -97,6 +97,10 @@ class CcxtVenue:
         """A sandbox's clock driver; returning False ends the feed."""
         self.prices = prices
         """Where ticks come from when not from a ticker poll of our own (a shared stream)."""
+        self._passed: Callable[[], list[tuple[float, int]]] = (
+            prices.passed if isinstance(prices, QuietFeed) else list
+        )
+        """The prices past our orders' lines the run slept through (``runtime.quiet``)."""
         self.stream = stream
         """The account's user-data stream: fills without polling (None: poll)."""
         if stream is not None:
@@ -206,11 +210,18 @@ class CcxtVenue:
             min_qty=float((limits.get("amount") or {}).get("min") or 0.0),
         )
 
+    def fill_grace(self) -> int | None:
+        trusted = self.stream is not None and not self.stream.gap
+        return self.fill_grace_ms if trusted else None
+
     async def next_tick(self) -> Tick | None:
         if self.prices is not None:
             tick = await self.prices.next_tick()
             if tick is not None:
-                self._crossings.see(tick.price, self._now_ms())
+                now = self._now_ms()
+                for price, ago in self._passed():
+                    self._crossings.see(price, now - ago)
+                self._crossings.see(tick.price, now)
             return tick
         wait = self._last_poll + self.poll_interval_ms / 1000 - time.monotonic()
         if wait > 0:

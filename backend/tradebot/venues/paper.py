@@ -84,6 +84,9 @@ class PaperVenue:
     async def market_rules(self) -> MarketRules:
         return self._rules
 
+    def fill_grace(self) -> int | None:
+        return None  # its fills are found at the ticks that cross its orders
+
     async def next_tick(self) -> Tick | None:
         if isinstance(self._ticks, Iterator):
             tick = next(self._ticks, None)

@@ -7,7 +7,8 @@ it. Every subscriber sees every tick, in order (the paper engine needs the whole
 first tick is a jump, as for a run that opens its own feed. A run may say it is quiet
 (``runtime.quiet``, a live run does after each tick): it then sees only the ticks that wake it,
 found for all the feed's runs at once (``Sleepers``), and ``wake`` hands it the latest price
-again when news for it comes another way. A tick is handed first to the runs it is news for
+again when news for it comes another way. A price past the resting orders of a run told of
+its fills by stream is only noted for it (``passed``): their fills wake it. A tick is handed first to the runs it is news for
 (it left their band, or news woke them), then to those whose candle close it is. A run's
 routine look by the clock comes at its own time (``LOOK_EVERY_S``), with the latest price, not
 with the next tick: a thousand runs' looks handed with each tick kept the loop busy for tens of
@@ -88,6 +89,8 @@ class Subscription:
         self._took = False
         self._first = True
         self._news = False
+        self._passed: list[tuple[float, float]] = []
+        """Prices past its lines it slept through (``Quiet.lines``), with when they came."""
         self._asleep = False
         self.busy = False
         """A tick was delivered and the run has not asked for the next one yet."""
@@ -130,6 +133,13 @@ class Subscription:
         self._ticks.append((tick, received_at, news))
         self._ready.set()
         self.busy = True
+
+    def note_passed(self, price: float) -> None:
+        self._passed.append((price, time.perf_counter()))
+
+    def passed(self) -> list[tuple[float, int]]:
+        now, passed, self._passed = time.perf_counter(), self._passed, []
+        return [(price, round((now - at) * 1000)) for price, at in passed]
 
     async def market_rules(self) -> MarketRules:
         return await self._feed.market_rules()
@@ -285,7 +295,9 @@ class SharedFeed:
         due: list[Subscription] = []
         if isinstance(tick, Tick):
             self._last = tick
-            news, due = self.sleepers.woken(tick)
+            news, due, passed = self.sleepers.woken(tick, int(time.time() * 1000))
+            for subscription in passed:
+                subscription.note_passed(tick.price)
         else:
             news = list(self._subscribers)
         received_at = time.perf_counter()

@@ -13,6 +13,8 @@ from tradebot.runtime.quiet import Quiet
 
 T = TypeVar("T")
 _INF = float("inf")
+_AWAKE = (_INF, -_INF, 0, 0, -_INF, _INF, 0)
+"""A new slot's values, array by array (``Sleepers._arrays``): awake."""
 
 
 class Sleepers(Generic[T]):
@@ -21,6 +23,9 @@ class Sleepers(Generic[T]):
         self._above = np.full(capacity, -_INF)
         self._close_after = np.zeros(capacity, dtype=np.int64)
         self._wake_at = np.zeros(capacity, dtype=np.int64)
+        self._line_below = np.full(capacity, -_INF)
+        self._line_above = np.full(capacity, _INF)
+        self._grace = np.zeros(capacity, dtype=np.int64)
         self._owners: list[T] = []
         self._slot: dict[T, int] = {}
 
@@ -42,7 +47,7 @@ class Sleepers(Generic[T]):
         if last is not owner:  # the last subscriber takes the freed slot
             self._owners[slot] = last
             self._slot[last] = slot
-            for array in (self._below, self._above, self._close_after, self._wake_at):
+            for array in self._arrays():
                 array[slot] = array[len(self._owners)]
 
     def sleep(self, owner: T, quiet: Quiet) -> None:
@@ -50,23 +55,38 @@ class Sleepers(Generic[T]):
         if slot is not None:
             self._below[slot], self._above[slot] = quiet.below, quiet.above
             self._close_after[slot], self._wake_at[slot] = quiet.close_after, quiet.wake_at
+            self._line_below[slot], self._line_above[slot] = quiet.lines
+            self._grace[slot] = quiet.grace_ms
 
     def wake(self, owner: T) -> None:
         slot = self._slot.get(owner)
         if slot is not None:
             self._below[slot], self._above[slot] = _INF, -_INF
             self._close_after[slot] = self._wake_at[slot] = 0
+            self._line_below[slot], self._line_above[slot] = -_INF, _INF
 
-    def woken(self, tick: Tick) -> tuple[list[T], list[T]]:
-        """The subscribers ``tick`` wakes, in subscription-slot order: those whose band it left
-        (or awake), for whom it is news, and those asleep whose close it is, for whom it is
-        not (a look by the clock is ``due``'s, between ticks)."""
+    def woken(self, tick: Tick, now_ms: int) -> tuple[list[T], list[T], list[T]]:
+        """The subscribers ``tick`` (arriving at ``now_ms`` on the wall clock) concerns, in
+        subscription-slot order: those whose band it left (or awake), for whom it is news;
+        those asleep whose close it is, for whom it is not (a look by the clock is ``due``'s,
+        between ticks); and those asleep it passed a line of without waking them. Each of
+        the last is woken once its grace is over, and noted again only by a price further
+        past (a new low or high)."""
         n = len(self._owners)
-        moved = (tick.price <= self._below[:n]) | (tick.price >= self._above[:n])
-        if not tick.closes_candle:
-            return self._of(moved), []
-        closing = (tick.ts >= self._close_after[:n]) & ~moved
-        return self._of(moved), self._of(closing)
+        price = tick.price
+        moved = (price <= self._below[:n]) | (price >= self._above[:n])
+        below, above = self._line_below[:n], self._line_above[:n]
+        passed = np.flatnonzero(~moved & ((price <= below) | (price >= above)))
+        if len(passed):
+            wake_at = self._wake_at[passed]
+            self._wake_at[passed] = np.minimum(wake_at, now_ms + self._grace[passed])
+            low = price <= below[passed]
+            below[passed[low]] = np.nextafter(price, -_INF)
+            above[passed[~low]] = np.nextafter(price, _INF)
+        closing: list[T] = []
+        if tick.closes_candle:
+            closing = self._of((tick.ts >= self._close_after[:n]) & ~moved)
+        return self._of(moved), closing, [self._owners[i] for i in passed]
 
     def due(self, now_ms: int) -> list[T]:
         """The subscribers asleep whose time to look again has come, by the wall clock."""
@@ -74,12 +94,30 @@ class Sleepers(Generic[T]):
         asleep = self._below[:n] < _INF
         return self._of(asleep & (now_ms >= self._wake_at[:n]))
 
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (
+            self._below,
+            self._above,
+            self._close_after,
+            self._wake_at,
+            self._line_below,
+            self._line_above,
+            self._grace,
+        )
+
     def _of(self, mask: np.ndarray) -> list[T]:
         return [self._owners[i] for i in np.flatnonzero(mask)]
 
     def _grow(self) -> None:
-        size = len(self._below)
-        self._below = np.concatenate([self._below, np.full(size, _INF)])
-        self._above = np.concatenate([self._above, np.full(size, -_INF)])
-        self._close_after = np.concatenate([self._close_after, np.zeros(size, dtype=np.int64)])
-        self._wake_at = np.concatenate([self._wake_at, np.zeros(size, dtype=np.int64)])
+        (
+            self._below,
+            self._above,
+            self._close_after,
+            self._wake_at,
+            self._line_below,
+            self._line_above,
+            self._grace,
+        ) = (
+            np.concatenate([array, np.full_like(array, fill)])
+            for array, fill in zip(self._arrays(), _AWAKE, strict=True)
+        )
