@@ -337,6 +337,11 @@ async function main() {
     journey.step('dashboard');
     await page.getByRole('link', { name: 'Bots' }).click();
     await page.getByRole('link', { name: 'Open run of E2E BTC grid' }).waitFor();
+    // The running bot's card shows its figures (its run's snapshot from its first tick on).
+    await page.waitForFunction(() => {
+      const total = document.querySelector('.bot-card .figure-value');
+      return total !== null && total.textContent.trim() !== '—';
+    });
     await journey.capture(page, '08-dashboard');
 
     journey.step('account');
