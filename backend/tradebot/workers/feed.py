@@ -8,12 +8,12 @@ first tick is a jump, as for a run that opens its own feed. A run may say it is 
 (``runtime.quiet``, a live run does after each tick): it then sees only the ticks that wake it,
 found for all the feed's runs at once (``Sleepers``), and ``wake`` hands it the latest price
 again when news for it comes another way. A price past the resting orders of a run told of
-its fills by stream is only noted for it (``passed``): their fills wake it. A tick is handed first to the runs it is news for
-(it left their band, or news woke them), then to those whose candle close it is. A run's
-routine look by the clock comes at its own time (``LOOK_EVERY_S``), with the latest price, not
-with the next tick: a thousand runs' looks handed with each tick kept the loop busy for tens of
-milliseconds after it, and a fill's news that came then waited behind them. Each sample of
-latency says whether it was news.
+its fills by stream is only noted for it (``passed``): their fills wake it. A tick is handed
+first to the runs it is news for (it left their band, or news woke them), then to those whose
+candle close it is. A run's routine look by the clock comes at its own time
+(``LOOK_EVERY_S``), with the latest price, not with the next tick: a thousand runs' looks
+handed with each tick kept the loop busy for tens of milliseconds after it, and a fill's news
+that came then waited behind them. Each sample of latency says whether it was news.
 
 ``lockstep`` (a stepped sandbox) polls again only once every run has decided on the last tick,
 so the simulator's clock holds while any run is busy, as it does for a run stepping it alone.
