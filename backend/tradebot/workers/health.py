@@ -9,10 +9,10 @@ range while their lease is held, ``workers.lease``), so they are not counted.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Final
 
 from arq.constants import health_check_key_suffix, in_progress_key_prefix
+from arq.utils import timestamp_ms
 
 HEALTH_CHECK_S: Final = 10
 
@@ -29,7 +29,9 @@ async def health(redis: Any, queue_name: str) -> str | None:
 
 async def queue_depth(redis: Any, queue_name: str) -> int:
     """Jobs due now that no worker has taken yet (what more workers would pick up)."""
-    due = await redis.zrangebyscore(queue_name, "-inf", int(time.time() * 1000))
+    # arq's clock (its milliseconds rounded): truncated, a job enqueued within the last half
+    # millisecond was not due yet, and the count came one short.
+    due = await redis.zrangebyscore(queue_name, "-inf", timestamp_ms())
     if not due:
         return 0
     async with redis.pipeline(transaction=False) as pipe:
