@@ -3,6 +3,7 @@ with nothing left aimed at the real exchange, quiet about keys, strict about JSO
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 
@@ -11,7 +12,7 @@ import ccxt.pro
 import pytest
 
 from tests.venues.sim_fixtures import KEY, SECRET, ccxt_client, running_sim
-from tradebot.venues.ccxt_factory import UnknownExchangeError, make_exchange
+from tradebot.venues.ccxt_factory import UnknownExchangeError, make_exchange, shared_http
 
 
 def _urls(value):
@@ -85,3 +86,28 @@ async def test_debug_logging_does_not_reveal_the_api_key(caplog, capsys):
     assert KEY not in caplog.text
     captured = capsys.readouterr()
     assert KEY not in captured.out + captured.err
+
+
+async def test_clients_borrow_one_connection_pool_and_a_closed_one_leaves_it_open() -> None:
+    # Naive: every client opens its own pool: a worker's thousand runs kept a thousand pools
+    # (and their housekeeping timers) to one host.
+    async with running_sim() as sim:
+        http = shared_http()
+        first, second = (
+            make_exchange(
+                "binance", api_key=KEY, secret=SECRET, sandbox_url=sim.url, streams=True, http=http
+            )
+            for _ in range(2)
+        )
+        try:
+            assert "USDT" in await first.fetch_balance()
+            ticker = await asyncio.wait_for(second.watch_ticker("BTC/USDT"), 3)  # a WebSocket too
+            assert ticker["last"] > 0
+            assert first.session is http
+            assert second.session is http
+            await first.close()
+            assert not http.closed  # a borrower's close leaves the pool to its owner
+            assert "USDT" in await second.fetch_balance()
+        finally:
+            await second.close()
+            await http.close()

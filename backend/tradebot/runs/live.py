@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import cast
 
+import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
@@ -78,6 +79,9 @@ class LiveOptions:
     accounts: AccountStreams | None = None
     """The process's user-data streams, one per exchange account for all its runs (a
     worker's); None: a live run opens its account's stream itself."""
+    http: aiohttp.ClientSession | None = None
+    """The process's HTTP connection pool for its exchange clients (a worker's); None: the
+    run's client opens its own."""
 
 
 async def _ticks(feed: PriceFeed) -> AsyncIterator[Tick]:
@@ -230,7 +234,9 @@ def _connect(config: ClientRunConfig, options: LiveOptions) -> ExchangeConnectio
         sandbox_url=options.sandbox_url,
         sandbox_step=options.sandbox_step,
     )
-    return connect(config.settings, access, prices=options.prices, accounts=options.accounts)
+    return connect(
+        config.settings, access, prices=options.prices, accounts=options.accounts, http=options.http
+    )
 
 
 async def _prepare(

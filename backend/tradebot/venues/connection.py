@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiohttp
+
 from tradebot.config import Settings
 from tradebot.runtime.ports import PriceFeed
 from tradebot.venues.account_streams import AccountStreams
@@ -63,11 +65,13 @@ def connect(
     *,
     prices: PriceFeed | None = None,
     accounts: AccountStreams | None = None,
+    http: aiohttp.ClientSession | None = None,
 ) -> ExchangeConnection:
     """A venue on ``access`` (close it with ``close``): nothing is asked of the exchange yet.
     ``prices``: a feed the venue takes its ticks from (a worker's shared stream) instead of
     one of its own. ``accounts``: the process's account streams the venue's fills come from;
-    without them the venue's account gets a stream of its own (closed with the venue)."""
+    without them the venue's account gets a stream of its own (closed with the venue).
+    ``http``: the process's connection pool (``ccxt_factory.shared_http``)."""
     url = access.sandbox_url
     stepped = access.sandbox_step and url is not None
     streams = settings.EXCHANGE_STREAMS and not stepped
@@ -79,6 +83,7 @@ def connect(
         timeout_ms=settings.EXCHANGE_TIMEOUT_MS,
         rate_limit=not stepped,
         streams=streams,
+        http=http,
     )
     sandbox = SandboxClock(url) if stepped and url is not None else None
     limiter = None if stepped else RateLimiter.from_settings(settings, access.exchange)

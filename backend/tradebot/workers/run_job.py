@@ -213,6 +213,7 @@ class RunJob:
             sessions=self.state.sessions,
             edit_queued=lambda: self.handle.edit_queued,
             accounts=self.state.accounts,
+            http=self.state.http,
         )
         job = asyncio.current_task()
         heartbeat = asyncio.create_task(

@@ -34,6 +34,7 @@ from tradebot.notifications.service import MAX_ATTEMPTS
 from tradebot.observability.metrics import start_metrics
 from tradebot.runs.queue import RUN_JOB
 from tradebot.venues.account_streams import AccountStreams
+from tradebot.venues.ccxt_factory import shared_http
 from tradebot.workers.daily import daily_pnl, trial_expiry
 from tradebot.workers.feed import MarketFeeds
 from tradebot.workers.fleet_metrics import keep_fleet_gauges
@@ -76,7 +77,9 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         )
         sessions = session_factory(engine)
         accounts = AccountStreams()
-        state = WorkerState(settings, options, engine, sessions, ctx["redis"], feeds, accounts)
+        state = WorkerState(
+            settings, options, engine, sessions, ctx["redis"], feeds, accounts, shared_http()
+        )
         if settings.WORKER_NAME:
             state.worker_id = settings.WORKER_NAME
             state.presence = await present(
@@ -103,6 +106,8 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         if state.presence is not None:
             await state.presence.close()
         await state.accounts.close()
+        if state.http is not None:  # after every client that borrowed it
+            await state.http.close()
         await state.engine.dispose()
 
     return {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
@@ -126,6 +127,8 @@ class WorkerState:
     feeds: MarketFeeds
     accounts: AccountStreams
     """One user-data stream per exchange account for all the worker's live runs of it."""
+    http: aiohttp.ClientSession | None = None
+    """One HTTP connection pool for all the worker's exchange clients."""
     runs: dict[str, RunHandle] = field(default_factory=dict)
     failures: Streaks = field(default_factory=Streaks)
     worker_id: str = field(
