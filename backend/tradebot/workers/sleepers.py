@@ -13,19 +13,30 @@ from tradebot.runtime.quiet import Quiet
 
 T = TypeVar("T")
 _INF = float("inf")
-_AWAKE = (_INF, -_INF, 0, 0, -_INF, _INF, 0)
-"""A new slot's values, array by array (``Sleepers._arrays``): awake."""
+_COLUMNS = (
+    ("_below", _INF, np.float64),
+    ("_above", -_INF, np.float64),
+    ("_close_after", 0, np.int64),
+    ("_wake_at", 0, np.int64),
+    ("_line_below", -_INF, np.float64),
+    ("_line_above", _INF, np.float64),
+    ("_grace", 0, np.int64),
+)
+"""Each owner's quiet, one array per field (``Quiet``), with a new (awake) slot's value."""
 
 
 class Sleepers(Generic[T]):
+    _below: np.ndarray
+    _above: np.ndarray
+    _close_after: np.ndarray
+    _wake_at: np.ndarray
+    _line_below: np.ndarray
+    _line_above: np.ndarray
+    _grace: np.ndarray
+
     def __init__(self, capacity: int = 64) -> None:
-        self._below = np.full(capacity, _INF)
-        self._above = np.full(capacity, -_INF)
-        self._close_after = np.zeros(capacity, dtype=np.int64)
-        self._wake_at = np.zeros(capacity, dtype=np.int64)
-        self._line_below = np.full(capacity, -_INF)
-        self._line_above = np.full(capacity, _INF)
-        self._grace = np.zeros(capacity, dtype=np.int64)
+        for name, fill, dtype in _COLUMNS:
+            setattr(self, name, np.full(capacity, fill, dtype=dtype))
         self._owners: list[T] = []
         self._slot: dict[T, int] = {}
 
@@ -94,30 +105,13 @@ class Sleepers(Generic[T]):
         asleep = self._below[:n] < _INF
         return self._of(asleep & (now_ms >= self._wake_at[:n]))
 
-    def _arrays(self) -> tuple[np.ndarray, ...]:
-        return (
-            self._below,
-            self._above,
-            self._close_after,
-            self._wake_at,
-            self._line_below,
-            self._line_above,
-            self._grace,
-        )
+    def _arrays(self) -> list[np.ndarray]:
+        return [getattr(self, name) for name, _fill, _dtype in _COLUMNS]
 
     def _of(self, mask: np.ndarray) -> list[T]:
         return [self._owners[i] for i in np.flatnonzero(mask)]
 
     def _grow(self) -> None:
-        (
-            self._below,
-            self._above,
-            self._close_after,
-            self._wake_at,
-            self._line_below,
-            self._line_above,
-            self._grace,
-        ) = (
-            np.concatenate([array, np.full_like(array, fill)])
-            for array, fill in zip(self._arrays(), _AWAKE, strict=True)
-        )
+        for name, fill, _dtype in _COLUMNS:
+            array = getattr(self, name)
+            setattr(self, name, np.concatenate([array, np.full_like(array, fill)]))
