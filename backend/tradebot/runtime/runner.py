@@ -334,7 +334,9 @@ class GridRunner:
             if not self._unasked:
                 await self._sync_book()
         if not self._next_snapshot and self.strategy.started and not self.strategy.stopped:
-            await self._first_snapshot(tick)
+            # The run's first tick (and a restart's): a snapshot at once, so its P&L shows
+            # from its start, not after its first close or interval.
+            await self._snapshot(tick, self._value(tick.price))
         if tick.closes_candle:
             await self._on_close(tick)
         if not self.strategy.stopped:
@@ -783,11 +785,6 @@ class GridRunner:
             self._next_regime = tick.ts + self.settings.regime_interval_ms
         if tick.ts >= self._next_snapshot:
             await self._snapshot(tick, equity)
-
-    async def _first_snapshot(self, tick: Tick) -> None:
-        """The run's first tick (and a restart's): a snapshot at once, so its P&L shows from
-        its start, not after its first close or interval."""
-        await self._snapshot(tick, self._value(tick.price))
 
     def _value(self, price: float) -> float:
         """The grid's balances at ``price``. Not ``mark``: the peak and drawdown are tracked

@@ -277,8 +277,11 @@ class SharedFeed:
             await asyncio.sleep(LOOK_EVERY_S)
             if self._last is None or self._ended:
                 continue
-            for subscription in self.sleepers.due(int(time.time() * 1000)):
-                self._hand(subscription, self._again(), news=False)
+            due = self.sleepers.due(int(time.time() * 1000))
+            if due:
+                again = self._again()  # one tick (frozen) for all of them
+                for subscription in due:
+                    self._hand(subscription, again, news=False)
 
     def rouse(self, subscription: Subscription) -> None:
         """The latest price again, now, for a run (queued behind what it was handed before)."""
