@@ -58,6 +58,27 @@ def test_a_tenant_transaction_naming_another_tenants_run_or_order_is_a_violation
     assert all(ALICE.client in v and BOB.client in v for v in result.violations)
 
 
+def test_a_transaction_begun_with_its_tenant_in_one_statement_is_audited(tmp_path):
+    """A hot write's (``kit.writes``): BEGIN and the settings as literals, one simple query."""
+    begin = (
+        "LOG:  statement: BEGIN; SELECT set_config('role', 'tradebot_app', true), "
+        f"set_config('app.client_id', '{ALICE.client}', true)"
+    )
+    lines = [
+        (7, begin),
+        (7, "LOG:  execute __asyncpg_stmt_3__: UPDATE bot_orders SET status=$1 WHERE run_id = $2"),
+        (7, f"DETAIL:  parameters: $1 = 'open', $2 = '{BOB.run_id}'"),
+        (7, "LOG:  statement: COMMIT"),
+        (7, "LOG:  execute __asyncpg_stmt_4__: SELECT id FROM bot_runs WHERE id = $1"),
+        (7, f"DETAIL:  parameters: $1 = '{BOB.run_id}'"),
+    ]
+    result = _audit(_log(tmp_path, *lines)).run()
+    assert result.scoped_statements == 1
+    assert len(result.violations) == 1
+    assert ALICE.client in result.violations[0]
+    assert BOB.client in result.violations[0]
+
+
 def test_operator_statements_and_other_databases_are_not_audited(tmp_path):
     sweep = [
         (9, "LOG:  statement: BEGIN ISOLATION LEVEL READ COMMITTED;"),

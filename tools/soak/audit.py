@@ -24,6 +24,7 @@ _LINE = re.compile(r"\[(?P<pid>\d+)\] \S*@(?P<db>\S+) (?P<level>LOG|DETAIL):\s+(
 _EXECUTE = re.compile(r"(?:statement|execute [^:]*): (?P<sql>.*)")
 _PARAM = re.compile(r"\$\d+ = (?:'((?:[^']|'')*)'|NULL)")
 _ENDS = ("BEGIN", "COMMIT", "ROLLBACK", "END", "START TRANSACTION")
+_ENTERED = re.compile(rf"set_config\('{re.escape(TENANT_SETTING)}', '((?:[^']|'')*)'")
 
 
 @dataclass(slots=True)
@@ -82,7 +83,10 @@ class TenancyAudit:
         result: AuditResult,
     ) -> None:
         if sql.lstrip().upper().startswith(_ENDS):
-            scope[pid] = None
+            # A hot write's transaction is begun with its settings, literals in one statement
+            # (``kit.writes``): "BEGIN; SELECT set_config(...)".
+            entered = _ENTERED.search(sql)
+            scope[pid] = None if entered is None else entered.group(1).replace("''", "'")
             return
         if "set_config" in sql and TENANT_SETTING in values:
             at = values.index(TENANT_SETTING)
