@@ -6,16 +6,21 @@ import csv
 import io
 import itertools
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.factories import GRID, customer, new_bot, subscribe
 from tests.factories import BASE_TS
 from tradebot.backtests.candles import bundled_week
 from tradebot.backtests.schemas import CHART_POINTS
+from tradebot.backtests.service import CUT_OFF, CUT_OFF_AFTER
 from tradebot.bots.schemas import GridSpec
 from tradebot.bots.service import grid_plan
+from tradebot.kit.clock import utcnow
+from tradebot.models.backtests import BacktestJob
 from tradebot.research.backtest import run_backtest
 
 
@@ -109,3 +114,40 @@ async def test_bad_uploaded_candles_fail_the_job_with_one_line(
     assert view["status"] == "failed"
     assert view["error"]
     assert "Traceback" not in view["error"]
+
+
+async def test_a_job_an_api_restart_cut_off_reads_as_failed_not_running_for_ever(
+    api: httpx.AsyncClient,
+    login: Callable[..., dict[str, str]],
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A backtest runs as a task of the API process that took it: one that stopped with it
+    would read "running" for ever. Past ``CUT_OFF_AFTER`` it fails, and says to run it again;
+    a job that may still be running is left alone."""
+    headers, _ = await customer(api, login)
+    bot = await new_bot(api, headers)
+    ids = []
+    for _ in range(3):
+        created = await api.post("/backtests", json={"bot_id": bot["id"]}, headers=headers)
+        ids.append(created.json()["id"])
+    cut, fresh, done = ids
+    asked = utcnow() - CUT_OFF_AFTER - timedelta(minutes=1)
+    async with pg_sessions() as session, session.begin():
+        for job_id, status, created_at in (
+            (cut, "running", asked),
+            (fresh, "queued", utcnow() - CUT_OFF_AFTER + timedelta(minutes=1)),
+            (done, "done", asked),
+        ):
+            job = await session.get(BacktestJob, job_id)
+            assert job is not None
+            job.status, job.created_at = status, created_at
+
+    view = (await api.get(f"/backtests/{cut}", headers=headers)).json()
+    assert (view["status"], view["error"]) == ("failed", CUT_OFF)
+    listed = {b["id"]: b["status"] for b in (await api.get("/backtests", headers=headers)).json()}
+    assert listed == {cut: "failed", fresh: "queued", done: "done"}
+    async with pg_sessions() as session:
+        stored = await session.get(BacktestJob, cut)
+        assert stored is not None
+        assert (stored.status, stored.error, stored.candles) == ("failed", CUT_OFF, None)
+        assert stored.finished_at is not None

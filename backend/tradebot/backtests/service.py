@@ -12,7 +12,10 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.backtests.candles import BUNDLED, job_candles
 from tradebot.backtests.repository import BacktestRepository
@@ -41,6 +44,10 @@ from tradebot.research.result import GridResult
 from tradebot.research.sampling import sample_indices
 
 log = logging.getLogger(__name__)
+CUT_OFF_AFTER = timedelta(minutes=15)
+"""A job still queued or running this long after it was asked for was cut off: the API process
+that ran it (a background task of the request) stopped. The longest window runs in seconds."""
+CUT_OFF = "interrupted: the server restarted while this backtest ran; run it again"
 CHART = "chart"
 """The stored result's key of what the charts draw (the view's typed fields, not its figures)."""
 
@@ -170,13 +177,21 @@ class BacktestService(ClientService):
 
     async def get(self, job_id: str) -> BacktestView:
         async with self.tx() as session:
-            row = await BacktestRepository(session, self.scope).get(job_id)
-            return job_view(row, with_result=True)
+            jobs = await self._settled(session)
+            return job_view(await jobs.get(job_id), with_result=True)
 
     async def list(self, limit: int) -> Sequence[BacktestView]:
         async with self.tx() as session:
-            rows = await BacktestRepository(session, self.scope).recent(limit)
-            return [job_view(row) for row in rows]
+            jobs = await self._settled(session)
+            return [job_view(row) for row in await jobs.recent(limit)]
+
+    async def _settled(self, session: AsyncSession) -> BacktestRepository:
+        """The client's jobs, those an API restart cut off failed first: never "running" for
+        ever in the portal."""
+        jobs = BacktestRepository(session, self.scope)
+        now = utcnow()
+        await jobs.fail_unfinished(now - CUT_OFF_AFTER, CUT_OFF, now)
+        return jobs
 
     async def export(self, job_id: str, format: ExportFormat) -> tuple[str, str]:
         """``(media type, body)`` of a finished job's export, if the plan includes exports."""
