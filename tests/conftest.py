@@ -209,3 +209,11 @@ def _logging_left_as_found() -> Iterator[None]:
     if any(handler.get_name() == HANDLER_NAME for handler in root.handlers):
         root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER_NAME]
         structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _egress_ip_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sends from an egress IP of its own (``EGRESS_IP`` for the settings it and its
+    processes load): the shared rate limiter's budget, its 429 penalties and its schedule of
+    new WebSocket connections are per IP, and one test's must not hold up another's."""
+    monkeypatch.setenv("EGRESS_IP", unique_id("ip"))
