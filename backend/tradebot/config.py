@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     EGRESS_IP: str = "default"
     """Label of the public IP exchange traffic leaves from: one shared budget per label."""
     RATE_LIMIT_WEIGHT_PER_MIN: Annotated[int, Field(ge=1)] = 6000
+    RATE_LIMIT_CONNECTIONS_PER_5MIN: Annotated[int, Field(ge=1)] = 300
     RATE_LIMIT_ORDERS_PER_10S: Annotated[int, Field(ge=1)] = 100
     RATE_LIMIT_ORDERS_PER_DAY: Annotated[int, Field(ge=1)] = 200_000
     RATE_LIMIT_HEADROOM_PCT: Annotated[float, Field(gt=0, le=100)] = 80.0

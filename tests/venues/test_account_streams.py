@@ -206,6 +206,77 @@ async def test_two_accounts_have_a_stream_each() -> None:
     await accounts.close()
 
 
+async def test_accounts_sockets_open_at_the_ip_s_turns_and_runs_trust_them_only_after() -> None:
+    """Binance counts new connections per IP (300 in 5 minutes): each account's socket waits
+    for the IP's turn (here one at once, then one every 2 s), and its runs count the stream as
+    listening from its socket's turn, not from when they asked for it."""
+    settings = stream_settings().model_copy(
+        update={"RATE_LIMIT_CONNECTIONS_PER_5MIN": 150, "RATE_LIMIT_HEADROOM_PCT": 100.0}
+    )
+    config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)])
+    accounts = AccountStreams()
+    keys = (KEY, OTHER_KEY)
+    subscribed_at: dict[str, float] = {}
+    trusted_at: dict[str, float] = {}
+
+    async def watch_subscriptions(sim: Any) -> None:
+        while len(subscribed_at) < len(keys):
+            for key in keys:
+                if key not in subscribed_at and subscriptions(sim, key):
+                    subscribed_at[key] = time.monotonic()
+            await asyncio.sleep(0.01)
+
+    async def trusted(key: str, venue: CcxtVenue) -> None:
+        await reconciled(venue)
+        trusted_at[key] = time.monotonic()
+
+    async with (
+        running_sim(config) as sim,
+        runs(settings, sim.url, accounts, 1) as (mine,),
+        runs(settings, sim.url, accounts, 1, OTHER_KEY, OTHER_SECRET) as (theirs,),
+    ):
+        watcher = asyncio.create_task(watch_subscriptions(sim))
+        await asyncio.gather(trusted(KEY, mine.venue), trusted(OTHER_KEY, theirs.venue))
+        await asyncio.wait_for(watcher, WAIT_S)
+    await accounts.close()
+
+    first, second = sorted(subscribed_at.values())
+    assert second - first >= 1.8  # the second socket waited for its turn
+    for key in keys:  # no run trusted its stream before its socket had subscribed
+        assert trusted_at[key] >= subscribed_at[key] + 0.5
+
+
+async def test_a_run_whose_socket_awaits_its_turn_polls_as_seldom_as_a_trusted_one() -> None:
+    """After a cold start of a thousand accounts, a socket may wait twenty minutes for its turn:
+    its run must not poll for fills at every tick meanwhile (the IP's whole budget would go to
+    those polls); the market's crossings and the periodic check find its fills, as for a
+    stalled stream."""
+    settings = stream_settings().model_copy(  # one socket at once, then one a minute
+        update={"RATE_LIMIT_CONNECTIONS_PER_5MIN": 5, "RATE_LIMIT_HEADROOM_PCT": 100.0}
+    )
+    config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)])
+    accounts = AccountStreams()
+    async with (
+        running_sim(config) as sim,
+        runs(settings, sim.url, accounts, 1) as (first,),
+        runs(settings, sim.url, accounts, 1, OTHER_KEY, OTHER_SECRET) as (second,),
+    ):
+        await reconciled(first.venue)  # its socket took the IP's turn
+        waiting = stream_of(second)
+        await step(sim.url)
+        await resting_buy(second.venue)  # an order whose fills it must look for
+        await second.venue.new_trades()  # starts its stream, and checks its book once
+        await until(lambda: waiting.turn_pending, WAIT_S)
+        asked = sum(sim.sim.requests[p] for p in FILL_PATHS)
+        for _ in range(20):  # two seconds of ticks; its poll interval is 100 ms
+            await asyncio.sleep(0.1)
+            await second.venue.new_trades()
+        assert sum(sim.sim.requests[p] for p in FILL_PATHS) == asked
+        assert waiting.gap
+        assert waiting.turn_pending
+    await accounts.close()
+
+
 async def test_a_run_joining_a_live_stream_is_in_a_gap_until_its_own_reconciliation() -> None:
     settings = stream_settings()
     accounts = AccountStreams()

@@ -377,3 +377,36 @@ async def test_settings_give_the_binance_limiter_of_the_egress_ip():
         assert (await limiter.usage()).blocked_s >= 0  # it reaches Redis
     finally:
         await limiter.close()
+
+
+def connection_limits(per_second: int, headroom: float = 100.0) -> RateLimits:
+    """``per_second`` new connections a second (1-second window): with no headroom, a burst
+    of one, then one every 1/``per_second`` s."""
+    return replace(
+        small_limits(headroom=headroom), connections=RateWindow(per_second, SPAN_MS / 1000, "")
+    )
+
+
+async def test_new_connections_take_turns_one_slot_apart_across_processes(make_limiter):
+    limits = connection_limits(10, headroom=60.0)  # 6 a second, a burst of 2
+    assert (limits.connection_burst, limits.connection_interval_ms) == (2, 167)
+    first, second = make_limiter(limits), make_limiter(limits)  # two workers on one IP
+    waits = await asyncio.gather(*(limiter.connect() for limiter in [first, second] * 3))
+    expected = [0.0, 0.0, 0.167, 0.334, 0.501, 0.668]
+    assert sorted(waits) == pytest.approx(expected, abs=0.03)
+
+
+async def test_an_urgent_connection_goes_at_once_and_the_queue_one_slot_later(make_limiter):
+    limiter = make_limiter(connection_limits(10))  # a burst of 1, then 100 ms apart
+    queued = [asyncio.create_task(limiter.connect()) for _ in range(3)]
+    await asyncio.sleep(0.02)  # booked: at 0, 100 and 200 ms
+    assert await limiter.connect(urgent=True) == 0.0  # a price stream every run reads
+    after = await limiter.connect()
+    assert [await task for task in queued] == pytest.approx([0.0, 0.1, 0.2], abs=0.03)
+    assert after == pytest.approx(0.4 - 0.02, abs=0.03)  # 300 ms was the urgent one's
+
+
+async def test_no_connection_opens_uncounted_while_redis_is_down(make_limiter):
+    limiter = make_limiter(connection_limits(10), url="redis://127.0.0.1:1/0")
+    with pytest.raises(RateLimiterUnavailable):
+        await limiter.connect()

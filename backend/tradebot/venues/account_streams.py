@@ -29,6 +29,7 @@ from typing import Any
 
 from tradebot.observability.logs import get_logger
 from tradebot.venues.markets import MARKETS, markets_key
+from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.stream_pump import RECONNECT, pump
 from tradebot.venues.user_stream import Row, UserStream
 
@@ -55,6 +56,7 @@ class AccountStream:
         on_closed: Callable[[AccountStream], None] = lambda _: None,
         settle_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.name = name
         """The account's fingerprint (what logs say)."""
@@ -70,11 +72,17 @@ class AccountStream:
         """The client the stream is read on."""
         self._readers: list[asyncio.Task[None]] = []
         self.closed = False
+        self._limiter = limiter
+        """The IP's: the account's socket opens at the IP's turn (``RateLimiter.connect``)."""
+        self._turn: asyncio.Task[float] | None = None
+        """The turn of the socket about to open, which both readers share."""
 
     def join(self, symbol: str, exchange: Any) -> UserStream:
         """A run's stream of ``symbol``'s rows (they reach it from now on); ``exchange`` is
         the run's own client, which the stream may be read on while the run lasts."""
         stream = UserStream(self, symbol, settle_s=self.settle_s, clock=self._clock)
+        if self._turn is not None and not self._turn.done():
+            stream.awaiting_turn()
         self._runs.setdefault(symbol, []).append(stream)
         self._lent[stream] = exchange
         if self.exchange is None:
@@ -135,6 +143,9 @@ class AccountStream:
 
     async def _stop_reading(self) -> None:
         readers, self._readers = self._readers, []
+        if self._turn is not None:
+            self._turn.cancel()
+            self._turn = None
         for task in readers:
             task.cancel()
         for task in readers:
@@ -163,9 +174,27 @@ class AccountStream:
                 for stream in self._runs.get(symbol, []):
                     add(stream, mine)
 
-        await pump(rows, arrived, self._down, RECONNECT)
+        await pump(rows, arrived, self._down, RECONNECT, self._connecting)
+
+    async def _connecting(self) -> None:
+        """The account's socket is about to open (both readers' watches share it): at the IP's
+        turn. Runs count the stream as listening from then, not from when it was asked for."""
+        if self._limiter is None:
+            return
+        if self._turn is None:
+            self._turn = asyncio.create_task(self._limiter.connect())
+        elif self._turn.done():
+            self._turn.result()  # the other reader's watch took this socket's turn (or failed)
+            return
+        for stream in self._all():
+            stream.awaiting_turn()
+        await asyncio.shield(self._turn)
+        now = self._clock()
+        for stream in self._all():
+            stream.socket_opens(now)
 
     def _down(self, error: Exception, retry_s: float) -> None:
+        self._turn = None  # the next socket takes a turn of its own
         again = self._clock() + retry_s  # ccxt subscribes again on the next watch
         for stream in self._all():
             stream.down(again)
@@ -200,10 +229,11 @@ class AccountStreams:
         api_key: str,
         secret: str,
         sandbox_url: str | None = None,
+        limiter: RateLimiter | None = None,
     ) -> UserStream:
         """``symbol``'s share of the account's stream (opened now if it has none); ``exchange``
         is the joining run's own client, bound to the request budget (the stream may be read
-        on it while the run lasts)."""
+        on it while the run lasts); ``limiter``, the IP's, spaces the sockets it opens."""
         key: HubKey = (exchange_id, sandbox_url, fingerprint(api_key, secret))
         hub = self._hubs.get(key)
         if hub is None:
@@ -211,6 +241,7 @@ class AccountStreams:
                 name=key[2],
                 markets_key=markets_key(exchange_id, sandbox_url),
                 on_closed=lambda closed: self._forget(key, closed),
+                limiter=limiter,
             )
             self._hubs[key] = hub
         return hub.join(symbol, exchange)

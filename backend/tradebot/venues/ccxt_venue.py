@@ -241,8 +241,17 @@ class CcxtVenue:
             self._gap_wake = loop.call_later(max(0.0, due), self._gap_woken)
 
     def _next_gap_poll(self) -> float:
-        """When a poll for fills is due while the stream is in a gap (monotonic seconds)."""
-        return self._gap_polled + self.poll_interval_ms / 1000
+        """When a poll for fills is due while the stream is in a gap (monotonic seconds). A
+        socket that waits for the IP's turn to open may wait many minutes after a cold start
+        of a thousand accounts: meanwhile the run checks its book as often as a trusted stream
+        does, its fills found by the market's crossings, or the IP's budget would go to their
+        polls."""
+        assert self.stream is not None
+        waiting = self.stream.turn_pending
+        return (
+            self._gap_polled
+            + (self.reconcile_every_ms if waiting else self.poll_interval_ms) / 1000
+        )
 
     def _gap_woken(self) -> None:
         self._gap_wake = None

@@ -97,6 +97,7 @@ def connect(
             api_key=access.api_key,
             secret=access.secret,
             sandbox_url=url,
+            limiter=limiter,
         )
     keyed = access.api_key is not None
     venue = CcxtVenue(

@@ -128,6 +128,11 @@ class RateLimits:
         RateWindow(100, 10.0, "X-MBX-ORDER-COUNT-10S"),
         RateWindow(200_000, 86_400.0, "X-MBX-ORDER-COUNT-1D"),
     )
+    connections: RateWindow = RateWindow(300, 300.0, "")
+    """New WebSocket connections per IP (Binance: 300 every 5 minutes; no header says so).
+    A thousand accounts' user streams (a socket each) connect in about 20 minutes after a cold
+    start: their runs trade meanwhile on REST (the market's crossings, the periodic
+    reconciliation), at a few weight a minute each."""
     headroom_pct: float = 80.0
     tenant_share_pct: float = 25.0
     routine_pct: float = 75.0
@@ -144,7 +149,9 @@ class RateLimits:
             raise ValueError("headroom_pct, tenant_share_pct and routine_pct must be in (0, 100]")
         if self.ticket_ttl_s <= 0:
             raise ValueError("ticket_ttl_s must be > 0")
-        if any(w.limit < 1 or w.seconds <= 0 for w in (self.weight, *self.orders)):
+        if any(
+            w.limit < 1 or w.seconds <= 0 for w in (self.weight, self.connections, *self.orders)
+        ):
             raise ValueError("every window needs a limit >= 1 and a length > 0")
 
     def allowed(self, window: RateWindow) -> int:
@@ -154,6 +161,18 @@ class RateLimits:
     @property
     def budget(self) -> int:
         return self.allowed(self.weight)
+
+    @property
+    def connection_interval_ms(self) -> int:
+        """The spacing of new connections once the burst is spent."""
+        return max(1, math.ceil(self.connections.span_ms / self.allowed(self.connections)))
+
+    @property
+    def connection_burst(self) -> int:
+        """Connections let through at once before they are spaced: half the headroom, so that
+        any window holds at most the limit less the other half (Binance's: 30, then 270 in
+        any 5 minutes)."""
+        return max(1, (self.connections.limit - self.allowed(self.connections)) // 2)
 
     @property
     def routine_budget(self) -> int:
@@ -170,6 +189,7 @@ def limits_from_settings(settings: Settings) -> RateLimits:
     ten_seconds, one_day = binance.orders
     return RateLimits(
         weight=replace(binance.weight, limit=settings.RATE_LIMIT_WEIGHT_PER_MIN),
+        connections=replace(binance.connections, limit=settings.RATE_LIMIT_CONNECTIONS_PER_5MIN),
         orders=(
             replace(ten_seconds, limit=settings.RATE_LIMIT_ORDERS_PER_10S),
             replace(one_day, limit=settings.RATE_LIMIT_ORDERS_PER_DAY),
@@ -243,6 +263,7 @@ class RateLimiter:
         self._penalize = redis.register_script(lua.PENALIZE)
         self._usage = redis.register_script(lua.USAGE)
         self._release = redis.register_script(lua.RELEASE)
+        self._connect = redis.register_script(lua.CONNECT)
 
     @classmethod
     def from_settings(cls, settings: Settings, exchange: str) -> RateLimiter:
@@ -334,6 +355,19 @@ class RateLimiter:
         finally:
             if ticket:
                 await self._give_up(ticket)
+
+    async def connect(self, *, urgent: bool = False) -> float:
+        """Wait for the IP's next slot for a new WebSocket connection (every process on the IP
+        books from one schedule, first come first served); returns the seconds waited. An
+        ``urgent`` one (a pair's price stream, which every run of a worker reads) is counted
+        and goes at once, ahead of the queue. Raises ``RateLimiterUnavailable`` when Redis does
+        not answer: no socket opens uncounted."""
+        limits = self.limits
+        args = [limits.connection_interval_ms, limits.connection_burst, int(urgent)]
+        wait_ms = int(await self._run(self._connect, [f"{self.key}:connections"], args))
+        if wait_ms > 0:
+            await asyncio.sleep(wait_ms / 1000)
+        return wait_ms / 1000
 
     async def _give_up(self, ticket: str) -> None:
         """Leave the queue (best effort: a ticket left behind expires)."""

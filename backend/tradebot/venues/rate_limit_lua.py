@@ -242,3 +242,18 @@ end
 return out
 """
 )
+
+CONNECT = """
+-- KEYS: the next connection's theoretical time (GCRA). ARGV: interval ms, burst, urgent. A
+-- caller books the next slot (no one is refused: callers queue in the order they asked) and
+-- waits the milliseconds returned; an urgent one goes now, and those queued go one slot later.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tat = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local at = math.max(now, tat - (burst - 1) * interval)
+if ARGV[3] == '1' then at = now end
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', tat - now + 1000)
+return at - now
+"""

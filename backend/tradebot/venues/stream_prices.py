@@ -36,11 +36,11 @@ from tradebot.venues.ticks import TickMaker
 
 log = get_logger(__name__)
 BACKLOG = 1_000
+"""Prices kept for a reader that fell behind; older ones are dropped (a price is news only
+until the next one)."""
 FIRST_WAIT_S = 1.0
 """How long the first price waits for the stream (Binance's ticker streams push every second)
 before it is asked for by REST."""
-"""Prices kept for a reader that fell behind; older ones are dropped (a price is news only
-until the next one)."""
 
 
 class StreamPrices:
@@ -142,11 +142,13 @@ class StreamPrices:
         return self._ticks.tick(ts, price)
 
     async def _run_pump(self) -> None:
+        limiter = self.rest.limiter
         await pump(
             lambda: self.exchange.watch_ticker(self.symbol),
             self._on_ticker,
             self._on_down,
             self.reconnect,
+            None if limiter is None else lambda: limiter.connect(urgent=True),
         )
 
     def _on_ticker(self, ticker: dict[str, Any]) -> None:

@@ -18,12 +18,19 @@ async def pump(
     on_event: Callable[[T], None],
     on_down: Callable[[Exception, float], None],
     backoff: Backoff = RECONNECT,
+    connecting: Callable[[], Awaitable[object]] | None = None,
 ) -> None:
     """Forever (until cancelled): ``on_event`` for each event, ``on_down(error, retry_s)`` for
-    each failure, then a backoff before watching again."""
+    each failure, then a backoff before watching again. ``connecting`` is awaited before the
+    first watch and the first after each failure, the watches that open a socket (the IP's
+    turn for a new connection: ``RateLimiter.connect``); its failure is the stream's."""
     attempt = 0
+    connected = False
     while True:
         try:
+            if not connected and connecting is not None:
+                await connecting()
+            connected = True
             event = await watch()
         except asyncio.CancelledError:
             task = asyncio.current_task()
@@ -36,6 +43,7 @@ async def pump(
             attempt = 0
             on_event(event)
             continue
+        connected = False
         attempt = min(attempt + 1, 30)
         delay = backoff.delay(attempt)
         on_down(error, delay)

@@ -56,6 +56,8 @@ class UserStream:
         self._subscribed_at = clock()
         """Since when rows surely reach this run (its joining, a later (re)subscription)."""
         self._gap = True
+        self._turn_pending = False
+        """The account's socket waits for the IP's turn to open: no proof of listening yet."""
         self.errors = 0
         self.on_news: Callable[[], None] = lambda: None
         """Called when events arrive (the run may be asleep on a shared feed: wake it)."""
@@ -76,7 +78,7 @@ class UserStream:
     def reconciled(self, started_at: float) -> None:
         """A full REST reconciliation that started at ``started_at`` is done: it covers
         whatever the stream missed before, once the stream was surely listening by then."""
-        if started_at >= self._subscribed_at + self.settle_s:
+        if not self._turn_pending and started_at >= self._subscribed_at + self.settle_s:
             self._gap = False
 
     def take(self) -> tuple[list[Row], list[Row]]:
@@ -100,6 +102,22 @@ class UserStream:
         """The account's stream subscribes at ``at``: what came before may not have reached
         this run."""
         self._subscribed_at = max(self._subscribed_at, at)
+
+    @property
+    def turn_pending(self) -> bool:
+        """The account's socket waits for the IP's turn to open."""
+        return self._turn_pending
+
+    def awaiting_turn(self) -> None:
+        """The account's socket waits for the IP's turn to open (``RateLimiter.connect``):
+        nothing reaches this run, and no reconciliation closes its gap, until it opens."""
+        self._turn_pending = True
+        self._gap = True
+
+    def socket_opens(self, at: float) -> None:
+        """The account's socket had its turn and subscribes at ``at``."""
+        self._turn_pending = False
+        self.listening_from(at)
 
     def down(self, again_at: float) -> None:
         """The account's stream failed; it subscribes again at ``again_at``."""
