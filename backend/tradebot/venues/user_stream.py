@@ -6,8 +6,9 @@ in the process (``venues.account_streams``); each run holds a ``UserStream`` of 
 Streams lose things, so the venue that reads one still asks by REST when it cannot be sure
 (``CcxtVenue``):
 
-- after a gap: before the run is known to be listening, after any error of the account's stream
-  (ccxt reconnects on the next watch), the run may have missed events. The gap is closed only
+- after a gap: before the run is known to be listening (its account's socket may wait for the
+  IP's turn to open: ``RateLimiter.connect``), after any error of the account's stream (ccxt
+  reconnects on the next watch), the run may have missed events. The gap is closed only
   by the run's own full REST reconciliation that started ``settle_s`` after the later of the
   stream's (re)subscription and the run's joining it (rows reach a run only from then);
 - when the market says a fill is missing: a resting order whose price the market has traded
