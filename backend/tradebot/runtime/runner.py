@@ -616,14 +616,26 @@ class GridRunner:
                 since = self._missing_since.setdefault(order.client_order_id, self._wall_now())
             else:
                 since = self._missing_since.pop(order.client_order_id, self._wall_now())
+            missing_for = self._wall_now() - since if report is None else 0
             resolution = reconcile_order(
                 order,
                 report,
                 found,
                 now=self.now,
-                missing_for_ms=self._wall_now() - since if report is None else 0,
+                missing_for_ms=missing_for,
                 grace_ms=self.settings.orders.not_found_grace_ms,
             )
+            if report is None and not found:
+                # Each "not found" of an order in doubt, and the verdict it led to: the one
+                # that frees a line for a new order must be traceable to its answers.
+                verdict = resolution.update.status.value if resolution.update else "waits"
+                log.info(
+                    "order_not_found",
+                    client_order_id=order.client_order_id,
+                    status=order.status.value,
+                    missing_for_ms=missing_for,
+                    verdict=verdict,
+                )
             trades.extend(resolution.trades)
             if resolution.update is not None and not self._trades_owed(order, report, found):
                 updates.append(resolution.update)
