@@ -612,11 +612,12 @@ class GridRunner:
                 continue
             self._unasked.discard(order.client_order_id)
             # The grace window runs on our clock: a paused sandbox market must not stop it.
+            now = self._wall_now()
             if report is None:
-                since = self._missing_since.setdefault(order.client_order_id, self._wall_now())
+                missing_for = now - self._missing_since.setdefault(order.client_order_id, now)
             else:
-                since = self._missing_since.pop(order.client_order_id, self._wall_now())
-            missing_for = self._wall_now() - since if report is None else 0
+                self._missing_since.pop(order.client_order_id, None)
+                missing_for = 0
             resolution = reconcile_order(
                 order,
                 report,

@@ -247,11 +247,8 @@ class CcxtVenue:
         does, its fills found by the market's crossings, or the IP's budget would go to their
         polls."""
         assert self.stream is not None
-        waiting = self.stream.turn_pending
-        return (
-            self._gap_polled
-            + (self.reconcile_every_ms if waiting else self.poll_interval_ms) / 1000
-        )
+        every = self.reconcile_every_ms if self.stream.turn_pending else self.poll_interval_ms
+        return self._gap_polled + every / 1000
 
     def _gap_woken(self) -> None:
         self._gap_wake = None

@@ -72,9 +72,8 @@ class Sleepers(Generic[T]):
     def wake(self, owner: T) -> None:
         slot = self._slot.get(owner)
         if slot is not None:
-            self._below[slot], self._above[slot] = _INF, -_INF
-            self._close_after[slot] = self._wake_at[slot] = 0
-            self._line_below[slot], self._line_above[slot] = -_INF, _INF
+            for name, fill, _dtype in _COLUMNS:  # an awake slot's values, as a new one's
+                getattr(self, name)[slot] = fill
 
     def woken(self, tick: Tick, now_ms: int) -> tuple[list[T], list[T], list[T]]:
         """The subscribers ``tick`` (arriving at ``now_ms`` on the wall clock) concerns, in
