@@ -604,6 +604,10 @@ class GridRunner:
                 report = listed.get(order.client_order_id) or await self.venue.query(
                     order.client_order_id
                 )
+                # A "not found" is as old as the answer, on our clock (a paused sandbox
+                # market must not stop the grace window): the trade read after it may wait
+                # out seconds of 429s, and those must not count as the venue not knowing it.
+                answered_at = self._wall_now()
                 needs_trades = report is None or report.filled_qty > 0
                 found = await self.venue.trades_for(order.client_order_id) if needs_trades else []
             except TransientVenueError as exc:
@@ -611,10 +615,9 @@ class GridRunner:
                 self._unasked.add(order.client_order_id)
                 continue
             self._unasked.discard(order.client_order_id)
-            # The grace window runs on our clock: a paused sandbox market must not stop it.
-            now = self._wall_now()
             if report is None:
-                missing_for = now - self._missing_since.setdefault(order.client_order_id, now)
+                since = self._missing_since.setdefault(order.client_order_id, answered_at)
+                missing_for = answered_at - since
             else:
                 self._missing_since.pop(order.client_order_id, None)
                 missing_for = 0
