@@ -91,6 +91,7 @@ def simulator(speed: float = 0.0) -> Iterator[str]:
     """``tradebot exchange-sim`` from the bench window (stepped at speed 0); its URL."""
     command = [*tradebot_command(), "exchange-sim", "--port", "0", "--speed", str(speed)]
     command += ["--start-candle", str(FIRST_CANDLE), "--weight-limit", "100000000"]
+    command += ["--connection-limit", "100000000"]  # ours pace them: the benches lift ours too
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -37,7 +37,7 @@ from tradebot.venues.account_streams import AccountStreams
 from tradebot.venues.ccxt_factory import make_exchange
 from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
-from tradebot.venues.exchange_sim import MarketConfig
+from tradebot.venues.exchange_sim import LimitsConfig, MarketConfig
 from tradebot.venues.exchange_sim.stream_faults import Channel
 from tradebot.venues.user_stream import UserStream
 
@@ -208,12 +208,14 @@ async def test_two_accounts_have_a_stream_each() -> None:
 
 async def test_accounts_sockets_open_at_the_ip_s_turns_and_runs_trust_them_only_after() -> None:
     """Binance counts new connections per IP (300 in 5 minutes): each account's socket waits
-    for the IP's turn (here one at once, then one every 2 s), and its runs count the stream as
-    listening from its socket's turn, not from when they asked for it."""
+    for the IP's turn (here one at once, then one every 2 s; the exchange refuses a second
+    within 1.5 s), and its runs count the stream as listening from its socket's turn, not from
+    when they asked for it."""
     settings = stream_settings().model_copy(
         update={"RATE_LIMIT_CONNECTIONS_PER_5MIN": 150, "RATE_LIMIT_HEADROOM_PCT": 100.0}
     )
-    config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)])
+    limits = LimitsConfig(connections_per_window=1, connection_window_s=1.5)
+    config = sim_config(accounts=[account(), account(OTHER_KEY, OTHER_SECRET)], limits=limits)
     accounts = AccountStreams()
     keys = (KEY, OTHER_KEY)
     subscribed_at: dict[str, float] = {}
@@ -238,6 +240,7 @@ async def test_accounts_sockets_open_at_the_ip_s_turns_and_runs_trust_them_only_
         watcher = asyncio.create_task(watch_subscriptions(sim))
         await asyncio.gather(trusted(KEY, mine.venue), trusted(OTHER_KEY, theirs.venue))
         await asyncio.wait_for(watcher, WAIT_S)
+        assert sim.sim.limiter.refused_connections == 0
     await accounts.close()
 
     first, second = sorted(subscribed_at.values())

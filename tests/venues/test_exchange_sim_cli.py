@@ -60,3 +60,12 @@ def test_a_bad_keys_file_is_one_error_line(tmp_path, capsys):
     keys.write_text('[{"api_key": "no-secret"}]')
     assert main(["exchange-sim", "--keys", str(keys)]) == 2
     assert capsys.readouterr().err == f"tradebot: error: {keys}: account without 'secret'\n"
+
+
+def test_a_limit_that_is_not_positive_is_one_error_line_before_anything_starts(capsys):
+    assert main(["exchange-sim", "--connection-limit", "0"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no sandbox account was made
+    assert captured.err == (
+        "tradebot: error: the simulator's connections_per_window must be > 0 (got 0)\n"
+    )

@@ -1,10 +1,13 @@
 """Request weight per IP: used-weight headers, 429 with Retry-After, a 418 ban for a client that
-keeps going, the per-account order rate, and a retrying client that waits as told."""
+keeps going, the per-account order rate, a retrying client that waits as told, and new
+WebSocket connections per IP."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+import aiohttp
 import ccxt
 import pytest
 
@@ -96,3 +99,22 @@ async def test_too_many_new_orders_are_refused_per_account():
         with pytest.raises(ccxt.DDoSProtection, match="-1015"):
             await exchange.create_order("BTC/USDT", "limit", "buy", 0.001, 90_002)
         assert len(await exchange.fetch_open_orders("BTC/USDT")) == 2
+
+
+async def test_new_websocket_connections_past_the_ip_s_limit_are_refused_at_the_handshake():
+    # Binance allows 300 connection attempts per IP in 5 minutes; here 2 in a second. The
+    # refused attempt counts too: a client that keeps trying stays refused.
+    limits = LimitsConfig(connections_per_window=2, connection_window_s=1.0)
+    async with running_sim(sim_config(limits=limits)) as sim, aiohttp.ClientSession() as http:
+        market, api = f"{sim.url}/ws/btcusdt@miniTicker", f"{sim.url}/ws-api/v3"
+        async with http.ws_connect(market), http.ws_connect(api):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(market)
+            assert refused.value.status == 429
+            assert refused.value.headers is not None
+            assert refused.value.headers["Retry-After"] == "1"
+            assert sim.sim.limiter.state()["refused_connections"] == 1
+            await asyncio.sleep(1.05)  # the window passed: open sockets do not count
+            async with http.ws_connect(f"{sim.url}/ws") as again:
+                await again.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 1})
+                assert (await again.receive_json()) == {"result": [], "id": 1}

@@ -209,6 +209,7 @@ class FaultSoak:
                 (run.supervisor.log_dir / "soak.log").write_text("\n".join(sorted(journal)) + "\n")
         limits, streams = state["limits"], state["faults"]["streams"]
         report.simulator_429s = int(limits["answered_429"])
+        report.refused_connections = int(limits["refused_connections"])
         report.stream_events_faulted = {k: int(n) for k, n in streams["fired"].items()}
         report.sockets_closed = int(streams["disconnects"])
         logs.read_into(report, run.supervisor, run.tenants, int(limits["answered_418"]), window)

@@ -28,6 +28,8 @@ class SoakReport:
     rate_limited_errors: int = 0
     bans: int = 0
     simulator_429s: int = 0
+    refused_connections: int = 0
+    """New WebSocket connections the exchange refused (past 300 in 5 minutes per IP)."""
     weight_limit: int = 0
     peak_weight: int = 0
     requests_while_redis_down: int | None = None
@@ -80,6 +82,10 @@ class SoakReport:
             (f.phantom_fills == 0, f"{f.phantom_fills} recorded fills the exchange never made"),
             (not self.cross_tenant, f"cross-tenant effects: {self.cross_tenant[:3]}"),
             (self.bans == 0, f"{self.bans} bans (418) from the exchange"),
+            (
+                self.refused_connections == 0,
+                f"{self.refused_connections} new WebSocket connections refused by the exchange",
+            ),
             (
                 not self.requests_while_redis_down,
                 f"{self.requests_while_redis_down} requests passed the limiter with Redis down",
@@ -135,6 +141,7 @@ class SoakReport:
             ),
             ("requests sent while Redis was down", str(self.requests_while_redis_down)),
             ("bans (418)", str(self.bans)),
+            ("new WebSocket connections the exchange refused", str(self.refused_connections)),
             (
                 "recoveries measured / never recovered",
                 f"{len(self.recovery_ms)} / {len(self.unrecovered)}",

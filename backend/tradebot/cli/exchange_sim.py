@@ -36,6 +36,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--weight-limit", type=int, default=6000, help="request weight per IP per minute (6000)"
     )
     parser.add_argument(
+        "--connection-limit",
+        type=int,
+        default=300,
+        help="new WebSocket connections per IP per 5 minutes (300)",
+    )
+    parser.add_argument(
         "--fill-share",
         type=float,
         default=0.0,
@@ -59,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
         serve,
     )
 
+    limits = LimitsConfig(
+        weight_limit=args.weight_limit, connections_per_window=args.connection_limit
+    )
     candles = load_candle_file(args.candles)
     if args.keys:
         accounts = load_accounts(args.keys)
@@ -72,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         candles=candles,
         accounts=accounts,
         market=MarketConfig(symbol=args.symbol),
-        limits=LimitsConfig(weight_limit=args.weight_limit),
+        limits=limits,
         start_index=args.start_candle,
         speed=args.speed,
         fill_share=args.fill_share,

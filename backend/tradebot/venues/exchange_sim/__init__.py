@@ -2,7 +2,8 @@
 
 It speaks the subset of Binance's REST API that ccxt's ``binance`` class uses for spot trading
 (markets, klines, tickers, orders, trades, balances, the key's restrictions), checks HMAC
-signatures, counts request weight per IP (429, then 418), and matches orders with
+signatures, counts request weight per IP (429, then 418) and new WebSocket connections per IP
+(300 in 5 minutes, then 429 at the handshake), and matches orders with
 ``venues.matching.MatchingEngine`` as ``grid-semantics.md`` says, over the spec's three-segment
 walk of each candle (or, with ``SimConfig.fill_share``, in parts bounded by the volume each step
 trades: ``partial_fills``). It also speaks Binance's WebSocket streams as ccxt.pro connects to

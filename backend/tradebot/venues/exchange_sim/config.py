@@ -81,13 +81,32 @@ class AccountConfig:
 
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
-    """Per-IP request weight per window (429, then a 418 ban) and per-account order rate."""
+    """Per-IP request weight per window (429, then a 418 ban), per-IP new WebSocket
+    connections per window (429 at the handshake), and per-account order rate."""
 
     weight_limit: int = 6000
     window_s: float = 60.0
     ban_after_429s: int = 5
     ban_s: float = 120.0
     orders_per_10s: int = 100
+    connections_per_window: int = 300
+    connection_window_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        for name in _LIMITS:
+            value = getattr(self, name)
+            if not value > 0:
+                raise BadInputError(f"the simulator's {name} must be > 0 (got {value})")
+
+
+_LIMITS = (
+    "weight_limit",
+    "window_s",
+    "ban_s",
+    "orders_per_10s",
+    "connections_per_window",
+    "connection_window_s",
+)
 
 
 @dataclass(slots=True)

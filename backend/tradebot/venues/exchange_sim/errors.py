@@ -97,6 +97,18 @@ def too_much_weight(limit: int, window_s: float, retry_after_s: int) -> BinanceE
     )
 
 
+def too_many_connections(limit: int, window_s: float, retry_after_s: int) -> BinanceError:
+    """A WebSocket handshake past the IP's connection attempts (Binance: 300 in 5 minutes)."""
+    window = "5 minutes" if window_s == 300 else f"{window_s:g} seconds"
+    return BinanceError(
+        -1003,
+        f"Too many new connections; current limit is {limit} connection attempts per IP "
+        f"every {window}.",
+        status=429,
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
 def banned(until_ms: int, retry_after_s: int) -> BinanceError:
     return BinanceError(
         -1003,

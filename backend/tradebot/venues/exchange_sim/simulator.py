@@ -14,7 +14,7 @@ from tradebot.errors import BadInputError, NotFoundError
 from tradebot.venues.exchange_sim.account import SimAccount
 from tradebot.venues.exchange_sim.config import DEFAULT_PERMISSIONS, AccountConfig, SimConfig
 from tradebot.venues.exchange_sim.faults import FaultBook
-from tradebot.venues.exchange_sim.limits import WeightLimiter
+from tradebot.venues.exchange_sim.limits import IpLimiter
 from tradebot.venues.exchange_sim.market import MarketReplay, Position
 from tradebot.venues.exchange_sim.market_streams import publish_step
 from tradebot.venues.exchange_sim.stream_hub import StreamHub
@@ -30,7 +30,7 @@ class ExchangeSimulator:
         self.accounts: dict[str, SimAccount] = {}
         for account in config.accounts:
             self.add_account(account)
-        self.limiter = WeightLimiter(config.limits)
+        self.limiter = IpLimiter(config.limits)
         self.faults = FaultBook()
         self.streams = StreamHub(self.faults.streams)
         self.speed = config.speed

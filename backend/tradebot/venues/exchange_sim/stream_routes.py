@@ -41,6 +41,10 @@ async def _serve(
     """Run one socket: frames in go to ``answer``; its replies and the events go out in order."""
     if sim.streams.refusing(channel):  # a disconnect fault keeps the stream down a while
         return web.Response(status=503, text="Service Unavailable")
+    try:
+        sim.limiter.connect(request.remote or "unknown")
+    except BinanceError as exc:
+        return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
     ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
     await ws.prepare(request)
     connection = sim.streams.open(request, ws, channel)
