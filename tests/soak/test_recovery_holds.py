@@ -30,3 +30,18 @@ def test_a_restart_a_429_held_counts_only_in_the_whole_figure(tmp_path: Path):
     _measure(recovery, "r", "before", 990.0, 999.5, restarted=990.0)  # before it
     assert recovery.restart_ms == [4_500.0, 1_500.0, 9_500.0]
     assert recovery.restart_unheld_ms == [1_500.0, 9_500.0]
+    # less the hold: 4.5 s less its 2 s; the others met none
+    assert recovery.restart_ours_ms == [2_500.0, 1_500.0, 9_500.0]
+
+
+def test_holds_logged_by_several_processes_count_once_within_a_restart(tmp_path: Path):
+    logs = []
+    for name, at in (("run-0.1", 1_000.0), ("worker-1.0", 1_001.0), ("run-2.3", 1_010.0)):
+        log = tmp_path / f"{name}.log"
+        log.write_text(_line(at, "exchange_rate_limited", status=429, blocked_s=2.0) + "\n")
+        logs.append(log)
+    recovery = Recovery(held=exchange_holds(logs))
+    # 1,000-1,002 and 1,001-1,003 overlap (3 s held); 1,010-1,012 is cut at the tick, 1,011
+    _measure(recovery, "r", "restart", 999.0, 1_011.0, restarted=999.0)
+    assert recovery.restart_ms == [12_000.0]
+    assert recovery.restart_ours_ms == [8_000.0]

@@ -76,6 +76,9 @@ class Recovery:
     """When the exchange held the IP (a 429's Retry-After): (from, to), wall-clock seconds."""
     restart_unheld_ms: list[float] = field(default_factory=list)
     """``restart_ms`` of the restarts no such hold fell in."""
+    restart_ours_ms: list[float] = field(default_factory=list)
+    """Each restart's ``restart_ms`` less the time the exchange held the IP within it: the
+    part no client could have shortened is out."""
     unrecovered: list[str] = field(default_factory=list)
     stalled: set[str] = field(default_factory=set)
     """Runs with an interruption they never recovered from."""
@@ -87,6 +90,18 @@ def _first_tick(
     ticks = [e.at for e in events if e.event == event and e.run_id == run_id]
     later = [at for at in ticks if at >= after]
     return min(later) if later else None
+
+
+def _overlap(spans: list[tuple[float, float]], began: float, ended: float) -> float:
+    """Seconds of ``began``..``ended`` that ``spans`` cover (overlapping spans counted once:
+    every process that met a hold logs it)."""
+    covered, reached = 0.0, began
+    for start, end in sorted(spans):
+        start, end = max(start, reached), min(end, ended)
+        if end > start:
+            covered += end - start
+            reached = end
+    return covered
 
 
 def _measure(
@@ -108,8 +123,10 @@ def _measure(
     if restarted is not None:
         began = max(since, min(restarted, ticked))
         recovery.restart_ms.append((ticked - began) * 1000)
-        if not any(start < ticked and began < end for start, end in recovery.held):
+        held_s = _overlap(recovery.held, began, ticked)
+        if held_s == 0:
             recovery.restart_unheld_ms.append((ticked - began) * 1000)
+        recovery.restart_ours_ms.append((ticked - began - held_s) * 1000)
         if done is not None:
             recovery.restart_done_ms.append((done - began) * 1000)
 
@@ -228,6 +245,7 @@ def read_into(
     report.recovery_ms, report.unrecovered = recovery.samples_ms, recovery.unrecovered
     report.restart_ms, report.restart_done_ms = recovery.restart_ms, recovery.restart_done_ms
     report.restart_unheld_ms = recovery.restart_unheld_ms
+    report.restart_ours_ms = recovery.restart_ours_ms
     report.stalled = recovery.stalled
     errors = rate_limited_errors(paths)
     report.rate_limited_errors = sum(errors.get(t.run_id, 0) for t in tenants)
