@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     REPLACE_MAX_RETRIES: Annotated[int, Field(ge=0, le=100)] = 3
     EXCHANGE_TIMEOUT_MS: Annotated[int, Field(ge=100)] = 10_000
     """How long one exchange request may take before its effect counts as unknown."""
+    EXCHANGE_HEDGE_AFTER_MS: Annotated[int, Field(ge=0)] = 750
+    """A query of orders or trades unanswered this long is sent again beside it, the first
+    answer counting (0: never): a held request costs a restart this, not its timeout."""
     EXCHANGE_SANDBOX_URL: str | None = None
     """Base URL of an exchange simulator (``tradebot exchange-sim``) that the API's market data
     (the portal's candles) comes from instead of the real exchange: tests and ``make dev``."""

@@ -228,6 +228,7 @@ async def test_the_periodic_check_waits_for_no_round_trip_and_finds_what_the_str
     # meanwhile waited for its round trips (seconds, in the wave of checks).
     async with resting_buy(reconcile_ms=1_500) as (sim, venue, coid):
         venue.fill_grace_ms = 600_000  # the market's crossing does not ask for it here
+        venue.hedge_after_ms = 0  # the held answer is what the check must not wait for
         fault = {"kind": "drop", "channel": "user", "count": 1000}
         await control(sim.url, "POST", "/_sim/faults", {"streams": [fault]})
         asked = rest_calls(sim, *FILL_PATHS)

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import ccxt
 
 from tradebot.engine.types import MarketRules, Side
+from tradebot.kit.hedge import first_answer
 from tradebot.observability.logs import get_logger
 from tradebot.runtime.ports import (
     OrderReport,
@@ -82,6 +83,7 @@ class CcxtVenue:
         reconcile_every_ms: int = 300_000,
         fill_grace_ms: int = 2_000,
         markets_key: str | None = None,
+        hedge_after_ms: int = 0,
     ) -> None:
         self.exchange = exchange
         self.symbol = symbol
@@ -110,6 +112,9 @@ class CcxtVenue:
         """Where the process's shared markets of this exchange are kept (None: load our own)."""
         self.reconcile_every_ms = reconcile_every_ms
         self.fill_grace_ms = fill_grace_ms
+        self.hedge_after_ms = hedge_after_ms
+        """A query of orders or trades not answered by then is sent again beside it (0: never):
+        a restart's book read costs that instead of a held request's whole timeout."""
         self._next_reconcile = 0.0
         self._check: asyncio.Task[tuple[float, set[str], list[dict[str, Any]]]] | None = None
         """The periodic check's read of the open orders, while it is out."""
@@ -151,22 +156,34 @@ class CcxtVenue:
         *,
         priority: Priority,
         ccxt_weight: int | None = None,
+        hedged: bool = False,
     ) -> T:
         """One request, its weight taken from the shared per-IP limiter first (when given):
         orders first, then cancels, queries, reconciliation, and routine polls last (they
-        also yield when the budget runs short)."""
-        if self.limiter is None:
-            return await call()
-        return await throttled(
-            self.limiter,
-            weight,
-            call,
-            account=self.account,
-            is_order=priority is Priority.ORDER,
-            max_wait=30.0,
-            priority=priority,
-            ccxt_weight=ccxt_weight,
-        )
+        also yield when the budget runs short). ``hedged`` (a read that changes nothing): sent
+        again if unanswered ``hedge_after_ms`` after it went out, the copy paying its own
+        weight; the first answer counts."""
+
+        async def once(send: Callable[[], Awaitable[T]]) -> T:
+            if self.limiter is None:
+                return await send()
+            return await throttled(
+                self.limiter,
+                weight,
+                send,
+                account=self.account,
+                is_order=priority is Priority.ORDER,
+                max_wait=30.0,
+                priority=priority,
+                ccxt_weight=ccxt_weight,
+            )
+
+        if not hedged or self.hedge_after_ms <= 0:
+            return await once(call)
+        # The delay runs from the send, not from the wait for weight: a short budget must not
+        # double the reads that wait for it.
+        after_s = self.hedge_after_ms / 1000
+        return await once(lambda: first_answer(call, after_s, lambda: once(call)))
 
     async def _read(
         self,
@@ -175,9 +192,12 @@ class CcxtVenue:
         *,
         priority: Priority = Priority.RECONCILE,
         ccxt_weight: int | None = None,
+        hedged: bool = False,
     ) -> T:
         return await call_with_retries(
-            lambda: self._request(weight, call, priority=priority, ccxt_weight=ccxt_weight),
+            lambda: self._request(
+                weight, call, priority=priority, ccxt_weight=ccxt_weight, hedged=hedged
+            ),
             lambda exc: translate(exc, self.exchange),
             self.backoff,
             catch=(ccxt.BaseError,),
@@ -341,6 +361,7 @@ class CcxtVenue:
                     None, self.symbol, {"origClientOrderId": client_order_id}
                 ),
                 priority=Priority.QUERY,
+                hedged=True,
             )
         except OrderUnknownError:
             return None
@@ -359,7 +380,10 @@ class CcxtVenue:
         """The pair's open orders of the account, other runs' included (a restart's
         reconciliation asks; a poll for fills passes ``ROUTINE``)."""
         rows: list[dict[str, Any]] = await self._read(
-            W.OPEN_ORDERS, lambda: self.exchange.fetch_open_orders(self.symbol), priority=priority
+            W.OPEN_ORDERS,
+            lambda: self.exchange.fetch_open_orders(self.symbol),
+            priority=priority,
+            hedged=priority is not Priority.ROUTINE,
         )
         return rows
 
@@ -583,6 +607,7 @@ class CcxtVenue:
             lambda: self.exchange.fetch_my_trades(self.symbol, params={"orderId": exchange_id}),
             priority=Priority.QUERY,
             ccxt_weight=W.MY_TRADES,
+            hedged=True,
         )
         found = []
         for row in rows:

@@ -111,6 +111,7 @@ def connect(
         stream=stream,
         reconcile_every_ms=settings.RECONCILE_INTERVAL_MS,
         markets_key=markets_key(access.exchange, url),
+        hedge_after_ms=settings.EXCHANGE_HEDGE_AFTER_MS,
     )
     own: PriceFeed = venue
     if streams and prices is None:
