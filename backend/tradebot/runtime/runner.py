@@ -657,6 +657,8 @@ class GridRunner:
             self._book_dirty = True
         if applied:
             self.journal.hold((), applied)
+        for coid in [c for c in self._missing_since if self.orders.by_id(c) is None]:
+            del self._missing_since[coid]  # settled (never placed, or its trades came)
 
     async def _open_among(self, orders: list[StoredOrder]) -> dict[str, OrderReport]:
         """The orders among ``orders`` that are open, in one read when that costs less than
