@@ -39,6 +39,7 @@ from tradebot.venues.ccxt_venue import CcxtVenue
 from tradebot.venues.connection import ExchangeAccess, ExchangeConnection, connect
 from tradebot.venues.exchange_sim import LimitsConfig, MarketConfig
 from tradebot.venues.exchange_sim.stream_faults import Channel
+from tradebot.venues.rate_limit import RateLimiter
 from tradebot.venues.user_stream import UserStream
 
 FILL_PATHS = ("GET /api/v3/openOrders", "GET /api/v3/order", "GET /api/v3/myTrades")
@@ -394,3 +395,19 @@ async def test_a_live_run_given_the_process_s_account_streams_listens_through_th
         assert accounts.open_streams == 0  # the run's end closed its account's stream
         await until(lambda: user_sockets(sim) == 0, WAIT_S)
     await accounts.close()
+
+
+async def test_a_socket_s_subscription_is_counted_as_the_exchange_counts_it() -> None:
+    # Naive: the WS-API subscription (weight 2 on Binance) goes out uncounted: a thousand
+    # accounts' sockets spend weight the limiter does not know of.
+    settings = stream_settings()
+    limiter = RateLimiter.from_settings(settings, "binance")
+    accounts = AccountStreams()
+    async with running_sim(sim_config()) as sim, runs(settings, sim.url, accounts, 1) as (run,):
+        stream_of(run).start()
+        await until(lambda: subscriptions(sim) == 1, WAIT_S)
+        charged = (await control(sim.url, "GET", "/_sim/state"))["limits"]["charged"]
+        assert charged >= 2  # the subscription's (and the markets', unless another loaded them)
+        assert (await limiter.usage()).weight == charged
+    await accounts.close()
+    await limiter.close()

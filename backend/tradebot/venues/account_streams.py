@@ -29,7 +29,8 @@ from typing import Any
 
 from tradebot.observability.logs import get_logger
 from tradebot.venues.markets import MARKETS, markets_key
-from tradebot.venues.rate_limit import RateLimiter
+from tradebot.venues.rate_limit import Priority, RateLimiter
+from tradebot.venues.rate_limit_ccxt import BinanceWeight as W
 from tradebot.venues.stream_pump import RECONNECT, pump
 from tradebot.venues.user_stream import Row, UserStream
 
@@ -74,7 +75,7 @@ class AccountStream:
         self.closed = False
         self._limiter = limiter
         """The IP's: the account's socket opens at the IP's turn (``RateLimiter.connect``)."""
-        self._turn: asyncio.Task[float] | None = None
+        self._turn: asyncio.Task[None] | None = None
         """The turn of the socket about to open, which both readers share."""
 
     def join(self, symbol: str, exchange: Any) -> UserStream:
@@ -182,7 +183,7 @@ class AccountStream:
         if self._limiter is None:
             return
         if self._turn is None:
-            self._turn = asyncio.create_task(self._limiter.connect())
+            self._turn = asyncio.create_task(self._take_turn(self._limiter))
         elif self._turn.done():
             self._turn.result()  # the other reader's watch took this socket's turn (or failed)
             return
@@ -192,6 +193,14 @@ class AccountStream:
         now = self._clock()
         for stream in self._all():
             stream.socket_opens(now)
+
+    @staticmethod
+    async def _take_turn(limiter: RateLimiter) -> None:
+        """The IP's turn for a new socket, then the weight of the subscription its first
+        watch sends (ccxt.pro subscribes once a socket): it reaches the exchange as any
+        request does, so it is counted as one."""
+        await limiter.connect()
+        await limiter.acquire(W.USER_STREAM_SUBSCRIBE, priority=Priority.RECONCILE)
 
     def _down(self, error: Exception, retry_s: float) -> None:
         self._turn = None  # the next socket takes a turn of its own

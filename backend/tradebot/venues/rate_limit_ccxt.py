@@ -50,6 +50,7 @@ ccxt call                           endpoint                                weig
 ``fetch_my_trades``                 ``GET /api/v3/myTrades``                20 (5 with orderId)
 ``fetch_balance``                   ``GET /api/v3/account``                 20
 ``sapi_get_account_apirestrictions`` ``GET /sapi/v1/account/apiRestrictions``  1
+``watch_orders``/``watch_my_trades`` WS-API ``userDataStream.subscribe``     2, once a socket
 ==================================  ======================================  =================
 """
 
@@ -90,6 +91,7 @@ class BinanceWeight:
     MY_TRADES_OF_ORDER: Final = 5
     ACCOUNT: Final = 20
     API_RESTRICTIONS: Final = 1
+    USER_STREAM_SUBSCRIBE: Final = 2
 
 
 # ccxt states costs relative to its rateLimit: for Binance spot, cost = 0.2 x weight.
