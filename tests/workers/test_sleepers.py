@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from structlog.testing import capture_logs
 
 from tradebot.engine.orders import OrderStatus
 from tradebot.engine.risk import GuardThresholds
@@ -13,7 +14,13 @@ from tradebot.engine.types import MarketRules, Side
 from tradebot.runtime.ports import Tick, TransientVenueError
 from tradebot.runtime.quiet import QUIET_MAX_MS, Quiet, guard_floor, lines, wake_by
 from tradebot.runtime.store import StoredOrder
-from tradebot.workers.feed import FeedEndedError, FeedSamples, SharedFeed, Subscription
+from tradebot.workers.feed import (
+    SLOW_DECISION_S,
+    FeedEndedError,
+    FeedSamples,
+    SharedFeed,
+    Subscription,
+)
 from tradebot.workers.sleepers import Sleepers
 from tradebot.workers.state import RunHandle, StopCause
 
@@ -337,3 +344,20 @@ async def test_a_run_told_of_its_fills_sleeps_through_its_lines_and_hears_what_i
     assert time.monotonic() - started >= 0.25
     assert [price for price, _ago in run.passed()] == [98.0]
     await run.close()
+
+
+async def test_a_slow_decision_on_news_is_logged_with_where_its_time_went() -> None:
+    source = ListedPrices([tick(1, 100.0), tick(2, 100.5)])
+    feed = SharedFeed(source, FeedSamples())
+    run = feed.subscribe()
+    await run.next_tick()
+    with capture_logs() as logs:
+        run.decided()  # at once: not logged
+        await run.next_tick()
+        await asyncio.sleep(SLOW_DECISION_S + 0.05)  # the run's own awaits, say a REST read
+        run.decided()
+    await run.close()
+    [slow] = [entry for entry in logs if entry["event"] == "slow_decision"]
+    assert slow["log_level"] == "warning"
+    assert slow["deciding_ms"] >= SLOW_DECISION_S * 1000
+    assert slow["waited_ms"] < slow["deciding_ms"]

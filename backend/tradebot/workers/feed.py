@@ -46,6 +46,9 @@ log = get_logger(__name__)
 FeedKey = tuple[str, str]
 """(exchange, pair)"""
 LOOK_EVERY_S = 0.05
+SLOW_DECISION_S = 0.25
+"""A decision on news slower than this is logged (``slow_decision``), split into the wait for
+the run to take the tick (the event loop busy elsewhere) and its own deciding (its awaits)."""
 """How often the feed hands the latest price to the runs whose time to look again has come
 (each run's time is its own, spread over seconds: a few runs at each turn)."""
 
@@ -84,6 +87,8 @@ class Subscription:
         self._received_at: float | None = None
         self._undecided_at: float | None = None
         """When the tick the run is deciding on was received, until it has decided."""
+        self._taken_at = 0.0
+        """When the run took that tick."""
         self._news_tick = True
         """The tick it is deciding on is news to it (not only a due look): sampled as such."""
         self._took = False
@@ -146,8 +151,15 @@ class Subscription:
 
     def decided(self) -> Done:
         if self._undecided_at is not None:
+            now = time.perf_counter()
             sample = self._feed.samples.decision if self._news_tick else self._feed.samples.due
-            sample.add((time.perf_counter() - self._undecided_at) * 1000)
+            sample.add((now - self._undecided_at) * 1000)
+            if self._news_tick and now - self._undecided_at > SLOW_DECISION_S:
+                log.warning(
+                    "slow_decision",
+                    waited_ms=round((self._taken_at - self._undecided_at) * 1000, 1),
+                    deciding_ms=round((now - self._taken_at) * 1000, 1),
+                )
             self._undecided_at = None
         received, self._received_at = self._received_at, None
         if received is None or not self._news_tick:
@@ -168,6 +180,7 @@ class Subscription:
         if isinstance(tick, Tick):
             self._ticks.popleft()
             self._undecided_at = self._received_at
+            self._taken_at = time.perf_counter()
             self._took = True
             return tick
         self._received_at = None  # the feed has ended for good: every later call says so too
