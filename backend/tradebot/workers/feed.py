@@ -46,11 +46,11 @@ log = get_logger(__name__)
 FeedKey = tuple[str, str]
 """(exchange, pair)"""
 LOOK_EVERY_S = 0.05
+"""How often the feed hands the latest price to the runs whose time to look again has come
+(each run's time is its own, spread over seconds: a few runs at each turn)."""
 SLOW_DECISION_S = 0.25
 """A decision on news slower than this is logged (``slow_decision``), split into the wait for
 the run to take the tick (the event loop busy elsewhere) and its own deciding (its awaits)."""
-"""How often the feed hands the latest price to the runs whose time to look again has come
-(each run's time is its own, spread over seconds: a few runs at each turn)."""
 
 
 class FeedEndedError(VenueError):
