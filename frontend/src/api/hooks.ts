@@ -181,6 +181,10 @@ export function useTripKillSwitch() {
   const queries = useQueryClient();
   return useMutation({
     mutationFn: async (reason: string) => unwrap(await api.POST('/kill-switch', { body: { reason } })),
-    onSuccess: () => queries.invalidateQueries(),
+    // Every query is stale now, but the trip is done: the confirmation closes at once instead
+    // of saying "Working…" until the whole page (its chart's candles too) has been read again.
+    onSuccess: () => {
+      void queries.invalidateQueries();
+    },
   });
 }

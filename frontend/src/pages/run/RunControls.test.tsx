@@ -1,4 +1,5 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
+import { useQuery } from '@tanstack/react-query';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../api/types';
@@ -46,5 +47,29 @@ describe('RunControls', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(calls).toHaveLength(0);
+  });
+
+  it('closes the kill switch confirmation once tripped, without waiting for the page to be read again', async () => {
+    const calls = stubApi((call) => (call.path === '/kill-switch' ? { status: 200, body: { tripped: true } } : undefined));
+    // A query of the page that takes long to answer again (the chart's candles, say).
+    function SlowToRefresh() {
+      const reads = useQuery({
+        queryKey: ['slow'],
+        queryFn: (): Promise<number> => (calls.length ? new Promise<number>(() => {}) : Promise.resolve(1)),
+      });
+      return <span>{reads.data}</span>;
+    }
+    const user = userEvent.setup();
+    renderWithApi(
+      <>
+        <SlowToRefresh />
+        <RunControls run={run} />
+      </>,
+    );
+    await user.click(screen.getByRole('button', { name: 'Kill switch' }));
+    const dialog = screen.getByRole('dialog', { name: 'Trip the kill switch?' });
+    await user.click(within(dialog).getByRole('button', { name: 'Stop every bot' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /kill-switch']);
   });
 });
