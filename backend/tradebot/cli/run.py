@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if settings.SUMMARY_ONLY:
         return _summary_only(settings)
 
+    from tradebot.engine.warm import warm_engine
     from tradebot.errors import TradeBotError
     from tradebot.kit.heap import settle_heap
     from tradebot.kit.loop import run as run_loop
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from tradebot.runtime.ports import VenueError
 
     start_metrics(settings.METRICS_PORT)
+    warm_engine()  # its kernels compiled before its first decision, not during one
     settle_heap()
 
     async def main() -> int:

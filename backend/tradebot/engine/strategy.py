@@ -71,8 +71,8 @@ class GridStrategy:
     # ---- lifecycle ----------------------------------------------------------------------
     def begin(self, price: float) -> float:
         """Choose the empty line for the first price; returns B0, the base to buy at market."""
-        empty = int(core.nearest_line(self.plan.prices, price))
-        core.init_state(self.state, self.plan.config.investment, empty)
+        empty = int(core.nearest_line(self.plan.prices, float(price)))
+        core.init_state(self.state, float(self.plan.config.investment), empty)
         return float(core.start_base(self.plan.qtys, empty))
 
     @property
@@ -106,9 +106,9 @@ class GridStrategy:
         ``fee_elsewhere`` the part paid in another asset (valued in quote)."""
         booked_qty, booked_fee = self._booked(side, price, qty, fee, fee_base, fee_elsewhere)
         if side is Side.BUY:
-            core.apply_market_buy(self.state, price, booked_qty, booked_fee)
+            core.apply_market_buy(self.state, float(price), booked_qty, booked_fee)
         else:
-            core.apply_market_sell(self.state, price, booked_qty, booked_fee)
+            core.apply_market_sell(self.state, float(price), booked_qty, booked_fee)
         self.state[core.FEES] += fee_elsewhere
 
     def on_fill(
@@ -177,22 +177,26 @@ class GridStrategy:
         ):
             if amount > 0:
                 self.fee_assets.add(asset)
+        booked_fee = float(fee + fee_base * price)
         if side is Side.BUY:
-            return qty - fee_base, fee + fee_base * price
-        return qty + fee_base, fee + fee_base * price
+            return float(qty - fee_base), booked_fee
+        return float(qty + fee_base), booked_fee
 
     def _apply(
         self, side: Side, line: int, price: float, qty: float, fee: float, traded: float
     ) -> None:
         """Book ``qty`` and ``fee`` (``_booked``); a sell's grid profit is counted against the
-        buy of the ``traded`` quantity on the line below, as the spec counts it."""
+        buy of the ``traded`` quantity on the line below, as the spec counts it. The kernels
+        take exact types: called with an ``int`` for a ``float`` they compile again, in the
+        middle of trading (``engine.warm``)."""
         if side is Side.BUY:
-            core.apply_buy_fill(self.state, line, price, qty, fee)
+            core.apply_buy_fill(self.state, int(line), float(price), qty, fee)
         elif line == 0:
             raise GridInvariantError("a sell cannot rest on the lowest line")
         else:
-            cost = core.cost_below(self.plan.prices, line, traded, self.plan.config.maker_fee)
-            core.apply_sell_fill(self.state, line, price, qty, fee, cost)
+            maker_fee = float(self.plan.config.maker_fee)
+            cost = core.cost_below(self.plan.prices, int(line), float(traded), maker_fee)
+            core.apply_sell_fill(self.state, int(line), float(price), qty, fee, cost)
 
     @property
     def fee_convention(self) -> FeeConvention:
@@ -204,7 +208,7 @@ class GridStrategy:
 
     def mark(self, price: float) -> float:
         """Equity at ``price``, tracking peak and drawdown exactly as the backtest does."""
-        return float(core.mark_equity(self.state, price))
+        return float(core.mark_equity(self.state, float(price)))
 
     def take_profit_reached(self, equity: float) -> bool:
         tp = self.plan.config.take_profit
@@ -223,7 +227,8 @@ class GridStrategy:
         """
         kept = self.state.copy()
         self.plan = plan
-        core.init_state(self.state, plan.config.investment, core.nearest_line(plan.prices, price))
+        investment = float(plan.config.investment)
+        core.init_state(self.state, investment, core.nearest_line(plan.prices, float(price)))
         for slot in _CARRIED:
             self.state[slot] = kept[slot]
 
