@@ -164,6 +164,7 @@ async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, 
                 return got
             samples = state.feeds.samples
             samples.clear()
+            state.loop.clear()
             # A whole reconciliation period: every run's REST reconciliation falls in it once.
             period = max(SECONDS, settings.RECONCILE_INTERVAL_MS / 1000)
             got["streams"] = await _weight_per_run_minute(http, sim_url, runs, period)
@@ -173,6 +174,7 @@ async def _measure(sim_url: str, database_url: str, streams: bool) -> dict[str, 
             got["done_p99"], got["done_p50"] = done.percentile(0.99), done.percentile(0.5)
             got["due_p99"], got["due_p50"] = due.percentile(0.99), due.percentile(0.5)
             got["dues"] = due.count
+            got["stalls"], got["longest_stall_ms"] = state.loop.stalls, state.loop.longest_s * 1000
             await _stall(http, sim_url, "market")
             got["price_down"] = await _weight_per_run_minute(http, sim_url, runs)
             await _stall(http, sim_url, "user")
@@ -236,7 +238,8 @@ def figures() -> list[Figure]:
                 f"a price near a guard); to done (orders answered by the exchange, "
                 f"writes ahead made) p50 {got['done_p50']:.1f} / p99 {got['done_p99']:.1f} ms; the "
                 f"runs' routine looks (due by the clock, no news) p50 {got['due_p50']:.1f} / p99 "
-                f"{got['due_p99']:.1f} ms over {got['dues']:.0f}"
+                f"{got['due_p99']:.1f} ms over {got['dues']:.0f}; the worker's loop held past "
+                f"50 ms {got['stalls']:.0f} times (longest {got['longest_stall_ms']:.0f} ms)"
             ),
         ),
     ]

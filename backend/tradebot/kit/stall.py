@@ -20,6 +20,7 @@ import traceback
 from typing import Any, Final
 
 from tradebot.observability.logs import get_logger
+from tradebot.observability.metrics import LOOP_STALL_SECONDS
 
 log = get_logger(__name__)
 BEAT_S: Final = 0.01
@@ -35,6 +36,7 @@ class LoopWatch:
     def __init__(self, stall_s: float = STALL_S) -> None:
         self.stall_s = stall_s
         self.stalls = 0
+        self.longest_s = 0.0
         self._beat = time.perf_counter()
         self._loop_thread = threading.get_ident()
         self._stack: list[str] | None = None
@@ -63,12 +65,18 @@ class LoopWatch:
         if held < self.stall_s:
             return
         self.stalls += 1
+        self.longest_s = max(self.longest_s, held)
+        LOOP_STALL_SECONDS.observe(held)
         log.warning(
             "loop_stalled",
             held_ms=round(held * 1000, 1),
             gc_ms=round(gc_s * 1000, 1),
             stack=stack or [],
         )
+
+    def clear(self) -> None:
+        """Count the stalls from now on (a bench's measured window)."""
+        self.stalls, self.longest_s = 0, 0.0
 
     def _watch(self) -> None:
         while not self._stop.wait(BEAT_S):

@@ -70,6 +70,11 @@ GUARD_TRIPS = Counter(
 EXCHANGE_ERRORS = Counter(
     "tradebot_exchange_errors_total", "Errors from venues, by error class.", ["client_id", "kind"]
 )
+LOOP_STALL_SECONDS = Histogram(
+    "tradebot_event_loop_stall_seconds",
+    "Times the process's event loop was held past 50 ms (every run on it waited as long).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 RATE_LIMIT_WAIT_SECONDS = Histogram(
     "tradebot_rate_limit_wait_seconds",
     "Time a request waited for the shared exchange rate limit.",

@@ -30,7 +30,6 @@ from tradebot.db import create_pooled_engine, session_factory
 from tradebot.engine.warm import warm_engine
 from tradebot.kit.heap import keep_heap, settle_heap
 from tradebot.kit.loop import new_event_loop
-from tradebot.kit.stall import LoopWatch
 from tradebot.migrations import migrated
 from tradebot.notifications.service import MAX_ATTEMPTS
 from tradebot.observability.metrics import start_metrics
@@ -96,7 +95,7 @@ def worker_settings(settings: Settings, options: WorkerOptions) -> dict[str, Any
         start_metrics(settings.METRICS_PORT)
         state.tasks.append(asyncio.create_task(keep_fleet_gauges(state)))
         state.tasks.append(asyncio.create_task(keep_heap()))
-        state.tasks.append(asyncio.create_task(LoopWatch().run()))
+        state.tasks.append(asyncio.create_task(state.loop.run()))
         ctx[STATE] = state
         warm_engine()  # before the first run: a kernel's compile holds every run's loop
         settle_heap()

@@ -16,6 +16,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tradebot.config import Settings
+from tradebot.kit.stall import LoopWatch
 from tradebot.venues.account_streams import AccountStreams
 from tradebot.workers.feed import MarketFeeds
 from tradebot.workers.lease import Heartbeat
@@ -139,6 +140,8 @@ class WorkerState:
     """The named connection of a worker with a ``WORKER_NAME``."""
     shutting_down: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    loop: LoopWatch = field(default_factory=LoopWatch)
+    """Logs (and counts) the times the worker's event loop is held."""
     starting: asyncio.Semaphore = field(init=False)
     heartbeat: Heartbeat = field(init=False)
     """Renews the leases of all the worker's runs together."""
