@@ -178,7 +178,7 @@ async def test_a_kill_switch_trip_stops_the_run_and_cancels_its_resting_orders(
             await eventually(lambda: _stopped(sessions, run_id), what="the run to stop")
     row = await run_row(sessions, run_id)
     assert row.status == "stopped"
-    assert row.stop_reason == "kill switch: kill_switch: operator says stop"
+    assert row.stop_reason == "kill switch: operator says stop"  # said once
     # Unlike a plain stop (orders left resting for a restart), the kill switch cancels them,
     # as the run's own tripped guard does: nothing of the grid can fill after it.
     assert await open_orders(sessions, run_id) == 0

@@ -37,6 +37,11 @@ class RunSignals:
     """Runs with an edit of their grid not yet taken."""
 
 
+def _guard_name(guard: str) -> str:
+    """A guard as a stop reason says it to the customer: ``kill switch``, ``max run loss``."""
+    return guard.replace("_", " ")
+
+
 def among(column: Any, name: str, values: Collection[str]) -> Any:
     """``column = ANY(:name)``, the values sent as one array: an ``IN`` of a thousand runs is a
     thousand parameters, and compiling them took the worker's loop tens of milliseconds every
@@ -66,9 +71,9 @@ async def run_signals(session: AsyncSession, runs: Collection[tuple[str, str]]) 
     by_run: dict[str, str] = {}
     for client, run, guard, reason in rows.all():
         target = by_client if run is None else by_run
-        target.setdefault(client if run is None else run, f"{guard}: {reason}")
+        target.setdefault(client if run is None else run, f"{_guard_name(guard)}: {reason}")
     guards = {
-        run: by_run.get(run) or f"kill switch: {by_client[client]}"
+        run: by_run.get(run) or by_client[client]
         for client, run in runs
         if run in by_run or client in by_client
     }
