@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { snapMarkers } from './snap';
+import { snapMarkers, unplacedMarkers } from './snap';
 
 const candles = [0, 60, 120].map((time) => ({ time, open: 1, high: 1, low: 1, close: 1 }));
 
@@ -17,5 +17,20 @@ describe('snapMarkers', () => {
 
   it('leaves out fills outside the candles', () => {
     expect(snapMarkers(candles, [{ time: -1, side: 'buy', price: 1 }, { time: 180, side: 'buy', price: 1 }])).toEqual([]);
+  });
+});
+
+describe('unplacedMarkers', () => {
+  it('counts the fills newer than the last candle and says when the candles end', () => {
+    const unplaced = unplacedMarkers(candles, [
+      { time: 100, side: 'buy', price: 1 },
+      { time: 180, side: 'sell', price: 2 },
+      { time: 900, side: 'buy', price: 1 },
+    ]);
+    expect(unplaced).toEqual({ after: 2, end: 180 });
+  });
+
+  it('has nothing to say without candles', () => {
+    expect(unplacedMarkers([], [{ time: 5, side: 'buy', price: 1 }])).toEqual({ after: 0, end: null });
   });
 });

@@ -3,11 +3,12 @@ import { Link, useParams } from 'react-router';
 import { useBot } from '../../api/hooks';
 import type { GridEditPreview } from '../../api/types';
 import { LineChart, PriceChart, chartColours, type ChartLine, type ChartMarker } from '../../charts';
+import { unplacedMarkers } from '../../charts/snap';
 import { Figure, TextFigure } from '../../components/Figure';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { StatusBadge } from '../../components/StatusBadge';
-import { formatDuration, formatPrice, formatQty } from '../../lib/format';
+import { formatDateTime, formatDuration, formatPrice, formatQty, plural } from '../../lib/format';
 import { gridLinePrices } from '../../lib/grid';
 import { isActive, runFigures } from '../../lib/pnl';
 import { useCandles } from '../../lib/useCandles';
@@ -51,6 +52,7 @@ export default function RunPage() {
     () => live.fills.map((f) => ({ time: Math.floor(f.ts / 1000), side: f.side === 'buy' ? 'buy' : 'sell', price: f.price })),
     [live.fills],
   );
+  const unplaced = useMemo(() => unplacedMarkers(candles.data ?? [], markers), [candles.data, markers]);
   const equityPoints = useMemo(() => live.equity.map((p) => ({ time: Math.floor(p.ts / 1000), value: p.equity })), [live.equity]);
 
   if (live.error && !run) {
@@ -112,6 +114,12 @@ export default function RunPage() {
           markers={markers}
           height={420}
         />
+        {unplaced.after > 0 && unplaced.end !== null ? (
+          <p className="muted small" role="status">
+            The exchange’s candles end at {formatDateTime(unplaced.end * 1000)}: the run’s{' '}
+            {plural(unplaced.after, 'newer fill')} will show as its candles arrive (listed under Fills below).
+          </p>
+        ) : null}
         <p className="legend">
           <span className="swatch" style={{ background: chartColours.up }} aria-hidden="true" /> Buy orders and fills
           <span className="swatch" style={{ background: chartColours.down }} aria-hidden="true" /> Sell orders and fills
