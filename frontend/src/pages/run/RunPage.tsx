@@ -117,7 +117,7 @@ export default function RunPage() {
         {unplaced.after > 0 && unplaced.end !== null ? (
           <p className="muted small" role="status">
             The exchange’s candles end at {formatDateTime(unplaced.end * 1000)}: the run’s{' '}
-            {plural(unplaced.after, 'newer fill')} will show as its candles arrive (listed under Fills below).
+            {plural(unplaced.after, 'newer fill')} will appear as their candles arrive (they are listed under Fills below).
           </p>
         ) : null}
         <p className="legend">
