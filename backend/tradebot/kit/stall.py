@@ -93,15 +93,16 @@ class LoopWatch:
 
 
 def _innermost(frame: Any) -> list[str]:
-    """The stack's innermost frames, as ``file:line function`` (innermost last)."""
+    """The stack's innermost frames, as ``file:line function`` (innermost last), each file's
+    path from its package on (``numba/core/caching.py``), not the machine's."""
+    # The longest root first: a venv's site-packages inside a project's directory.
+    roots = sorted({root.rstrip("/") for root in sys.path if root.rstrip("/")}, key=len)[::-1]
     summary = traceback.extract_stack(frame)[-FRAMES:]
-    return [f"{_module_path(entry.filename)}:{entry.lineno} {entry.name}" for entry in summary]
+    return [f"{_relative(entry.filename, roots)}:{entry.lineno} {entry.name}" for entry in summary]
 
 
-def _module_path(filename: str) -> str:
-    """A file's path from its package on (``numba/core/caching.py``), not the machine's."""
-    roots = sorted((root.rstrip("/") for root in sys.path if root.rstrip("/")), key=len)
-    for root in reversed(roots):  # the innermost first (a venv's site-packages in a project)
+def _relative(filename: str, roots: list[str]) -> str:
+    for root in roots:
         if filename.startswith(root + "/"):
             return filename[len(root) + 1 :]
     return filename
